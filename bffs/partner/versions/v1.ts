@@ -1,0 +1,45 @@
+/**
+ * Partner API v1: passthrough to the REST services, plus the order detail aggregate
+ * that joins an order with its customer and the products it contains.
+ */
+import { PorticoError } from '../../../shared/errors';
+import type { AggregateRequest, RouteTable } from '../../../shared/rest/route-table';
+import { expectOk } from '../../../shared/rest/upstream-caller';
+import { toOrderDetailV1, type OrderRecord, type ProductRecord, type InventoryRecord, type UserRecord } from './order-detail';
+
+interface Page<T> {
+  items: T[];
+}
+
+/** GET /v1/orders/:id: order, customer, products and stock fetched concurrently, shaped for v1. */
+async function orderDetail({ params, upstreams }: AggregateRequest): Promise<unknown> {
+  const id = params.id ?? '';
+  const orderResponse = await upstreams.getJson<OrderRecord>('orders', `/orders/${encodeURIComponent(id)}`);
+  if (orderResponse.status === 404) throw new PorticoError('NOT_FOUND', `Order '${id}' was not found.`);
+  const order = expectOk('orders', orderResponse);
+  const upcs = [...new Set(order.items.map((item) => item.productUpc))].join(',');
+  // One call per service for the whole order, issued together.
+  const [customer, products, inventory] = await Promise.all([
+    upstreams.getJson<UserRecord>('accounts', `/users/${encodeURIComponent(order.customerId)}`),
+    upstreams.getJson<Page<ProductRecord>>('products', '/products', { upcs, limit: '100' }),
+    upstreams.getJson<Page<InventoryRecord>>('inventory', '/inventory', { upcs, limit: '100' }),
+  ]);
+  return toOrderDetailV1(
+    order,
+    customer.status === 404 ? undefined : expectOk('accounts', customer),
+    expectOk('products', products).items,
+    expectOk('inventory', inventory).items,
+  );
+}
+
+export const v1Routes: RouteTable = {
+  version: 'v1',
+  routes: [
+    { kind: 'passthrough', prefix: '/v1/users', upstream: 'accounts', rewritePrefix: '/users', methods: ['GET', 'HEAD'] },
+    { kind: 'passthrough', prefix: '/v1/products', upstream: 'products', rewritePrefix: '/products', methods: ['GET', 'HEAD'] },
+    { kind: 'passthrough', prefix: '/v1/inventory', upstream: 'inventory', rewritePrefix: '/inventory', methods: ['GET', 'HEAD'] },
+    { kind: 'passthrough', prefix: '/v1/reviews', upstream: 'reviews', rewritePrefix: '/reviews', methods: ['GET', 'HEAD'] },
+    { kind: 'passthrough', prefix: '/v1/orders', upstream: 'orders', rewritePrefix: '/orders', methods: ['GET', 'HEAD', 'POST'] },
+    { kind: 'aggregate', method: 'GET', path: '/v1/orders/:id', description: 'An order with its customer and line items joined with product names and stock.', handler: orderDetail },
+  ],
+};

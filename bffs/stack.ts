@@ -1,0 +1,42 @@
+/**
+ * The demo stack Portico's `npm start` runs: every upstream service and the three BFFs,
+ * with the ports and environment each gets. docker-compose.yml describes the same stack
+ * for containers; a test keeps the two from drifting apart.
+ */
+import { SUBGRAPH_NAMES, SUBGRAPH_PORTS } from '../supergraph/subgraphs/catalog';
+import { MOBILE_DEFAULT_PORT } from './mobile/manifest';
+import { PARTNER_DEFAULT_PORT } from './partner/manifest';
+import { WEB_DEFAULT_PORT } from './web/manifest';
+
+export interface StackProcess {
+  /** Process name; also the docker-compose service name. */
+  name: string;
+  kind: 'upstream' | 'bff';
+  /** TypeScript entry file, relative to the repository root. */
+  entry: string;
+  port: number;
+  /** Path answering 200 once the process can serve traffic. */
+  readyPath: string;
+  /** Environment the process gets (on top of the parent's). */
+  env: Record<string, string>;
+}
+
+export const STACK_HOST = '127.0.0.1';
+
+const upstreams: StackProcess[] = SUBGRAPH_NAMES.map((name) => ({
+  name,
+  kind: 'upstream',
+  entry: 'supergraph/subgraphs/main.ts',
+  port: SUBGRAPH_PORTS[name],
+  readyPath: '/healthz',
+  env: { SUBGRAPH: name, PORT: String(SUBGRAPH_PORTS[name]) },
+}));
+
+const bffs: StackProcess[] = [
+  { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT) } },
+  { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT) } },
+  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT) } },
+];
+
+/** Upstreams first: BFFs report ready only once their upstreams answer. */
+export const STACK: readonly StackProcess[] = [...upstreams, ...bffs];

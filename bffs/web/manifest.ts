@@ -1,0 +1,20 @@
+/**
+ * The web BFF: the full federated schema for the browser app.
+ * Pipeline order is fixed by `shared/pipeline.ts`; this file says what fills it.
+ */
+import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
+import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
+
+export const WEB_DEFAULT_PORT = 4000;
+
+export const webManifest = defineManifest({
+  name: 'web',
+  server: { ...DEFAULT_SERVER_SETTINGS, port: WEB_DEFAULT_PORT },
+  graphql: {
+    supergraphPath: DEFAULT_SUPERGRAPH_PATH,
+    introspection: true,
+    subgraphPools: { all: { connections: 64, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 } },
+  },
+} satisfies BffManifest);
+
+export type WebManifest = typeof webManifest;

@@ -1,0 +1,106 @@
+/**
+ * Typed environment parsing for Portico processes. Each process reads `process.env` once,
+ * in its `main.ts`, through a spec like `{ PORT: port(4000) }`; every bad variable is
+ * reported together, by name, before anything starts listening.
+ */
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** How one variable is read: a parser returning the value or throwing a message. */
+export interface EnvVar<T> {
+  readonly description: string;
+  /** Printed in the configuration reference; `undefined` means the variable is optional with no default. */
+  readonly defaultText: string | undefined;
+  parse(raw: string | undefined): T;
+}
+
+type Spec = Record<string, EnvVar<unknown>>;
+type Parsed<S extends Spec> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
+
+/** Parses `env` against `spec`; throws one ConfigError naming every bad variable. */
+export function readEnv<S extends Spec>(env: NodeJS.ProcessEnv, spec: S): Parsed<S> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, variable] of Object.entries(spec)) {
+    const raw = env[name];
+    try {
+      out[name] = variable.parse(raw === '' ? undefined : raw);
+    } catch (err) {
+      problems.push(`${name}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as Parsed<S>;
+}
+
+function withDefault<T>(description: string, fallback: T | undefined, parse: (raw: string) => T, defaultText = fallback === undefined ? undefined : String(fallback)): EnvVar<T> {
+  return {
+    description,
+    defaultText,
+    parse(raw) {
+      if (raw === undefined) {
+        if (fallback === undefined) throw new Error('is required');
+        return fallback;
+      }
+      return parse(raw.trim());
+    },
+  };
+}
+
+export function integer(description: string, fallback: number | undefined, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): EnvVar<number> {
+  return withDefault(description, fallback, (raw) => {
+    if (!/^-?\d+$/.test(raw)) throw new Error('must be an integer');
+    const value = Number(raw);
+    if (value < min || value > max) throw new Error(`must be between ${min} and ${max}`);
+    return value;
+  });
+}
+
+export function port(description: string, fallback: number): EnvVar<number> {
+  return integer(description, fallback, { min: 0, max: 65535 });
+}
+
+export function text(description: string, fallback: string | undefined): EnvVar<string> {
+  return withDefault(description, fallback, (raw) => raw);
+}
+
+export function optionalText(description: string): EnvVar<string | undefined> {
+  return { description, defaultText: undefined, parse: (raw) => raw?.trim() || undefined };
+}
+
+export function oneOf<T extends string>(description: string, values: readonly T[], fallback: T): EnvVar<T> {
+  return withDefault(description, fallback, (raw) => {
+    if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+    return raw as T;
+  });
+}
+
+export function httpUrl(description: string, fallback: string | undefined): EnvVar<string> {
+  return withDefault(description, fallback, (raw) => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error('must be an absolute URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+    return raw;
+  });
+}
+
+export function optionalHttpUrl(description: string): EnvVar<string | undefined> {
+  const inner = httpUrl(description, undefined);
+  return { description, defaultText: undefined, parse: (raw) => (raw === undefined ? undefined : inner.parse(raw)) };
+}
+
+/** Rows for the README's configuration table. */
+export function describeEnv(spec: Spec): Array<{ name: string; defaultText: string; description: string }> {
+  return Object.entries(spec).map(([name, v]) => ({ name, defaultText: v.defaultText ?? '(none)', description: v.description }));
+}

@@ -1,0 +1,26 @@
+/** Environment variables of the REST BFF (partner). */
+import { defineManifest, type BffManifest } from '../manifest';
+import type { RestFacadeOptions } from '../rest/route-table';
+import { ConfigError, readEnv } from './env';
+import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-env';
+
+export const UPSTREAM_URL_PREFIX = 'UPSTREAM_URL_';
+
+export function restEnvSpec(defaults: { port: number }) {
+  return serverEnvSpec(defaults.port);
+}
+
+/** Applies the environment to a REST BFF manifest; `UPSTREAM_URL_<NAME>` overrides an upstream origin. */
+export function restManifestFromEnv(manifest: BffManifest<RestFacadeOptions>, env: NodeJS.ProcessEnv): BffManifest<RestFacadeOptions> {
+  if (!manifest.routes) throw new Error(`manifest '${manifest.name}' has no routes`);
+  const parsed = readEnv(env, restEnvSpec({ port: manifest.server.port }));
+  const overrides = readPrefixedUrls(env, UPSTREAM_URL_PREFIX);
+  const unknown = Object.keys(overrides).filter((name) => !manifest.routes?.upstreams[name]);
+  if (unknown.length > 0) {
+    throw new ConfigError(unknown.map((name) => `${UPSTREAM_URL_PREFIX}${name.toUpperCase().replace(/-/g, '_')}: no upstream named '${name}' (known: ${Object.keys(manifest.routes?.upstreams ?? {}).join(', ')})`));
+  }
+  const upstreams = Object.fromEntries(
+    Object.entries(manifest.routes.upstreams).map(([name, upstream]) => [name, overrides[name] ? { ...upstream, origin: new URL(overrides[name]).origin } : upstream]),
+  );
+  return defineManifest({ ...manifest, server: serverSettingsFrom(parsed), routes: { ...manifest.routes, upstreams } });
+}

@@ -1,0 +1,65 @@
+/**
+ * The environment variables every BFF reads (once, in its `main.ts`), and how they are
+ * applied to a manifest.
+ */
+import { LOG_LEVELS } from '../observability/logger';
+import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from '../manifest';
+import { ConfigError, integer, oneOf, port, text } from './env';
+
+export function serverEnvSpec(defaultPort: number) {
+  return {
+    PORT: port('Listen port', defaultPort),
+    HOST: text('Listen address', DEFAULT_SERVER_SETTINGS.host),
+    LOG_LEVEL: oneOf('Log level', LOG_LEVELS, DEFAULT_SERVER_SETTINGS.logLevel),
+    BODY_LIMIT_BYTES: integer('Largest accepted request body, in bytes', DEFAULT_SERVER_SETTINGS.bodyLimitBytes, { min: 1 }),
+    REQUEST_TIMEOUT_MS: integer('Longest time to receive a whole request, in ms', DEFAULT_SERVER_SETTINGS.requestTimeoutMs, { min: 1 }),
+    SHUTDOWN_TIMEOUT_MS: integer('Longest graceful shutdown, in ms', DEFAULT_SERVER_SETTINGS.shutdownTimeoutMs, { min: 1 }),
+  };
+}
+
+export function serverSettingsFrom(env: { PORT: number; HOST: string; LOG_LEVEL: ServerSettings['logLevel']; BODY_LIMIT_BYTES: number; REQUEST_TIMEOUT_MS: number; SHUTDOWN_TIMEOUT_MS: number }): ServerSettings {
+  return {
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/**
+ * Reads `<PREFIX><NAME>=<url>` variables (e.g. `SUBGRAPH_URL_ACCOUNTS`) into a map keyed
+ * by the lowercased name; a malformed URL is reported by variable name.
+ */
+export function readPrefixedUrls(env: NodeJS.ProcessEnv, prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith(prefix) || !value) continue;
+    const name = key.slice(prefix.length).toLowerCase().replace(/_/g, '-');
+    try {
+      const url = new URL(value);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+      out[name] = value;
+    } catch {
+      problems.push(`${key}=${JSON.stringify(value)}: must be an http(s) URL`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}
+
+/** Runs a `main` body and turns a ConfigError into a clear message and exit code 1. */
+export async function runMain(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+    } else {
+      process.stderr.write(`Failed to start: ${(err as Error).stack ?? String(err)}\n`);
+    }
+    process.exit(1);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The federated GraphQL route of the web and mobile BFFs: Apollo Gateway over a
+ * supergraph file, served by Apollo Server on Fastify, with subgraph calls through
+ * pooled undici clients.
+ *
+ * The BFF listens before the supergraph is loaded: until then `/graphql` answers 503
+ * NOT_READY and `/readyz` reports the supergraph as not loaded. A missing or invalid file
+ * is retried, so a BFF can start before its supergraph is published.
+ */
+import { readFile } from 'node:fs/promises';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Pool } from 'undici';
+import { PorticoError } from '../errors';
+import { createUpstreamPool, type UpstreamPoolOptions } from '../upstream/upstream-pool';
+import { createUpstreamProbe } from '../upstream/upstream-probe';
+import { formatClientError } from './format-error';
+import type { GatewayContext } from './gateway-context';
+import { SubgraphDataSource } from './subgraph-data-source';
+
+export interface FederatedGraphqlOptions {
+  /** Path of the composed supergraph SDL file. */
+  supergraphPath: string;
+  /** Subgraph URL overrides by subgraph name; others use the URL in the supergraph. */
+  subgraphUrls?: Readonly<Record<string, string>>;
+  /** Pool settings for every subgraph (`all`) and per subgraph by name. */
+  subgraphPools?: { all?: UpstreamPoolOptions; subgraphs?: Readonly<Record<string, UpstreamPoolOptions>> };
+  /** Route path. Default `/graphql`. */
+  path?: string;
+  /** Serve schema introspection. Default false. */
+  introspection?: boolean;
+  /** Wait between attempts while the supergraph file is missing or invalid, in ms. Default 1,000. */
+  loadRetryMs?: number;
+}
+
+export const DEFAULT_GRAPHQL_PATH = '/graphql';
+export const DEFAULT_LOAD_RETRY_MS = 1_000;
+
+type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+interface LoadedSupergraph {
+  apollo: ApolloServer<GatewayContext>;
+  handler: RouteHandler;
+  pools: Pool[];
+}
+
+/** Adds the request id to every error so a client report can be matched to the logs. */
+const requestIdOnErrors: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart({ contextValue }) {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
+        for (const error of response.body.singleResult.errors) {
+          (error.extensions as Record<string, unknown> | undefined ?? {}).requestId = contextValue.requestId;
+        }
+      },
+    };
+  },
+};
+
+async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOptions): Promise<LoadedSupergraph> {
+  const sdl = await readFile(opts.supergraphPath, 'utf8');
+  const pools: Pool[] = [];
+  const probes: Array<[string, ReturnType<typeof createUpstreamProbe>]> = [];
+  const gateway = new ApolloGateway({
+    supergraphSdl: sdl,
+    logger: app.log,
+    buildService: ({ name, url }) => {
+      const target = opts.subgraphUrls?.[name] ?? url;
+      if (!target) throw new Error(`subgraph '${name}' has no URL in the supergraph and no override`);
+      const parsed = new URL(target);
+      const pool = createUpstreamPool(parsed.origin, { ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] });
+      pools.push(pool);
+      probes.push([`subgraph:${name}`, createUpstreamProbe({ pool, kind: 'graphql', path: `${parsed.pathname}${parsed.search}` })]);
+      return new SubgraphDataSource({ name, url: target, pool });
+    },
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    logger: app.log,
+    introspection: opts.introspection ?? false,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted) => formatClientError(formatted),
+    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors],
+  });
+  try {
+    await apollo.start();
+  } catch (err) {
+    await Promise.allSettled(pools.map((p) => p.close()));
+    throw err;
+  }
+  for (const [name, probe] of probes) app.readiness.add(name, probe);
+  const handler = fastifyApolloHandler<GatewayContext>(apollo, {
+    context: async (request) => ({ requestId: request.id, forwardHeaders: {} }),
+  }) as unknown as RouteHandler;
+  return { apollo, handler, pools };
+}
+
+/** Registers the GraphQL route; needs the health plugin registered before it. */
+export async function federatedGraphqlPlugin(app: FastifyInstance, opts: FederatedGraphqlOptions): Promise<void> {
+  const retryMs = opts.loadRetryMs ?? DEFAULT_LOAD_RETRY_MS;
+  let loaded: LoadedSupergraph | undefined;
+  let lastProblem = 'loading';
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  app.readiness.add('supergraph', () => (loaded ? { ok: true, detail: 'loaded' } : { ok: false, detail: lastProblem }));
+
+  const attempt = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      const result = await loadSupergraph(app, opts);
+      if (stopped) {
+        await result.apollo.stop();
+        await Promise.allSettled(result.pools.map((p) => p.close()));
+        return;
+      }
+      loaded = result;
+      app.log.info({ supergraphPath: opts.supergraphPath }, 'supergraph loaded');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const problem = code === 'ENOENT' ? 'supergraph file not found' : 'supergraph failed to load';
+      if (problem !== lastProblem) app.log.warn({ err, supergraphPath: opts.supergraphPath }, problem);
+      lastProblem = problem;
+      retryTimer = setTimeout(() => void attempt(), retryMs);
+    }
+  };
+  // Loading runs in the background so liveness and readiness answer during it.
+  app.addHook('onReady', async () => {
+    void attempt();
+  });
+
+  app.addHook('onClose', async () => {
+    stopped = true;
+    clearTimeout(retryTimer);
+    if (loaded) {
+      await loaded.apollo.stop();
+      await Promise.allSettled(loaded.pools.map((p) => p.close()));
+    }
+  });
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: opts.path ?? DEFAULT_GRAPHQL_PATH,
+    handler: async (request, reply) => {
+      if (!loaded) throw new PorticoError('NOT_READY', 'The supergraph is not loaded yet.', { headers: { 'retry-after': '1' } });
+      return loaded.handler(request, reply);
+    },
+  });
+}

@@ -1,0 +1,7 @@
+/** What the gateway knows about an incoming request when it calls subgraphs. */
+export interface GatewayContext {
+  /** The request id, forwarded as `x-request-id` on every subgraph call. */
+  requestId: string;
+  /** Headers the pipeline decided to send to every subgraph (e.g. verified identity). */
+  forwardHeaders: Record<string, string>;
+}

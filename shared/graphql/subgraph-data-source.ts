@@ -1,0 +1,101 @@
+/**
+ * The data source Apollo Gateway uses for every subgraph call: a keep-alive undici pool
+ * per subgraph instead of the gateway's default fetcher, the request id and pipeline
+ * headers forwarded, and transport failures turned into GraphQL errors with catalogue
+ * codes (the client sees which subgraph failed, never its URL or raw response).
+ */
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
+import type { Pool } from 'undici';
+import { ERROR_CATALOGUE, type ErrorCode } from '../errors';
+import { REQUEST_ID_HEADER } from '../observability/request-id';
+import { upstreamError } from '../upstream/upstream-errors';
+import type { GatewayContext } from './gateway-context';
+
+type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+export interface SubgraphDataSourceOptions {
+  /** Subgraph name as in the supergraph (used in error messages and logs). */
+  name: string;
+  /** Full GraphQL endpoint URL of the subgraph. */
+  url: string;
+  /** The pooled client for the subgraph's origin. */
+  pool: Pool;
+}
+
+function subgraphError(code: ErrorCode, message: string, subgraph: string, cause?: unknown): GraphQLError {
+  return new GraphQLError(message, {
+    originalError: cause instanceof Error ? cause : undefined,
+    extensions: { code, statusCode: ERROR_CATALOGUE[code].statusCode, subgraph },
+  });
+}
+
+export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
+  readonly name: string;
+  private readonly path: string;
+  private readonly pool: Pool;
+
+  constructor({ name, url, pool }: SubgraphDataSourceOptions) {
+    this.name = name;
+    const parsed = new URL(url);
+    this.path = `${parsed.pathname}${parsed.search}`;
+    this.pool = pool;
+  }
+
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const { request } = options;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    // Only client operations carry a request context; health checks and schema loads do not.
+    const incoming = 'incomingRequestContext' in options ? options : undefined;
+    if (incoming) {
+      const ctx = incoming.context;
+      if (ctx?.forwardHeaders) Object.assign(headers, ctx.forwardHeaders);
+      if (ctx?.requestId) headers[REQUEST_ID_HEADER] = ctx.requestId;
+    }
+    const body = JSON.stringify({
+      query: request.query,
+      variables: request.variables,
+      operationName: request.operationName,
+      extensions: request.extensions,
+    });
+
+    let statusCode: number;
+    let responseHeaders: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const res = await this.pool.request({ path: this.path, method: 'POST', headers, body });
+      statusCode = res.statusCode;
+      responseHeaders = res.headers;
+      text = await res.body.text();
+    } catch (err) {
+      const mapped = upstreamError(this.name, err);
+      throw subgraphError(mapped.code, mapped.message, this.name, err);
+    }
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw subgraphError('UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned a response that is not JSON (status ${statusCode}).`, this.name, err);
+    }
+    if (!parsed || typeof parsed !== 'object' || (!('data' in parsed) && !('errors' in parsed))) {
+      throw subgraphError('UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned an invalid GraphQL response (status ${statusCode}).`, this.name);
+    }
+    if (incoming) {
+      restrictCachePolicy(incoming.incomingRequestContext.overallCachePolicy, responseHeaders['cache-control']);
+    }
+    return parsed as GatewayGraphQLResponse;
+  }
+}
+
+/** A subgraph's `Cache-Control` narrows the cache policy of the whole response. */
+function restrictCachePolicy(policy: unknown, header: string | string[] | undefined): void {
+  if (!policy || typeof policy !== 'object' || !('restrict' in policy)) return;
+  const value = Array.isArray(header) ? header.join(',') : header ?? '';
+  const hint: { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } = { maxAge: 0 };
+  const maxAge = /(?:^|,)\s*max-age=(\d+)/i.exec(value);
+  if (maxAge?.[1]) hint.maxAge = Number(maxAge[1]);
+  if (/(?:^|,)\s*private\b/i.test(value)) hint.scope = 'PRIVATE';
+  else if (/(?:^|,)\s*public\b/i.test(value)) hint.scope = 'PUBLIC';
+  (policy as { restrict(h: typeof hint): void }).restrict(hint);
+}

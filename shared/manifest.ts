@@ -1,0 +1,83 @@
+/**
+ * The shape every BFF is assembled from. A BFF's `manifest.ts` declares its server
+ * limits and its route kind (federated GraphQL or a REST facade); `main.ts` applies the
+ * environment to it once, and `defineManifest` rejects anything it does not know, so a
+ * typo in configuration fails at start instead of being silently ignored.
+ */
+import type { FederatedGraphqlOptions } from './graphql/federated-graphql-plugin';
+import type { LogLevel } from './observability/logger';
+import { LOG_LEVELS } from './observability/logger';
+
+export interface ServerSettings {
+  /** Listen address. Default `127.0.0.1`. */
+  host: string;
+  /** Listen port (0 picks a free one). */
+  port: number;
+  /** Largest accepted request body, in bytes. Default 1 MiB. */
+  bodyLimitBytes: number;
+  /** Longest time to receive a whole request from a client, in ms. Default 30,000. */
+  requestTimeoutMs: number;
+  /** Longest graceful shutdown before the process exits anyway, in ms. Default 10,000. */
+  shutdownTimeoutMs: number;
+  /** Log level. Default `info`. */
+  logLevel: LogLevel;
+}
+
+export interface BffManifest<Routes = unknown> {
+  /** BFF name: used in logs, metrics and upstream headers. */
+  name: string;
+  server: ServerSettings;
+  /** Present on GraphQL BFFs. */
+  graphql?: FederatedGraphqlOptions;
+  /** BFF-specific route description (e.g. the partner's versioned route tables). */
+  routes?: Routes;
+}
+
+export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
+  host: '127.0.0.1',
+  port: 0,
+  bodyLimitBytes: 1_048_576,
+  requestTimeoutMs: 30_000,
+  shutdownTimeoutMs: 10_000,
+  logLevel: 'info',
+};
+
+const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes']);
+const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
+const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs']);
+
+/** Pure validation: every problem in the manifest, as readable sentences. */
+export function validateManifest(manifest: BffManifest): string[] {
+  const problems: string[] = [];
+  const unknown = (where: string, obj: object, known: Set<string>) => {
+    for (const key of Object.keys(obj)) if (!known.has(key)) problems.push(`${where}: unknown key '${key}'`);
+  };
+  unknown('manifest', manifest, MANIFEST_KEYS);
+  if (!/^[a-z][a-z0-9-]*$/.test(manifest.name ?? '')) problems.push(`manifest.name must be a lowercase identifier, got '${manifest.name}'`);
+  const s = manifest.server;
+  if (!s || typeof s !== 'object') {
+    problems.push('manifest.server is required');
+  } else {
+    unknown('manifest.server', s, SERVER_KEYS);
+    if (!Number.isInteger(s.port) || s.port < 0 || s.port > 65535) problems.push(`server.port must be 0-65535, got ${s.port}`);
+    for (const key of ['bodyLimitBytes', 'requestTimeoutMs', 'shutdownTimeoutMs'] as const) {
+      if (!Number.isInteger(s[key]) || s[key] <= 0) problems.push(`server.${key} must be a positive integer, got ${s[key]}`);
+    }
+    if (!LOG_LEVELS.includes(s.logLevel)) problems.push(`server.logLevel must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (manifest.graphql) {
+    unknown('manifest.graphql', manifest.graphql, GRAPHQL_KEYS);
+    if (!manifest.graphql.supergraphPath) problems.push('graphql.supergraphPath is required');
+    for (const [name, url] of Object.entries(manifest.graphql.subgraphUrls ?? {})) {
+      if (!/^https?:\/\//.test(url)) problems.push(`graphql.subgraphUrls.${name} must be an http(s) URL`);
+    }
+  }
+  return problems;
+}
+
+/** Validates and returns the manifest; throws one error listing every problem. */
+export function defineManifest<M extends BffManifest>(manifest: M): M {
+  const problems = validateManifest(manifest);
+  if (problems.length > 0) throw new Error(`Invalid manifest '${manifest.name}':\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return manifest;
+}

@@ -1,0 +1,98 @@
+/**
+ * Liveness and readiness. `/healthz` answers while the process runs; `/readyz` answers
+ * 200 only when every registered readiness check passes (supergraph loaded, required
+ * upstreams answering, not shutting down), so a load balancer sends traffic only then.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+export interface CheckResult {
+  ok: boolean;
+  /** Short human-readable state, e.g. `loaded`, `unreachable`. */
+  detail: string;
+}
+
+export type ReadinessCheck = () => Promise<CheckResult> | CheckResult;
+
+/** Longest a single readiness check may take, in ms, before it counts as failed. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 1_000;
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, CheckResult>;
+}
+
+/** Where plugins register what "ready" means for their part of the BFF. */
+export class ReadinessRegistry {
+  private readonly checks = new Map<string, ReadinessCheck>();
+
+  constructor(private readonly timeoutMs = DEFAULT_CHECK_TIMEOUT_MS) {}
+
+  add(name: string, check: ReadinessCheck): void {
+    if (this.checks.has(name)) throw new Error(`readiness check '${name}' is already registered`);
+    this.checks.set(name, check);
+  }
+
+  remove(name: string): void {
+    this.checks.delete(name);
+  }
+
+  async evaluate(): Promise<ReadinessReport> {
+    const entries = await Promise.all(
+      [...this.checks].map(async ([name, check]) => [name, await runWithTimeout(check, this.timeoutMs)] as const),
+    );
+    return summarizeReadiness(Object.fromEntries(entries));
+  }
+}
+
+/** Pure: ready only when every check passed (and there is at least one way to be unready). */
+export function summarizeReadiness(checks: Record<string, CheckResult>): ReadinessReport {
+  return { ready: Object.values(checks).every((c) => c.ok), checks };
+}
+
+async function runWithTimeout(check: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve().then(check),
+      new Promise<CheckResult>((resolve) => {
+        timer = setTimeout(() => resolve({ ok: false, detail: 'timed out' }), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message || 'failed' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    readiness: ReadinessRegistry;
+  }
+}
+
+export interface HealthPluginOptions {
+  /** Per-check timeout in ms. Default 1,000. */
+  checkTimeoutMs?: number;
+}
+
+/** Registers `/healthz`, `/readyz` and the `readiness` registry on the root instance. */
+export const healthPlugin = fp<HealthPluginOptions>(
+  async (app: FastifyInstance, opts) => {
+    const registry = new ReadinessRegistry(opts.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS);
+    app.decorate('readiness', registry);
+    let closing = false;
+    registry.add('lifecycle', () => (closing ? { ok: false, detail: 'shutting down' } : { ok: true, detail: 'serving' }));
+    app.addHook('preClose', async () => {
+      closing = true;
+    });
+
+    app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+    app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+      const report = await registry.evaluate();
+      return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
+    });
+  },
+  { name: 'portico-health' },
+);

@@ -1,0 +1,95 @@
+/**
+ * The partner BFF's versioned REST facade: registers every route of every route table.
+ * Passthrough routes use @fastify/http-proxy (streams bodies both ways, keeps status,
+ * headers and query strings); aggregate routes call upstreams through pooled clients.
+ */
+import httpProxy from '@fastify/http-proxy';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Pool } from 'undici';
+import { PorticoError } from '../errors';
+import { REQUEST_ID_HEADER } from '../observability/request-id';
+import { upstreamError } from '../upstream/upstream-errors';
+import { createUpstreamPool, DEFAULT_UPSTREAM_POOL_OPTIONS } from '../upstream/upstream-pool';
+import { createUpstreamProbe } from '../upstream/upstream-probe';
+import { sendError } from './error-handler';
+import { stripHopByHopHeaders } from './hop-by-hop';
+import { validateRouteTables, type AggregateRoute, type PassthroughRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
+import { createUpstreamCaller } from './upstream-caller';
+
+const DEFAULT_METHODS: PassthroughRoute['methods'] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+export const DEFAULT_HEALTH_PATH = '/healthz';
+
+export interface RestFacadePluginOptions extends RestFacadeOptions {
+  /** Largest proxied request body, in bytes (checked against Content-Length). */
+  bodyLimitBytes: number;
+}
+
+async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, upstream: RestUpstream, bodyLimitBytes: number): Promise<void> {
+  const pool = { ...DEFAULT_UPSTREAM_POOL_OPTIONS, ...upstream.pool };
+  await app.register(httpProxy, {
+    upstream: upstream.origin,
+    prefix: route.prefix,
+    rewritePrefix: route.rewritePrefix,
+    httpMethods: route.methods ?? DEFAULT_METHODS,
+    // The proxy streams bodies without buffering them, so the body limit is enforced
+    // on the declared length before anything is sent upstream.
+    preHandler: async (request) => {
+      const length = Number(request.headers['content-length'] ?? 0);
+      if (length > bodyLimitBytes) throw new PorticoError('PAYLOAD_TOO_LARGE');
+    },
+    undici: {
+      connections: pool.connections,
+      connect: { timeout: pool.connectTimeoutMs },
+      headersTimeout: pool.headersTimeoutMs,
+      bodyTimeout: pool.bodyTimeoutMs,
+      keepAliveTimeout: pool.keepAliveTimeoutMs,
+    },
+    replyOptions: {
+      rewriteRequestHeaders: (request, headers) => ({ ...stripHopByHopHeaders(headers), [REQUEST_ID_HEADER]: request.id }),
+      rewriteHeaders: (headers) => stripHopByHopHeaders(headers),
+      onError: (reply, { error }) => {
+        reply.request.log.warn({ err: error, upstream: route.upstream }, 'passthrough failed');
+        void sendError(reply.request as FastifyRequest, reply as FastifyReply, upstreamError(route.upstream, error));
+      },
+    },
+  });
+}
+
+function registerAggregate(app: FastifyInstance, route: AggregateRoute, pools: ReadonlyMap<string, Pool>): void {
+  app.route({
+    method: route.method,
+    url: route.path,
+    handler: async (request) =>
+      route.handler({
+        params: request.params as Record<string, string>,
+        query: request.query as Record<string, string | string[] | undefined>,
+        upstreams: createUpstreamCaller(pools, request.id),
+      }),
+  });
+}
+
+/** Registers the facade; needs the health plugin registered before it. */
+export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePluginOptions): Promise<void> {
+  const problems = validateRouteTables(opts);
+  if (problems.length > 0) throw new Error(`Invalid route tables:\n  - ${problems.join('\n  - ')}`);
+
+  const pools = new Map<string, Pool>();
+  for (const [name, upstream] of Object.entries(opts.upstreams)) {
+    const pool = createUpstreamPool(upstream.origin, upstream.pool);
+    pools.set(name, pool);
+    app.readiness.add(`upstream:${name}`, createUpstreamProbe({ pool, kind: 'http', path: upstream.healthPath ?? DEFAULT_HEALTH_PATH }));
+  }
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...pools.values()].map((p) => p.close()));
+  });
+
+  for (const table of opts.versions) {
+    for (const route of table.routes) {
+      if (route.kind === 'passthrough') {
+        await registerPassthrough(app, route, opts.upstreams[route.upstream] as RestUpstream, opts.bodyLimitBytes);
+      } else {
+        registerAggregate(app, route, pools);
+      }
+    }
+  }
+}

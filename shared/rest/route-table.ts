@@ -1,0 +1,73 @@
+/**
+ * Declarative REST route tables for the partner facade. A version (`/v1`, `/v2`) is a
+ * list of routes; each is either a passthrough to one REST upstream or an aggregate that
+ * fans out to several upstreams and shapes one response.
+ */
+import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
+import type { UpstreamCaller } from './upstream-caller';
+
+export interface RestUpstream {
+  /** `http://host:port` of the service (no path). */
+  origin: string;
+  /** Path answered with 2xx when the upstream is healthy; used by `/readyz`. Default `/healthz`. */
+  healthPath?: string;
+  /** Pool and timeout settings for this upstream. */
+  pool?: UpstreamPoolOptions;
+}
+
+export interface PassthroughRoute {
+  kind: 'passthrough';
+  /** Public path prefix, e.g. `/v1/users`. */
+  prefix: string;
+  /** Upstream name (key of the facade's `upstreams`). */
+  upstream: string;
+  /** Upstream path prefix that replaces `prefix`, e.g. `/users`. */
+  rewritePrefix: string;
+  /** Methods proxied. Default GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS. */
+  methods?: Array<'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS'>;
+}
+
+export interface AggregateRequest {
+  params: Record<string, string>;
+  query: Record<string, string | string[] | undefined>;
+  upstreams: UpstreamCaller;
+}
+
+export interface AggregateRoute {
+  kind: 'aggregate';
+  method: 'GET';
+  /** Public path with parameters, e.g. `/v1/orders/:id`. */
+  path: string;
+  /** What the endpoint returns, in one sentence (for docs and logs). */
+  description: string;
+  /** Fetches and shapes the response body; throws PorticoError for client-facing failures. */
+  handler: (request: AggregateRequest) => Promise<unknown>;
+}
+
+export type RestRoute = PassthroughRoute | AggregateRoute;
+
+export interface RouteTable {
+  /** Version label, e.g. `v1`; every route path starts with `/<version>`. */
+  version: string;
+  routes: readonly RestRoute[];
+}
+
+export interface RestFacadeOptions {
+  upstreams: Readonly<Record<string, RestUpstream>>;
+  versions: readonly RouteTable[];
+}
+
+/** Pure validation of route tables against the declared upstreams. */
+export function validateRouteTables(options: RestFacadeOptions): string[] {
+  const problems: string[] = [];
+  for (const table of options.versions) {
+    for (const route of table.routes) {
+      const path = route.kind === 'passthrough' ? route.prefix : route.path;
+      if (!path.startsWith(`/${table.version}/`)) problems.push(`${table.version}: route '${path}' must start with /${table.version}/`);
+      if (route.kind === 'passthrough' && !options.upstreams[route.upstream]) {
+        problems.push(`${table.version}: route '${path}' names unknown upstream '${route.upstream}'`);
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,48 @@
+/**
+ * How aggregate endpoints call REST upstreams: JSON GETs through each upstream's pool,
+ * with the request id forwarded and transport failures mapped to catalogue errors.
+ */
+import type { Pool } from 'undici';
+import { PorticoError } from '../errors';
+import { REQUEST_ID_HEADER } from '../observability/request-id';
+import { upstreamError } from '../upstream/upstream-errors';
+
+export interface UpstreamResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+export interface UpstreamCaller {
+  /** GET `path` (with query) on `upstream`; resolves for any HTTP status, rejects on transport failure. */
+  getJson<T = unknown>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>>;
+}
+
+export function createUpstreamCaller(pools: ReadonlyMap<string, Pool>, requestId: string): UpstreamCaller {
+  return {
+    async getJson<T>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>> {
+      const pool = pools.get(upstream);
+      if (!pool) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error(`unknown upstream '${upstream}'`) });
+      const search = query ? `?${new URLSearchParams(query).toString()}` : '';
+      let res;
+      try {
+        res = await pool.request({ path: `${path}${search}`, method: 'GET', headers: { accept: 'application/json', [REQUEST_ID_HEADER]: requestId } });
+      } catch (err) {
+        throw upstreamError(upstream, err);
+      }
+      const text = await res.body.text().catch((err: unknown) => {
+        throw upstreamError(upstream, err);
+      });
+      try {
+        return { status: res.statusCode, body: JSON.parse(text) as T };
+      } catch (err) {
+        throw new PorticoError('UPSTREAM_BAD_RESPONSE', `Upstream '${upstream}' returned a response that is not JSON.`, { cause: err });
+      }
+    },
+  };
+}
+
+/** Unwraps a 2xx response or turns an upstream 5xx/unknown status into a gateway error. */
+export function expectOk<T>(upstream: string, response: UpstreamResponse<T>): T {
+  if (response.status >= 200 && response.status < 300) return response.body;
+  throw new PorticoError('UPSTREAM_BAD_RESPONSE', `Upstream '${upstream}' answered with status ${response.status}.`);
+}

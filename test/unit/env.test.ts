@@ -1,0 +1,50 @@
+import { ConfigError, describeEnv, httpUrl, integer, oneOf, port, readEnv, text } from '../../shared/config/env';
+import { readPrefixedUrls } from '../../shared/config/server-env';
+
+const spec = {
+  PORT: port('Listen port', 4000),
+  HOST: text('Listen address', '127.0.0.1'),
+  LOG_LEVEL: oneOf('Log level', ['info', 'warn'] as const, 'info'),
+  TIMEOUT_MS: integer('Timeout', 1000, { min: 1 }),
+  JWKS_URL: httpUrl('JWKS', undefined),
+};
+
+describe('readEnv', () => {
+  it('applies defaults and parses values', () => {
+    const env = readEnv({ PORT: '4100', JWKS_URL: 'http://127.0.0.1/jwks' }, spec);
+    expect(env).toEqual({ PORT: 4100, HOST: '127.0.0.1', LOG_LEVEL: 'info', TIMEOUT_MS: 1000, JWKS_URL: 'http://127.0.0.1/jwks' });
+  });
+
+  it('reports every bad variable by name in one error', () => {
+    let error: unknown;
+    try {
+      readEnv({ PORT: '70000', LOG_LEVEL: 'loud', TIMEOUT_MS: '1.5' }, spec);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toContain('PORT="70000": must be between 0 and 65535');
+    expect(problems).toContain('LOG_LEVEL="loud": must be one of info, warn');
+    expect(problems).toContain('TIMEOUT_MS="1.5": must be an integer');
+    expect(problems).toContain('JWKS_URL=undefined: is required');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(readEnv({ PORT: '', JWKS_URL: 'https://a.example/x' }, spec).PORT).toBe(4000);
+  });
+
+  it('describes the variables for the configuration reference', () => {
+    expect(describeEnv(spec)).toContainEqual({ name: 'PORT', defaultText: '4000', description: 'Listen port' });
+  });
+});
+
+describe('readPrefixedUrls', () => {
+  it('collects per-name URL overrides', () => {
+    expect(readPrefixedUrls({ SUBGRAPH_URL_ACCOUNTS: 'http://accounts:4101/graphql', OTHER: 'x' }, 'SUBGRAPH_URL_')).toEqual({ accounts: 'http://accounts:4101/graphql' });
+  });
+
+  it('names the variable holding a malformed URL', () => {
+    expect(() => readPrefixedUrls({ SUBGRAPH_URL_ORDERS: 'orders:4105' }, 'SUBGRAPH_URL_')).toThrow(/SUBGRAPH_URL_ORDERS="orders:4105": must be an http\(s\) URL/);
+  });
+});

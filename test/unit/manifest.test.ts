@@ -1,0 +1,44 @@
+import { DEFAULT_SERVER_SETTINGS, defineManifest, validateManifest, type BffManifest } from '../../shared/manifest';
+import { validateRouteTables } from '../../shared/rest/route-table';
+import { mobileManifest } from '../../bffs/mobile/manifest';
+import { partnerManifest } from '../../bffs/partner/manifest';
+import { webManifest } from '../../bffs/web/manifest';
+
+describe('manifests', () => {
+  it.each([webManifest, mobileManifest, partnerManifest])('the $name manifest is valid', (manifest) => {
+    expect(validateManifest(manifest as BffManifest)).toEqual([]);
+  });
+
+  it('each BFF has its own port', () => {
+    const ports = [webManifest, mobileManifest, partnerManifest].map((m) => m.server.port);
+    expect(new Set(ports).size).toBe(3);
+  });
+
+  it('rejects unknown keys at every level', () => {
+    const manifest = { name: 'web', server: { ...DEFAULT_SERVER_SETTINGS, prot: 1 }, graphql: { supergraphPath: 'x', introspecton: true }, extra: 1 };
+    const problems = validateManifest(manifest as unknown as BffManifest);
+    expect(problems).toEqual(
+      expect.arrayContaining(["manifest: unknown key 'extra'", "manifest.server: unknown key 'prot'", "manifest.graphql: unknown key 'introspecton'"]),
+    );
+  });
+
+  it('rejects out-of-range limits with a readable error', () => {
+    expect(() => defineManifest({ name: 'web', server: { ...DEFAULT_SERVER_SETTINGS, port: 70000, bodyLimitBytes: 0 } })).toThrow(
+      /server.port must be 0-65535[\s\S]*server.bodyLimitBytes must be a positive integer/,
+    );
+  });
+});
+
+describe('route tables', () => {
+  it('the partner route tables are consistent with its upstreams', () => {
+    expect(validateRouteTables(partnerManifest.routes)).toEqual([]);
+  });
+
+  it('reports routes outside their version and unknown upstreams', () => {
+    const problems = validateRouteTables({
+      upstreams: { a: { origin: 'http://127.0.0.1:1' } },
+      versions: [{ version: 'v1', routes: [{ kind: 'passthrough', prefix: '/v2/x', upstream: 'b', rewritePrefix: '/x' }] }],
+    });
+    expect(problems).toEqual(["v1: route '/v2/x' must start with /v1/", "v1: route '/v2/x' names unknown upstream 'b'"]);
+  });
+});

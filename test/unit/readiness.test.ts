@@ -1,0 +1,26 @@
+import { ReadinessRegistry, summarizeReadiness } from '../../shared/observability/health';
+
+describe('readiness', () => {
+  it('is ready only when every check passes', () => {
+    expect(summarizeReadiness({ a: { ok: true, detail: 'x' }, b: { ok: true, detail: 'y' } }).ready).toBe(true);
+    expect(summarizeReadiness({ a: { ok: true, detail: 'x' }, b: { ok: false, detail: 'down' } }).ready).toBe(false);
+  });
+
+  it('fails a check that throws or takes longer than the timeout', async () => {
+    const registry = new ReadinessRegistry(20);
+    registry.add('slow', () => new Promise((resolve) => setTimeout(() => resolve({ ok: true, detail: 'late' }), 200)));
+    registry.add('broken', () => {
+      throw new Error('boom');
+    });
+    registry.add('fine', () => ({ ok: true, detail: 'ok' }));
+    const report = await registry.evaluate();
+    expect(report.ready).toBe(false);
+    expect(report.checks).toEqual({ slow: { ok: false, detail: 'timed out' }, broken: { ok: false, detail: 'boom' }, fine: { ok: true, detail: 'ok' } });
+  });
+
+  it('refuses two checks with one name', () => {
+    const registry = new ReadinessRegistry();
+    registry.add('x', () => ({ ok: true, detail: '' }));
+    expect(() => registry.add('x', () => ({ ok: true, detail: '' }))).toThrow(/already registered/);
+  });
+});
