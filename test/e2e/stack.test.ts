@@ -1,0 +1,79 @@
+/**
+ * The whole demo stack as `npm start` runs it: eight real processes, started by the
+ * launcher, answering a cross-service query and partner calls, then stopped cleanly.
+ * Ports are remapped to free ones so the test never collides with a running stack;
+ * the BFFs find their upstreams through the same URL overrides docker-compose uses.
+ */
+import { STACK, type StackProcess } from '../../bffs/stack';
+import { startStack, type RunningStack } from '../../bffs/stack-runner';
+import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
+import { http, postGraphql } from '../helpers/http';
+import { unusedPort } from '../helpers/recording-upstream';
+
+async function remapPorts(stack: readonly StackProcess[]): Promise<StackProcess[]> {
+  const ports = new Map<string, number>();
+  for (const p of stack) ports.set(p.name, await unusedPort());
+  const subgraphEnv = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`SUBGRAPH_URL_${n.toUpperCase()}`, `http://127.0.0.1:${ports.get(n)}${SUBGRAPH_GRAPHQL_PATH}`]));
+  const upstreamEnv = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`UPSTREAM_URL_${n.toUpperCase()}`, `http://127.0.0.1:${ports.get(n)}`]));
+  return stack.map((p) => {
+    const port = ports.get(p.name) as number;
+    const extra = p.name === 'partner' ? upstreamEnv : p.kind === 'bff' ? subgraphEnv : {};
+    return { ...p, port, env: { ...p.env, ...extra, PORT: String(port) } };
+  });
+}
+
+describe('the demo stack', () => {
+  let stack: RunningStack | undefined;
+  const exits: string[] = [];
+  let startupMs = 0;
+
+  beforeAll(async () => {
+    const started = Date.now();
+    stack = await startStack({
+      processes: await remapPorts(STACK),
+      host: '127.0.0.1',
+      env: { LOG_LEVEL: 'warn' },
+      onUnexpectedExit: (name) => exits.push(name),
+    });
+    startupMs = Date.now() - started;
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  }, 60_000);
+
+  it('starts every process and reports it ready', async () => {
+    expect(Object.keys(stack?.urls ?? {}).sort()).toEqual(STACK.map((p) => p.name).sort());
+    for (const name of ['web', 'mobile', 'partner']) {
+      expect((await http(`${stack?.urls[name]}/readyz`)).status).toBe(200);
+    }
+    process.stdout.write(`stack startup: ${startupMs} ms\n`);
+  });
+
+  it('answers a cross-service query on web and mobile', async () => {
+    const query = '{ users(first: 2) { name reviews { body product { name price inStock shippingEstimate } } } }';
+    for (const name of ['web', 'mobile']) {
+      const res = await postGraphql(stack?.urls[name] as string, query);
+      expect(res.status).toBe(200);
+      expect(res.json.errors).toBeUndefined();
+      expect(res.json.data.users[0].reviews[0].product).toEqual({ name: expect.any(String), price: expect.any(Number), inStock: expect.any(Boolean), shippingEstimate: expect.any(Number) });
+    }
+  });
+
+  it('serves partner passthrough and the order aggregate', async () => {
+    const products = await http(`${stack?.urls.partner}/v1/products?limit=3`);
+    expect(products.status).toBe(200);
+    expect(products.json.items).toHaveLength(3);
+    const order = await http(`${stack?.urls.partner}/v1/orders/1`);
+    expect(order.status).toBe(200);
+    expect(order.json).toMatchObject({ order_id: '1', customer_name: expect.any(String) });
+  });
+
+  it('stops every process cleanly', async () => {
+    await stack?.stop();
+    const urls = Object.values(stack?.urls ?? {});
+    stack = undefined;
+    for (const url of urls) await expect(http(`${url}/healthz`)).rejects.toThrow();
+    expect(exits).toEqual([]);
+  }, 60_000);
+});

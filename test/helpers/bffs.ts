@@ -1,0 +1,79 @@
+/**
+ * Builds the real BFFs for tests, listening on 127.0.0.1:0 with quiet logs, and waits
+ * for readiness where asked.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildServer as buildMobile } from '../../bffs/mobile/server';
+import { mobileManifest } from '../../bffs/mobile/manifest';
+import { buildServer as buildPartner } from '../../bffs/partner/server';
+import { partnerManifest, type PartnerManifest } from '../../bffs/partner/manifest';
+import { buildServer as buildWeb } from '../../bffs/web/server';
+import { webManifest } from '../../bffs/web/manifest';
+import type { FederatedGraphqlOptions } from '../../shared/graphql/federated-graphql-plugin';
+import type { BffManifest, ServerSettings } from '../../shared/manifest';
+import type { RestUpstream } from '../../shared/rest/route-table';
+
+export interface RunningBff {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+const TEST_SERVER: Partial<ServerSettings> = { host: '127.0.0.1', port: 0, logLevel: 'silent' };
+
+async function listen(app: FastifyInstance): Promise<RunningBff> {
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, url, close: () => app.close() };
+}
+
+export async function waitForReady(app: FastifyInstance, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    if (res.statusCode === 200) return;
+    last = res.body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`BFF not ready after ${timeoutMs} ms: ${last}`);
+}
+
+export interface GraphqlBffOverrides {
+  graphql?: Partial<FederatedGraphqlOptions>;
+  server?: Partial<ServerSettings>;
+  ready?: boolean;
+}
+
+function graphqlManifest(base: BffManifest, o: GraphqlBffOverrides): BffManifest {
+  return {
+    ...base,
+    server: { ...base.server, ...TEST_SERVER, ...o.server },
+    graphql: { ...(base.graphql as FederatedGraphqlOptions), loadRetryMs: 50, ...o.graphql },
+  };
+}
+
+export async function startWebBff(overrides: GraphqlBffOverrides = {}): Promise<RunningBff> {
+  const running = await listen(await buildWeb(graphqlManifest(webManifest, overrides)));
+  if (overrides.ready !== false) await waitForReady(running.app);
+  return running;
+}
+
+export async function startMobileBff(overrides: GraphqlBffOverrides = {}): Promise<RunningBff> {
+  const running = await listen(await buildMobile(graphqlManifest(mobileManifest, overrides)));
+  if (overrides.ready !== false) await waitForReady(running.app);
+  return running;
+}
+
+export async function startPartnerBff(
+  upstreams: Record<string, RestUpstream>,
+  overrides: { server?: Partial<ServerSettings>; ready?: boolean } = {},
+): Promise<RunningBff> {
+  const manifest: PartnerManifest = {
+    ...partnerManifest,
+    server: { ...partnerManifest.server, ...TEST_SERVER, ...overrides.server },
+    routes: { ...partnerManifest.routes, upstreams: { ...partnerManifest.routes.upstreams, ...upstreams } },
+  };
+  const running = await listen(await buildPartner(manifest));
+  if (overrides.ready !== false) await waitForReady(running.app);
+  return running;
+}

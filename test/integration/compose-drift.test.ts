@@ -1,0 +1,54 @@
+/**
+ * Docker does not run on every developer machine, so docker-compose.yml is checked here
+ * against the launcher's stack definition: same services, ports, entry points and env.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { partnerManifest } from '../../bffs/partner/manifest';
+import { STACK } from '../../bffs/stack';
+import { SUBGRAPH_NAMES, SUBGRAPH_PORTS, SUBGRAPH_GRAPHQL_PATH } from '../../supergraph/subgraphs/catalog';
+
+interface ComposeService {
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: unknown;
+}
+
+const compose = parse(readFileSync(path.resolve(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+
+describe('docker-compose.yml matches the launcher stack', () => {
+  it('has exactly the stack services plus Redis and the dependency installer', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([...STACK.map((p) => p.name), 'redis', 'install'].sort());
+  });
+
+  it.each(STACK.map((p) => [p.name, p] as const))('%s runs the same entry on the same port with the same env', (name, proc) => {
+    const service = compose.services[name];
+    expect(service).toBeDefined();
+    expect(service?.command).toEqual(['node', '--import', 'tsx', proc.entry]);
+    expect(service?.ports).toEqual([`${proc.port}:${proc.port}`]);
+    expect(service?.environment).toMatchObject(proc.env);
+    expect(service?.environment?.HOST).toBe('0.0.0.0');
+    expect(service?.healthcheck).toBeDefined();
+    expect(JSON.stringify(service?.healthcheck)).toContain(`127.0.0.1:${proc.port}${proc.readyPath}`);
+  });
+
+  it.each(['web', 'mobile'])('%s reaches every subgraph by service name', (name) => {
+    const env = compose.services[name]?.environment ?? {};
+    for (const subgraph of SUBGRAPH_NAMES) {
+      expect(env[`SUBGRAPH_URL_${subgraph.toUpperCase()}`]).toBe(`http://${subgraph}:${SUBGRAPH_PORTS[subgraph]}${SUBGRAPH_GRAPHQL_PATH}`);
+      expect(compose.services[name]?.depends_on?.[subgraph]).toEqual({ condition: 'service_healthy' });
+    }
+  });
+
+  it('partner reaches every REST upstream of its manifest by service name', () => {
+    const env = compose.services.partner?.environment ?? {};
+    for (const [upstream, def] of Object.entries(partnerManifest.routes.upstreams)) {
+      expect(env[`UPSTREAM_URL_${upstream.toUpperCase()}`]).toBe(`http://${upstream}:${new URL(def.origin).port}`);
+    }
+  });
+});
