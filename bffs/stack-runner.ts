@@ -80,6 +80,9 @@ export async function startStack(options: StackRunnerOptions): Promise<RunningSt
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env, ...spec.env, HOST: host },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops
+      // the BFFs before the upstreams; a signal to every process at once would skip that order.
+      detached: true,
     });
     const emit = (line: string) => options.output?.(spec.name, line);
     pipeLines(proc.stdout, emit);
@@ -111,6 +114,12 @@ export async function startStack(options: StackRunnerOptions): Promise<RunningSt
       );
     }
   };
+
+  // Last resort if the launcher exits without stopping the stack: no orphaned processes.
+  const killAll = () => {
+    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
 
   const urls: Record<string, string> = {};
   try {

@@ -7,7 +7,7 @@
  * ordering. Stages whose configuration a manifest leaves out are absent, never reordered.
  * Liveness, readiness and error handling wrap the pipeline and are the same everywhere.
  */
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { BffManifest } from './manifest';
 import { installErrorHandling } from './rest/error-handler';
 import { healthPlugin } from './observability/health';
@@ -33,7 +33,7 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
     // Stage 1, request id: chosen before anything else so every log line and error carries it.
     genReqId: (req) => resolveRequestId(req.headers[REQUEST_ID_HEADER]),
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: server.bodyLimitBytes,
     requestTimeout: server.requestTimeoutMs,
     return503OnClosing: true,
@@ -42,6 +42,15 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  // Requests still in flight at shutdown answer with `Connection: close`, so the client's
+  // keep-alive socket does not hold the server open after its last response.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
   installErrorHandling(app);
   await app.register(healthPlugin);

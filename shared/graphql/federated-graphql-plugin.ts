@@ -83,6 +83,9 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     logger: app.log,
     introspection: opts.introspection ?? false,
     includeStacktraceInErrorResponses: false,
+    // The process lifecycle (shared/lifecycle.ts) owns signals; Apollo's own handler would
+    // re-raise the signal and cut the graceful drain short.
+    stopOnTerminationSignals: false,
     formatError: (formatted) => formatClientError(formatted),
     plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors],
   });

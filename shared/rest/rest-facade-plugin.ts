@@ -45,6 +45,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
       keepAliveTimeout: pool.keepAliveTimeoutMs,
     },
     replyOptions: {
+      // reply-from has already removed the client's Connection header and the names it lists.
       rewriteRequestHeaders: (request, headers) => ({ ...stripHopByHopHeaders(headers), [REQUEST_ID_HEADER]: request.id }),
       rewriteHeaders: (headers) => stripHopByHopHeaders(headers),
       onError: (reply, { error }) => {

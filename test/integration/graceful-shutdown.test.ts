@@ -79,7 +79,7 @@ describe('graceful shutdown', () => {
     for (const r of results) expect(r.body).toEqual(expectBody);
 
     const exit = await child.exited;
-    expect(exit).toEqual({ code: 0, signal: null });
+    expect({ ...exit, output: exit.code === 0 ? '' : child.output() }).toEqual({ code: 0, signal: null, output: '' });
     await expect(request(`${url}/healthz`)).rejects.toThrow();
   });
 });

@@ -144,6 +144,7 @@ describe('web BFF with failing subgraphs', () => {
         subgraphPools: { all: { headersTimeoutMs: 300, bodyTimeoutMs: 300 } },
       },
     });
+    await waitForSupergraph(web);
   });
 
   afterAll(async () => {

@@ -1,0 +1,55 @@
+/** accounts: owns users. */
+import { GraphQLError } from 'graphql';
+import type { FastifyInstance } from 'fastify';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { DemoData, UserRecord } from '../seed';
+import { checkListArguments, notFound, paginate, parseIdList, parsePaging } from '../rest-support';
+import { BatchStats, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
+
+/** The demo has no sessions; `me` is this user. */
+export const DEMO_VIEWER_ID = '1';
+
+function createContext(data: DemoData, stats: BatchStats) {
+  return {
+    users: countedLoader<string, UserRecord | null>(stats, 'User', (ids) => ids.map((id) => data.userById.get(id) ?? null)),
+  };
+}
+type Context = ReturnType<typeof createContext>;
+
+function listArguments(first: number, offset: number): void {
+  const problem = checkListArguments(first, offset);
+  if (problem) throw new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+export function createAccountsService(data: DemoData): SubgraphService {
+  const stats = new BatchStats();
+  const resolvers: GraphQLResolverMap<Context> = {
+    Query: {
+      me: (_: unknown, __: unknown, ctx: Context) => ctx.users.load(DEMO_VIEWER_ID),
+      user: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.users.load(id),
+      users: (_: unknown, { first, offset }: { first: number; offset: number }) => {
+        listArguments(first, offset);
+        return data.users.slice(offset, offset + first);
+      },
+    },
+    User: {
+      __resolveReference: (ref: { id: string }, ctx: Context) => ctx.users.load(ref.id),
+    },
+  };
+
+  function registerRestRoutes(app: FastifyInstance): void {
+    app.get<{ Querystring: Record<string, string> }>('/users', async (request) => {
+      const paging = parsePaging(request.query);
+      const ids = parseIdList(request.query, 'ids');
+      const users = ids ? ids.flatMap((id) => data.userById.get(id) ?? []) : data.users;
+      return paginate(users, paging);
+    });
+    app.get<{ Params: { id: string } }>('/users/:id', async (request) => {
+      const user = data.userById.get(request.params.id);
+      if (!user) throw notFound('User', request.params.id);
+      return user;
+    });
+  }
+
+  return { name: 'accounts', typeDefs: loadServiceSchema('accounts'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
+}

@@ -1,0 +1,73 @@
+/**
+ * What every demo upstream service provides to the shared subgraph server: its federation
+ * schema and resolvers, a per-request context (fresh DataLoaders, so batching never
+ * shares cached records between requests), and its REST routes for the partner facade.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { GraphQLSchemaModule } from '@apollo/subgraph/dist/schema-helper';
+import DataLoader from 'dataloader';
+import type { FastifyInstance } from 'fastify';
+import { parse, type DocumentNode } from 'graphql';
+import type { SubgraphName } from './catalog';
+
+export interface SubgraphService {
+  name: SubgraphName;
+  typeDefs: DocumentNode;
+  /** Resolvers typed against the service's own context inside the service. */
+  resolvers: NonNullable<GraphQLSchemaModule['resolvers']>;
+  /** A fresh context per GraphQL request. */
+  createContext(): object;
+  /** Registers the service's REST routes on its server. */
+  registerRestRoutes(app: FastifyInstance): void;
+  stats: BatchStats;
+}
+
+/** Reads `<service>/schema.graphql` next to the service's code. */
+export function loadServiceSchema(name: SubgraphName): DocumentNode {
+  return parse(readFileSync(path.join(__dirname, name, 'schema.graphql'), 'utf8'));
+}
+
+export interface LoaderStats {
+  /** Number of batch function calls. */
+  batches: number;
+  /** Keys resolved across all batches. */
+  keys: number;
+}
+
+/**
+ * Counts DataLoader batches per loader, so tests (and curious operators, via
+ * `GET /__stats`) can see that references are resolved in batches, not one by one.
+ */
+export class BatchStats {
+  private loaders = new Map<string, LoaderStats>();
+  private graphqlRequests = 0;
+
+  recordBatch(loader: string, keys: number): void {
+    const entry = this.loaders.get(loader) ?? { batches: 0, keys: 0 };
+    entry.batches += 1;
+    entry.keys += keys;
+    this.loaders.set(loader, entry);
+  }
+
+  recordRequest(): void {
+    this.graphqlRequests += 1;
+  }
+
+  snapshot(): { graphqlRequests: number; loaders: Record<string, LoaderStats> } {
+    return { graphqlRequests: this.graphqlRequests, loaders: Object.fromEntries([...this.loaders].map(([k, v]) => [k, { ...v }])) };
+  }
+
+  reset(): void {
+    this.loaders.clear();
+    this.graphqlRequests = 0;
+  }
+}
+
+/** A request-scoped DataLoader whose batches are counted under `name`. */
+export function countedLoader<K, V>(stats: BatchStats, name: string, load: (keys: readonly K[]) => Array<V | Error>): DataLoader<K, V> {
+  return new DataLoader<K, V>(async (keys) => {
+    stats.recordBatch(name, keys.length);
+    return load(keys);
+  });
+}
