@@ -6,6 +6,7 @@
  */
 import type { FederatedGraphqlOptions } from './graphql/federated-graphql-plugin';
 import type { LogLevel } from './observability/logger';
+import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
 import { LOG_LEVELS } from './observability/logger';
 
 export interface ServerSettings {
@@ -31,6 +32,17 @@ export interface BffManifest<Routes = unknown> {
   graphql?: FederatedGraphqlOptions;
   /** BFF-specific route description (e.g. the partner's versioned route tables). */
   routes?: Routes;
+  /** The policy stages; a missing slice leaves its stage out. */
+  policies?: PolicySettings;
+}
+
+export interface PolicySettings {
+  /** Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed for the client address. Default none. */
+  trustedProxies?: readonly string[];
+  /** Extra client headers treated as identity headers and stripped (the built-in list is always stripped). */
+  extraIdentityHeaders?: readonly string[];
+  /** Authentication; absent means every route is open and no identity is forwarded. */
+  authn?: AuthnSettings;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
@@ -42,7 +54,8 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   logLevel: 'info',
 };
 
-const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes']);
+const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
+const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'authn']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
 const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs']);
 
@@ -71,6 +84,10 @@ export function validateManifest(manifest: BffManifest): string[] {
     for (const [name, url] of Object.entries(manifest.graphql.subgraphUrls ?? {})) {
       if (!/^https?:\/\//.test(url)) problems.push(`graphql.subgraphUrls.${name} must be an http(s) URL`);
     }
+  }
+  if (manifest.policies) {
+    unknown('manifest.policies', manifest.policies, POLICY_KEYS);
+    if (manifest.policies.authn) problems.push(...validateAuthnSettings(manifest.policies.authn));
   }
   return problems;
 }

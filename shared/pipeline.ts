@@ -13,6 +13,18 @@ import { installErrorHandling } from './rest/error-handler';
 import { healthPlugin } from './observability/health';
 import { createLoggerOptions } from './observability/logger';
 import { REQUEST_ID_HEADER, resolveRequestId } from './observability/request-id';
+import { createMetrics, type PorticoMetrics } from './observability/metrics';
+import { metricsPlugin } from './observability/metrics-plugin';
+import { authnPlugin } from './policies/authn/authn-plugin';
+import { authnPluginOptions } from './policies/authn/authn-settings';
+import { injectIdentityHeadersPlugin, stripIdentityHeadersPlugin } from './policies/authn/header-hygiene-plugin';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This BFF's metrics, for policies and upstream clients to record into. */
+    metrics: PorticoMetrics;
+  }
+}
 
 /** The stages in order; the manifest fills each slot or leaves it out. */
 export const PIPELINE_STAGES = ['request-id', 'authentication', 'rate-limit', 'transform', 'route'] as const;
@@ -39,6 +51,8 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
     return503OnClosing: true,
     // Idle keep-alive sockets are closed at shutdown; busy ones finish their request first.
     forceCloseConnections: 'idle',
+    // request.ip is the client: X-Forwarded-For is believed only from configured proxies.
+    trustProxy: manifest.policies?.trustedProxies?.length ? [...manifest.policies.trustedProxies] : false,
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
@@ -54,9 +68,24 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
   });
   installErrorHandling(app);
   await app.register(healthPlugin);
+  const metrics = createMetrics({ bff: manifest.name });
+  app.decorate('metrics', metrics);
+  await app.register(metricsPlugin, { metrics });
 
-  // Stages 2-4 (authentication, rate limit, transform) are registered here, in this order,
-  // by the policy library as manifests declare them.
+  const policies = manifest.policies ?? {};
+  // Before any stage reads a header: client-sent identity headers are gone.
+  await app.register(stripIdentityHeadersPlugin, {
+    extraIdentityHeaders: policies.extraIdentityHeaders ?? [],
+    onStripped: (count) => metrics.identityHeadersStripped.inc(count),
+  });
+
+  // Stage 2, authentication.
+  if (policies.authn) await app.register(authnPlugin, authnPluginOptions(policies.authn, (code) => metrics.authFailures.inc({ reason: code })));
+
+  // Stage 3, rate limit.
+
+  // Stage 4, transform: the verified identity becomes the upstream headers.
+  await app.register(injectIdentityHeadersPlugin);
 
   // Stage 5, route.
   await app.register(routes, { manifest });

@@ -97,7 +97,7 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
   }
   for (const [name, probe] of probes) app.readiness.add(name, probe);
   const handler = fastifyApolloHandler<GatewayContext>(apollo, {
-    context: async (request) => ({ requestId: request.id, forwardHeaders: {} }),
+    context: async (request) => ({ requestId: request.id, forwardHeaders: request.upstreamHeaders ?? {} }),
   }) as unknown as RouteHandler;
   return { apollo, handler, pools };
 }

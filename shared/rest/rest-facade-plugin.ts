@@ -5,7 +5,9 @@
  */
 import httpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Pool } from 'undici';
+import { API_KEY_HEADER } from '../policies/authn/api-key';
 import { PorticoError } from '../errors';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
 import { upstreamError } from '../upstream/upstream-errors';
@@ -24,6 +26,18 @@ export interface RestFacadePluginOptions extends RestFacadeOptions {
   bodyLimitBytes: number;
 }
 
+/**
+ * What a passthrough sends upstream: the client's end-to-end headers minus credentials
+ * (the API key never, Authorization only when the route opts in), plus the request id and
+ * the verified identity from the transform stage.
+ */
+function upstreamRequestHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out = stripHopByHopHeaders(headers);
+  delete out[API_KEY_HEADER];
+  if (!request.routeOptions.config?.forwardAuthorization) delete out.authorization;
+  return { ...out, ...request.upstreamHeaders, [REQUEST_ID_HEADER]: request.id };
+}
+
 async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, upstream: RestUpstream, bodyLimitBytes: number): Promise<void> {
   const pool = { ...DEFAULT_UPSTREAM_POOL_OPTIONS, ...upstream.pool };
   await app.register(httpProxy, {
@@ -31,6 +45,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
     prefix: route.prefix,
     rewritePrefix: route.rewritePrefix,
     httpMethods: route.methods ?? DEFAULT_METHODS,
+    config: { auth: route.auth, forwardAuthorization: route.forwardAuthorization },
     // The proxy streams bodies without buffering them, so the body limit is enforced
     // on the declared length before anything is sent upstream.
     preHandler: async (request) => {
@@ -46,7 +61,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
     },
     replyOptions: {
       // reply-from has already removed the client's Connection header and the names it lists.
-      rewriteRequestHeaders: (request, headers) => ({ ...stripHopByHopHeaders(headers), [REQUEST_ID_HEADER]: request.id }),
+      rewriteRequestHeaders: (request, headers) => upstreamRequestHeaders(request as FastifyRequest, headers),
       rewriteHeaders: (headers) => stripHopByHopHeaders(headers),
       onError: (reply, { error }) => {
         reply.request.log.warn({ err: error, upstream: route.upstream }, 'passthrough failed');
@@ -60,11 +75,12 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, pools: R
   app.route({
     method: route.method,
     url: route.path,
+    config: { auth: route.auth },
     handler: async (request) =>
       route.handler({
         params: request.params as Record<string, string>,
         query: request.query as Record<string, string | string[] | undefined>,
-        upstreams: createUpstreamCaller(pools, request.id),
+        upstreams: createUpstreamCaller(pools, request.id, request.upstreamHeaders),
       }),
   });
 }

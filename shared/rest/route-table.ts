@@ -3,6 +3,7 @@
  * list of routes; each is either a passthrough to one REST upstream or an aggregate that
  * fans out to several upstreams and shapes one response.
  */
+import type { AuthRequirement } from '../policies/authn/authn-plugin';
 import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
 import type { UpstreamCaller } from './upstream-caller';
 
@@ -25,6 +26,10 @@ export interface PassthroughRoute {
   rewritePrefix: string;
   /** Methods proxied. Default GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS. */
   methods?: Array<'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS'>;
+  /** Who may call it. Default: any authenticated caller (when authentication is on). */
+  auth?: AuthRequirement;
+  /** Send the client's Authorization header upstream. Default false. */
+  forwardAuthorization?: boolean;
 }
 
 export interface AggregateRequest {
@@ -42,6 +47,8 @@ export interface AggregateRoute {
   description: string;
   /** Fetches and shapes the response body; throws PorticoError for client-facing failures. */
   handler: (request: AggregateRequest) => Promise<unknown>;
+  /** Who may call it. Default: any authenticated caller (when authentication is on). */
+  auth?: AuthRequirement;
 }
 
 export type RestRoute = PassthroughRoute | AggregateRoute;

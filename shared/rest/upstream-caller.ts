@@ -17,7 +17,7 @@ export interface UpstreamCaller {
   getJson<T = unknown>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>>;
 }
 
-export function createUpstreamCaller(pools: ReadonlyMap<string, Pool>, requestId: string): UpstreamCaller {
+export function createUpstreamCaller(pools: ReadonlyMap<string, Pool>, requestId: string, identityHeaders: Record<string, string> = {}): UpstreamCaller {
   return {
     async getJson<T>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>> {
       const pool = pools.get(upstream);
@@ -25,7 +25,7 @@ export function createUpstreamCaller(pools: ReadonlyMap<string, Pool>, requestId
       const search = query ? `?${new URLSearchParams(query).toString()}` : '';
       let res;
       try {
-        res = await pool.request({ path: `${path}${search}`, method: 'GET', headers: { accept: 'application/json', [REQUEST_ID_HEADER]: requestId } });
+        res = await pool.request({ path: `${path}${search}`, method: 'GET', headers: { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId } });
       } catch (err) {
         throw upstreamError(upstream, err);
       }

@@ -1,0 +1,51 @@
+/**
+ * Records every HTTP response in Portico's metrics and serves them to Prometheus.
+ * Responses are labelled by route pattern (`/v1/orders/:id`), never by raw URL, so the
+ * number of series stays bounded whatever clients send; 404s share one `unmatched` route.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { UNMATCHED_ROUTE, type PorticoMetrics } from './metrics';
+
+/**
+ * Where Prometheus scrapes. Stages that guard routes (authentication, rate limit) must exempt
+ * this path, so a scrape never needs credentials nor spends a client's quota.
+ */
+export const METRICS_PATH = '/metrics';
+
+export interface MetricsPluginOptions {
+  /** The metrics to record into and serve, from `createMetrics`. Required. */
+  metrics: PorticoMetrics;
+  /** Path of the scrape endpoint (GET, and HEAD). Default {@link METRICS_PATH}. */
+  path?: string;
+}
+
+/** Registers the response recorder (app-wide) and the scrape endpoint on the root instance. */
+export const metricsPlugin = fp<MetricsPluginOptions>(
+  async (app: FastifyInstance, opts) => {
+    const { metrics, path = METRICS_PATH } = opts;
+    if (!metrics?.registry) throw new TypeError('metricsPlugin: the metrics option is required (use createMetrics)');
+    if (!path.startsWith('/')) throw new TypeError(`metricsPlugin: path must start with '/', got '${path}'`);
+    const { registry, httpRequests, httpRequestDuration } = metrics;
+
+    app.addHook('onResponse', async (request, reply) => {
+      // Undefined when no route matched and the not-found handler answered.
+      const pattern = request.routeOptions.url;
+      // Scrapes would otherwise dominate the counters and move every time Prometheus looks.
+      if (pattern === path) return;
+      const labels = {
+        method: request.method,
+        route: pattern ?? UNMATCHED_ROUTE,
+        status_code: String(reply.statusCode),
+      };
+      httpRequests.inc(labels);
+      httpRequestDuration.observe(labels, reply.elapsedTime / 1_000);
+    });
+
+    app.get(path, { logLevel: 'warn' }, async (_request, reply) => {
+      const body = await registry.metrics();
+      return reply.type(registry.contentType).header('cache-control', 'no-store').send(body);
+    });
+  },
+  { name: 'portico-metrics' },
+);

@@ -1,0 +1,179 @@
+/**
+ * Portico's Prometheus metrics: one registry per BFF app, holding every metric the
+ * policy library records. Metric and label names are part of Portico's documented
+ * surface (dashboards and alerts depend on them), so they change only with a major version.
+ *
+ * Every series carries a constant `bff` label, so web, mobile and partner can be told
+ * apart when one Prometheus scrapes them all. Durations are in seconds.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prefix of every Portico metric name, including the process metrics. */
+export const METRIC_NAME_PREFIX = 'portico_';
+
+/**
+ * Latency histogram bucket upper bounds, in seconds. The low end separates answers the
+ * gateway gives on its own (401, 429) from proxied ones; 10 s matches the default
+ * upstream headers/body timeouts and 30 s the default server request timeout, so
+ * timed-out calls still land in a bucket below `+Inf`.
+ */
+export const DEFAULT_LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The `route` label of responses no route matched (404s), so raw URLs never become labels. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** Value of `portico_circuit_breaker_state` for each breaker state. */
+export const BREAKER_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/** A circuit breaker state, as used in the `to` label of `portico_circuit_breaker_transitions_total`. */
+export type BreakerState = keyof typeof BREAKER_STATE_VALUE;
+
+/** Values of the `outcome` label of `portico_upstream_request_duration_seconds`. */
+export const UPSTREAM_OUTCOMES = ['success', 'client_error', 'server_error', 'timeout', 'unavailable', 'circuit_open'] as const;
+
+/**
+ * How an upstream call ended: `client_error` for a 4xx answer, `server_error` for 5xx,
+ * `timeout` / `unavailable` for transport failures, `circuit_open` when the breaker refused it.
+ */
+export type UpstreamOutcome = (typeof UPSTREAM_OUTCOMES)[number];
+
+/** Whether the rate limiter let a request through. */
+export type RateLimitDecision = 'allowed' | 'limited';
+
+/** What a rate limit counted against: the client IP or the authenticated principal. */
+export type RateLimitScope = 'ip' | 'principal';
+
+/** Which store decided: the shared store, the local fallback after it failed, or a memory-only limiter. */
+export type RateLimitSource = 'primary' | 'fallback' | 'memory';
+
+type HttpLabel = 'method' | 'route' | 'status_code';
+
+/** Every metric Portico records, with the registry that exposes them. */
+export interface PorticoMetrics {
+  /** Holds every metric below (and the process metrics when enabled); serve it to Prometheus. */
+  readonly registry: Registry;
+  /** `portico_http_requests_total{method, route, status_code}`; `route` is the route pattern or `unmatched`. */
+  readonly httpRequests: Counter<HttpLabel>;
+  /** `portico_http_request_duration_seconds{method, route, status_code}`. */
+  readonly httpRequestDuration: Histogram<HttpLabel>;
+  /** `portico_upstream_request_duration_seconds{upstream, outcome}`; `outcome` is an {@link UpstreamOutcome}. */
+  readonly upstreamRequestDuration: Histogram<'upstream' | 'outcome'>;
+  /** `portico_upstream_errors_total{upstream, reason}`. */
+  readonly upstreamErrors: Counter<'upstream' | 'reason'>;
+  /** `portico_circuit_breaker_state{upstream}`: a {@link BREAKER_STATE_VALUE}. */
+  readonly breakerState: Gauge<'upstream'>;
+  /** `portico_circuit_breaker_transitions_total{upstream, to}`; `to` is a {@link BreakerState}. */
+  readonly breakerTransitions: Counter<'upstream' | 'to'>;
+  /** `portico_rate_limit_decisions_total{decision, scope, source}`. */
+  readonly rateLimitDecisions: Counter<'decision' | 'scope' | 'source'>;
+  /** `portico_rate_limit_store_failures_total`: times the shared store failed and the local fallback took over. */
+  readonly rateLimitStoreFailures: Counter;
+  /** `portico_auth_failures_total{reason}`; `reason` is the error code, e.g. `AUTH_TOKEN_EXPIRED`. */
+  readonly authFailures: Counter<'reason'>;
+  /** `portico_identity_headers_stripped_total`: client-sent identity headers removed before routing. */
+  readonly identityHeadersStripped: Counter;
+}
+
+export interface MetricsOptions {
+  /** Name of the BFF (e.g. `web`), set as the `bff` label on every series. Required, non-empty. */
+  bff: string;
+  /**
+   * Registry to register the metrics in. Default: a new registry per call, never
+   * prom-client's global one, so two apps in one process never collide. A registry
+   * passed here must not already hold Portico metrics.
+   */
+  registry?: Registry;
+  /**
+   * Also collect process metrics (CPU, memory, heap, event loop lag, GC), prefixed
+   * `portico_`. Default `true`.
+   */
+  collectDefaultMetrics?: boolean;
+  /**
+   * Bucket upper bounds, in seconds, of both latency histograms; strictly increasing,
+   * positive. Default {@link DEFAULT_LATENCY_BUCKETS}.
+   */
+  latencyBuckets?: readonly number[];
+}
+
+/** Creates Portico's metrics in a registry of their own (or the one given). */
+export function createMetrics(options: MetricsOptions): PorticoMetrics {
+  const { bff, registry = new Registry(), collectDefaultMetrics: withProcessMetrics = true, latencyBuckets = DEFAULT_LATENCY_BUCKETS } = options;
+  if (typeof bff !== 'string' || bff.length === 0) throw new TypeError('createMetrics: bff must be a non-empty string');
+  const buckets = checkBuckets(latencyBuckets);
+  const registers = [registry];
+
+  registry.setDefaultLabels({ bff });
+  if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_NAME_PREFIX });
+
+  const httpLabels: HttpLabel[] = ['method', 'route', 'status_code'];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'portico_http_requests_total',
+      help: 'HTTP requests answered by the gateway, by method, route pattern and status code.',
+      labelNames: httpLabels,
+      registers,
+    }),
+    httpRequestDuration: new Histogram({
+      name: 'portico_http_request_duration_seconds',
+      help: 'Time from receiving an HTTP request to finishing its response, in seconds.',
+      labelNames: httpLabels,
+      buckets,
+      registers,
+    }),
+    upstreamRequestDuration: new Histogram({
+      name: 'portico_upstream_request_duration_seconds',
+      help: 'Duration of calls to upstream services, in seconds, by upstream and outcome.',
+      labelNames: ['upstream', 'outcome'],
+      buckets,
+      registers,
+    }),
+    upstreamErrors: new Counter({
+      name: 'portico_upstream_errors_total',
+      help: 'Failed calls to upstream services, by upstream and reason.',
+      labelNames: ['upstream', 'reason'],
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: 'portico_circuit_breaker_state',
+      help: 'Circuit breaker state per upstream: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['upstream'],
+      registers,
+    }),
+    breakerTransitions: new Counter({
+      name: 'portico_circuit_breaker_transitions_total',
+      help: 'Circuit breaker state changes per upstream, by the state entered.',
+      labelNames: ['upstream', 'to'],
+      registers,
+    }),
+    rateLimitDecisions: new Counter({
+      name: 'portico_rate_limit_decisions_total',
+      help: 'Rate limit decisions, by decision, scope and the store that decided.',
+      labelNames: ['decision', 'scope', 'source'],
+      registers,
+    }),
+    rateLimitStoreFailures: new Counter({
+      name: 'portico_rate_limit_store_failures_total',
+      help: 'Times the shared rate limit store failed and the local fallback took over.',
+      registers,
+    }),
+    authFailures: new Counter({
+      name: 'portico_auth_failures_total',
+      help: 'Rejected authentication attempts, by error code.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    identityHeadersStripped: new Counter({
+      name: 'portico_identity_headers_stripped_total',
+      help: 'Client-sent identity headers removed before routing.',
+      registers,
+    }),
+  };
+}
+
+function checkBuckets(buckets: readonly number[]): number[] {
+  const ok = buckets.length > 0 && buckets.every((b, i) => Number.isFinite(b) && b > 0 && (i === 0 || b > (buckets[i - 1] as number)));
+  if (!ok) throw new TypeError('createMetrics: latencyBuckets must be a non-empty, strictly increasing list of positive seconds');
+  // prom-client keeps the array it is given; a copy keeps the caller's list out of it.
+  return [...buckets];
+}

@@ -1,0 +1,139 @@
+/**
+ * Partner API keys. A key looks like `ptk_<keyId>_<secret>`: the key id is not secret and
+ * selects the record, the whole key is compared by SHA-256 hash in constant time, and only
+ * hashes are ever stored (file or Redis), so a leaked store does not leak usable keys.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { PorticoError } from '../../errors';
+import type { Principal } from './principal';
+
+export const API_KEY_PREFIX = 'ptk';
+export const API_KEY_HEADER = 'x-api-key';
+const KEY_PATTERN = /^ptk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
+export interface ApiKeyRecord {
+  keyId: string;
+  /** Hex SHA-256 of the whole key. */
+  hash: string;
+  clientId: string;
+  /** Plan for rate limits, e.g. free, pro, enterprise. */
+  plan: string;
+  scopes: string[];
+  revoked?: boolean;
+  createdAt: string;
+}
+
+export interface ApiKeyStore {
+  find(keyId: string): Promise<ApiKeyRecord | undefined>;
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** A new random key and the record to store for it (the key itself is shown once, never stored). */
+export function generateApiKey(fields: { clientId: string; plan: string; scopes: string[] }, now = new Date()): { key: string; record: ApiKeyRecord } {
+  const keyId = randomBytes(8).toString('hex');
+  const key = `${API_KEY_PREFIX}_${keyId}_${randomBytes(32).toString('base64url')}`;
+  return { key, record: { keyId, hash: hashApiKey(key), ...fields, createdAt: now.toISOString() } };
+}
+
+/** Pure apart from the store lookup: the principal for a presented key, or AUTH_API_KEY_INVALID. */
+export async function verifyApiKey(presented: string, store: ApiKeyStore): Promise<Principal> {
+  const match = KEY_PATTERN.exec(presented);
+  const record = match ? await store.find(match[1] as string) : undefined;
+  const expected = Buffer.from(record?.hash ?? '0'.repeat(64), 'hex');
+  const actual = Buffer.from(hashApiKey(presented), 'hex');
+  // Compared even when no record matched, so timing does not reveal which key ids exist.
+  const equal = expected.length === actual.length && timingSafeEqual(expected, actual);
+  if (!record || !equal || record.revoked) throw new PorticoError('AUTH_API_KEY_INVALID');
+  return { kind: 'client', id: record.clientId, clientId: record.clientId, scopes: record.scopes, roles: [], plan: record.plan, method: 'api-key' };
+}
+
+export function createMemoryApiKeyStore(records: readonly ApiKeyRecord[]): ApiKeyStore {
+  const byId = new Map(records.map((r) => [r.keyId, r]));
+  return { find: async (keyId) => byId.get(keyId) };
+}
+
+export interface ApiKeyFile {
+  keys: ApiKeyRecord[];
+}
+
+/** Reads a JSON key file (`{ "keys": [...] }`), validating every record. */
+export function readApiKeyFile(path: string): ApiKeyRecord[] {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<ApiKeyFile>;
+  if (!Array.isArray(parsed.keys)) throw new Error(`${path}: expected { "keys": [...] }`);
+  return parsed.keys.map((r, i) => {
+    if (!r || typeof r.keyId !== 'string' || !/^[0-9a-f]{64}$/.test(String(r.hash)) || typeof r.clientId !== 'string' || typeof r.plan !== 'string' || !Array.isArray(r.scopes)) {
+      throw new Error(`${path}: key #${i} needs keyId, hash (hex SHA-256), clientId, plan and scopes`);
+    }
+    return r;
+  });
+}
+
+/**
+ * Key file store, re-read when the file changes (checked at most once per `reloadCheckMs`),
+ * so keys can be added or revoked without a restart.
+ */
+export function createFileApiKeyStore(path: string, { reloadCheckMs = 1_000, now = Date.now } = {}): ApiKeyStore {
+  let records = createMemoryApiKeyStore(readApiKeyFile(path));
+  let mtimeMs = statMtime(path);
+  let checkedAt = now();
+  return {
+    async find(keyId) {
+      if (now() - checkedAt >= reloadCheckMs) {
+        checkedAt = now();
+        const current = statMtime(path);
+        if (current !== mtimeMs) {
+          try {
+            records = createMemoryApiKeyStore(readApiKeyFile(path));
+            mtimeMs = current;
+          } catch {
+            // A half-written or broken file keeps the last good keys in service.
+          }
+        }
+      }
+      return records.find(keyId);
+    },
+  };
+}
+
+function statMtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/** Redis store: one hash per key at `<prefix><keyId>` with the record's fields (scopes space-separated). */
+export function createRedisApiKeyStore(client: Redis, prefix = 'portico:apikeys:'): ApiKeyStore {
+  return {
+    async find(keyId) {
+      const fields = await client.hgetall(`${prefix}${keyId}`);
+      if (!fields.hash || !fields.clientId) return undefined;
+      return {
+        keyId,
+        hash: fields.hash,
+        clientId: fields.clientId,
+        plan: fields.plan ?? 'free',
+        scopes: (fields.scopes ?? '').split(' ').filter(Boolean),
+        revoked: fields.revoked === 'true',
+        createdAt: fields.createdAt ?? '',
+      };
+    },
+  };
+}
+
+export async function saveApiKeyToRedis(client: Redis, record: ApiKeyRecord, prefix = 'portico:apikeys:'): Promise<void> {
+  await client.hset(`${prefix}${record.keyId}`, {
+    hash: record.hash,
+    clientId: record.clientId,
+    plan: record.plan,
+    scopes: record.scopes.join(' '),
+    revoked: String(record.revoked ?? false),
+    createdAt: record.createdAt,
+  });
+}

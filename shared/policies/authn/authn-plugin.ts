@@ -1,0 +1,103 @@
+/**
+ * Stage 2 of the pipeline, authentication: turns a bearer JWT or an API key into
+ * `request.principal`, or answers 401/403. Public routes (health, readiness, metrics) are
+ * declared explicitly; a route can require scopes through its `config.auth`.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { PorticoError } from '../../errors';
+import { API_KEY_HEADER, verifyApiKey, type ApiKeyStore } from './api-key';
+import { parseBearer, type JwtVerifier } from './jwt';
+
+/** What a route demands of its caller; set as `config: { auth: {...} }` on the route. */
+export interface AuthRequirement {
+  /** Anyone may call it; credentials are not even read. */
+  public?: boolean;
+  /** Every one of these scopes must be granted. */
+  scopes?: readonly string[];
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthRequirement;
+  }
+}
+
+export const DEFAULT_PUBLIC_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics'];
+export const DEFAULT_REALM = 'portico';
+
+export interface AuthnPluginOptions {
+  /** Verifies bearer JWTs; absent means bearer tokens are not accepted. */
+  jwt?: JwtVerifier;
+  /** Looks up API keys sent in `x-api-key`; absent means API keys are not accepted. */
+  apiKeys?: ApiKeyStore;
+  /** Route patterns that need no credentials. Default `/healthz`, `/readyz`, `/metrics`. */
+  publicPaths?: readonly string[];
+  /** Realm in `WWW-Authenticate`. Default `portico`. */
+  realm?: string;
+  /** Called with the error code of every rejected request (metrics). */
+  onFailure?: (code: string) => void;
+}
+
+function challenge(opts: AuthnPluginOptions, realm: string, error?: { code: string; description: string; scope?: string }): string {
+  const schemes: string[] = [];
+  if (opts.jwt) {
+    let bearer = `Bearer realm="${realm}"`;
+    if (error) bearer += `, error="${error.code}", error_description="${error.description}"`;
+    if (error?.scope) bearer += `, scope="${error.scope}"`;
+    schemes.push(bearer);
+  }
+  if (opts.apiKeys) schemes.push(`ApiKey realm="${realm}", header="${API_KEY_HEADER}"`);
+  return schemes.join(', ');
+}
+
+export const authnPlugin = fp<AuthnPluginOptions>(
+  async function authn(app: FastifyInstance, opts) {
+    const publicPaths = new Set(opts.publicPaths ?? DEFAULT_PUBLIC_PATHS);
+    const realm = opts.realm ?? DEFAULT_REALM;
+
+    const reject = (error: PorticoError, header: string): never => {
+      opts.onFailure?.(error.code);
+      throw new PorticoError(error.code, error.message, { cause: error.cause, headers: { 'www-authenticate': header } });
+    };
+
+    async function authenticate(request: FastifyRequest): Promise<void> {
+      const requirement = request.routeOptions.config?.auth;
+      const route = request.routeOptions.url;
+      if (requirement?.public || (route !== undefined && publicPaths.has(route))) return;
+
+      const authorization = request.headers.authorization;
+      const apiKey = request.headers[API_KEY_HEADER];
+      try {
+        if (authorization !== undefined && opts.jwt) {
+          const token = parseBearer(authorization);
+          if (!token) throw new PorticoError('AUTH_TOKEN_INVALID', 'The Authorization header must be `Bearer <JWT>`.');
+          request.principal = await opts.jwt.verify(token);
+        } else if (apiKey !== undefined && opts.apiKeys) {
+          if (typeof apiKey !== 'string') throw new PorticoError('AUTH_API_KEY_INVALID', 'Send exactly one x-api-key header.');
+          request.principal = await verifyApiKey(apiKey, opts.apiKeys);
+        }
+      } catch (err) {
+        const error = err instanceof PorticoError ? err : new PorticoError('AUTH_TOKEN_INVALID', undefined, { cause: err });
+        // Unavailable keys are our problem, not the client's token: 503 without a challenge.
+        if (error.code === 'AUTH_KEYS_UNAVAILABLE') {
+          opts.onFailure?.(error.code);
+          throw error;
+        }
+        reject(error, challenge(opts, realm, { code: 'invalid_token', description: error.message.replace(/"/g, "'") }));
+      }
+      if (!request.principal) reject(new PorticoError('AUTH_REQUIRED'), challenge(opts, realm));
+      const missing = (requirement?.scopes ?? []).filter((s) => !request.principal?.scopes.includes(s));
+      if (missing.length > 0) {
+        reject(
+          new PorticoError('FORBIDDEN', `Missing scope(s): ${missing.join(', ')}.`),
+          challenge(opts, realm, { code: 'insufficient_scope', description: 'The token lacks a required scope.', scope: missing.join(' ') }),
+        );
+      }
+    }
+
+    app.decorateRequest('principal', undefined);
+    app.addHook('onRequest', authenticate);
+  },
+  { name: 'portico-authn' },
+);

@@ -1,0 +1,58 @@
+/**
+ * Header hygiene around authentication, in two hooks:
+ * - before anything else, every client-sent identity header is removed (any case,
+ *   underscores, repeated), and counted;
+ * - in the transform stage, after rate limiting, the verified identity becomes
+ *   `request.upstreamHeaders`, which every upstream call (subgraphs, REST passthrough,
+ *   aggregates) sends. The client's Authorization header is not part of it: routes that
+ *   need it upstream opt in with `config.forwardAuthorization`.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createIdentityHeaderMatcher, identityHeadersFor, stripIdentityHeaders, stripRawIdentityHeaders } from './identity-headers';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Headers every upstream call of this request carries (verified identity). */
+    upstreamHeaders: Record<string, string>;
+  }
+  interface FastifyContextConfig {
+    /** Forward the client's Authorization header to the upstream. Default false. */
+    forwardAuthorization?: boolean;
+  }
+}
+
+export interface HeaderHygieneOptions {
+  /** Extra header names treated as identity headers (stripped from clients). */
+  extraIdentityHeaders?: readonly string[];
+  /** Called with how many headers were stripped from one request (metrics, logs). */
+  onStripped?: (count: number) => void;
+}
+
+/** Registered first: nothing later in the pipeline may see a client-sent identity header. */
+export const stripIdentityHeadersPlugin = fp<HeaderHygieneOptions>(
+  async function stripIdentity(app: FastifyInstance, opts) {
+    const isIdentityHeader = createIdentityHeaderMatcher(opts.extraIdentityHeaders);
+    app.decorateRequest('upstreamHeaders', null as unknown as Record<string, string>);
+    app.addHook('onRequest', async (request) => {
+      request.upstreamHeaders = {};
+      const removed = stripIdentityHeaders(request.headers, isIdentityHeader);
+      if (removed.length > 0) {
+        stripRawIdentityHeaders(request.raw.rawHeaders, isIdentityHeader);
+        request.log.info({ headers: removed }, 'client-sent identity headers removed');
+        opts.onStripped?.(removed.length);
+      }
+    });
+  },
+  { name: 'portico-strip-identity-headers' },
+);
+
+/** Registered after rate limiting: the verified identity, as headers for upstreams. */
+export const injectIdentityHeadersPlugin = fp(
+  async function injectIdentity(app: FastifyInstance) {
+    app.addHook('onRequest', async (request) => {
+      if (request.principal) request.upstreamHeaders = identityHeadersFor(request.principal);
+    });
+  },
+  { name: 'portico-inject-identity-headers', dependencies: ['portico-strip-identity-headers'] },
+);

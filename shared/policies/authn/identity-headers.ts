@@ -1,0 +1,73 @@
+/**
+ * Header hygiene, the pure core: what a client may never assert about itself, and what
+ * Portico asserts toward upstreams once it has verified who the caller is.
+ *
+ * Upstream services trust these headers, so a client-sent copy must never get through in
+ * any spelling: any letter case, repeated, or with underscores (some servers treat
+ * `x_user_id` as `x-user-id`).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Principal } from './principal';
+
+/** Headers that carry verified identity toward upstreams. */
+export const IDENTITY_HEADERS = {
+  principalKind: 'x-principal-kind',
+  userId: 'x-user-id',
+  roles: 'x-user-roles',
+  scopes: 'x-user-scopes',
+  tenant: 'x-tenant-id',
+  clientId: 'x-client-id',
+  plan: 'x-client-plan',
+  authMethod: 'x-auth-method',
+} as const;
+
+/** Every header stripped from client requests by default: the identity headers above plus any `x-portico-*`. */
+export const DEFAULT_STRIPPED_HEADERS: readonly string[] = Object.values(IDENTITY_HEADERS);
+const RESERVED_PREFIX = 'x-portico-';
+
+function canonical(name: string): string {
+  return name.toLowerCase().replace(/_/g, '-');
+}
+
+/** Builds the stripping predicate once per configuration. */
+export function createIdentityHeaderMatcher(extraNames: readonly string[] = []): (headerName: string) => boolean {
+  const names = new Set([...DEFAULT_STRIPPED_HEADERS, ...extraNames].map(canonical));
+  return (headerName) => {
+    const c = canonical(headerName);
+    return names.has(c) || c.startsWith(RESERVED_PREFIX);
+  };
+}
+
+/** Removes every matching header from `headers` in place; returns the names removed. */
+export function stripIdentityHeaders(headers: IncomingHttpHeaders, isIdentityHeader: (name: string) => boolean): string[] {
+  const removed: string[] = [];
+  for (const name of Object.keys(headers)) {
+    if (isIdentityHeader(name)) {
+      delete headers[name];
+      removed.push(name);
+    }
+  }
+  return removed;
+}
+
+/** Removes matching names from a raw header list (`[name, value, name, value, ...]`) in place. */
+export function stripRawIdentityHeaders(rawHeaders: string[], isIdentityHeader: (name: string) => boolean): void {
+  for (let i = rawHeaders.length - 2; i >= 0; i -= 2) {
+    if (isIdentityHeader(rawHeaders[i] as string)) rawHeaders.splice(i, 2);
+  }
+}
+
+/** The verified identity as upstream headers; absent fields are omitted, never empty. */
+export function identityHeadersFor(principal: Principal): Record<string, string> {
+  const headers: Record<string, string> = {
+    [IDENTITY_HEADERS.principalKind]: principal.kind,
+    [IDENTITY_HEADERS.authMethod]: principal.method,
+    [IDENTITY_HEADERS.plan]: principal.plan,
+  };
+  if (principal.kind === 'user') headers[IDENTITY_HEADERS.userId] = principal.id;
+  if (principal.roles.length > 0) headers[IDENTITY_HEADERS.roles] = principal.roles.join(' ');
+  if (principal.scopes.length > 0) headers[IDENTITY_HEADERS.scopes] = principal.scopes.join(' ');
+  if (principal.tenant) headers[IDENTITY_HEADERS.tenant] = principal.tenant;
+  if (principal.clientId) headers[IDENTITY_HEADERS.clientId] = principal.clientId;
+  return headers;
+}

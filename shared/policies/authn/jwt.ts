@@ -1,0 +1,139 @@
+/**
+ * Bearer JWT verification with jose. Keys come from a remote JWKS (cached, with a
+ * cooldown between refetches and a fetch timeout, so a rotated key is picked up without a
+ * restart) or from a local JWKS. The allowed algorithms are an explicit list, checked on
+ * the token header before any key is looked up, so `alg: none` and HMAC-with-a-public-key
+ * confusion never reach signature verification.
+ */
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { PorticoError, type ErrorCode } from '../../errors';
+import type { Principal } from './principal';
+
+/** Asymmetric algorithms only: a verifier holding public keys can never accept an HMAC token. */
+export const DEFAULT_JWT_ALGORITHMS: readonly string[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+export const DEFAULT_CLOCK_TOLERANCE_SEC = 5;
+export const DEFAULT_JWKS_TIMEOUT_MS = 2_000;
+export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
+export const DEFAULT_JWKS_CACHE_MAX_AGE_MS = 600_000;
+
+export interface JwtOptions {
+  /** Remote JWKS URL (one of `jwksUrl`, `jwksFile`, `jwks` is required). */
+  jwksUrl?: string;
+  /** Path of a local JWKS JSON file, read once at start. */
+  jwksFile?: string;
+  /** An in-memory JWKS. */
+  jwks?: JSONWebKeySet;
+  /** Accepted `iss` value(s). Required. */
+  issuer: string | string[];
+  /** Accepted `aud` value(s). Required. */
+  audience: string | string[];
+  /** Accepted `alg` header values. Default {@link DEFAULT_JWT_ALGORITHMS}. */
+  algorithms?: readonly string[];
+  /** Allowed clock skew for `exp`/`nbf`/`iat`, in seconds. Default 5. */
+  clockToleranceSec?: number;
+  /** Remote JWKS fetch timeout, in ms. Default 2,000. */
+  jwksTimeoutMs?: number;
+  /** Shortest time between two remote JWKS fetches (an unknown `kid` triggers one), in ms. Default 30,000. */
+  jwksCooldownMs?: number;
+  /** Longest time a fetched JWKS is used before refetching, in ms. Default 600,000. */
+  jwksCacheMaxAgeMs?: number;
+}
+
+export interface JwtVerifier {
+  /** Verifies a compact JWT and returns its principal; throws PorticoError with an AUTH_* code. */
+  verify(token: string): Promise<Principal>;
+}
+
+function stringList(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(' ').filter(Boolean);
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+}
+
+/** Pure: the principal a verified claim set describes. */
+export function principalFromClaims(payload: JWTPayload): Principal {
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new PorticoError('AUTH_TOKEN_INVALID', 'The bearer token has no subject.');
+  const clientId = typeof payload.azp === 'string' ? payload.azp : typeof payload.client_id === 'string' ? payload.client_id : undefined;
+  return {
+    kind: 'user',
+    id: payload.sub,
+    scopes: stringList(payload.scope ?? payload.scp),
+    roles: stringList(payload.roles),
+    ...(typeof payload.tenant === 'string' ? { tenant: payload.tenant } : {}),
+    ...(clientId ? { clientId } : {}),
+    plan: typeof payload.plan === 'string' ? payload.plan : 'default',
+    method: 'jwt',
+  };
+}
+
+/** Pure: maps a jose failure to the catalogue code a client sees (the original stays as cause). */
+export function mapJwtError(err: unknown): PorticoError {
+  if (err instanceof PorticoError) return err;
+  let code: ErrorCode = 'AUTH_TOKEN_INVALID';
+  if (err instanceof joseErrors.JWTExpired) code = 'AUTH_TOKEN_EXPIRED';
+  else if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    code = err.claim === 'aud' ? 'AUTH_TOKEN_WRONG_AUDIENCE' : err.claim === 'iss' ? 'AUTH_TOKEN_WRONG_ISSUER' : err.claim === 'nbf' ? 'AUTH_TOKEN_NOT_YET_VALID' : 'AUTH_TOKEN_INVALID';
+  } else if (err instanceof joseErrors.JOSEAlgNotAllowed) code = 'AUTH_ALGORITHM_NOT_ALLOWED';
+  else if (err instanceof joseErrors.JWKSTimeout || isJwksFetchFailure(err)) code = 'AUTH_KEYS_UNAVAILABLE';
+  return new PorticoError(code, undefined, { cause: err });
+}
+
+function isJwksFetchFailure(err: unknown): boolean {
+  // jose reports an unreachable or non-200 JWKS endpoint as a plain error from its fetch.
+  return err instanceof Error && !(err instanceof joseErrors.JOSEError) && /fetch|ECONNREFUSED|response|status/i.test(err.message);
+}
+
+function keySource(opts: JwtOptions) {
+  if (opts.jwksUrl) {
+    return createRemoteJWKSet(new URL(opts.jwksUrl), {
+      timeoutDuration: opts.jwksTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS,
+      cooldownDuration: opts.jwksCooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS,
+      cacheMaxAge: opts.jwksCacheMaxAgeMs ?? DEFAULT_JWKS_CACHE_MAX_AGE_MS,
+    });
+  }
+  const jwks = opts.jwks ?? (opts.jwksFile ? (JSON.parse(readFileSync(opts.jwksFile, 'utf8')) as JSONWebKeySet) : undefined);
+  if (!jwks) throw new Error('JWT verification needs jwksUrl, jwksFile or jwks');
+  return createLocalJWKSet(jwks);
+}
+
+export function createJwtVerifier(opts: JwtOptions): JwtVerifier {
+  const algorithms = [...(opts.algorithms ?? DEFAULT_JWT_ALGORITHMS)];
+  if (algorithms.length === 0 || algorithms.some((a) => a === 'none' || !/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^ES256K$/.test(a))) {
+    throw new Error(`JWT algorithms must be asymmetric signature algorithms, got ${algorithms.join(', ') || 'none'}`);
+  }
+  const keys = keySource(opts);
+  const verifyOptions = {
+    algorithms,
+    issuer: opts.issuer,
+    audience: opts.audience,
+    clockTolerance: opts.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC,
+    requiredClaims: ['exp', 'sub'],
+  };
+  return {
+    async verify(token) {
+      let alg: unknown;
+      try {
+        alg = decodeProtectedHeader(token).alg;
+      } catch (err) {
+        throw new PorticoError('AUTH_TOKEN_INVALID', undefined, { cause: err });
+      }
+      if (typeof alg !== 'string' || !algorithms.includes(alg)) {
+        throw new PorticoError('AUTH_ALGORITHM_NOT_ALLOWED', `Tokens signed with '${String(alg)}' are not accepted.`);
+      }
+      try {
+        const { payload } = await jwtVerify(token, keys, verifyOptions);
+        return principalFromClaims(payload);
+      } catch (err) {
+        throw mapJwtError(err);
+      }
+    },
+  };
+}
+
+/** Pure: the token of an `Authorization: Bearer <token>` header; undefined when absent, empty when present but not a bearer JWT. */
+export function parseBearer(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer[ ]+([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.?[A-Za-z0-9\-_.+/=]*)[ ]*$/i.exec(header);
+  return match ? match[1] : '';
+}

@@ -1,0 +1,33 @@
+/**
+ * The verified caller of a request, set by the authentication stage and read by every
+ * later stage (rate limit keys, identity headers toward upstreams). Nothing a client
+ * sends is trusted until it has become a Principal.
+ */
+
+export type PrincipalKind = 'user' | 'client';
+
+export interface Principal {
+  /** 'user' for a JWT subject, 'client' for an API key holder. */
+  kind: PrincipalKind;
+  /** Stable id: the JWT `sub`, or the API key's client id. */
+  id: string;
+  /** Granted scopes (JWT `scope`/`scp`, or the API key's scopes). */
+  scopes: readonly string[];
+  /** Roles (JWT `roles` claim); empty for API keys. */
+  roles: readonly string[];
+  /** Tenant (JWT `tenant` claim), when the token carries one. */
+  tenant?: string;
+  /** Client id: the JWT `azp`/`client_id`, or the API key's client id. */
+  clientId?: string;
+  /** Commercial plan used for rate limits (API keys; JWT `plan` claim); 'default' otherwise. */
+  plan: string;
+  /** Which method verified it. */
+  method: 'jwt' | 'api-key';
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authentication stage; undefined on public routes without credentials. */
+    principal?: Principal;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The contract every rate-limit store fulfils, so the plugin does not care whether
+ * buckets live in this process or in Redis.
+ */
+import type { LimitDecision, RateLimitRule } from './gcra';
+
+export interface RateLimitStore {
+  /**
+   * Decides one request of `cost` units for `key` under `rule` and, when allowed, consumes
+   * it, atomically with respect to every other caller sharing the store. A key holds one
+   * bucket: callers with several rules must put the rule into the key. Rejects with a
+   * `RangeError` for an invalid rule or cost, and with the store's own error when it cannot
+   * answer (e.g. Redis unreachable).
+   */
+  consume(key: string, rule: RateLimitRule, cost: number): Promise<LimitDecision>;
+  /** Releases what the store holds (memory, and connections it owns). */
+  close(): Promise<void>;
+  /** Where the buckets live. */
+  readonly kind: 'memory' | 'redis';
+}

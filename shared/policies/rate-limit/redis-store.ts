@@ -1,0 +1,204 @@
+/**
+ * Buckets in Redis, shared by every instance of a BFF. Each decision is one atomic Lua
+ * script call on one key (one round trip, no read-then-write race between instances), the
+ * same GCRA as `decideLimit` in gcra.ts, timed by the Redis server's clock so instances
+ * with skewed clocks agree.
+ *
+ * Keys are `${keyPrefix}{${key}}`: the caller's key is a Redis Cluster hash tag, so a key
+ * always maps to one slot and the script works unchanged on a cluster. `keyPrefix` should
+ * name the BFF (e.g. `portico:web:rl:`) and contain no `{`.
+ */
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { assertLimitArgs, type LimitDecision, type RateLimitRule } from './gcra';
+import type { RateLimitStore } from './rate-limit-store';
+
+/**
+ * The GCRA in Lua, kept step for step identical to `decideLimit` (integer microseconds,
+ * same rounding) so both give the same answers for the same inputs.
+ *
+ * KEYS[1]: the bucket. ARGV: limit, windowMs, cost, and optionally a fixed now in ms that
+ * replaces the server clock (for tests that compare with `decideLimit`; the store never
+ * sends it). The key holds the TAT in µs since the epoch and expires when the bucket is
+ * full again. Returns `{ allowed (0|1), remaining, resetMs, retryAfterMs }`, retryAfterMs
+ * being -1 when cost > limit (never allowed).
+ */
+export const GCRA_SCRIPT = `
+local limit = tonumber(ARGV[1])
+local window_ms = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local now_us
+if ARGV[4] then
+  now_us = math.floor(tonumber(ARGV[4]) * 1000 + 0.5)
+else
+  -- Before Redis 5, a write after TIME is refused unless effects are replicated.
+  if redis.replicate_commands then redis.replicate_commands() end
+  local t = redis.call('TIME')
+  now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local interval = math.ceil(window_ms * 1000 / limit)
+local tolerance = interval * limit
+
+local tat = now_us
+local stored = tonumber(redis.call('GET', KEYS[1]))
+if stored and stored > now_us then tat = stored end
+
+local function remaining_at(t)
+  return math.max(0, math.floor((tolerance - (t - now_us)) / interval))
+end
+local function ceil_ms(us)
+  return math.ceil(us / 1000)
+end
+
+if cost > limit then
+  return { 0, remaining_at(tat), ceil_ms(tat - now_us), -1 }
+end
+local new_tat = tat + cost * interval
+local allow_at = new_tat - tolerance
+if allow_at > now_us then
+  return { 0, remaining_at(tat), ceil_ms(tat - now_us), ceil_ms(allow_at - now_us) }
+end
+if new_tat > now_us then
+  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ceil_ms(new_tat - now_us))
+end
+return { 1, remaining_at(new_tat), ceil_ms(new_tat - now_us), 0 }
+`;
+
+/** Name under which the script is registered on the client (`defineCommand`). */
+export const GCRA_COMMAND = 'porticoGcra';
+
+type GcraClient = {
+  [GCRA_COMMAND](key: string, limit: number, windowMs: number, cost: number): Promise<unknown>;
+};
+
+export interface RedisStoreOptions {
+  /** The connection, preferably from `createRedisClient`. Shared, not closed by the store unless `ownsClient`. */
+  client: Redis | Cluster;
+  /** Prepended to every key, naming the BFF, e.g. `portico:web:rl:`. Required. */
+  keyPrefix: string;
+  /** Whether `close()` also closes `client`. Default false. */
+  ownsClient?: boolean;
+}
+
+export interface RedisStore extends RateLimitStore {
+  readonly kind: 'redis';
+}
+
+/** Turns the script's reply into a decision; throws on anything unexpected rather than guessing. */
+function toDecision(reply: unknown, limit: number): LimitDecision {
+  if (!Array.isArray(reply) || reply.length !== 4 || !reply.every((v) => typeof v === 'number' && Number.isSafeInteger(v))) {
+    throw new Error(`Unexpected reply from the rate-limit script: ${JSON.stringify(reply)}`);
+  }
+  const [allowed, remaining, resetMs, retryAfterMs] = reply as [number, number, number, number];
+  return {
+    allowed: allowed === 1,
+    limit,
+    remaining,
+    resetMs,
+    retryAfterMs: retryAfterMs < 0 ? Number.POSITIVE_INFINITY : retryAfterMs,
+  };
+}
+
+/**
+ * Creates a store over a Redis (or Redis Cluster) connection. Registers the script on the
+ * client once (EVALSHA, falling back to EVAL after a script cache flush). Errors from Redis
+ * (timeouts, connection refused) reject `consume`; wrap the store with
+ * `createResilientStore` to fall back to local limits instead.
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  const { client, keyPrefix, ownsClient = false } = options;
+  if (typeof (client as unknown as Partial<GcraClient>)[GCRA_COMMAND] !== 'function') {
+    client.defineCommand(GCRA_COMMAND, { numberOfKeys: 1, lua: GCRA_SCRIPT });
+  }
+  const gcra = client as unknown as GcraClient;
+  return {
+    kind: 'redis',
+    async consume(key: string, rule: RateLimitRule, cost: number): Promise<LimitDecision> {
+      assertLimitArgs(rule, cost);
+      const reply = await gcra[GCRA_COMMAND](`${keyPrefix}{${key}}`, rule.limit, rule.windowMs, cost);
+      return toDecision(reply, rule.limit);
+    },
+    async close(): Promise<void> {
+      if (ownsClient) await closeRedisClient(client);
+    },
+  };
+}
+
+export interface RedisClientOptions {
+  /** Standalone server URL, e.g. `redis://127.0.0.1:6379`. Ignored when `clusterNodes` is given. Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** Cluster seed nodes (`host:port` or `redis://host:port`); when given, a `Cluster` client is created. */
+  clusterNodes?: string[];
+  /** Longest wait for any one command's reply, in ms. Default `DEFAULT_REDIS_COMMAND_TIMEOUT_MS` (50). */
+  commandTimeoutMs?: number;
+  /** Longest wait to establish a connection, in ms. Default `DEFAULT_REDIS_CONNECT_TIMEOUT_MS` (500). */
+  connectTimeoutMs?: number;
+  /** Upper bound of the delay between reconnection attempts, in ms. Default `DEFAULT_REDIS_RECONNECT_MAX_DELAY_MS` (2,000). */
+  reconnectMaxDelayMs?: number;
+  /** Called with every connection-level error (for logs); they never throw. Default: ignored. */
+  onError?: (err: Error) => void;
+}
+
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 50;
+export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 500;
+export const DEFAULT_REDIS_RECONNECT_MAX_DELAY_MS = 2_000;
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Reconnection delay: doubling from 50 ms, capped; it never gives up, so Redis coming back is noticed. */
+function backoff(maxDelayMs: number): (times: number) => number {
+  return (times) => Math.min(50 * 2 ** Math.min(times - 1, 16), maxDelayMs);
+}
+
+/**
+ * Creates a Redis (or Cluster, when `clusterNodes` is given) client for the rate limiter,
+ * configured so that no call ever waits on a down or slow Redis: each command times out
+ * after `commandTimeoutMs`, commands issued while disconnected fail at once instead of
+ * queueing (`enableOfflineQueue: false`), commands lost with a connection are failed
+ * rather than retried (`maxRetriesPerRequest: 0`), and the client keeps reconnecting in
+ * the background with a capped backoff. Connection errors go to `onError`, never to an
+ * unhandled 'error' event.
+ */
+export function createRedisClient(options: RedisClientOptions = {}): Redis | Cluster {
+  const commandTimeout = options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS;
+  const connectTimeout = options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
+  const retry = backoff(options.reconnectMaxDelayMs ?? DEFAULT_REDIS_RECONNECT_MAX_DELAY_MS);
+  const onError = options.onError ?? (() => undefined);
+  const common = {
+    commandTimeout,
+    connectTimeout,
+    maxRetriesPerRequest: 0,
+    // A script whose reply was lost with the connection may have run: resending it could consume twice.
+    autoResendUnfulfilledCommands: false,
+  } satisfies Partial<RedisOptions>;
+
+  if (options.clusterNodes && options.clusterNodes.length > 0) {
+    const clusterOptions: ClusterOptions = {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: retry,
+      clusterNodeRetryStrategy: retry,
+      slotsRefreshTimeout: Math.max(commandTimeout, connectTimeout),
+      redisOptions: common,
+    };
+    const cluster = new Cluster(options.clusterNodes, clusterOptions);
+    cluster.on('error', onError);
+    return cluster;
+  }
+  const redis = new Redis(options.url ?? DEFAULT_REDIS_URL, { ...common, enableOfflineQueue: false, retryStrategy: retry });
+  redis.on('error', onError);
+  return redis;
+}
+
+/**
+ * Closes a client without waiting on a dead server: QUIT when connected (pending replies
+ * are delivered), otherwise an immediate disconnect that also stops reconnecting.
+ */
+export async function closeRedisClient(client: Redis | Cluster): Promise<void> {
+  if (client.status === 'ready') {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // The connection dropped during QUIT; disconnect below still stops reconnection.
+    }
+  }
+  client.disconnect();
+}
