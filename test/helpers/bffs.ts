@@ -10,7 +10,7 @@ import { partnerManifest, type PartnerManifest } from '../../bffs/partner/manife
 import { buildServer as buildWeb } from '../../bffs/web/server';
 import { webManifest } from '../../bffs/web/manifest';
 import type { FederatedGraphqlOptions } from '../../shared/graphql/federated-graphql-plugin';
-import type { BffManifest, ServerSettings } from '../../shared/manifest';
+import type { BffManifest, PolicySettings, ServerSettings } from '../../shared/manifest';
 import type { RestUpstream } from '../../shared/rest/route-table';
 
 export interface RunningBff {
@@ -40,6 +40,7 @@ export async function waitForReady(app: FastifyInstance, timeoutMs = 10_000): Pr
 
 export interface GraphqlBffOverrides {
   graphql?: Partial<FederatedGraphqlOptions>;
+  policies?: PolicySettings;
   server?: Partial<ServerSettings>;
   ready?: boolean;
 }
@@ -49,6 +50,7 @@ function graphqlManifest(base: BffManifest, o: GraphqlBffOverrides): BffManifest
     ...base,
     server: { ...base.server, ...TEST_SERVER, ...o.server },
     graphql: { ...(base.graphql as FederatedGraphqlOptions), loadRetryMs: 50, ...o.graphql },
+    ...(o.policies ? { policies: o.policies } : {}),
   };
 }
 
@@ -66,12 +68,13 @@ export async function startMobileBff(overrides: GraphqlBffOverrides = {}): Promi
 
 export async function startPartnerBff(
   upstreams: Record<string, RestUpstream>,
-  overrides: { server?: Partial<ServerSettings>; ready?: boolean } = {},
+  overrides: { server?: Partial<ServerSettings>; ready?: boolean; policies?: PolicySettings } = {},
 ): Promise<RunningBff> {
   const manifest: PartnerManifest = {
     ...partnerManifest,
     server: { ...partnerManifest.server, ...TEST_SERVER, ...overrides.server },
     routes: { ...partnerManifest.routes, upstreams: { ...partnerManifest.routes.upstreams, ...upstreams } },
+    ...(overrides.policies ? { policies: overrides.policies } : {}),
   };
   const running = await listen(await buildPartner(manifest));
   if (overrides.ready !== false) await waitForReady(running.app);
