@@ -3,6 +3,7 @@
  * with the ports and environment each gets. docker-compose.yml describes the same stack
  * for containers; a test keeps the two from drifting apart.
  */
+import { DEV_AUDIENCE, DEV_ISSUER } from '../shared/dev/dev-keys';
 import { SUBGRAPH_NAMES, SUBGRAPH_PORTS } from '../supergraph/subgraphs/catalog';
 import { MOBILE_DEFAULT_PORT } from './mobile/manifest';
 import { PARTNER_DEFAULT_PORT } from './partner/manifest';
@@ -23,19 +24,30 @@ export interface StackProcess {
 
 export const STACK_HOST = '127.0.0.1';
 
+/** Dev keys live here (created by the launcher on first start; git-ignored). */
+export const DEV_KEYS_PATH = '.portico/dev-keys';
+
 const upstreams: StackProcess[] = SUBGRAPH_NAMES.map((name) => ({
   name,
   kind: 'upstream',
   entry: 'supergraph/subgraphs/main.ts',
   port: SUBGRAPH_PORTS[name],
   readyPath: '/healthz',
-  env: { SUBGRAPH: name, PORT: String(SUBGRAPH_PORTS[name]) },
+  // accounts is the demo's identity provider: it publishes the dev JWKS.
+  env: { SUBGRAPH: name, PORT: String(SUBGRAPH_PORTS[name]), ...(name === 'accounts' ? { DEV_JWKS_FILE: `${DEV_KEYS_PATH}/jwks.json` } : {}) },
 }));
 
+/** Web and mobile verify dev JWTs against the JWKS the accounts service publishes. */
+const JWT_ENV = {
+  JWT_JWKS_URL: `http://127.0.0.1:${SUBGRAPH_PORTS.accounts}/.well-known/jwks.json`,
+  JWT_ISSUER: DEV_ISSUER,
+  JWT_AUDIENCE: DEV_AUDIENCE,
+};
+
 const bffs: StackProcess[] = [
-  { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT) } },
-  { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT) } },
-  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT) } },
+  { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT), ...JWT_ENV } },
+  { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT), ...JWT_ENV } },
+  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json` } },
 ];
 
 /** Upstreams first: BFFs report ready only once their upstreams answer. */

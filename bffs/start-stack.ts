@@ -2,10 +2,12 @@
  * `npm start`: runs the whole demo stack (five upstream services and the three BFFs) on
  * embedded defaults, prints where everything is, and stops every child on Ctrl-C/SIGTERM.
  */
+import { createApiKeyInFile } from '../shared/dev/api-key-file';
+import { ensureDevKeys, mintDevToken } from '../shared/dev/dev-keys';
 import { STACK, STACK_HOST } from './stack';
 import { startStack } from './stack-runner';
 
-const EXAMPLES = (urls: Record<string, string>) => `
+const EXAMPLES = (urls: Record<string, string>, token: string, apiKey: string) => `
 Portico demo stack is up.
 
   web BFF      ${urls.web}/graphql
@@ -13,11 +15,15 @@ Portico demo stack is up.
   partner BFF  ${urls.partner}/v1/...
   upstreams    ${STACK.filter((p) => p.kind === 'upstream').map((p) => `${p.name} ${urls[p.name]}`).join(', ')}
 
+Dev credentials (new on every start; mint more with \`npm run token\` and \`npm run apikey\`):
+  export TOKEN=${token}
+  export API_KEY=${apiKey}
+
 Try:
-  curl -s ${urls.web}/graphql -H 'content-type: application/json' \\
+  curl -s ${urls.web}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"query":"{ users(first: 2) { name reviews { body product { name price inStock shippingEstimate } } } }"}'
-  curl -s ${urls.partner}/v1/products?limit=3
-  curl -s ${urls.partner}/v1/orders/1
+  curl -s -H "x-api-key: $API_KEY" ${urls.partner}/v1/products?limit=3
+  curl -s -H "x-api-key: $API_KEY" ${urls.partner}/v1/orders/1
   curl -s ${urls.web}/readyz
 
 Ctrl-C stops everything.
@@ -25,6 +31,9 @@ Ctrl-C stops everything.
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const keys = await ensureDevKeys();
+  const token = await mintDevToken({ sub: '1', scope: 'profile orders:read', ttlSec: 12 * 3600 });
+  const { key: apiKey } = createApiKeyInFile(keys.apiKeysFile, { clientId: 'demo-partner', plan: 'pro', scopes: ['orders:read', 'orders:write'] }, { replaceClient: true });
   let shuttingDown = false;
   const stack = await startStack({
     processes: STACK,
@@ -47,7 +56,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  process.stdout.write(EXAMPLES(stack.urls));
+  process.stdout.write(EXAMPLES(stack.urls, token, apiKey));
   process.stdout.write(`Started in ${Date.now() - started} ms.\n`);
 }
 

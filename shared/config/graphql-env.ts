@@ -2,6 +2,7 @@
 import type { BffManifest } from '../manifest';
 import { defineManifest } from '../manifest';
 import { oneOf, readEnv, text } from './env';
+import { policiesFromEnv } from './auth-env';
 import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-env';
 
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
@@ -23,5 +24,6 @@ export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: 
     ...manifest,
     server: serverSettingsFrom(parsed),
     graphql: { ...manifest.graphql, supergraphPath: parsed.SUPERGRAPH_PATH, introspection: parsed.INTROSPECTION === 'true', subgraphUrls },
+    policies: { ...manifest.policies, ...policiesFromEnv(env) },
   });
 }

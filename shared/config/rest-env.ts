@@ -2,6 +2,7 @@
 import { defineManifest, type BffManifest } from '../manifest';
 import type { RestFacadeOptions } from '../rest/route-table';
 import { ConfigError, readEnv } from './env';
+import { policiesFromEnv } from './auth-env';
 import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-env';
 
 export const UPSTREAM_URL_PREFIX = 'UPSTREAM_URL_';
@@ -22,5 +23,5 @@ export function restManifestFromEnv(manifest: BffManifest<RestFacadeOptions>, en
   const upstreams = Object.fromEntries(
     Object.entries(manifest.routes.upstreams).map(([name, upstream]) => [name, overrides[name] ? { ...upstream, origin: new URL(overrides[name]).origin } : upstream]),
   );
-  return defineManifest({ ...manifest, server: serverSettingsFrom(parsed), routes: { ...manifest.routes, upstreams } });
+  return defineManifest({ ...manifest, server: serverSettingsFrom(parsed), routes: { ...manifest.routes, upstreams }, policies: { ...manifest.policies, ...policiesFromEnv(env) } });
 }

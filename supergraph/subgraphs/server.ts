@@ -15,6 +15,8 @@ export interface SubgraphServerOptions {
   logLevel?: string;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
+  /** A public JWKS to serve at `/.well-known/jwks.json` (the accounts service, as the demo's identity provider). */
+  jwks?: object;
 }
 
 function errorPayload(statusCode: number, code: string, message: string) {
@@ -60,6 +62,9 @@ export function createSubgraphServer(service: SubgraphService, options: Subgraph
     const outcome = await run({ query: request.query.query, variables, operationName: request.query.operationName }, service.createContext(), 'GET');
     return reply.code(outcome.status).send(outcome.body);
   });
+
+  const jwks = options.jwks;
+  if (jwks) app.get('/.well-known/jwks.json', async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(jwks));
 
   app.get('/healthz', async () => ({ status: 'ok', service: service.name }));
   app.get('/__stats', async () => service.stats.snapshot());

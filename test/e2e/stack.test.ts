@@ -7,6 +7,8 @@
 import { STACK, type StackProcess } from '../../bffs/stack';
 import { startStack, type RunningStack } from '../../bffs/stack-runner';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
+import { createApiKeyInFile } from '../../shared/dev/api-key-file';
+import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
 import { http, postGraphql } from '../helpers/http';
 import { unusedPort } from '../helpers/recording-upstream';
 
@@ -17,7 +19,8 @@ async function remapPorts(stack: readonly StackProcess[]): Promise<StackProcess[
   const upstreamEnv = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`UPSTREAM_URL_${n.toUpperCase()}`, `http://127.0.0.1:${ports.get(n)}`]));
   return stack.map((p) => {
     const port = ports.get(p.name) as number;
-    const extra = p.name === 'partner' ? upstreamEnv : p.kind === 'bff' ? subgraphEnv : {};
+    const jwks = { JWT_JWKS_URL: `http://127.0.0.1:${ports.get('accounts')}/.well-known/jwks.json` };
+    const extra = p.name === 'partner' ? upstreamEnv : p.kind === 'bff' ? { ...subgraphEnv, ...jwks } : {};
     return { ...p, port, env: { ...p.env, ...extra, PORT: String(port) } };
   });
 }
@@ -27,7 +30,14 @@ describe('the demo stack', () => {
   const exits: string[] = [];
   let startupMs = 0;
 
+  let token = '';
+  let apiKey = '';
+
   beforeAll(async () => {
+    // The same dev credentials `npm start` prints.
+    const keys = await ensureDevKeys();
+    token = await mintDevToken({ sub: '1' });
+    apiKey = createApiKeyInFile(keys.apiKeysFile, { clientId: 'e2e-test', plan: 'pro', scopes: [] }, { replaceClient: true }).key;
     const started = Date.now();
     stack = await startStack({
       processes: await remapPorts(STACK),
@@ -53,7 +63,7 @@ describe('the demo stack', () => {
   it('answers a cross-service query on web and mobile', async () => {
     const query = '{ users(first: 2) { name reviews { body product { name price inStock shippingEstimate } } } }';
     for (const name of ['web', 'mobile']) {
-      const res = await postGraphql(stack?.urls[name] as string, query);
+      const res = await postGraphql(stack?.urls[name] as string, query, undefined, { authorization: `Bearer ${token}` });
       expect(res.status).toBe(200);
       expect(res.json.errors).toBeUndefined();
       expect(res.json.data.users[0].reviews[0].product).toEqual({ name: expect.any(String), price: expect.any(Number), inStock: expect.any(Boolean), shippingEstimate: expect.any(Number) });
@@ -61,10 +71,12 @@ describe('the demo stack', () => {
   });
 
   it('serves partner passthrough and the order aggregate', async () => {
-    const products = await http(`${stack?.urls.partner}/v1/products?limit=3`);
+    const headers = { 'x-api-key': apiKey };
+    expect((await http(`${stack?.urls.partner}/v1/products?limit=3`)).status).toBe(401);
+    const products = await http(`${stack?.urls.partner}/v1/products?limit=3`, { headers });
     expect(products.status).toBe(200);
     expect(products.json.items).toHaveLength(3);
-    const order = await http(`${stack?.urls.partner}/v1/orders/1`);
+    const order = await http(`${stack?.urls.partner}/v1/orders/1`, { headers });
     expect(order.status).toBe(200);
     expect(order.json).toMatchObject({ order_id: '1', customer_name: expect.any(String) });
   });

@@ -15,7 +15,8 @@ export interface ChildHandle {
 export function runEntry(entry: string, env: Record<string, string>): ChildHandle {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    // Policies are exercised by their own tests; lifecycle tests run the BFFs open.
+    env: { ...process.env, LOG_LEVEL: 'warn', AUTH: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -31,7 +31,10 @@ describe('docker-compose.yml matches the launcher stack', () => {
     expect(service).toBeDefined();
     expect(service?.command).toEqual(['node', '--import', 'tsx', proc.entry]);
     expect(service?.ports).toEqual([`${proc.port}:${proc.port}`]);
-    expect(service?.environment).toMatchObject(proc.env);
+    // Addresses differ by design (service names instead of 127.0.0.1); everything else is equal.
+    const { JWT_JWKS_URL, ...sameEnv } = proc.env;
+    expect(service?.environment).toMatchObject(sameEnv);
+    if (JWT_JWKS_URL) expect(service?.environment?.JWT_JWKS_URL).toBe(JWT_JWKS_URL.replace('127.0.0.1', 'accounts'));
     expect(service?.environment?.HOST).toBe('0.0.0.0');
     expect(service?.healthcheck).toBeDefined();
     expect(JSON.stringify(service?.healthcheck)).toContain(`127.0.0.1:${proc.port}${proc.readyPath}`);

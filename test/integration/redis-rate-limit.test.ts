@@ -1,0 +1,307 @@
+import type { Cluster, Redis } from 'ioredis';
+import { decideLimit, type RateLimitRule } from '../../shared/policies/rate-limit/gcra';
+import { createMemoryStore } from '../../shared/policies/rate-limit/memory-store';
+import { GCRA_SCRIPT, closeRedisClient, createRedisClient, createRedisStore, type RedisClientOptions } from '../../shared/policies/rate-limit/redis-store';
+import { RateLimiterUnavailableError, createResilientStore, type StoreDecision } from '../../shared/policies/rate-limit/resilient-store';
+import { startRedis, type RedisServer } from '../helpers/redis';
+
+const PREFIX = 'portico:test:rl:';
+/** Each decision must come back well within this, whatever state Redis is in (generous on purpose). */
+const BOUNDED_MS = 1_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Clients opened by a test file section; closed in its afterAll. */
+function clientPool(): { open: (options: RedisClientOptions) => Redis | Cluster; closeAll: () => Promise<void> } {
+  const clients: Array<Redis | Cluster> = [];
+  return {
+    open: (options) => {
+      const client = createRedisClient(options);
+      clients.push(client);
+      return client;
+    },
+    closeAll: async () => {
+      await Promise.all(clients.splice(0).map((c) => closeRedisClient(c)));
+    },
+  };
+}
+
+async function untilReady(client: Redis | Cluster, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (client.status !== 'ready') {
+    if (Date.now() > deadline) throw new Error(`Redis client not ready after ${timeoutMs} ms (status ${client.status})`);
+    await sleep(20);
+  }
+}
+
+/** Runs one consume and checks it settled within the bound, whatever its outcome. */
+async function timed<T>(work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    expect(Date.now() - started).toBeLessThan(BOUNDED_MS);
+  }
+}
+
+/** Deterministic pseudo-random sequence, so a failure can be replayed. */
+function lcg(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
+
+describe('Redis store against a real redis-server', () => {
+  let server: RedisServer;
+  const pool = clientPool();
+  let client: Redis | Cluster;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    // Generous timeout: these tests check the algorithm, not latency under a loaded CI machine.
+    client = pool.open({ url: server.url, commandTimeoutMs: 2_000 });
+    await untilReady(client);
+  });
+
+  afterAll(async () => {
+    await pool.closeAll();
+    await server?.stop();
+  });
+
+  it.each<[string, RateLimitRule]>([
+    ['an even interval', { limit: 50, windowMs: 60_000 }],
+    ['an uneven interval', { limit: 3, windowMs: 1_000 }],
+    ['a prime limit', { limit: 7, windowMs: 10_000 }],
+    ['a 1 µs interval', { limit: 1_000, windowMs: 1 }],
+  ])('gives the same decisions as decideLimit for %s', async (name, rule) => {
+    const key = `${PREFIX}{compare:${name}}`;
+    const random = lcg(rule.limit * 31 + rule.windowMs);
+    const stepMs = Math.max(1, Math.round(rule.windowMs / rule.limit));
+    let nowMs = 1_700_000_000_000;
+    let tatMs: number | undefined;
+    for (let i = 0; i < 300; i++) {
+      nowMs += Math.floor(random() * 3) * Math.floor(random() * stepMs * 2);
+      const cost = Math.floor(random() * (Math.min(rule.limit, 5) + 2)); // includes 0 and, for small limits, > limit
+      // The script sets a real-time TTL from this simulated clock: PERSIST in the same
+      // transaction so that only the stored TAT, not wall-clock expiry, decides the next step.
+      const results = await client.multi().eval(GCRA_SCRIPT, 1, key, rule.limit, rule.windowMs, cost, nowMs).persist(key).exec();
+      const reply = results?.[0]?.[1];
+      const expected = decideLimit(tatMs, nowMs, cost, rule);
+      tatMs = expected.tatMs;
+      const d = expected.decision;
+      expect({ step: i, reply }).toEqual({
+        step: i,
+        reply: [d.allowed ? 1 : 0, d.remaining, d.resetMs, Number.isFinite(d.retryAfterMs) ? d.retryAfterMs : -1],
+      });
+    }
+  });
+
+  it('allows a burst of limit, then refuses with the time to the next slot', async () => {
+    const store = createRedisStore({ client, keyPrefix: PREFIX });
+    const rule = { limit: 5, windowMs: 60_000 };
+    const decisions = [];
+    for (let i = 0; i < 6; i++) decisions.push(await store.consume('burst', rule, 1));
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true, false]);
+    expect(decisions.map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0, 0]);
+    const refused = decisions[5]!;
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(12_000);
+    expect(refused.resetMs).toBeLessThanOrEqual(60_000);
+    expect(store.kind).toBe('redis');
+  });
+
+  it('refuses a cost above the limit with an infinite retry-after', async () => {
+    const store = createRedisStore({ client, keyPrefix: PREFIX });
+    const d = await store.consume('too-big', { limit: 5, windowMs: 1_000 }, 6);
+    expect(d).toEqual({ allowed: false, limit: 5, remaining: 5, resetMs: 0, retryAfterMs: Number.POSITIVE_INFINITY });
+    expect(await client.exists(`${PREFIX}{too-big}`)).toBe(0);
+  });
+
+  it('lets exactly limit requests through when two instances race for one key', async () => {
+    const other = pool.open({ url: server.url, commandTimeoutMs: 2_000 });
+    await untilReady(other);
+    const instanceA = createRedisStore({ client, keyPrefix: PREFIX });
+    const instanceB = createRedisStore({ client: other, keyPrefix: PREFIX });
+    const rule = { limit: 50, windowMs: 60_000 };
+    const attempts = Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? instanceA : instanceB).consume('shared-user', rule, 1));
+    const decisions = await Promise.all(attempts);
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(50);
+    expect(decisions.filter((d) => !d.allowed).every((d) => d.retryAfterMs > 0 && d.remaining === 0)).toBe(true);
+  });
+
+  it('stores the bucket under a hash-tagged key that expires once the bucket is full again', async () => {
+    const store = createRedisStore({ client, keyPrefix: PREFIX });
+    const rule = { limit: 2, windowMs: 400 }; // 200 ms per request
+    await store.consume('expiring', rule, 1);
+    const key = `${PREFIX}{expiring}`;
+    const ttl = await client.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(200);
+    await store.consume('expiring', rule, 1);
+    expect(await client.pttl(key)).toBeGreaterThan(200);
+    expect(await client.pttl(key)).toBeLessThanOrEqual(400);
+
+    const deadline = Date.now() + 5_000;
+    while ((await client.exists(key)) === 1 && Date.now() < deadline) await sleep(50);
+    expect(await client.exists(key)).toBe(0);
+    expect(await store.consume('expiring', rule, 0)).toEqual({ allowed: true, limit: 2, remaining: 2, resetMs: 0, retryAfterMs: 0 });
+  });
+
+  it('registers the script once per client however many stores share it', async () => {
+    const before = (client as unknown as { porticoGcra: unknown }).porticoGcra;
+    createRedisStore({ client, keyPrefix: 'portico:other:rl:' });
+    expect((client as unknown as { porticoGcra: unknown }).porticoGcra).toBe(before);
+  });
+
+  it('rejects invalid input without counting it as an outage', async () => {
+    const onPrimaryFailure = jest.fn();
+    const store = createResilientStore({ primary: createRedisStore({ client, keyPrefix: PREFIX }), fallback: createMemoryStore(), onPrimaryFailure });
+    await expect(store.consume('k', { limit: 10, windowMs: 1_000 }, -1)).rejects.toThrow(RangeError);
+    expect(onPrimaryFailure).not.toHaveBeenCalled();
+    expect(store.isPrimaryAvailable()).toBe(true);
+  });
+});
+
+describe('resilient store when Redis goes away', () => {
+  let server: RedisServer;
+  const pool = clientPool();
+  const rule = { limit: 1_000, windowMs: 60_000 };
+
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+
+  afterAll(async () => {
+    await pool.closeAll();
+    await server?.stop();
+  });
+
+  it('keeps answering from the fallback after a crash and returns to Redis once it is back', async () => {
+    const client = pool.open({ url: server.url, commandTimeoutMs: 300 });
+    await untilReady(client);
+    const onPrimaryFailure = jest.fn();
+    const onRecovered = jest.fn();
+    let clockMs = 0;
+    const store = createResilientStore({
+      primary: createRedisStore({ client, keyPrefix: PREFIX }),
+      fallback: createMemoryStore(),
+      onPrimaryFailure,
+      onRecovered,
+      now: () => clockMs,
+    });
+
+    for (let i = 0; i < 5; i++) expect((await store.consume('crash', rule, 1)).source).toBe('primary');
+
+    await server.kill();
+    const during: StoreDecision[] = [];
+    for (let i = 0; i < 20; i++) during.push(await timed(() => store.consume('crash', rule, 1)));
+    expect(during.every((d) => d.source === 'fallback' && d.allowed)).toBe(true);
+    expect(onPrimaryFailure).toHaveBeenCalledTimes(1);
+    expect(store.isPrimaryAvailable()).toBe(false);
+
+    // Past the cooldown, a probe still fails: same outage, no second report.
+    clockMs += 1_000;
+    expect((await timed(() => store.consume('crash', rule, 1))).source).toBe('fallback');
+    expect(onPrimaryFailure).toHaveBeenCalledTimes(1);
+
+    await server.restart();
+    const deadline = Date.now() + 15_000;
+    let decision: StoreDecision | undefined;
+    while (Date.now() < deadline) {
+      clockMs += 1_000;
+      decision = await timed(() => store.consume('crash', rule, 1));
+      if (decision.source === 'primary') break;
+      await sleep(100);
+    }
+    expect(decision?.source).toBe('primary');
+    expect(onRecovered).toHaveBeenCalledTimes(1);
+    expect(onPrimaryFailure).toHaveBeenCalledTimes(1);
+    expect(store.isPrimaryAvailable()).toBe(true);
+  });
+
+  it('skips Redis during the cooldown after a failure', async () => {
+    await server.stop();
+    const client = pool.open({ url: server.url, commandTimeoutMs: 300 });
+    const redisStore = createRedisStore({ client, keyPrefix: PREFIX });
+    let primaryCalls = 0;
+    const counted = { ...redisStore, consume: (...args: Parameters<typeof redisStore.consume>) => (primaryCalls++, redisStore.consume(...args)) };
+    let clockMs = 0;
+    const store = createResilientStore({ primary: counted, fallback: createMemoryStore(), retryPrimaryAfterMs: 1_000, now: () => clockMs });
+
+    for (let i = 0; i < 10; i++) await store.consume('cooldown', rule, 1);
+    expect(primaryCalls).toBe(1);
+    clockMs += 999;
+    await store.consume('cooldown', rule, 1);
+    expect(primaryCalls).toBe(1);
+    clockMs += 1;
+    await store.consume('cooldown', rule, 1);
+    expect(primaryCalls).toBe(2);
+    await server.restart();
+  });
+
+  it('works from the fallback when Redis is down from the start, and uses Redis once it comes up', async () => {
+    await server.stop();
+    const client = pool.open({ url: server.url });
+    const onPrimaryFailure = jest.fn();
+    const onRecovered = jest.fn();
+    let clockMs = 0;
+    const store = createResilientStore({
+      primary: createRedisStore({ client, keyPrefix: PREFIX }),
+      fallback: createMemoryStore(),
+      onPrimaryFailure,
+      onRecovered,
+      now: () => clockMs,
+    });
+    const small = { limit: 3, windowMs: 60_000 };
+    const decisions: StoreDecision[] = [];
+    for (let i = 0; i < 5; i++) decisions.push(await timed(() => store.consume('cold-start', small, 1)));
+    expect(decisions.map((d) => [d.source, d.allowed])).toEqual([
+      ['fallback', true],
+      ['fallback', true],
+      ['fallback', true],
+      ['fallback', false],
+      ['fallback', false],
+    ]);
+    expect(onPrimaryFailure).toHaveBeenCalledTimes(1);
+    expect(onPrimaryFailure.mock.calls[0]?.[0]).toBeInstanceOf(Error);
+
+    await server.restart();
+    const deadline = Date.now() + 15_000;
+    let decision: StoreDecision | undefined;
+    while (Date.now() < deadline) {
+      clockMs += 1_000;
+      decision = await timed(() => store.consume('cold-start', small, 1));
+      if (decision.source === 'primary') break;
+      await sleep(100);
+    }
+    expect(decision).toMatchObject({ source: 'primary', allowed: true });
+    expect(onRecovered).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses with RateLimiterUnavailableError in fail-closed mode while Redis is down', async () => {
+    await server.stop();
+    const client = pool.open({ url: server.url });
+    const fallback = createMemoryStore();
+    const store = createResilientStore({ primary: createRedisStore({ client, keyPrefix: PREFIX }), fallback, failMode: 'closed' });
+
+    const first = await timed(() => store.consume('closed', rule, 1).catch((err: unknown) => err));
+    expect(first).toBeInstanceOf(RateLimiterUnavailableError);
+    expect(first).toMatchObject({ code: 'RATE_LIMITER_UNAVAILABLE', statusCode: 503 });
+    expect((first as Error).cause).toBeInstanceOf(Error);
+    // During the cooldown the primary is not asked, and the answer is still a refusal.
+    await expect(timed(() => store.consume('closed', rule, 1))).rejects.toBeInstanceOf(RateLimiterUnavailableError);
+    expect(fallback.size()).toBe(0);
+    await server.restart();
+  });
+
+  it('fails fast with a cluster client that reaches no node', async () => {
+    await server.stop();
+    const cluster = pool.open({ clusterNodes: [`127.0.0.1:${server.port}`] });
+    const store = createResilientStore({ primary: createRedisStore({ client: cluster, keyPrefix: PREFIX }), fallback: createMemoryStore() });
+    const d = await timed(() => store.consume('cluster', rule, 1));
+    expect(d).toMatchObject({ source: 'fallback', allowed: true });
+    await server.restart();
+  });
+});
