@@ -7,6 +7,7 @@
 import type { FederatedGraphqlOptions } from './graphql/federated-graphql-plugin';
 import type { LogLevel } from './observability/logger';
 import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
+import type { BreakerSettings } from './policies/breaker/upstream-breaker';
 import { LOG_LEVELS } from './observability/logger';
 
 export interface ServerSettings {
@@ -43,6 +44,8 @@ export interface PolicySettings {
   extraIdentityHeaders?: readonly string[];
   /** Authentication; absent means every route is open and no identity is forwarded. */
   authn?: AuthnSettings;
+  /** Circuit breaker settings (`all` plus per-upstream overrides); breakers are always on. */
+  breakers?: BreakerSettings;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
@@ -55,7 +58,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 };
 
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
-const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'authn']);
+const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'authn', 'breakers']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
 const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs']);
 

@@ -13,7 +13,8 @@ import { installErrorHandling } from './rest/error-handler';
 import { healthPlugin } from './observability/health';
 import { createLoggerOptions } from './observability/logger';
 import { REQUEST_ID_HEADER, resolveRequestId } from './observability/request-id';
-import { createMetrics, type PorticoMetrics } from './observability/metrics';
+import { BREAKER_STATE_VALUE, createMetrics, type PorticoMetrics } from './observability/metrics';
+import { createBreakerRegistry, type BreakerRegistry } from './policies/breaker/upstream-breaker';
 import { metricsPlugin } from './observability/metrics-plugin';
 import { authnPlugin } from './policies/authn/authn-plugin';
 import { authnPluginOptions } from './policies/authn/authn-settings';
@@ -23,6 +24,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** This BFF's metrics, for policies and upstream clients to record into. */
     metrics: PorticoMetrics;
+    /** One circuit breaker per upstream. */
+    breakers: BreakerRegistry;
   }
 }
 
@@ -71,6 +74,14 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
   const metrics = createMetrics({ bff: manifest.name });
   app.decorate('metrics', metrics);
   await app.register(metricsPlugin, { metrics });
+  // Upstream calls (route stage) go through one breaker per upstream.
+  const breakers = createBreakerRegistry(manifest.policies?.breakers, (upstream, state) => {
+    app.log.warn({ upstream, state }, 'circuit breaker state changed');
+    metrics.breakerState.set({ upstream }, BREAKER_STATE_VALUE[state]);
+    metrics.breakerTransitions.inc({ upstream, to: state });
+  });
+  app.decorate('breakers', breakers);
+  app.addHook('onClose', async () => breakers.shutdown());
 
   const policies = manifest.policies ?? {};
   // Before any stage reads a header: client-sent identity headers are gone.

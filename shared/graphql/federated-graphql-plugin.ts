@@ -75,7 +75,7 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
       const pool = createUpstreamPool(parsed.origin, { ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] });
       pools.push(pool);
       probes.push([`subgraph:${name}`, createUpstreamProbe({ pool, kind: 'graphql', path: `${parsed.pathname}${parsed.search}` })]);
-      return new SubgraphDataSource({ name, url: target, pool });
+      return new SubgraphDataSource({ name, url: target, pool, breaker: app.breakers.get(name) });
     },
   });
   const apollo = new ApolloServer<GatewayContext>({

@@ -7,7 +7,8 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import type { Pool } from 'undici';
-import { ERROR_CATALOGUE, type ErrorCode } from '../errors';
+import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
+import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
 import { upstreamError } from '../upstream/upstream-errors';
 import type { GatewayContext } from './gateway-context';
@@ -21,6 +22,8 @@ export interface SubgraphDataSourceOptions {
   url: string;
   /** The pooled client for the subgraph's origin. */
   pool: Pool;
+  /** The subgraph's circuit breaker. */
+  breaker: UpstreamBreaker;
 }
 
 function subgraphError(code: ErrorCode, message: string, subgraph: string, cause?: unknown): GraphQLError {
@@ -34,8 +37,10 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   readonly name: string;
   private readonly path: string;
   private readonly pool: Pool;
+  private readonly breaker: UpstreamBreaker;
 
-  constructor({ name, url, pool }: SubgraphDataSourceOptions) {
+  constructor({ name, url, pool, breaker }: SubgraphDataSourceOptions) {
+    this.breaker = breaker;
     this.name = name;
     const parsed = new URL(url);
     this.path = `${parsed.pathname}${parsed.search}`;
@@ -63,12 +68,15 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
     try {
-      const res = await this.pool.request({ path: this.path, method: 'POST', headers, body });
-      statusCode = res.statusCode;
-      responseHeaders = res.headers;
-      text = await res.body.text();
+      ({ statusCode, responseHeaders, text } = await this.breaker.run(
+        async () => {
+          const res = await this.pool.request({ path: this.path, method: 'POST', headers, body });
+          return { statusCode: res.statusCode, responseHeaders: res.headers, text: await res.body.text() };
+        },
+        (r) => r.statusCode >= 500,
+      ));
     } catch (err) {
-      const mapped = upstreamError(this.name, err);
+      const mapped = err instanceof PorticoError ? err : upstreamError(this.name, err);
       throw subgraphError(mapped.code, mapped.message, this.name, err);
     }
 

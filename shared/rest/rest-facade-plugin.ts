@@ -17,6 +17,7 @@ import { sendError } from './error-handler';
 import { stripHopByHopHeaders } from './hop-by-hop';
 import { validateRouteTables, type AggregateRoute, type PassthroughRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
 import { createUpstreamCaller } from './upstream-caller';
+import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
 
 const DEFAULT_METHODS: PassthroughRoute['methods'] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 export const DEFAULT_HEALTH_PATH = '/healthz';
@@ -39,6 +40,7 @@ function upstreamRequestHeaders(request: FastifyRequest, headers: IncomingHttpHe
 }
 
 async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, upstream: RestUpstream, bodyLimitBytes: number): Promise<void> {
+  const breaker = app.breakers.get(route.upstream);
   const pool = { ...DEFAULT_UPSTREAM_POOL_OPTIONS, ...upstream.pool };
   await app.register(httpProxy, {
     upstream: upstream.origin,
@@ -51,6 +53,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
     preHandler: async (request) => {
       const length = Number(request.headers['content-length'] ?? 0);
       if (length > bodyLimitBytes) throw new PorticoError('PAYLOAD_TOO_LARGE');
+      trackThroughBreaker(request, breaker);
     },
     undici: {
       connections: pool.connections,
@@ -80,8 +83,43 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, pools: R
       route.handler({
         params: request.params as Record<string, string>,
         query: request.query as Record<string, string | string[] | undefined>,
-        upstreams: createUpstreamCaller(pools, request.id, request.upstreamHeaders),
+        upstreams: createUpstreamCaller(pools, app.breakers, request.id, request.upstreamHeaders),
       }),
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Settles the breaker call of a streamed passthrough once its response is known. */
+    settlePassthrough?: (failed: boolean) => void;
+  }
+}
+
+/**
+ * A passthrough streams, so it cannot be wrapped in a promise like other calls: the
+ * breaker call is opened here and settled by the response hooks below (5xx, including
+ * mapped transport failures, is a failure; an aborted client is not the upstream's fault).
+ * An open circuit throws before anything is sent upstream.
+ */
+function trackThroughBreaker(request: FastifyRequest, breaker: UpstreamBreaker): void {
+  breaker.assertNotOpen();
+  let settle: (failed: boolean) => void = () => undefined;
+  const outcome = new Promise<boolean>((resolve) => {
+    settle = resolve;
+  });
+  request.settlePassthrough = settle;
+  // Failures are counted by the breaker; the streamed response itself is the proxy's.
+  void breaker.run(() => outcome, (failed) => failed).catch(() => undefined);
+}
+
+function settleHooks(app: FastifyInstance): void {
+  app.addHook('onResponse', async (request, reply) => {
+    request.settlePassthrough?.(reply.statusCode >= 500);
+    request.settlePassthrough = undefined;
+  });
+  app.addHook('onRequestAbort', async (request) => {
+    request.settlePassthrough?.(false);
+    request.settlePassthrough = undefined;
   });
 }
 
@@ -90,6 +128,7 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
   const problems = validateRouteTables(opts);
   if (problems.length > 0) throw new Error(`Invalid route tables:\n  - ${problems.join('\n  - ')}`);
 
+  settleHooks(app);
   const pools = new Map<string, Pool>();
   for (const [name, upstream] of Object.entries(opts.upstreams)) {
     const pool = createUpstreamPool(upstream.origin, upstream.pool);

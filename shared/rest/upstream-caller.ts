@@ -3,6 +3,7 @@
  * with the request id forwarded and transport failures mapped to catalogue errors.
  */
 import type { Pool } from 'undici';
+import type { BreakerRegistry } from '../policies/breaker/upstream-breaker';
 import { PorticoError } from '../errors';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
 import { upstreamError } from '../upstream/upstream-errors';
@@ -17,21 +18,25 @@ export interface UpstreamCaller {
   getJson<T = unknown>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>>;
 }
 
-export function createUpstreamCaller(pools: ReadonlyMap<string, Pool>, requestId: string, identityHeaders: Record<string, string> = {}): UpstreamCaller {
+export function createUpstreamCaller(pools: ReadonlyMap<string, Pool>, breakers: BreakerRegistry, requestId: string, identityHeaders: Record<string, string> = {}): UpstreamCaller {
   return {
     async getJson<T>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>> {
       const pool = pools.get(upstream);
       if (!pool) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error(`unknown upstream '${upstream}'`) });
       const search = query ? `?${new URLSearchParams(query).toString()}` : '';
-      let res;
+      let res: { statusCode: number; text: string };
       try {
-        res = await pool.request({ path: `${path}${search}`, method: 'GET', headers: { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId } });
+        res = await breakers.get(upstream).run(
+          async () => {
+            const r = await pool.request({ path: `${path}${search}`, method: 'GET', headers: { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId } });
+            return { statusCode: r.statusCode, text: await r.body.text() };
+          },
+          (r) => r.statusCode >= 500,
+        );
       } catch (err) {
-        throw upstreamError(upstream, err);
+        throw err instanceof PorticoError ? err : upstreamError(upstream, err);
       }
-      const text = await res.body.text().catch((err: unknown) => {
-        throw upstreamError(upstream, err);
-      });
+      const text = res.text;
       try {
         return { status: res.statusCode, body: JSON.parse(text) as T };
       } catch (err) {

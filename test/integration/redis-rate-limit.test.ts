@@ -78,12 +78,16 @@ describe('Redis store against a real redis-server', () => {
   ])('gives the same decisions as decideLimit for %s', async (name, rule) => {
     const key = `${PREFIX}{compare:${name}}`;
     const random = lcg(rule.limit * 31 + rule.windowMs);
-    const stepMs = Math.max(1, Math.round(rule.windowMs / rule.limit));
+    const intervalMs = rule.windowMs / rule.limit;
+    // Costs from 0 (peek) up, past the limit for small limits; time moves in µs steps, a
+    // third of the time not at all, slower on average than the costs drain the bucket, so
+    // refusals, refills and full buckets all occur.
+    const maxCost = Math.min(rule.limit + 1, Math.max(6, Math.ceil(rule.limit / 4)));
     let nowMs = 1_700_000_000_000;
     let tatMs: number | undefined;
     for (let i = 0; i < 300; i++) {
-      nowMs += Math.floor(random() * 3) * Math.floor(random() * stepMs * 2);
-      const cost = Math.floor(random() * (Math.min(rule.limit, 5) + 2)); // includes 0 and, for small limits, > limit
+      nowMs += Math.floor(random() * 3) * (Math.round(random() * intervalMs * maxCost * 500) / 1000);
+      const cost = Math.floor(random() * (maxCost + 1));
       // The script sets a real-time TTL from this simulated clock: PERSIST in the same
       // transaction so that only the stored TAT, not wall-clock expiry, decides the next step.
       const results = await client.multi().eval(GCRA_SCRIPT, 1, key, rule.limit, rule.windowMs, cost, nowMs).persist(key).exec();
@@ -219,6 +223,23 @@ describe('resilient store when Redis goes away', () => {
     expect(onRecovered).toHaveBeenCalledTimes(1);
     expect(onPrimaryFailure).toHaveBeenCalledTimes(1);
     expect(store.isPrimaryAvailable()).toBe(true);
+  });
+
+  it('answers from the fallback within the command timeout when Redis is alive but stalled', async () => {
+    const client = pool.open({ url: server.url }); // default 50 ms command timeout
+    const admin = pool.open({ url: server.url, commandTimeoutMs: 2_000 });
+    await untilReady(client);
+    await untilReady(admin);
+    const onPrimaryFailure = jest.fn();
+    const store = createResilientStore({ primary: createRedisStore({ client, keyPrefix: PREFIX }), fallback: createMemoryStore(), onPrimaryFailure });
+    expect((await store.consume('stalled', rule, 1)).source).toBe('primary');
+
+    await admin.call('CLIENT', 'PAUSE', '500', 'ALL');
+    const d = await timed(() => store.consume('stalled', rule, 1));
+    expect(d).toMatchObject({ source: 'fallback', allowed: true });
+    expect(onPrimaryFailure).toHaveBeenCalledTimes(1);
+    expect(String(onPrimaryFailure.mock.calls[0]?.[0])).toMatch(/timed out/i);
+    await admin.ping(); // answered once the pause is over
   });
 
   it('skips Redis during the cooldown after a failure', async () => {
