@@ -8,6 +8,7 @@ import type { FederatedGraphqlOptions } from './graphql/federated-graphql-plugin
 import type { LogLevel } from './observability/logger';
 import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
 import type { BreakerSettings } from './policies/breaker/upstream-breaker';
+import { validateRateLimitSettings, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
 import { LOG_LEVELS } from './observability/logger';
 
 export interface ServerSettings {
@@ -44,6 +45,8 @@ export interface PolicySettings {
   extraIdentityHeaders?: readonly string[];
   /** Authentication; absent means every route is open and no identity is forwarded. */
   authn?: AuthnSettings;
+  /** Rate limiting; absent means no limits. */
+  rateLimit?: RateLimitSettings;
   /** Circuit breaker settings (`all` plus per-upstream overrides); breakers are always on. */
   breakers?: BreakerSettings;
 }
@@ -58,7 +61,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 };
 
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
-const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'authn', 'breakers']);
+const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'authn', 'rateLimit', 'breakers']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
 const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs']);
 
@@ -91,6 +94,7 @@ export function validateManifest(manifest: BffManifest): string[] {
   if (manifest.policies) {
     unknown('manifest.policies', manifest.policies, POLICY_KEYS);
     if (manifest.policies.authn) problems.push(...validateAuthnSettings(manifest.policies.authn));
+    if (manifest.policies.rateLimit) problems.push(...validateRateLimitSettings(manifest.policies.rateLimit));
   }
   return problems;
 }

@@ -16,7 +16,9 @@ import { REQUEST_ID_HEADER, resolveRequestId } from './observability/request-id'
 import { BREAKER_STATE_VALUE, createMetrics, type PorticoMetrics } from './observability/metrics';
 import { createBreakerRegistry, type BreakerRegistry } from './policies/breaker/upstream-breaker';
 import { metricsPlugin } from './observability/metrics-plugin';
-import { authnPlugin } from './policies/authn/authn-plugin';
+import { DEFAULT_PUBLIC_PATHS, authnPlugin } from './policies/authn/authn-plugin';
+import { ipRateLimitPlugin, principalRateLimitPlugin, type RateLimitPluginOptions } from './policies/rate-limit/rate-limit-plugin';
+import { createRateLimitStore, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
 import { authnPluginOptions } from './policies/authn/authn-settings';
 import { injectIdentityHeadersPlugin, stripIdentityHeadersPlugin } from './policies/authn/header-hygiene-plugin';
 
@@ -38,6 +40,29 @@ export interface BffAppOptions<M extends BffManifest> {
   manifest: M;
   /** The `route` stage: the BFF's own routes (GraphQL gateway or REST facade). */
   routes: FastifyPluginAsync<{ manifest: M }>;
+}
+
+function rateLimiterOptions(app: FastifyInstance, bff: string, settings: RateLimitSettings, exemptPaths: readonly string[]): RateLimitPluginOptions {
+  const { metrics } = app;
+  const store = createRateLimitStore(settings.store, bff, {
+    onPrimaryFailure: (err) => {
+      app.log.error({ err }, 'rate-limit store unreachable; deciding locally until it recovers');
+      metrics.rateLimitStoreFailures.inc();
+    },
+    onRecovered: () => app.log.warn('rate-limit store reachable again'),
+  });
+  app.addHook('onClose', async () => store.close());
+  return {
+    store,
+    settings,
+    exemptPaths,
+    onDecision: (scope, decision) =>
+      metrics.rateLimitDecisions.inc({
+        scope,
+        decision: decision.allowed ? 'allowed' : 'limited',
+        source: decision.source === 'primary' || decision.source === 'fallback' ? decision.source : 'memory',
+      }),
+  };
 }
 
 /** Builds a BFF's Fastify app (not listening). */
@@ -90,10 +115,15 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
     onStripped: (count) => metrics.identityHeadersStripped.inc(count),
   });
 
+  const limiter = policies.rateLimit ? rateLimiterOptions(app, manifest.name, policies.rateLimit, policies.authn?.publicPaths ?? DEFAULT_PUBLIC_PATHS) : undefined;
+  // Before authentication: the coarse per-IP limit, so floods are cut before any token work.
+  if (limiter) await app.register(ipRateLimitPlugin, limiter);
+
   // Stage 2, authentication.
   if (policies.authn) await app.register(authnPlugin, authnPluginOptions(policies.authn, (code) => metrics.authFailures.inc({ reason: code })));
 
-  // Stage 3, rate limit.
+  // Stage 3, rate limit, keyed by the verified principal.
+  if (limiter) await app.register(principalRateLimitPlugin, limiter);
 
   // Stage 4, transform: the verified identity becomes the upstream headers.
   await app.register(injectIdentityHeadersPlugin);

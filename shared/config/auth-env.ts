@@ -1,10 +1,13 @@
 /**
  * Environment variables of the policy stages, common to every BFF: authentication
- * (JWT via JWKS, API keys) and trusted proxies.
+ * (JWT via JWKS, API keys), rate limiting (in memory, or Redis via REDIS_URL) and
+ * trusted proxies.
  */
 import type { PolicySettings } from '../manifest';
 import type { AuthnSettings } from '../policies/authn/authn-settings';
-import { ConfigError, oneOf, optionalHttpUrl, optionalText, readEnv } from './env';
+import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from '../policies/rate-limit/rate-limit-settings';
+import type { RateLimitFailMode } from '../policies/rate-limit/resilient-store';
+import { ConfigError, integer, oneOf, optionalHttpUrl, optionalText, readEnv } from './env';
 
 export const authEnvSpec = {
   AUTH: oneOf('`required`: every non-public route needs credentials; `off`: no authentication (local experiments only)', ['required', 'off'] as const, 'required'),
@@ -15,7 +18,26 @@ export const authEnvSpec = {
   JWT_ALGORITHMS: optionalText('Comma-separated accepted algorithms (default RS256,PS256,ES256,EdDSA)'),
   API_KEYS_FILE: optionalText('API key file (hashes only; see `npm run apikey`)'),
   TRUSTED_PROXIES: optionalText('Comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed'),
+  RATE_LIMIT: oneOf('`on` or `off`', ['on', 'off'] as const, 'on'),
+  RATE_LIMIT_PER_MIN: integer('Requests per minute per principal on the default plan (burst the same)', DEFAULT_PLAN_RULES.default?.limit ?? 600, { min: 1 }),
+  RATE_LIMIT_PER_IP_PER_MIN: integer('Requests per minute per client IP before authentication (0 = off)', DEFAULT_PER_IP_RULE.limit, { min: 0 }),
+  REDIS_URL: optionalText('Redis URL for shared rate-limit counters (default: in-memory, per process)'),
+  REDIS_CLUSTER_NODES: optionalText('Comma-separated host:port of Redis Cluster nodes, instead of REDIS_URL'),
+  RATE_LIMIT_FAIL_MODE: oneOf('When Redis is unreachable: `open-to-local` (decide in memory) or `closed` (503)', ['open-to-local', 'closed'] as const, 'open-to-local'),
 };
+
+function rateLimitFromEnv(parsed: { RATE_LIMIT: 'on' | 'off'; RATE_LIMIT_PER_MIN: number; RATE_LIMIT_PER_IP_PER_MIN: number; REDIS_URL: string | undefined; REDIS_CLUSTER_NODES: string | undefined; RATE_LIMIT_FAIL_MODE: RateLimitFailMode }): RateLimitSettings | undefined {
+  if (parsed.RATE_LIMIT === 'off') return undefined;
+  const clusterNodes = list(parsed.REDIS_CLUSTER_NODES);
+  return {
+    perIp: parsed.RATE_LIMIT_PER_IP_PER_MIN === 0 ? false : { limit: parsed.RATE_LIMIT_PER_IP_PER_MIN, windowMs: 60_000 },
+    plans: { ...DEFAULT_PLAN_RULES, default: { limit: parsed.RATE_LIMIT_PER_MIN, windowMs: 60_000 } },
+    store:
+      parsed.REDIS_URL || clusterNodes
+        ? { kind: 'redis', ...(clusterNodes ? { clusterNodes } : { url: parsed.REDIS_URL }), failMode: parsed.RATE_LIMIT_FAIL_MODE }
+        : { kind: 'memory' },
+  };
+}
 
 function list(value: string | undefined): string[] | undefined {
   const items = value?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -26,7 +48,8 @@ function list(value: string | undefined): string[] | undefined {
 export function policiesFromEnv(env: NodeJS.ProcessEnv): PolicySettings {
   const parsed = readEnv(env, authEnvSpec);
   const trustedProxies = list(parsed.TRUSTED_PROXIES);
-  const policies: PolicySettings = trustedProxies ? { trustedProxies } : {};
+  const rateLimit = rateLimitFromEnv(parsed);
+  const policies: PolicySettings = { ...(trustedProxies ? { trustedProxies } : {}), ...(rateLimit ? { rateLimit } : {}) };
   if (parsed.AUTH === 'off') return policies;
 
   const problems: string[] = [];

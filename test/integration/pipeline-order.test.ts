@@ -1,0 +1,109 @@
+/**
+ * The pipeline order, proven end to end on the partner BFF with a recording upstream:
+ * identity headers stripped -> per-IP limit -> authentication -> principal limit ->
+ * identity injected -> route. Unauthenticated floods spend nobody's budget, refused
+ * requests never reach the upstream, spoofed identity never reaches the upstream.
+ */
+import { generateApiKey } from '../../shared/policies/authn/api-key';
+import { startPartnerBff, type RunningBff } from '../helpers/bffs';
+import { http } from '../helpers/http';
+import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
+
+const LIMIT = 5;
+
+describe('pipeline order on the partner BFF', () => {
+  const alice = generateApiKey({ clientId: 'alice', plan: 'free', scopes: [] });
+  const bob = generateApiKey({ clientId: 'bob', plan: 'free', scopes: [] });
+  let upstream: RecordingUpstream;
+  let partner: RunningBff;
+
+  const upstreamCalls = () => upstream.requests.filter((r) => r.url !== '/healthz');
+
+  beforeAll(async () => {
+    upstream = await startRecordingUpstream();
+    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    partner = await startPartnerBff(upstreams, {
+      policies: {
+        authn: { apiKeys: { records: [alice.record, bob.record] } },
+        rateLimit: {
+          perIp: { limit: 40, windowMs: 60_000 },
+          plans: { free: { limit: LIMIT, windowMs: 60_000 } },
+          routes: { 'POST /v1/orders': { limit: 1, windowMs: 60_000 } },
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await partner?.close();
+    await upstream?.close();
+  });
+
+  beforeEach(() => {
+    upstream.requests.length = 0;
+  });
+
+  it('lets an unauthenticated flood spend no principal budget', async () => {
+    for (let i = 0; i < 10; i++) {
+      const res = await http(`${partner.url}/v1/products`, { headers: i % 2 ? { 'x-api-key': 'ptk_bogus' } : {} });
+      expect(res.status).toBe(401);
+    }
+    expect(upstreamCalls()).toHaveLength(0);
+    // Alice's full budget is intact.
+    for (let i = 0; i < LIMIT; i++) {
+      const res = await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': alice.key } });
+      expect(res.status).toBe(200);
+      expect(res.headers['ratelimit-limit']).toBe(String(LIMIT));
+      expect(res.headers['ratelimit-remaining']).toBe(String(LIMIT - 1 - i));
+      expect(res.headers['x-ratelimit-remaining']).toBe(String(LIMIT - 1 - i));
+    }
+  });
+
+  it('never forwards a rate-limited request, and answers 429 with Retry-After', async () => {
+    const res = await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': alice.key } });
+    expect(res.status).toBe(429);
+    expect(res.json).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED', requestId: expect.any(String) });
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(res.headers['ratelimit-remaining']).toBe('0');
+    expect(upstreamCalls()).toHaveLength(0);
+  });
+
+  it('keeps principals independent and gives limited routes their own bucket', async () => {
+    const first = await http(`${partner.url}/v1/orders`, { method: 'POST', headers: { 'x-api-key': bob.key, 'content-type': 'application/json' }, body: '{}' });
+    expect(first.status).toBe(200);
+    expect(first.headers['ratelimit-limit']).toBe('1');
+    const second = await http(`${partner.url}/v1/orders`, { method: 'POST', headers: { 'x-api-key': bob.key, 'content-type': 'application/json' }, body: '{}' });
+    expect(second.status).toBe(429);
+    // Bob's general budget is untouched by the route's own limit.
+    const other = await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': bob.key } });
+    expect(other.status).toBe(200);
+    expect(other.headers['ratelimit-remaining']).toBe(String(LIMIT - 1));
+    expect(upstreamCalls()).toHaveLength(2);
+  });
+
+  it('strips spoofed identity before anything else, even on refused requests', async () => {
+    await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': bob.key, 'x-client-id': 'alice', 'x-client-plan': 'enterprise' } });
+    const seen = upstreamCalls()[0];
+    expect(seen?.headers['x-client-id']).toBe('bob');
+    expect(seen?.headers['x-client-plan']).toBe('free');
+  });
+
+  it('cuts a flood from one address at the per-IP limit, before authentication', async () => {
+    let limited = 0;
+    for (let i = 0; i < 45; i++) {
+      const res = await http(`${partner.url}/v1/products`);
+      if (res.status === 429) {
+        limited++;
+        expect(res.json.message).toContain('for this address');
+      } else expect(res.status).toBe(401);
+    }
+    expect(limited).toBeGreaterThan(0);
+    const metrics = (await http(`${partner.url}/metrics`)).text;
+    expect(metrics).toMatch(/portico_rate_limit_decisions_total\{scope="ip",decision="limited",source="memory",bff="partner"\} [1-9]/);
+    expect(metrics).toMatch(/portico_rate_limit_decisions_total\{scope="principal",decision="limited",source="memory",bff="partner"\} [1-9]/);
+  });
+
+  it('never limits health and metrics', async () => {
+    for (let i = 0; i < 5; i++) expect((await http(`${partner.url}/healthz`)).status).toBe(200);
+  });
+});
