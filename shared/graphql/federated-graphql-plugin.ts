@@ -20,6 +20,7 @@ import { createUpstreamProbe } from '../upstream/upstream-probe';
 import { formatClientError } from './format-error';
 import type { GatewayContext } from './gateway-context';
 import { SubgraphDataSource } from './subgraph-data-source';
+import { createUpstreamObserver } from '../upstream/upstream-observer';
 
 export interface FederatedGraphqlOptions {
   /** Path of the composed supergraph SDL file. */
@@ -75,7 +76,7 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
       const pool = createUpstreamPool(parsed.origin, { ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] });
       pools.push(pool);
       probes.push([`subgraph:${name}`, createUpstreamProbe({ pool, kind: 'graphql', path: `${parsed.pathname}${parsed.search}` })]);
-      return new SubgraphDataSource({ name, url: target, pool, breaker: app.breakers.get(name) });
+      return new SubgraphDataSource({ name, url: target, pool, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics) });
     },
   });
   const apollo = new ApolloServer<GatewayContext>({

@@ -9,6 +9,8 @@ import { GraphQLError } from 'graphql';
 import type { Pool } from 'undici';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
 import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
+import { createRetryBudget, isGraphqlQuery, withRetries } from '../upstream/retry';
+import type { UpstreamObserver } from '../upstream/upstream-observer';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
 import { upstreamError } from '../upstream/upstream-errors';
 import type { GatewayContext } from './gateway-context';
@@ -24,6 +26,8 @@ export interface SubgraphDataSourceOptions {
   pool: Pool;
   /** The subgraph's circuit breaker. */
   breaker: UpstreamBreaker;
+  /** Records latency and outcome of every call. */
+  observe?: UpstreamObserver;
 }
 
 function subgraphError(code: ErrorCode, message: string, subgraph: string, cause?: unknown): GraphQLError {
@@ -38,9 +42,12 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly path: string;
   private readonly pool: Pool;
   private readonly breaker: UpstreamBreaker;
+  private readonly observe: UpstreamObserver | undefined;
+  private readonly retryBudget = createRetryBudget();
 
-  constructor({ name, url, pool, breaker }: SubgraphDataSourceOptions) {
+  constructor({ name, url, pool, breaker, observe }: SubgraphDataSourceOptions) {
     this.breaker = breaker;
+    this.observe = observe;
     this.name = name;
     const parsed = new URL(url);
     this.path = `${parsed.pathname}${parsed.search}`;
@@ -67,15 +74,23 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     let statusCode: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
+    const startedAt = performance.now();
     try {
       ({ statusCode, responseHeaders, text } = await this.breaker.run(
-        async () => {
-          const res = await this.pool.request({ path: this.path, method: 'POST', headers, body });
-          return { statusCode: res.statusCode, responseHeaders: res.headers, text: await res.body.text() };
-        },
+        () =>
+          withRetries(
+            async () => {
+              const res = await this.pool.request({ path: this.path, method: 'POST', headers, body });
+              return { statusCode: res.statusCode, responseHeaders: res.headers, text: await res.body.text() };
+            },
+            // Only queries are safe to send twice.
+            { idempotent: isGraphqlQuery(request.query), budget: this.retryBudget },
+          ),
         (r) => r.statusCode >= 500,
       ));
+      this.observe?.(this.name, startedAt, { status: statusCode });
     } catch (err) {
+      this.observe?.(this.name, startedAt, { error: err });
       const mapped = err instanceof PorticoError ? err : upstreamError(this.name, err);
       throw subgraphError(mapped.code, mapped.message, this.name, err);
     }

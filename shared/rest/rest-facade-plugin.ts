@@ -16,7 +16,9 @@ import { createUpstreamProbe } from '../upstream/upstream-probe';
 import { sendError } from './error-handler';
 import { stripHopByHopHeaders } from './hop-by-hop';
 import { validateRouteTables, type AggregateRoute, type PassthroughRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
-import { createUpstreamCaller } from './upstream-caller';
+import { createUpstreamCaller, type UpstreamCallerDeps } from './upstream-caller';
+import { createRetryBudget, type RetryBudget } from '../upstream/retry';
+import { createUpstreamObserver, type UpstreamObserver } from '../upstream/upstream-observer';
 import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
 
 const DEFAULT_METHODS: PassthroughRoute['methods'] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -41,6 +43,7 @@ function upstreamRequestHeaders(request: FastifyRequest, headers: IncomingHttpHe
 
 async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, upstream: RestUpstream, bodyLimitBytes: number): Promise<void> {
   const breaker = app.breakers.get(route.upstream);
+  const observe = createUpstreamObserver(app.metrics);
   const pool = { ...DEFAULT_UPSTREAM_POOL_OPTIONS, ...upstream.pool };
   await app.register(httpProxy, {
     upstream: upstream.origin,
@@ -53,7 +56,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
     preHandler: async (request) => {
       const length = Number(request.headers['content-length'] ?? 0);
       if (length > bodyLimitBytes) throw new PorticoError('PAYLOAD_TOO_LARGE');
-      trackThroughBreaker(request, breaker);
+      trackThroughBreaker(request, breaker, observe);
     },
     undici: {
       connections: pool.connections,
@@ -74,7 +77,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
   });
 }
 
-function registerAggregate(app: FastifyInstance, route: AggregateRoute, pools: ReadonlyMap<string, Pool>): void {
+function registerAggregate(app: FastifyInstance, route: AggregateRoute, deps: UpstreamCallerDeps): void {
   app.route({
     method: route.method,
     url: route.path,
@@ -83,15 +86,15 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, pools: R
       route.handler({
         params: request.params as Record<string, string>,
         query: request.query as Record<string, string | string[] | undefined>,
-        upstreams: createUpstreamCaller(pools, app.breakers, request.id, request.upstreamHeaders),
+        upstreams: createUpstreamCaller(deps, request.id, request.upstreamHeaders),
       }),
   });
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Settles the breaker call of a streamed passthrough once its response is known. */
-    settlePassthrough?: (failed: boolean) => void;
+    /** Settles the breaker call of a streamed passthrough once its response status is known (undefined: client went away). */
+    settlePassthrough?: (status: number | undefined) => void;
   }
 }
 
@@ -101,24 +104,33 @@ declare module 'fastify' {
  * mapped transport failures, is a failure; an aborted client is not the upstream's fault).
  * An open circuit throws before anything is sent upstream.
  */
-function trackThroughBreaker(request: FastifyRequest, breaker: UpstreamBreaker): void {
-  breaker.assertNotOpen();
+function trackThroughBreaker(request: FastifyRequest, breaker: UpstreamBreaker, observe: UpstreamObserver): void {
+  try {
+    breaker.assertNotOpen();
+  } catch (err) {
+    observe(breaker.upstream, performance.now(), { error: err });
+    throw err;
+  }
+  const startedAt = performance.now();
   let settle: (failed: boolean) => void = () => undefined;
   const outcome = new Promise<boolean>((resolve) => {
     settle = resolve;
   });
-  request.settlePassthrough = settle;
+  request.settlePassthrough = (status) => {
+    if (status !== undefined) observe(breaker.upstream, startedAt, { status });
+    settle(status !== undefined && status >= 500);
+  };
   // Failures are counted by the breaker; the streamed response itself is the proxy's.
   void breaker.run(() => outcome, (failed) => failed).catch(() => undefined);
 }
 
 function settleHooks(app: FastifyInstance): void {
   app.addHook('onResponse', async (request, reply) => {
-    request.settlePassthrough?.(reply.statusCode >= 500);
+    request.settlePassthrough?.(reply.statusCode);
     request.settlePassthrough = undefined;
   });
   app.addHook('onRequestAbort', async (request) => {
-    request.settlePassthrough?.(false);
+    request.settlePassthrough?.(undefined);
     request.settlePassthrough = undefined;
   });
 }
@@ -130,9 +142,12 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
 
   settleHooks(app);
   const pools = new Map<string, Pool>();
+  const retryBudgets = new Map<string, RetryBudget>();
+  const deps: UpstreamCallerDeps = { pools, breakers: app.breakers, retryBudgets, observe: createUpstreamObserver(app.metrics) };
   for (const [name, upstream] of Object.entries(opts.upstreams)) {
     const pool = createUpstreamPool(upstream.origin, upstream.pool);
     pools.set(name, pool);
+    retryBudgets.set(name, createRetryBudget());
     app.readiness.add(`upstream:${name}`, createUpstreamProbe({ pool, kind: 'http', path: upstream.healthPath ?? DEFAULT_HEALTH_PATH }));
   }
   app.addHook('onClose', async () => {
@@ -144,7 +159,7 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
       if (route.kind === 'passthrough') {
         await registerPassthrough(app, route, opts.upstreams[route.upstream] as RestUpstream, opts.bodyLimitBytes);
       } else {
-        registerAggregate(app, route, pools);
+        registerAggregate(app, route, deps);
       }
     }
   }

@@ -4,6 +4,8 @@
  */
 import type { Pool } from 'undici';
 import type { BreakerRegistry } from '../policies/breaker/upstream-breaker';
+import { createRetryBudget, withRetries, type RetryBudget } from '../upstream/retry';
+import type { UpstreamObserver } from '../upstream/upstream-observer';
 import { PorticoError } from '../errors';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
 import { upstreamError } from '../upstream/upstream-errors';
@@ -18,22 +20,37 @@ export interface UpstreamCaller {
   getJson<T = unknown>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>>;
 }
 
-export function createUpstreamCaller(pools: ReadonlyMap<string, Pool>, breakers: BreakerRegistry, requestId: string, identityHeaders: Record<string, string> = {}): UpstreamCaller {
+/** What aggregate calls share across requests: pools, breakers, retry budgets, the metrics observer. */
+export interface UpstreamCallerDeps {
+  pools: ReadonlyMap<string, Pool>;
+  breakers: BreakerRegistry;
+  retryBudgets: ReadonlyMap<string, RetryBudget>;
+  observe: UpstreamObserver;
+}
+
+export function createUpstreamCaller({ pools, breakers, retryBudgets, observe }: UpstreamCallerDeps, requestId: string, identityHeaders: Record<string, string> = {}): UpstreamCaller {
   return {
     async getJson<T>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>> {
       const pool = pools.get(upstream);
       if (!pool) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error(`unknown upstream '${upstream}'`) });
       const search = query ? `?${new URLSearchParams(query).toString()}` : '';
       let res: { statusCode: number; text: string };
+      const startedAt = performance.now();
       try {
         res = await breakers.get(upstream).run(
-          async () => {
-            const r = await pool.request({ path: `${path}${search}`, method: 'GET', headers: { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId } });
-            return { statusCode: r.statusCode, text: await r.body.text() };
-          },
+          () =>
+            withRetries(
+              async () => {
+                const r = await pool.request({ path: `${path}${search}`, method: 'GET', headers: { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId } });
+                return { statusCode: r.statusCode, text: await r.body.text() };
+              },
+              { idempotent: true, budget: retryBudgets.get(upstream) ?? createRetryBudget() },
+            ),
           (r) => r.statusCode >= 500,
         );
+        observe(upstream, startedAt, { status: res.statusCode });
       } catch (err) {
+        observe(upstream, startedAt, { error: err });
         throw err instanceof PorticoError ? err : upstreamError(upstream, err);
       }
       const text = res.text;

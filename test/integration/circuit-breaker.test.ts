@@ -5,6 +5,7 @@
  */
 import { startPartnerBff, startWebBff, type RunningBff } from '../helpers/bffs';
 import { http, postGraphql } from '../helpers/http';
+import { metricValue } from '../helpers/metrics';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
 
@@ -59,6 +60,9 @@ describe('partner passthrough breaker', () => {
     const metrics = (await http(`${partner.url}/metrics`)).text;
     expect(metrics).toMatch(/portico_circuit_breaker_transitions_total\{upstream="products",to="open",bff="partner"\} 1/);
     expect(metrics).toMatch(/portico_circuit_breaker_state\{upstream="products",bff="partner"\} 0/);
+    expect(metricValue(metrics, 'portico_upstream_errors_total', { upstream: 'products', reason: 'server_error' })).toBeGreaterThanOrEqual(4);
+    expect(metricValue(metrics, 'portico_upstream_errors_total', { upstream: 'products', reason: 'circuit_open' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, 'portico_upstream_request_duration_seconds_count', { upstream: 'products', outcome: 'success' })).toBeGreaterThanOrEqual(1);
   });
 
   it('does not count client errors (4xx) against the upstream', async () => {

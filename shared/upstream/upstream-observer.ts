@@ -1,0 +1,26 @@
+/** Records every upstream call's latency and outcome into the BFF's metrics. */
+import type { PorticoMetrics, UpstreamOutcome } from '../observability/metrics';
+import { isPorticoError } from '../errors';
+import { classifyUpstreamFailure } from './upstream-errors';
+
+/** Pure: the outcome label of a finished call (an HTTP status) or a failed one (an error). */
+export function upstreamOutcome(result: { status: number } | { error: unknown }): UpstreamOutcome {
+  if ('status' in result) return result.status >= 500 ? 'server_error' : result.status >= 400 ? 'client_error' : 'success';
+  if (isPorticoError(result.error)) {
+    if (result.error.code === 'UPSTREAM_CIRCUIT_OPEN') return 'circuit_open';
+    if (result.error.code === 'UPSTREAM_TIMEOUT') return 'timeout';
+    return 'unavailable';
+  }
+  return classifyUpstreamFailure(result.error);
+}
+
+export type UpstreamObserver = (upstream: string, startedAt: number, result: { status: number } | { error: unknown }) => void;
+
+export function createUpstreamObserver(metrics: PorticoMetrics | undefined, now: () => number = performance.now.bind(performance)): UpstreamObserver {
+  return (upstream, startedAt, result) => {
+    if (!metrics) return;
+    const outcome = upstreamOutcome(result);
+    metrics.upstreamRequestDuration.observe({ upstream, outcome }, (now() - startedAt) / 1000);
+    if (outcome !== 'success' && outcome !== 'client_error') metrics.upstreamErrors.inc({ upstream, reason: outcome });
+  };
+}
