@@ -81,7 +81,10 @@ export function mapJwtError(err: unknown): PorticoError {
 
 function isJwksFetchFailure(err: unknown): boolean {
   // jose reports an unreachable or non-200 JWKS endpoint as a plain error from its fetch.
-  return err instanceof Error && !(err instanceof joseErrors.JOSEError) && /fetch|ECONNREFUSED|response|status/i.test(err.message);
+  // (Errors from node's network stack are checked by shape: they may come from another realm.)
+  if (!err || typeof err !== 'object' || err instanceof joseErrors.JOSEError) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  return typeof code === 'string' || (typeof message === 'string' && /fetch|response|status|timeout/i.test(message));
 }
 
 function keySource(opts: JwtOptions) {
