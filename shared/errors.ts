@@ -21,7 +21,7 @@ export const ERROR_CATALOGUE = {
   AUTH_TOKEN_WRONG_ISSUER: { statusCode: 401, message: 'The bearer token was issued by an untrusted issuer.' },
   AUTH_ALGORITHM_NOT_ALLOWED: { statusCode: 401, message: 'The bearer token is signed with an algorithm that is not allowed.' },
   AUTH_API_KEY_INVALID: { statusCode: 401, message: 'The API key is unknown or revoked.' },
-  AUTH_KEYS_UNAVAILABLE: { statusCode: 503, message: 'The signing keys could not be fetched; try again shortly.' },
+  AUTH_KEYS_UNAVAILABLE: { statusCode: 503, message: 'The keys needed to check credentials could not be fetched; try again shortly.' },
   FORBIDDEN: { statusCode: 403, message: 'The credentials do not grant access to this resource.' },
   NOT_FOUND: { statusCode: 404, message: 'No route matches this method and path.' },
   METHOD_NOT_ALLOWED: { statusCode: 405, message: 'This method is not allowed on this route.' },

@@ -120,7 +120,14 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
   if (limiter) await app.register(ipRateLimitPlugin, limiter);
 
   // Stage 2, authentication.
-  if (policies.authn) await app.register(authnPlugin, authnPluginOptions(policies.authn, (code) => metrics.authFailures.inc({ reason: code })));
+  if (policies.authn) {
+    const options = authnPluginOptions(
+      policies.authn,
+      (code) => metrics.authFailures.inc({ reason: code }),
+      (close) => app.addHook('onClose', close),
+    );
+    await app.register(authnPlugin, options);
+  }
 
   // Stage 3, rate limit, keyed by the verified principal.
   if (limiter) await app.register(principalRateLimitPlugin, limiter);

@@ -17,6 +17,7 @@ export const authEnvSpec = {
   JWT_AUDIENCE: optionalText('Accepted token audience (`aud`); required with a JWKS'),
   JWT_ALGORITHMS: optionalText('Comma-separated accepted algorithms (default RS256,PS256,ES256,EdDSA)'),
   API_KEYS_FILE: optionalText('API key file (hashes only; see `npm run apikey`)'),
+  API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of API_KEYS_FILE'),
   TRUSTED_PROXIES: optionalText('Comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed'),
   RATE_LIMIT: oneOf('`on` or `off`', ['on', 'off'] as const, 'on'),
   RATE_LIMIT_PER_MIN: integer('Requests per minute per principal on the default plan (burst the same)', DEFAULT_PLAN_RULES.default?.limit ?? 600, { min: 1 }),
@@ -65,7 +66,9 @@ export function policiesFromEnv(env: NodeJS.ProcessEnv): PolicySettings {
       ...(list(parsed.JWT_ALGORITHMS) ? { algorithms: list(parsed.JWT_ALGORITHMS) } : {}),
     };
   }
+  if (parsed.API_KEYS_FILE && parsed.API_KEYS_REDIS_URL) problems.push('API_KEYS_FILE and API_KEYS_REDIS_URL: set only one');
   if (parsed.API_KEYS_FILE) authn.apiKeys = { file: parsed.API_KEYS_FILE };
+  else if (parsed.API_KEYS_REDIS_URL) authn.apiKeys = { redisUrl: parsed.API_KEYS_REDIS_URL };
   if (!authn.jwt && !authn.apiKeys) problems.push('AUTH=required: set JWT_JWKS_URL (or JWT_JWKS_FILE) or API_KEYS_FILE, or AUTH=off to run without authentication');
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...policies, authn };

@@ -43,7 +43,13 @@ export function generateApiKey(fields: { clientId: string; plan: string; scopes:
 /** Pure apart from the store lookup: the principal for a presented key, or AUTH_API_KEY_INVALID. */
 export async function verifyApiKey(presented: string, store: ApiKeyStore): Promise<Principal> {
   const match = KEY_PATTERN.exec(presented);
-  const record = match ? await store.find(match[1] as string) : undefined;
+  let record: ApiKeyRecord | undefined;
+  try {
+    record = match ? await store.find(match[1] as string) : undefined;
+  } catch (err) {
+    // The store being down is not the client's fault: 503, not 401.
+    throw new PorticoError('AUTH_KEYS_UNAVAILABLE', undefined, { cause: err });
+  }
   const expected = Buffer.from(record?.hash ?? '0'.repeat(64), 'hex');
   const actual = Buffer.from(hashApiKey(presented), 'hex');
   // Compared even when no record matched, so timing does not reveal which key ids exist.

@@ -3,15 +3,17 @@
  * authentication stage uses (verifier, key store).
  */
 import type { ApiKeyRecord, ApiKeyStore } from './api-key';
-import { createFileApiKeyStore, createMemoryApiKeyStore } from './api-key';
+import type { Redis } from 'ioredis';
+import { closeRedisClient, createRedisClient } from '../rate-limit/redis-store';
+import { createFileApiKeyStore, createMemoryApiKeyStore, createRedisApiKeyStore } from './api-key';
 import type { AuthnPluginOptions } from './authn-plugin';
 import { createJwtVerifier, type JwtOptions } from './jwt';
 
 export interface AuthnSettings {
   /** Accept bearer JWTs verified with these options. */
   jwt?: JwtOptions;
-  /** Accept API keys from a key file or a fixed list (partner BFF). */
-  apiKeys?: { file?: string; records?: readonly ApiKeyRecord[] };
+  /** Accept API keys from a key file, Redis (`redisUrl`, hashes under `portico:apikeys:<keyId>`) or a fixed list. */
+  apiKeys?: { file?: string; redisUrl?: string; records?: readonly ApiKeyRecord[] };
   /** Route patterns that need no credentials. Default `/healthz`, `/readyz`, `/metrics`. */
   publicPaths?: readonly string[];
 }
@@ -28,13 +30,22 @@ export function validateAuthnSettings(settings: AuthnSettings): string[] {
     if (sources !== 1) problems.push('policies.authn.jwt needs exactly one of jwksUrl, jwksFile, jwks');
     if (!settings.jwt.issuer || !settings.jwt.audience) problems.push('policies.authn.jwt needs issuer and audience');
   }
-  if (settings.apiKeys && !settings.apiKeys.file && !settings.apiKeys.records) problems.push('policies.authn.apiKeys needs file or records');
+  if (settings.apiKeys && [settings.apiKeys.file, settings.apiKeys.redisUrl, settings.apiKeys.records].filter(Boolean).length !== 1) {
+    problems.push('policies.authn.apiKeys needs exactly one of file, redisUrl, records');
+  }
   return problems;
 }
 
-export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: string) => void): AuthnPluginOptions {
+/** Builds the stage's runtime pieces; `onClose` receives what must be closed with the app. */
+export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: string) => void, onClose?: (close: () => Promise<void>) => void): AuthnPluginOptions {
   let apiKeys: ApiKeyStore | undefined;
   if (settings.apiKeys?.file) apiKeys = createFileApiKeyStore(settings.apiKeys.file);
+  else if (settings.apiKeys?.redisUrl) {
+    // Key lookups may wait a little longer than limiter decisions: a miss here is a 401.
+    const client = createRedisClient({ url: settings.apiKeys.redisUrl, commandTimeoutMs: 250 });
+    apiKeys = createRedisApiKeyStore(client as Redis);
+    onClose?.(() => closeRedisClient(client));
+  }
   else if (settings.apiKeys?.records) apiKeys = createMemoryApiKeyStore(settings.apiKeys.records);
   return {
     ...(settings.jwt ? { jwt: createJwtVerifier(settings.jwt) } : {}),

@@ -1,0 +1,67 @@
+/** API keys kept in a real Redis (hashes only): accepted, then revoked without a restart. */
+import Redis from 'ioredis';
+import { generateApiKey, saveApiKeyToRedis } from '../../shared/policies/authn/api-key';
+import { startPartnerBff, type RunningBff } from '../helpers/bffs';
+import { http } from '../helpers/http';
+import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
+import { startRedis, type RedisServer } from '../helpers/redis';
+
+describe('API keys in Redis', () => {
+  const issued = generateApiKey({ clientId: 'globex', plan: 'enterprise', scopes: ['orders:read'] });
+  let redis: RedisServer;
+  let admin: Redis;
+  let upstream: RecordingUpstream;
+  let partner: RunningBff;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+    await saveApiKeyToRedis(admin, issued.record);
+    upstream = await startRecordingUpstream();
+    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    partner = await startPartnerBff(upstreams, { policies: { authn: { apiKeys: { redisUrl: redis.url } } } });
+  });
+
+  afterAll(async () => {
+    await partner?.close();
+    await upstream?.close();
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  it('stores no usable key material', async () => {
+    const stored = await admin.hgetall(`portico:apikeys:${issued.record.keyId}`);
+    expect(stored.hash).toBe(issued.record.hash);
+    expect(JSON.stringify(stored)).not.toContain(issued.key.slice(22));
+  });
+
+  it('accepts the key, then refuses it once revoked', async () => {
+    const ok = await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': issued.key } });
+    expect(ok.status).toBe(200);
+    expect(upstream.requests.find((r) => r.url === '/products')?.headers['x-client-plan']).toBe('enterprise');
+
+    await admin.hset(`portico:apikeys:${issued.record.keyId}`, 'revoked', 'true');
+    const revoked = await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': issued.key } });
+    expect(revoked.status).toBe(401);
+    expect(revoked.json.code).toBe('AUTH_API_KEY_INVALID');
+  });
+
+  it('answers 503 AUTH_KEYS_UNAVAILABLE, not 401, while Redis is down', async () => {
+    await redis.kill();
+    const res = await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': issued.key } });
+    expect(res.status).toBe(503);
+    expect(res.json.code).toBe('AUTH_KEYS_UNAVAILABLE');
+    await redis.restart();
+    // Back in service once the client has reconnected (Redis restarted empty, so the key is re-saved).
+    await saveApiKeyToRedis(admin, issued.record).catch(async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      await saveApiKeyToRedis(admin, issued.record);
+    });
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = (await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': issued.key } })).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+  });
+});
