@@ -5,6 +5,7 @@
  * typo in configuration fails at start instead of being silently ignored.
  */
 import type { FederatedGraphqlOptions } from './graphql/federated-graphql-plugin';
+import { ConfigError } from './config/env';
 import type { LogLevel } from './observability/logger';
 import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
 import type { BreakerSettings } from './policies/breaker/upstream-breaker';
@@ -102,6 +103,7 @@ export function validateManifest(manifest: BffManifest): string[] {
 /** Validates and returns the manifest; throws one error listing every problem. */
 export function defineManifest<M extends BffManifest>(manifest: M): M {
   const problems = validateManifest(manifest);
-  if (problems.length > 0) throw new Error(`Invalid manifest '${manifest.name}':\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  // Manifest values come partly from the environment: report them like other configuration errors.
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => `manifest '${manifest.name}': ${p}`));
   return manifest;
 }

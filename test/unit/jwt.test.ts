@@ -95,3 +95,27 @@ describe('bearer parsing and claims', () => {
     expect(principalFromClaims({ sub: 'u', scp: ['a', 'b'] })).toMatchObject({ scopes: ['a', 'b'], roles: [], plan: 'default' });
   });
 });
+
+describe('verified-token cache', () => {
+  it('answers a repeated token from the cache, but never past its expiry', async () => {
+    const signer = await createTestSigner();
+    let clock = Date.now();
+    const verifier = createJwtVerifier({ jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE, now: () => clock, verifiedCacheTtlMs: 60_000 });
+    const token = await signer.mint({ sub: 'cached' }, { expiresInSec: 30 });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ id: 'cached' });
+    clock += 20_000;
+    await expect(verifier.verify(token)).resolves.toMatchObject({ id: 'cached' });
+    clock += 40_000; // past exp and past the 5 s tolerance
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'AUTH_TOKEN_EXPIRED' });
+  });
+
+  it('never caches a failure: a token that is not valid yet works once it is', async () => {
+    const signer = await createTestSigner();
+    let clock = Date.now();
+    const verifier = createJwtVerifier({ jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE, now: () => clock });
+    const token = await signer.mint({}, { notBeforeSec: 60 });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'AUTH_TOKEN_NOT_YET_VALID' });
+    clock += 61_000;
+    await expect(verifier.verify(token)).resolves.toMatchObject({ id: '1' });
+  });
+});

@@ -16,6 +16,8 @@ export const DEFAULT_CLOCK_TOLERANCE_SEC = 5;
 export const DEFAULT_JWKS_TIMEOUT_MS = 2_000;
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
 export const DEFAULT_JWKS_CACHE_MAX_AGE_MS = 600_000;
+export const DEFAULT_VERIFIED_CACHE_ENTRIES = 10_000;
+export const DEFAULT_VERIFIED_CACHE_TTL_MS = 60_000;
 
 export interface JwtOptions {
   /** Remote JWKS URL (one of `jwksUrl`, `jwksFile`, `jwks` is required). */
@@ -38,6 +40,15 @@ export interface JwtOptions {
   jwksCooldownMs?: number;
   /** Longest time a fetched JWKS is used before refetching, in ms. Default 600,000. */
   jwksCacheMaxAgeMs?: number;
+  /**
+   * Verified tokens remembered (by their exact text) so a client's repeated requests skip
+   * signature verification; 0 turns it off. Default 10,000.
+   */
+  verifiedCacheEntries?: number;
+  /** Longest time a verified token is remembered, in ms (never past its `exp`). Bounds how long a key removed from the JWKS keeps working. Default 60,000. */
+  verifiedCacheTtlMs?: number;
+  /** Clock, for tests. Default Date.now. */
+  now?: () => number;
 }
 
 export interface JwtVerifier {
@@ -113,8 +124,27 @@ export function createJwtVerifier(opts: JwtOptions): JwtVerifier {
     clockTolerance: opts.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC,
     requiredClaims: ['exp', 'sub'],
   };
+  const now = opts.now ?? Date.now;
+  const maxEntries = opts.verifiedCacheEntries ?? DEFAULT_VERIFIED_CACHE_ENTRIES;
+  const ttlMs = opts.verifiedCacheTtlMs ?? DEFAULT_VERIFIED_CACHE_TTL_MS;
+  const verified = new Map<string, { principal: Principal; until: number }>();
+
+  const remember = (token: string, principal: Principal, expSec: number | undefined) => {
+    if (maxEntries <= 0) return;
+    // Expired without tolerance: a cached answer must never outlive the token itself.
+    const until = Math.min(now() + ttlMs, (expSec ?? 0) * 1000);
+    if (until <= now()) return;
+    if (verified.size >= maxEntries) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { principal, until });
+  };
+
   return {
     async verify(token) {
+      const cached = verified.get(token);
+      if (cached) {
+        if (cached.until > now()) return cached.principal;
+        verified.delete(token);
+      }
       let alg: unknown;
       try {
         alg = decodeProtectedHeader(token).alg;
@@ -125,8 +155,10 @@ export function createJwtVerifier(opts: JwtOptions): JwtVerifier {
         throw new PorticoError('AUTH_ALGORITHM_NOT_ALLOWED', `Tokens signed with '${String(alg)}' are not accepted.`);
       }
       try {
-        const { payload } = await jwtVerify(token, keys, verifyOptions);
-        return principalFromClaims(payload);
+        const { payload } = await jwtVerify(token, keys, { ...verifyOptions, currentDate: new Date(now()) });
+        const principal = principalFromClaims(payload);
+        remember(token, principal, payload.exp);
+        return principal;
       } catch (err) {
         throw mapJwtError(err);
       }
