@@ -107,3 +107,41 @@ describe('pipeline order on the partner BFF', () => {
     for (let i = 0; i < 5; i++) expect((await http(`${partner.url}/healthz`)).status).toBe(200);
   });
 });
+
+describe('client address behind proxies', () => {
+  let upstream: RecordingUpstream;
+  const started: RunningBff[] = [];
+
+  beforeAll(async () => {
+    upstream = await startRecordingUpstream();
+  });
+
+  afterAll(async () => {
+    for (const bff of started) await bff.close();
+    await upstream?.close();
+  });
+
+  async function partnerWith(trustedProxies: string[]): Promise<RunningBff> {
+    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const bff = await startPartnerBff(upstreams, { policies: { trustedProxies, rateLimit: { perIp: { limit: 2, windowMs: 60_000 } } } });
+    started.push(bff);
+    return bff;
+  }
+
+  it('believes X-Forwarded-For from a trusted proxy: each client gets its own per-IP budget', async () => {
+    const partner = await partnerWith(['127.0.0.1/32']);
+    for (const client of ['203.0.113.7', '203.0.113.8']) {
+      for (let i = 0; i < 2; i++) expect((await http(`${partner.url}/v1/products`, { headers: { 'x-forwarded-for': client } })).status).toBe(200);
+      expect((await http(`${partner.url}/v1/products`, { headers: { 'x-forwarded-for': client } })).status).toBe(429);
+    }
+  });
+
+  it('ignores X-Forwarded-For from an untrusted peer, so spoofing it buys no budget', async () => {
+    const partner = await partnerWith([]);
+    const statuses: number[] = [];
+    for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) {
+      statuses.push((await http(`${partner.url}/v1/products`, { headers: { 'x-forwarded-for': client } })).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+});
