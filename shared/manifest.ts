@@ -6,6 +6,7 @@
  */
 import type { FederatedGraphqlOptions } from './graphql/federated-graphql-plugin';
 import { ConfigError } from './config/env';
+import { validateOperationLimits } from './graphql/operation-limits';
 import type { LogLevel } from './observability/logger';
 import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
 import type { BreakerSettings } from './policies/breaker/upstream-breaker';
@@ -64,7 +65,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
 const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'authn', 'rateLimit', 'breakers']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
-const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs']);
+const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching']);
 
 /** Pure validation: every problem in the manifest, as readable sentences. */
 export function validateManifest(manifest: BffManifest): string[] {
@@ -88,6 +89,7 @@ export function validateManifest(manifest: BffManifest): string[] {
   if (manifest.graphql) {
     unknown('manifest.graphql', manifest.graphql, GRAPHQL_KEYS);
     if (!manifest.graphql.supergraphPath) problems.push('graphql.supergraphPath is required');
+    if (manifest.graphql.limits) problems.push(...validateOperationLimits(manifest.graphql.limits));
     for (const [name, url] of Object.entries(manifest.graphql.subgraphUrls ?? {})) {
       if (!/^https?:\/\//.test(url)) problems.push(`graphql.subgraphUrls.${name} must be an http(s) URL`);
     }

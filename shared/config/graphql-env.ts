@@ -1,29 +1,53 @@
 /** Environment variables of the GraphQL BFFs (web, mobile). */
 import type { BffManifest } from '../manifest';
 import { defineManifest } from '../manifest';
-import { oneOf, readEnv, text } from './env';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from '../graphql/operation-limits';
+import { integer, oneOf, optionalText, readEnv, text } from './env';
 import { policiesFromEnv } from './auth-env';
 import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-env';
 
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
 
-export function graphqlEnvSpec(defaults: { port: number; supergraphPath: string; introspection: boolean }) {
+export function graphqlEnvSpec(defaults: { port: number; supergraphPath: string; limits: OperationLimits }) {
   return {
     ...serverEnvSpec(defaults.port),
+    NODE_ENV: optionalText('`production` turns off introspection (unless INTROSPECTION=true), the landing page and field suggestions'),
     SUPERGRAPH_PATH: text('Supergraph SDL file served by the BFF', defaults.supergraphPath),
-    INTROSPECTION: oneOf('Serve schema introspection (true/false)', ['true', 'false'] as const, defaults.introspection ? 'true' : 'false'),
+    INTROSPECTION: oneOf('Serve schema introspection (true/false); default true in development, false in production', ['true', 'false', 'default'] as const, 'default'),
+    GRAPHQL_MAX_DEPTH: integer('Deepest field nesting', defaults.limits.maxDepth, { min: 1 }),
+    GRAPHQL_MAX_ALIASES: integer('Most aliases per operation', defaults.limits.maxAliases, { min: 1 }),
+    GRAPHQL_MAX_ROOT_FIELDS: integer('Most root fields per operation', defaults.limits.maxRootFields, { min: 1 }),
+    GRAPHQL_MAX_DIRECTIVES_PER_FIELD: integer('Most directives on one field', defaults.limits.maxDirectivesPerField, { min: 1 }),
+    GRAPHQL_MAX_COST: integer('Highest estimated operation cost', defaults.limits.maxCost, { min: 1 }),
+    GRAPHQL_MAX_TOKENS: integer('Most lexical tokens per document', defaults.limits.maxTokens, { min: 1 }),
   };
 }
 
 /** Applies the environment to a GraphQL BFF manifest; throws ConfigError naming bad variables. */
 export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: NodeJS.ProcessEnv): M {
   if (!manifest.graphql) throw new Error(`manifest '${manifest.name}' has no graphql section`);
-  const parsed = readEnv(env, graphqlEnvSpec({ port: manifest.server.port, supergraphPath: manifest.graphql.supergraphPath, introspection: manifest.graphql.introspection ?? false }));
+  const parsed = readEnv(env, graphqlEnvSpec({ port: manifest.server.port, supergraphPath: manifest.graphql.supergraphPath, limits: { ...DEFAULT_OPERATION_LIMITS, ...manifest.graphql.limits } }));
+  const production = parsed.NODE_ENV === 'production';
   const subgraphUrls = { ...manifest.graphql.subgraphUrls, ...readPrefixedUrls(env, SUBGRAPH_URL_PREFIX) };
   return defineManifest({
     ...manifest,
     server: serverSettingsFrom(parsed),
-    graphql: { ...manifest.graphql, supergraphPath: parsed.SUPERGRAPH_PATH, introspection: parsed.INTROSPECTION === 'true', subgraphUrls },
+    graphql: {
+      ...manifest.graphql,
+      supergraphPath: parsed.SUPERGRAPH_PATH,
+      production,
+      introspection: parsed.INTROSPECTION === 'default' ? !production && (manifest.graphql.introspection ?? true) : parsed.INTROSPECTION === 'true',
+      limits: {
+        ...manifest.graphql.limits,
+        maxDepth: parsed.GRAPHQL_MAX_DEPTH,
+        maxAliases: parsed.GRAPHQL_MAX_ALIASES,
+        maxRootFields: parsed.GRAPHQL_MAX_ROOT_FIELDS,
+        maxDirectivesPerField: parsed.GRAPHQL_MAX_DIRECTIVES_PER_FIELD,
+        maxCost: parsed.GRAPHQL_MAX_COST,
+        maxTokens: parsed.GRAPHQL_MAX_TOKENS,
+      },
+      subgraphUrls,
+    },
     policies: { ...manifest.policies, ...policiesFromEnv(env) },
   });
 }

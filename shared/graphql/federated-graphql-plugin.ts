@@ -11,6 +11,10 @@ import { readFile } from 'node:fs/promises';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
+import { operationLimitsPlugin } from './operation-limits-plugin';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'undici';
@@ -33,6 +37,16 @@ export interface FederatedGraphqlOptions {
   path?: string;
   /** Serve schema introspection. Default false. */
   introspection?: boolean;
+  /** Production mode: no landing page, no field suggestions in errors. Default false. */
+  production?: boolean;
+  /** Operation limits (depth, aliases, root fields, directives, cost, tokens); unset keys use the defaults. */
+  limits?: Partial<OperationLimits>;
+  /** Estimated cost covered by one rate-limit unit. Default 100. */
+  costPerRateLimitUnit?: number;
+  /** Automatic persisted queries (hash-registered queries). Default true. */
+  persistedQueries?: boolean;
+  /** Accept JSON arrays of operations in one request. Default false (a batch multiplies the work behind one request). */
+  allowBatching?: boolean;
   /** Wait between attempts while the supergraph file is missing or invalid, in ms. Default 1,000. */
   loadRetryMs?: number;
 }
@@ -79,16 +93,27 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
       return new SubgraphDataSource({ name, url: target, pool, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics) });
     },
   });
+  const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...opts.limits };
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: app.log,
     introspection: opts.introspection ?? false,
+    // Browsers can send "simple" cross-site requests without a preflight; those are refused.
+    csrfPrevention: true,
+    allowBatchedHttpRequests: opts.allowBatching ?? false,
+    persistedQueries: opts.persistedQueries === false ? false : {},
+    parseOptions: { maxTokens: limits.maxTokens },
     includeStacktraceInErrorResponses: false,
     // The process lifecycle (shared/lifecycle.ts) owns signals; Apollo's own handler would
     // re-raise the signal and cut the graceful drain short.
     stopOnTerminationSignals: false,
     formatError: (formatted) => formatClientError(formatted),
-    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdOnErrors],
+    plugins: [
+      opts.production || !opts.introspection ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: false }),
+      ...(opts.production ? [ApolloServerPluginDisableSuggestions()] : []),
+      requestIdOnErrors,
+      operationLimitsPlugin(limits, opts.costPerRateLimitUnit),
+    ],
   });
   try {
     await apollo.start();
@@ -98,7 +123,11 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
   }
   for (const [name, probe] of probes) app.readiness.add(name, probe);
   const handler = fastifyApolloHandler<GatewayContext>(apollo, {
-    context: async (request) => ({ requestId: request.id, forwardHeaders: request.upstreamHeaders ?? {} }),
+    context: async (request) => ({
+      requestId: request.id,
+      forwardHeaders: request.upstreamHeaders ?? {},
+      ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
+    }),
   }) as unknown as RouteHandler;
   return { apollo, handler, pools };
 }

@@ -5,7 +5,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 
 /** Extension keys a client may see. */
-const PUBLIC_EXTENSIONS = new Set(['code', 'subgraph', 'statusCode', 'requestId']);
+const PUBLIC_EXTENSIONS = new Set(['code', 'subgraph', 'statusCode', 'requestId', 'cost']);
 
 export function formatClientError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   const extensions: Record<string, unknown> = {};

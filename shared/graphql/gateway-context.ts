@@ -4,4 +4,6 @@ export interface GatewayContext {
   requestId: string;
   /** Headers the pipeline decided to send to every subgraph (e.g. verified identity). */
   forwardHeaders: Record<string, string>;
+  /** Charges extra units to the caller's rate limit (absent when limiting is off); throws RATE_LIMITED when over. */
+  chargeRateLimit?: (units: number) => Promise<void>;
 }

@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Units this request costs against the principal limit. Default 1. */
     rateLimitCost?: number;
+    /** Charges more units to this request's principal bucket (e.g. a GraphQL operation's cost); throws RATE_LIMITED when over. */
+    chargeRateLimit?: (units: number) => Promise<void>;
   }
 }
 
@@ -104,6 +106,13 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
       opts.onDecision?.('principal', decision);
       apply(reply, decision);
       if (!decision.allowed) throw refusal(decision, 'principal');
+      const rule = ruleFor(opts.settings, principal?.plan ?? 'default', routeKey);
+      request.chargeRateLimit = async (units) => {
+        const more = await opts.store.consume(bucket, rule, units);
+        opts.onDecision?.('principal', more);
+        apply(reply, more);
+        if (!more.allowed) throw refusal(more, 'principal');
+      };
     });
   },
   { name: 'portico-principal-rate-limit' },

@@ -1,0 +1,72 @@
+/**
+ * Command line of `npm run bench`: the mode (smoke or full), a contestant filter and the
+ * results file.
+ */
+import path from 'node:path';
+
+export type BenchMode = 'full' | 'smoke';
+
+export interface LoadSettings {
+  /** Load before the measured window (JIT, connection pools, caches), in seconds. */
+  warmupSec: number;
+  /** Measured window, in seconds. */
+  measureSec: number;
+  /** Concurrent keep-alive connections, one request in flight on each (no pipelining). */
+  connections: number;
+}
+
+/**
+ * Full mode: 3 s of warm-up is enough for V8 to optimise the hot paths and for every pool
+ * to fill; a 10 s window holds tens of thousands of requests even for the heavy query, so
+ * p99 rests on hundreds of samples; 32 connections keep one gateway core saturated (its
+ * event loop always has work queued) without turning latency into pure queueing.
+ */
+export const FULL_SETTINGS: LoadSettings = { warmupSec: 3, measureSec: 10, connections: 32 };
+
+/** Smoke mode: proves every contestant works end to end, in about 2.5 s per contestant; figures are not meaningful. */
+export const SMOKE_SETTINGS: LoadSettings = { warmupSec: 1, measureSec: 1.5, connections: 4 };
+
+export interface BenchOptions {
+  mode: BenchMode;
+  settings: LoadSettings;
+  /** Only contestants whose `<group>/<contestant>` id contains this text (plus their group's baseline). */
+  only?: string;
+  /** Results file (absolute). */
+  out: string;
+}
+
+export const USAGE = `Usage: npm run bench -- [--smoke] [--only <substring>] [--out <file>]
+
+  --smoke             short run (1 s warm-up, 1.5 s measured, 4 connections) to check that it works
+  --only <substring>  run only contestants whose "<group>/<contestant>" id contains the text
+                      (groups: graphql-heavy, graphql-light, rest); a group's baseline always runs
+  --out <file>        results file (default bench-results/<timestamp>.json)
+`;
+
+export class UsageError extends Error {}
+
+/** Parses the arguments after the script name. */
+export function parseOptions(argv: readonly string[], repoRoot: string, now = new Date()): BenchOptions {
+  let mode: BenchMode = 'full';
+  let only: string | undefined;
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--smoke') mode = 'smoke';
+    else if (arg === '--only') only = value();
+    else if (arg === '--out') out = value();
+    else throw new UsageError(`unknown argument: ${arg}`);
+  }
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  return {
+    mode,
+    settings: mode === 'smoke' ? SMOKE_SETTINGS : FULL_SETTINGS,
+    ...(only !== undefined ? { only } : {}),
+    out: path.resolve(out ?? path.join(repoRoot, 'bench-results', `${stamp}.json`)),
+  };
+}
