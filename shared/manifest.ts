@@ -26,6 +26,10 @@ export interface ServerSettings {
   shutdownTimeoutMs: number;
   /** Log level. Default `info`. */
   logLevel: LogLevel;
+  /** Compress responses (brotli or gzip, negotiated; bodies of 1 KiB and more). Default false. */
+  compress: boolean;
+  /** ETag on responses and 304 for a matching `If-None-Match` on GET. Default false. */
+  etag: boolean;
 }
 
 export interface BffManifest<Routes = unknown> {
@@ -60,12 +64,14 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   requestTimeoutMs: 30_000,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
+  compress: false,
+  etag: false,
 };
 
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
 const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'authn', 'rateLimit', 'breakers']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
-const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching']);
+const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
 
 /** Pure validation: every problem in the manifest, as readable sentences. */
 export function validateManifest(manifest: BffManifest): string[] {

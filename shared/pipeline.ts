@@ -7,6 +7,8 @@
  * ordering. Stages whose configuration a manifest leaves out are absent, never reordered.
  * Liveness, readiness and error handling wrap the pipeline and are the same everywhere.
  */
+import fastifyCompress from '@fastify/compress';
+import fastifyEtag from '@fastify/etag';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { BffManifest } from './manifest';
 import { installErrorHandling } from './rest/error-handler';
@@ -134,6 +136,10 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
 
   // Stage 4, transform: the verified identity becomes the upstream headers.
   await app.register(injectIdentityHeadersPlugin);
+
+  // Response shaping for metered networks, around the routes.
+  if (server.compress) await app.register(fastifyCompress, { global: true, threshold: 1_024, encodings: ['br', 'gzip'] });
+  if (server.etag) await app.register(fastifyEtag);
 
   // Stage 5, route.
   await app.register(routes, { manifest });

@@ -4,18 +4,29 @@
  * Pipeline order is fixed by `shared/pipeline.ts`; this file says what fills it.
  */
 import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
+import path from 'node:path';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
+import { CONTRACTS } from '../../supergraph/contracts';
 
 export const MOBILE_DEFAULT_PORT = 4001;
+/** The app's operations, one per file; `npm run operations:manifest` registers them. */
+export const MOBILE_OPERATIONS_DIR = path.join(__dirname, 'operations');
+export const MOBILE_TRUSTED_DOCUMENTS = path.join(MOBILE_OPERATIONS_DIR, 'manifest.json');
 
 export const mobileManifest = defineManifest({
   name: 'mobile',
   // Mobile payloads are small; a tighter body limit rejects abuse earlier.
-  server: { ...DEFAULT_SERVER_SETTINGS, port: MOBILE_DEFAULT_PORT, bodyLimitBytes: 262_144 },
+  server: { ...DEFAULT_SERVER_SETTINGS, port: MOBILE_DEFAULT_PORT, bodyLimitBytes: 262_144, compress: true, etag: true },
   graphql: {
     supergraphPath: DEFAULT_SUPERGRAPH_PATH,
     introspection: true,
     // Mobile networks are slow; subgraph calls still answer within the same bounds as web.
     subgraphPools: { all: { connections: 32, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 } },
+    // The app sees the mobile contract only, and runs only the operations it shipped with
+    // (any document is accepted in development; production requires trusted ones).
+    contract: { schemaPath: (CONTRACTS.mobile as { file: string }).file },
+    trustedDocuments: { manifestPath: MOBILE_TRUSTED_DOCUMENTS, requireTrusted: false },
+    // Screens are fixed; a tighter budget than web.
+    limits: { maxDepth: 8, maxCost: 2_000 },
   },
 } satisfies BffManifest);

@@ -1,5 +1,5 @@
 /** Environment variables of the GraphQL BFFs (web, mobile). */
-import type { BffManifest } from '../manifest';
+import type { BffManifest, ServerSettings } from '../manifest';
 import { defineManifest } from '../manifest';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from '../graphql/operation-limits';
 import { integer, oneOf, optionalText, readEnv, text } from './env';
@@ -8,12 +8,13 @@ import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-en
 
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
 
-export function graphqlEnvSpec(defaults: { port: number; supergraphPath: string; limits: OperationLimits }) {
+export function graphqlEnvSpec(defaults: { server: ServerSettings; supergraphPath: string; limits: OperationLimits }) {
   return {
-    ...serverEnvSpec(defaults.port),
+    ...serverEnvSpec(defaults.server),
     NODE_ENV: optionalText('`production` turns off introspection (unless INTROSPECTION=true), the landing page and field suggestions'),
     SUPERGRAPH_PATH: text('Supergraph SDL file served by the BFF', defaults.supergraphPath),
     INTROSPECTION: oneOf('Serve schema introspection (true/false); default true in development, false in production', ['true', 'false', 'default'] as const, 'default'),
+    TRUSTED_DOCUMENTS_ONLY: oneOf('Refuse operations not in the trusted documents manifest (BFFs that have one); default true in production', ['true', 'false', 'default'] as const, 'default'),
     GRAPHQL_MAX_DEPTH: integer('Deepest field nesting', defaults.limits.maxDepth, { min: 1 }),
     GRAPHQL_MAX_ALIASES: integer('Most aliases per operation', defaults.limits.maxAliases, { min: 1 }),
     GRAPHQL_MAX_ROOT_FIELDS: integer('Most root fields per operation', defaults.limits.maxRootFields, { min: 1 }),
@@ -26,12 +27,12 @@ export function graphqlEnvSpec(defaults: { port: number; supergraphPath: string;
 /** Applies the environment to a GraphQL BFF manifest; throws ConfigError naming bad variables. */
 export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: NodeJS.ProcessEnv): M {
   if (!manifest.graphql) throw new Error(`manifest '${manifest.name}' has no graphql section`);
-  const parsed = readEnv(env, graphqlEnvSpec({ port: manifest.server.port, supergraphPath: manifest.graphql.supergraphPath, limits: { ...DEFAULT_OPERATION_LIMITS, ...manifest.graphql.limits } }));
+  const parsed = readEnv(env, graphqlEnvSpec({ server: manifest.server, supergraphPath: manifest.graphql.supergraphPath, limits: { ...DEFAULT_OPERATION_LIMITS, ...manifest.graphql.limits } }));
   const production = parsed.NODE_ENV === 'production';
   const subgraphUrls = { ...manifest.graphql.subgraphUrls, ...readPrefixedUrls(env, SUBGRAPH_URL_PREFIX) };
   return defineManifest({
     ...manifest,
-    server: serverSettingsFrom(parsed),
+    server: serverSettingsFrom(parsed, manifest.server),
     graphql: {
       ...manifest.graphql,
       supergraphPath: parsed.SUPERGRAPH_PATH,
@@ -47,6 +48,9 @@ export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: 
         maxTokens: parsed.GRAPHQL_MAX_TOKENS,
       },
       subgraphUrls,
+      ...(manifest.graphql.trustedDocuments
+        ? { trustedDocuments: { ...manifest.graphql.trustedDocuments, requireTrusted: parsed.TRUSTED_DOCUMENTS_ONLY === 'default' ? production : parsed.TRUSTED_DOCUMENTS_ONLY === 'true' } }
+        : {}),
     },
     policies: { ...manifest.policies, ...policiesFromEnv(env) },
   });

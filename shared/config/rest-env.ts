@@ -7,14 +7,10 @@ import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-en
 
 export const UPSTREAM_URL_PREFIX = 'UPSTREAM_URL_';
 
-export function restEnvSpec(defaults: { port: number }) {
-  return serverEnvSpec(defaults.port);
-}
-
 /** Applies the environment to a REST BFF manifest; `UPSTREAM_URL_<NAME>` overrides an upstream origin. */
 export function restManifestFromEnv(manifest: BffManifest<RestFacadeOptions>, env: NodeJS.ProcessEnv): BffManifest<RestFacadeOptions> {
   if (!manifest.routes) throw new Error(`manifest '${manifest.name}' has no routes`);
-  const parsed = readEnv(env, restEnvSpec({ port: manifest.server.port }));
+  const parsed = readEnv(env, serverEnvSpec(manifest.server));
   const overrides = readPrefixedUrls(env, UPSTREAM_URL_PREFIX);
   const unknown = Object.keys(overrides).filter((name) => !manifest.routes?.upstreams[name]);
   if (unknown.length > 0) {
@@ -23,5 +19,5 @@ export function restManifestFromEnv(manifest: BffManifest<RestFacadeOptions>, en
   const upstreams = Object.fromEntries(
     Object.entries(manifest.routes.upstreams).map(([name, upstream]) => [name, overrides[name] ? { ...upstream, origin: new URL(overrides[name]).origin } : upstream]),
   );
-  return defineManifest({ ...manifest, server: serverSettingsFrom(parsed), routes: { ...manifest.routes, upstreams }, policies: { ...manifest.policies, ...policiesFromEnv(env) } });
+  return defineManifest({ ...manifest, server: serverSettingsFrom(parsed, manifest.server), routes: { ...manifest.routes, upstreams }, policies: { ...manifest.policies, ...policiesFromEnv(env) } });
 }

@@ -6,19 +6,21 @@ import { LOG_LEVELS } from '../observability/logger';
 import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from '../manifest';
 import { ConfigError, integer, oneOf, port, text } from './env';
 
-export function serverEnvSpec(defaultPort: number) {
+/** The server variables, defaulting to the manifest's own settings. */
+export function serverEnvSpec(base: ServerSettings = DEFAULT_SERVER_SETTINGS) {
   return {
-    PORT: port('Listen port', defaultPort),
-    HOST: text('Listen address', DEFAULT_SERVER_SETTINGS.host),
-    LOG_LEVEL: oneOf('Log level', LOG_LEVELS, DEFAULT_SERVER_SETTINGS.logLevel),
-    BODY_LIMIT_BYTES: integer('Largest accepted request body, in bytes', DEFAULT_SERVER_SETTINGS.bodyLimitBytes, { min: 1 }),
-    REQUEST_TIMEOUT_MS: integer('Longest time to receive a whole request, in ms', DEFAULT_SERVER_SETTINGS.requestTimeoutMs, { min: 1 }),
-    SHUTDOWN_TIMEOUT_MS: integer('Longest graceful shutdown, in ms', DEFAULT_SERVER_SETTINGS.shutdownTimeoutMs, { min: 1 }),
+    PORT: port('Listen port', base.port),
+    HOST: text('Listen address', base.host),
+    LOG_LEVEL: oneOf('Log level', LOG_LEVELS, base.logLevel),
+    BODY_LIMIT_BYTES: integer('Largest accepted request body, in bytes', base.bodyLimitBytes, { min: 1 }),
+    REQUEST_TIMEOUT_MS: integer('Longest time to receive a whole request, in ms', base.requestTimeoutMs, { min: 1 }),
+    SHUTDOWN_TIMEOUT_MS: integer('Longest graceful shutdown, in ms', base.shutdownTimeoutMs, { min: 1 }),
   };
 }
 
-export function serverSettingsFrom(env: { PORT: number; HOST: string; LOG_LEVEL: ServerSettings['logLevel']; BODY_LIMIT_BYTES: number; REQUEST_TIMEOUT_MS: number; SHUTDOWN_TIMEOUT_MS: number }): ServerSettings {
+export function serverSettingsFrom(env: { PORT: number; HOST: string; LOG_LEVEL: ServerSettings['logLevel']; BODY_LIMIT_BYTES: number; REQUEST_TIMEOUT_MS: number; SHUTDOWN_TIMEOUT_MS: number }, base: ServerSettings = DEFAULT_SERVER_SETTINGS): ServerSettings {
   return {
+    ...base,
     host: env.HOST,
     port: env.PORT,
     logLevel: env.LOG_LEVEL,

@@ -15,6 +15,8 @@ import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disa
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
+import { contractIntrospectionPlugin, contractValidationRule, loadContractSchema } from './contract';
+import { loadTrustedDocuments, resolveDocument, type TrustedDocument } from './trusted-documents';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'undici';
@@ -47,6 +49,10 @@ export interface FederatedGraphqlOptions {
   persistedQueries?: boolean;
   /** Accept JSON arrays of operations in one request. Default false (a batch multiplies the work behind one request). */
   allowBatching?: boolean;
+  /** Serve a contract: operations validate and introspection answers against this schema file. */
+  contract?: { schemaPath: string };
+  /** Trusted documents manifest; with `requireTrusted` (production) nothing else runs. */
+  trustedDocuments?: { manifestPath: string; requireTrusted: boolean };
   /** Wait between attempts while the supergraph file is missing or invalid, in ms. Default 1,000. */
   loadRetryMs?: number;
 }
@@ -94,6 +100,7 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     },
   });
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...opts.limits };
+  const contract = opts.contract ? loadContractSchema(opts.contract.schemaPath) : undefined;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: app.log,
@@ -103,6 +110,7 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     allowBatchedHttpRequests: opts.allowBatching ?? false,
     persistedQueries: opts.persistedQueries === false ? false : {},
     parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: contract ? [contractValidationRule(contract)] : [],
     includeStacktraceInErrorResponses: false,
     // The process lifecycle (shared/lifecycle.ts) owns signals; Apollo's own handler would
     // re-raise the signal and cut the graceful drain short.
@@ -112,6 +120,7 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
       opts.production || !opts.introspection ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: false }),
       ...(opts.production ? [ApolloServerPluginDisableSuggestions()] : []),
       requestIdOnErrors,
+      ...(contract ? [contractIntrospectionPlugin(contract)] : []),
       operationLimitsPlugin(limits, opts.costPerRateLimitUnit),
     ],
   });
@@ -130,6 +139,39 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     }),
   }) as unknown as RouteHandler;
   return { apollo, handler, pools };
+}
+
+/** Replaces a document id by its trusted document before Apollo sees the request, or refuses it. */
+function trustedDocumentsHook(documents: ReadonlyMap<string, TrustedDocument>, requireTrusted: boolean) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const isGet = request.method === 'GET';
+    const input = (isGet ? request.query : request.body) as Record<string, unknown> | undefined;
+    if (!input || typeof input !== 'object' || Array.isArray(input)) return;
+    let extensions = input.extensions;
+    if (isGet && typeof extensions === 'string') {
+      try {
+        extensions = JSON.parse(extensions);
+      } catch {
+        extensions = undefined;
+      }
+    }
+    const resolution = resolveDocument({ query: input.query, id: input.id, documentId: input.documentId, extensions }, documents, requireTrusted);
+    if (!resolution.ok) {
+      return reply.code(resolution.status).send({ errors: [{ message: resolution.message, extensions: { code: resolution.code, requestId: request.id } }] });
+    }
+    if (resolution.query !== undefined) input.query = resolution.query;
+    delete input.id;
+    delete input.documentId;
+    if (isGet) {
+      // The GraphQL server reads GET parameters from the URL itself, so the URL is rewritten.
+      const url = new URL(request.raw.url ?? '/', 'http://portico.local');
+      url.searchParams.delete('id');
+      url.searchParams.delete('documentId');
+      if (resolution.query !== undefined) url.searchParams.set('query', resolution.query);
+      request.raw.url = `${url.pathname}${url.search}`;
+    }
+    return undefined;
+  };
 }
 
 /** Registers the GraphQL route; needs the health plugin registered before it. */
@@ -175,9 +217,11 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     }
   });
 
+  const trusted = opts.trustedDocuments ? loadTrustedDocuments(opts.trustedDocuments.manifestPath) : undefined;
   app.route({
     method: ['GET', 'POST'],
     url: opts.path ?? DEFAULT_GRAPHQL_PATH,
+    ...(trusted && opts.trustedDocuments ? { preHandler: trustedDocumentsHook(trusted, opts.trustedDocuments.requireTrusted) } : {}),
     handler: async (request, reply) => {
       if (!loaded) throw new PorticoError('NOT_READY', 'The supergraph is not loaded yet.', { headers: { 'retry-after': '1' } });
       return loaded.handler(request, reply);

@@ -33,6 +33,8 @@ export interface BenchOptions {
   only?: string;
   /** Results file (absolute). */
   out: string;
+  /** `--help`: print the usage and run nothing. */
+  help: boolean;
 }
 
 export const USAGE = `Usage: npm run bench -- [--smoke] [--only <substring>] [--out <file>]
@@ -50,6 +52,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string, now = ne
   let mode: BenchMode = 'full';
   let only: string | undefined;
   let out: string | undefined;
+  let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -57,7 +60,8 @@ export function parseOptions(argv: readonly string[], repoRoot: string, now = ne
       if (next === undefined || next.startsWith('--')) throw new UsageError(`${arg} needs a value`);
       return next;
     };
-    if (arg === '--smoke') mode = 'smoke';
+    if (arg === '--help' || arg === '-h') help = true;
+    else if (arg === '--smoke') mode = 'smoke';
     else if (arg === '--only') only = value();
     else if (arg === '--out') out = value();
     else throw new UsageError(`unknown argument: ${arg}`);
@@ -68,5 +72,6 @@ export function parseOptions(argv: readonly string[], repoRoot: string, now = ne
     settings: mode === 'smoke' ? SMOKE_SETTINGS : FULL_SETTINGS,
     ...(only !== undefined ? { only } : {}),
     out: path.resolve(out ?? path.join(repoRoot, 'bench-results', `${stamp}.json`)),
+    help,
   };
 }

@@ -9,6 +9,8 @@ import { startStack, type RunningStack } from '../../bffs/stack-runner';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
 import { createApiKeyInFile } from '../../shared/dev/api-key-file';
 import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
+import { MOBILE_TRUSTED_DOCUMENTS } from '../../bffs/mobile/manifest';
+import { loadTrustedDocuments } from '../../shared/graphql/trusted-documents';
 import { http, postGraphql } from '../helpers/http';
 import { unusedPort } from '../helpers/recording-upstream';
 
@@ -60,14 +62,22 @@ describe('the demo stack', () => {
     process.stdout.write(`stack startup: ${startupMs} ms\n`);
   });
 
-  it('answers a cross-service query on web and mobile', async () => {
+  it('answers a cross-service query on web and the home screen on mobile', async () => {
     const query = '{ users(first: 2) { name reviews { body product { name price inStock shippingEstimate } } } }';
-    for (const name of ['web', 'mobile']) {
-      const res = await postGraphql(stack?.urls[name] as string, query, undefined, { authorization: `Bearer ${token}` });
-      expect(res.status).toBe(200);
-      expect(res.json.errors).toBeUndefined();
-      expect(res.json.data.users[0].reviews[0].product).toEqual({ name: expect.any(String), price: expect.any(Number), inStock: expect.any(Boolean), shippingEstimate: expect.any(Number) });
-    }
+    const res = await postGraphql(stack?.urls.web as string, query, undefined, { authorization: `Bearer ${token}` });
+    expect(res.status).toBe(200);
+    expect(res.json.errors).toBeUndefined();
+    expect(res.json.data.users[0].reviews[0].product).toEqual({ name: expect.any(String), price: expect.any(Number), inStock: expect.any(Boolean), shippingEstimate: expect.any(Number) });
+    // The mobile app runs its registered home-screen operation by id.
+    const home = [...loadTrustedDocuments(MOBILE_TRUSTED_DOCUMENTS).values()].find((d) => d.name === 'HomeScreen');
+    const mobile = await http(`${stack?.urls.mobile}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ id: home?.id }),
+    });
+    expect(mobile.status).toBe(200);
+    expect(mobile.json.data.me.orders.length).toBeGreaterThan(0);
+    expect(mobile.json.data.topProducts[0]).toMatchObject({ inStock: expect.any(Boolean), shippingEstimate: expect.any(Number) });
   });
 
   it('serves partner passthrough and the order aggregate', async () => {

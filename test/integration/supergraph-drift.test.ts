@@ -4,6 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { GraphQLObjectType } from 'graphql';
+import { CONTRACTS, buildContractSchema, printContract } from '../../supergraph/contracts';
 import { SUPERGRAPH_FILE, composeSupergraph, formatCompositionProblems, loadSubgraphDefinitions } from '../../supergraph/composition';
 
 describe('supergraph composition', () => {
@@ -11,6 +13,26 @@ describe('supergraph composition', () => {
     const outcome = composeSupergraph(await loadSubgraphDefinitions());
     if (!outcome.ok) throw new Error(formatCompositionProblems(outcome.errors));
     expect(await readFile(SUPERGRAPH_FILE, 'utf8')).toBe(outcome.supergraphSdl);
+  });
+
+  it('matches the committed contracts', async () => {
+    const outcome = composeSupergraph(await loadSubgraphDefinitions());
+    if (!outcome.ok) throw new Error(formatCompositionProblems(outcome.errors));
+    for (const [name, contract] of Object.entries(CONTRACTS)) {
+      expect(await readFile(contract.file, 'utf8')).toBe(printContract(name, outcome.supergraphSdl));
+    }
+  });
+
+  it('leaves tagged fields, and types only they reach, out of the mobile contract', async () => {
+    const mobile = await readFile(CONTRACTS.mobile?.file as string, 'utf8');
+    const full = await readFile(SUPERGRAPH_FILE, 'utf8');
+    const contract = buildContractSchema(full, ['internal', 'web-only']);
+    const user = contract.getType('User') as GraphQLObjectType;
+    expect(Object.keys(user.getFields())).toEqual(expect.arrayContaining(['id', 'username', 'name', 'reviews', 'orders']));
+    expect(Object.keys(user.getFields())).not.toEqual(expect.arrayContaining(['email']));
+    expect(Object.keys(contract.getQueryType()?.getFields() ?? {})).not.toContain('users');
+    expect(mobile).not.toMatch(/email|description|join__|link__/);
+    expect(full).toMatch(/email: String! @join__field\(graph: ACCOUNTS\) @tag\(name: "internal"\)/);
   });
 
   it('records every subgraph with its default local URL', async () => {

@@ -1,0 +1,199 @@
+/**
+ * What the benchmark measures: three groups (heavy GraphQL, light GraphQL, REST), each
+ * with a baseline (the denominator of every ratio in the group) and the Portico
+ * contestants, all sending the same request.
+ */
+import { DEV_AUDIENCE, DEV_ISSUER } from '../../shared/dev/dev-keys';
+import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
+import type { ReadinessProbe } from './processes';
+
+export type GroupId = 'graphql-heavy' | 'graphql-light' | 'rest';
+
+/** Everything a contestant's environment or request may depend on, known once the upstream services run. */
+export interface BenchContext {
+  /** `http://127.0.0.1:<port>` of each shared upstream service. */
+  upstreamOrigins: Record<SubgraphName, string>;
+  /** A dev JWT accepted by the web BFF with AUTH=required. */
+  token: string;
+  /** API key file holding the benchmark's partner key. */
+  apiKeysFile: string;
+  /** A partner API key on an unlisted plan, so the `default` plan rule (RATE_LIMIT_PER_MIN) applies. */
+  apiKey: string;
+}
+
+export interface Operation {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface ContestantSpec {
+  id: string;
+  /** One line for the table's legend. */
+  description: string;
+  /** Entry file, relative to the repository root. */
+  entry: string;
+  /** Environment of the process; PORT and HOST are added by the harness. */
+  env(ctx: BenchContext): Record<string, string>;
+  ready: ReadinessProbe;
+  /** The operation's path on this contestant, when it differs from the group's. */
+  path?: string;
+}
+
+export interface GroupSpec {
+  id: GroupId;
+  title: string;
+  /** GraphQL responses are also checked for `errors`. */
+  kind: 'graphql' | 'rest';
+  /** The request every contestant of the group gets (path overridable per contestant). */
+  operation(ctx: BenchContext): Operation;
+  /** First contestant: the baseline. */
+  contestants: readonly ContestantSpec[];
+}
+
+/** Largest limit the rate-limit variables accept: nothing is refused during a run. */
+export const GENEROUS_RATE_LIMIT = '60000000';
+
+/**
+ * Above the heavy query's estimated cost (about 17,700 with the default list-size
+ * assumption of 20 per unbounded list; the default limit is 10,000), so the web BFF
+ * executes the query instead of refusing it. Analysis still runs and the cost is still
+ * charged to the rate limit.
+ */
+export const BENCH_GRAPHQL_MAX_COST = '1000000';
+
+/** `users(first: N)` and `topProducts(first: N)` of the heavy query: N = 1 gives a response of about 55 KB. */
+export const HEAVY_QUERY_SIZE = 1;
+
+/** users -> reviews -> product -> reviews -> author -> reviews -> product, and the same nesting from topProducts. */
+export const HEAVY_QUERY = `query BenchHeavy {
+  users(first: ${HEAVY_QUERY_SIZE}) {
+    id
+    reviews { id product { upc reviews { id author { id reviews { id product { upc name } } } } } }
+  }
+  topProducts(first: ${HEAVY_QUERY_SIZE}) {
+    upc
+    reviews { id author { id reviews { id product { upc reviews { id author { username } } } } } }
+  }
+}`;
+
+export const LIGHT_QUERY = '{ topProducts(first: 5) { name price } }';
+
+/** Environment of every process the benchmark starts: quiet logs, production mode (Portico and Apollo Server both follow NODE_ENV). */
+export const BENCH_PROCESS_ENV = { LOG_LEVEL: 'error', NODE_ENV: 'production' };
+
+const PORTICO_READY: ReadinessProbe = { method: 'GET', path: '/readyz' };
+
+function subgraphUrlEnv(ctx: BenchContext): Record<string, string> {
+  return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, `${ctx.upstreamOrigins[name]}${SUBGRAPH_GRAPHQL_PATH}`]));
+}
+
+function upstreamUrlEnv(ctx: BenchContext): Record<string, string> {
+  return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`UPSTREAM_URL_${name.toUpperCase()}`, ctx.upstreamOrigins[name]]));
+}
+
+const generousRateLimits = { RATE_LIMIT: 'on', RATE_LIMIT_PER_MIN: GENEROUS_RATE_LIMIT, RATE_LIMIT_PER_IP_PER_MIN: GENEROUS_RATE_LIMIT };
+
+const webPoliciesOn: ContestantSpec = {
+  id: 'web-policies-on',
+  description: 'Portico web BFF: JWT (JWKS from the accounts service), rate limit on (generous), breakers',
+  entry: 'bffs/web/main.ts',
+  env: (ctx) => ({
+    ...BENCH_PROCESS_ENV,
+    ...subgraphUrlEnv(ctx),
+    AUTH: 'required',
+    JWT_JWKS_URL: `${ctx.upstreamOrigins.accounts}/.well-known/jwks.json`,
+    JWT_ISSUER: DEV_ISSUER,
+    JWT_AUDIENCE: DEV_AUDIENCE,
+    ...generousRateLimits,
+    GRAPHQL_MAX_COST: BENCH_GRAPHQL_MAX_COST,
+  }),
+  ready: PORTICO_READY,
+};
+
+const webPoliciesOff: ContestantSpec = {
+  id: 'web-policies-off',
+  description: 'Portico web BFF: AUTH=off, RATE_LIMIT=off (breakers stay on)',
+  entry: 'bffs/web/main.ts',
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...subgraphUrlEnv(ctx), AUTH: 'off', RATE_LIMIT: 'off', GRAPHQL_MAX_COST: BENCH_GRAPHQL_MAX_COST }),
+  ready: PORTICO_READY,
+};
+
+const apolloBaseline: ContestantSpec = {
+  id: 'apollo-gateway-baseline',
+  description: 'plain Apollo Gateway (committed supergraph, default data sources) on Apollo Server standalone',
+  entry: 'test/bench/apollo-baseline.ts',
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...subgraphUrlEnv(ctx) }),
+  ready: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) },
+};
+
+const partnerPoliciesOn: ContestantSpec = {
+  id: 'partner-policies-on',
+  description: 'Portico partner BFF: API key, rate limit on (generous), breakers; passthrough GET /v1/products/1',
+  entry: 'bffs/partner/main.ts',
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...upstreamUrlEnv(ctx), AUTH: 'required', API_KEYS_FILE: ctx.apiKeysFile, ...generousRateLimits }),
+  ready: PORTICO_READY,
+  path: '/v1/products/1',
+};
+
+const directUpstream: ContestantSpec = {
+  id: 'direct-upstream',
+  description: 'a fresh products service on the gateway CPU, GET /products/1 (no gateway)',
+  entry: 'supergraph/subgraphs/main.ts',
+  env: () => ({ ...BENCH_PROCESS_ENV, SUBGRAPH: 'products' }),
+  ready: { method: 'GET', path: '/healthz' },
+  path: '/products/1',
+};
+
+function graphqlOperation(query: string) {
+  return (ctx: BenchContext): Operation => ({
+    method: 'POST',
+    path: '/graphql',
+    // Every contestant gets the same bytes, token included; only web-policies-on verifies it.
+    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${ctx.token}` },
+    body: JSON.stringify({ query }),
+  });
+}
+
+export const BENCH_GROUPS: readonly GroupSpec[] = [
+  {
+    id: 'graphql-heavy',
+    kind: 'graphql',
+    title: 'GraphQL, heavy query (users and topProducts, three levels of reviews)',
+    operation: graphqlOperation(HEAVY_QUERY),
+    contestants: [apolloBaseline, webPoliciesOn, webPoliciesOff],
+  },
+  {
+    id: 'graphql-light',
+    kind: 'graphql',
+    title: 'GraphQL, light query ({ topProducts(first: 5) { name price } })',
+    operation: graphqlOperation(LIGHT_QUERY),
+    contestants: [apolloBaseline, webPoliciesOn, webPoliciesOff],
+  },
+  {
+    id: 'rest',
+    kind: 'rest',
+    title: 'REST, one product',
+    operation: (ctx) => ({ method: 'GET', path: '/products/1', headers: { accept: 'application/json', 'x-api-key': ctx.apiKey } }),
+    contestants: [directUpstream, partnerPoliciesOn],
+  },
+];
+
+/**
+ * The groups and contestants selected by `--only`: contestants whose `<group>/<contestant>`
+ * id contains the text, each group keeping its baseline (needed for the body check and
+ * the ratio); groups with no match are left out.
+ */
+export function selectContestants(groups: readonly GroupSpec[], only: string | undefined): GroupSpec[] {
+  if (only === undefined) return [...groups];
+  const selected: GroupSpec[] = [];
+  for (const group of groups) {
+    const [baseline, ...others] = group.contestants;
+    if (!baseline) continue;
+    const matches = (c: ContestantSpec) => `${group.id}/${c.id}`.includes(only);
+    const kept = others.filter(matches);
+    if (kept.length > 0 || matches(baseline)) selected.push({ ...group, contestants: [baseline, ...kept] });
+  }
+  return selected;
+}

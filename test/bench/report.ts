@@ -1,0 +1,178 @@
+/**
+ * The benchmark's results: the JSON document written to the results file, and the table
+ * printed to stdout (one block per group).
+ */
+import type { GroupId } from './contestants';
+import type { BenchMode, LoadSettings } from './options';
+import type { PinningPlan } from './proc-stats';
+
+/** Upstream CPU above this share of one core during a window means the upstream services, not the gateway, limited throughput. */
+export const UPSTREAM_BOUND_SHARE = 0.8;
+
+export interface ContestantResult {
+  id: string;
+  description: string;
+  baseline: boolean;
+  /** The response was fetched, was 2xx JSON without GraphQL errors and equal to the baseline's. */
+  ok: boolean;
+  /** Why `ok` is false (or why the measurement could not run). */
+  failure: string | null;
+  /** Size of the checked response body, in bytes. */
+  responseBytes: number | null;
+  /** Responses in the measured window (any status). */
+  requests: number | null;
+  windowSec: number | null;
+  /** Mean responses per second over the measured window. */
+  rps: number | null;
+  /** rps divided by the baseline's rps in the same group (1 for the baseline). */
+  ratio: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Non-2xx responses plus connection errors and timeouts in the measured window. */
+  errors: number | null;
+  non2xx: number | null;
+  socketErrors: number | null;
+  /** Gateway process CPU time (user + system) per response in the window, in microseconds. */
+  cpuUsPerRequest: number | null;
+  /** Gateway process CPU time over the window, as a share of one core (1 = one core busy). */
+  gatewayCpuShare: number | null;
+  /** Peak resident set of the gateway process (VmHWM), in MiB. */
+  peakRssMiB: number | null;
+  /** CPU of the five shared upstream services together over the window, as a share of one core. */
+  upstreamCpuShare: number | null;
+  /** upstreamCpuShare > UPSTREAM_BOUND_SHARE: the upstream services were the bottleneck. */
+  upstreamBound: boolean | null;
+  /** CPU of this harness (the load generator) over the window, as a share of one core. */
+  loadGeneratorCpuShare: number | null;
+}
+
+export interface GroupResult {
+  id: GroupId;
+  title: string;
+  baselineId: string;
+  /** Size of the baseline's response body, in bytes. */
+  responseBytes: number | null;
+  contestants: ContestantResult[];
+}
+
+export interface BenchResults {
+  schemaVersion: 1;
+  startedAt: string;
+  finishedAt: string;
+  commit: { sha: string; dirty: boolean } | null;
+  node: string;
+  machine: { platform: string; release: string; arch: string; cpuModel: string; cpus: number; totalMemMiB: number; clockTicksPerSec: number; procStats: boolean };
+  mode: BenchMode;
+  settings: LoadSettings & { pipelining: 1 };
+  pinning: PinningPlan;
+  groups: GroupResult[];
+}
+
+/** A contestant that could not be measured. */
+export function failedResult(base: Pick<ContestantResult, 'id' | 'description' | 'baseline'>, failure: string, responseBytes: number | null = null): ContestantResult {
+  return {
+    ...base,
+    ok: false,
+    failure,
+    responseBytes,
+    requests: null,
+    windowSec: null,
+    rps: null,
+    ratio: null,
+    p50Ms: null,
+    p99Ms: null,
+    errors: null,
+    non2xx: null,
+    socketErrors: null,
+    cpuUsPerRequest: null,
+    gatewayCpuShare: null,
+    peakRssMiB: null,
+    upstreamCpuShare: null,
+    upstreamBound: null,
+    loadGeneratorCpuShare: null,
+  };
+}
+
+/** Fills `ratio` of every measured contestant from the group's baseline. */
+export function withRatios(contestants: ContestantResult[]): ContestantResult[] {
+  const baselineRps = contestants.find((c) => c.baseline)?.rps;
+  return contestants.map((c) => ({ ...c, ratio: c.rps !== null && baselineRps ? c.rps / baselineRps : null }));
+}
+
+function fixed(value: number | null, digits: number): string {
+  return value === null ? '-' : value.toFixed(digits);
+}
+
+function grouped(value: number | null): string {
+  return value === null ? '-' : Math.round(value).toLocaleString('en-US');
+}
+
+function percent(value: number | null): string {
+  return value === null ? '-' : `${Math.round(value * 100)} %`;
+}
+
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '-';
+  return bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
+}
+
+const COLUMNS = ['contestant', 'rps', 'ratio', 'p50 ms', 'p99 ms', 'errors', 'CPU us/req', 'gw CPU', 'peak RSS MiB', 'upstream CPU', 'load-gen CPU'];
+
+function row(c: ContestantResult): string[] {
+  if (!c.ok) return [c.id, 'FAILED', '-', '-', '-', '-', '-', '-', '-', '-', '-'];
+  return [
+    c.id,
+    grouped(c.rps),
+    fixed(c.ratio, 2),
+    fixed(c.p50Ms, 2),
+    fixed(c.p99Ms, 2),
+    grouped(c.errors),
+    grouped(c.cpuUsPerRequest),
+    percent(c.gatewayCpuShare),
+    fixed(c.peakRssMiB, 0),
+    percent(c.upstreamCpuShare),
+    percent(c.loadGeneratorCpuShare),
+  ];
+}
+
+/** One group as a text table, with its notes (failures, upstream-bound windows) underneath. */
+export function formatGroup(group: GroupResult): string {
+  const rows = [COLUMNS, ...group.contestants.map(row)];
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  const out = [
+    `${group.title}`,
+    `  response ${formatBytes(group.responseBytes)} (baseline: ${group.baselineId})`,
+    `  ${line(COLUMNS)}`,
+    ...rows.slice(1).map((r) => `  ${line(r)}`),
+  ];
+  for (const c of group.contestants) {
+    if (!c.ok) out.push(`  ! ${c.id} FAILED: ${c.failure ?? 'unknown'}`);
+    else if (c.upstreamBound) out.push(`  ! ${c.id}: upstream services used ${percent(c.upstreamCpuShare)} of their core: they, not the gateway, limited throughput`);
+    if (c.ok && c.errors) out.push(`  ! ${c.id}: ${c.non2xx ?? 0} non-2xx responses, ${c.socketErrors ?? 0} connection errors/timeouts in the window`);
+  }
+  return out.join('\n');
+}
+
+/** The header printed before the tables. */
+export function formatHeader(results: Pick<BenchResults, 'commit' | 'node' | 'machine' | 'mode' | 'settings' | 'pinning'>): string {
+  const { commit, machine, settings, pinning } = results;
+  const pin = pinning.applied
+    ? `applied (gateway on CPU ${pinning.gatewayCpu}; upstream services and load generator on CPU ${pinning.loadCpu})`
+    : `not applied (${pinning.reason ?? 'unknown'})`;
+  return [
+    `Portico benchmark (${results.mode} mode)`,
+    `  commit    ${commit ? `${commit.sha}${commit.dirty ? ' (uncommitted changes)' : ''}` : 'unknown'}`,
+    `  node      ${results.node}   machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.totalMemMiB} MiB, ${machine.platform} ${machine.release}`,
+    `  load      ${settings.warmupSec} s warm-up + ${settings.measureSec} s measured, ${settings.connections} connections, no pipelining`,
+    `  pinning   ${pin}`,
+  ].join('\n');
+}
+
+export const LEGEND = [
+  'rps: mean responses/s in the measured window; ratio: rps / baseline rps of the group.',
+  'p50/p99: latency over every response in the window. errors: non-2xx + connection errors/timeouts.',
+  "CPU us/req: gateway process user+system CPU (/proc/<pid>/stat) per response. gw CPU: the gateway's share of its core.",
+  'peak RSS: VmHWM of the gateway process. upstream CPU: the five upstream services together, as a share of one core;',
+  `above ${UPSTREAM_BOUND_SHARE * 100} % they, not the gateway, were the bottleneck. load-gen CPU: this harness (autocannon), on the upstreams' core.`,
+].join('\n');

@@ -1,0 +1,275 @@
+/**
+ * `npm run bench`: Portico's web and partner BFFs against baselines, each contestant a
+ * fresh process measured in turn against the same upstream service processes.
+ *
+ * Per group, the baseline runs first: its response to the group's operation is the
+ * reference every other contestant's response must equal (parsed JSON, deep-equal)
+ * before it is measured. Per contestant: start, wait until ready, check the response,
+ * warm up, measure a window (throughput, latency, errors, gateway CPU per request, peak
+ * RSS, upstream CPU), stop. With `taskset`, the gateway under test has one CPU to itself;
+ * the upstream services and this harness share another.
+ *
+ * Options: see USAGE in options.ts.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApiKeyInFile } from '../../shared/dev/api-key-file';
+import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
+import { SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
+import { BENCH_GROUPS, BENCH_PROCESS_ENV, selectContestants, type BenchContext, type ContestantSpec, type GroupSpec } from './contestants';
+import { fetchOnce, firstDifference, responseProblem, runLoad, stopRunningLoad } from './load';
+import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
+import { createProcessRegistry, freePort, REPO_ROOT, waitUntilReady, type ManagedProcess, type ProcessRegistry } from './processes';
+import { clockTicksPerSecond, planAndPinHarness, procAvailable, readCpuTicks, readStatusKib, readTotalCpuTicks, type PinningPlan } from './proc-stats';
+import { failedResult, formatBytes, formatGroup, formatHeader, LEGEND, UPSTREAM_BOUND_SHARE, withRatios, type BenchResults, type ContestantResult, type GroupResult } from './report';
+
+const HOST = '127.0.0.1';
+
+/** Lifetime of the dev token: longer than any full run. */
+const TOKEN_TTL_SEC = 3_600;
+
+interface Upstreams {
+  origins: Record<SubgraphName, string>;
+  pids: number[];
+}
+
+interface RunEnv {
+  options: BenchOptions;
+  registry: ProcessRegistry;
+  pinning: PinningPlan;
+  ctx: BenchContext;
+  upstreams: Upstreams;
+  clockTicks: number;
+  log(line: string): void;
+}
+
+function gitCommit(): BenchResults['commit'] {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 }).trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 });
+    return sha ? { sha, dirty: status.trim().length > 0 } : null;
+  } catch {
+    return null;
+  }
+}
+
+function machine(clockTicksPerSec: number): BenchResults['machine'] {
+  const cpus = os.cpus();
+  return {
+    platform: os.platform(),
+    release: os.release(),
+    arch: os.arch(),
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpus: cpus.length,
+    totalMemMiB: Math.round(os.totalmem() / 1024 / 1024),
+    clockTicksPerSec,
+    procStats: procAvailable(),
+  };
+}
+
+async function startUpstreams(registry: ProcessRegistry, jwksFile: string, cpu: number | undefined): Promise<Upstreams> {
+  const started = await Promise.all(
+    SUBGRAPH_NAMES.map(async (name) => {
+      const port = await freePort();
+      const child = registry.start({
+        name: `upstream ${name}`,
+        role: 'upstream',
+        entry: 'supergraph/subgraphs/main.ts',
+        env: { ...BENCH_PROCESS_ENV, SUBGRAPH: name, PORT: String(port), HOST, ...(name === 'accounts' ? { DEV_JWKS_FILE: jwksFile } : {}) },
+        cpu,
+      });
+      const origin = `http://${HOST}:${port}`;
+      await waitUntilReady(child, origin, { method: 'GET', path: '/healthz' });
+      return { name, origin, pid: child.pid };
+    }),
+  );
+  return {
+    origins: Object.fromEntries(started.map((s) => [s.name, s.origin])) as Record<SubgraphName, string>,
+    pids: started.map((s) => s.pid),
+  };
+}
+
+interface Reference {
+  json: unknown;
+}
+
+/** Starts one contestant, checks its response, warms it up, measures a window and stops it. */
+async function measureContestant(env: RunEnv, group: GroupSpec, spec: ContestantSpec, baseline: boolean, reference: Reference | undefined): Promise<{ result: ContestantResult; reference?: Reference }> {
+  const { options, registry, pinning, ctx, upstreams, clockTicks } = env;
+  const base = { id: spec.id, description: spec.description, baseline };
+  const port = await freePort();
+  const origin = `http://${HOST}:${port}`;
+  const op = { ...group.operation(ctx), ...(spec.path ? { path: spec.path } : {}) };
+  let child: ManagedProcess | undefined;
+  try {
+    child = registry.start({ name: spec.id, role: 'gateway', entry: spec.entry, env: { ...spec.env(ctx), PORT: String(port), HOST }, cpu: pinning.gatewayCpu });
+    await waitUntilReady(child, origin, spec.ready);
+
+    const response = await fetchOnce(origin, op);
+    const problem = responseProblem(response, group.kind === 'graphql');
+    if (problem) return { result: failedResult(base, problem, response.bytes) };
+    if (!baseline) {
+      if (!reference) return { result: failedResult(base, 'no baseline response to compare with (the baseline failed)', response.bytes) };
+      const difference = firstDifference(response.json, reference.json);
+      if (difference) return { result: failedResult(base, `response differs from the baseline's at ${difference}`, response.bytes) };
+    }
+
+    env.log(`  ${group.id}/${spec.id}: response ${formatBytes(response.bytes)}, warming up ${options.settings.warmupSec} s, measuring ${options.settings.measureSec} s`);
+    await runLoad(origin, op, options.settings, options.settings.warmupSec);
+
+    const gatewayBefore = readCpuTicks(child.pid);
+    const upstreamBefore = readTotalCpuTicks(upstreams.pids);
+    const harnessBefore = process.cpuUsage();
+    const load = await runLoad(origin, op, options.settings, options.settings.measureSec);
+    const harnessUs = process.cpuUsage(harnessBefore);
+    const gatewayAfter = readCpuTicks(child.pid);
+    const upstreamAfter = readTotalCpuTicks(upstreams.pids);
+    const hwmKib = readStatusKib(child.pid, 'VmHWM') ?? readStatusKib(child.pid, 'VmRSS');
+
+    const ticksToSec = (before: number | undefined, after: number | undefined) => (before === undefined || after === undefined ? null : (after - before) / clockTicks);
+    const gatewayCpuSec = ticksToSec(gatewayBefore, gatewayAfter);
+    const upstreamCpuSec = ticksToSec(upstreamBefore, upstreamAfter);
+    const upstreamCpuShare = upstreamCpuSec === null ? null : upstreamCpuSec / load.windowSec;
+    const errors = load.non2xx + load.socketErrors;
+    const result: ContestantResult = {
+      ...base,
+      ok: true,
+      failure: null,
+      responseBytes: response.bytes,
+      requests: load.responses,
+      windowSec: load.windowSec,
+      rps: load.responses / load.windowSec,
+      ratio: null,
+      p50Ms: load.p50Ms ?? null,
+      p99Ms: load.p99Ms ?? null,
+      errors,
+      non2xx: load.non2xx,
+      socketErrors: load.socketErrors,
+      cpuUsPerRequest: gatewayCpuSec === null || load.responses === 0 ? null : (gatewayCpuSec * 1e6) / load.responses,
+      gatewayCpuShare: gatewayCpuSec === null ? null : gatewayCpuSec / load.windowSec,
+      peakRssMiB: hwmKib === undefined ? null : hwmKib / 1024,
+      upstreamCpuShare,
+      upstreamBound: upstreamCpuShare === null ? null : upstreamCpuShare > UPSTREAM_BOUND_SHARE,
+      loadGeneratorCpuShare: (harnessUs.user + harnessUs.system) / 1e6 / load.windowSec,
+    };
+    return { result, ...(baseline ? { reference: { json: response.json } } : {}) };
+  } catch (err) {
+    return { result: failedResult(base, (err as Error).message.split('\n')[0] ?? 'error') };
+  } finally {
+    await child?.stop();
+  }
+}
+
+async function runGroup(env: RunEnv, group: GroupSpec): Promise<GroupResult> {
+  env.log(`${group.title}`);
+  const results: ContestantResult[] = [];
+  let reference: Reference | undefined;
+  for (const [index, spec] of group.contestants.entries()) {
+    const measured = await measureContestant(env, group, spec, index === 0, reference);
+    if (measured.reference) reference = measured.reference;
+    results.push(measured.result);
+  }
+  const [baseline] = results;
+  return { id: group.id, title: group.title, baselineId: baseline?.id ?? '-', responseBytes: baseline?.responseBytes ?? null, contestants: withRatios(results) };
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2), REPO_ROOT);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const groups = selectContestants(BENCH_GROUPS, options.only);
+  if (groups.length === 0) {
+    process.stderr.write(`--only ${options.only ?? ''}: no contestant matches\n`);
+    return 2;
+  }
+
+  const registry = createProcessRegistry();
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      registry.killAllNow();
+      process.exit(130);
+    }
+    interrupted = true;
+    process.stderr.write(`\n${signal}: stopping every started process...\n`);
+    stopRunningLoad();
+    void registry.stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.once('exit', () => registry.killAllNow());
+
+  const startedAt = new Date();
+  const pinning = planAndPinHarness();
+  const clockTicks = clockTicksPerSecond();
+  const header = {
+    commit: gitCommit(),
+    node: process.version,
+    machine: machine(clockTicks),
+    mode: options.mode,
+    settings: { ...options.settings, pipelining: 1 as const },
+    pinning,
+  };
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  log(formatHeader(header));
+  log('');
+
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'portico-bench-'));
+  try {
+    // Dev credentials in a temporary directory: the developer's .portico/ is never touched.
+    const keys = await ensureDevKeys(path.join(tmpDir, 'dev-keys'));
+    const token = await mintDevToken({ sub: '1', ttlSec: TOKEN_TTL_SEC }, keys.dir);
+    // An unlisted plan: the `default` rule (RATE_LIMIT_PER_MIN) applies, not a fixed plan limit.
+    const { key: apiKey } = createApiKeyInFile(keys.apiKeysFile, { clientId: 'bench', plan: 'bench', scopes: [] }, { replaceClient: true });
+
+    log('starting the upstream services...');
+    const upstreams = await startUpstreams(registry, keys.jwksFile, pinning.loadCpu);
+    const env: RunEnv = {
+      options,
+      registry,
+      pinning,
+      ctx: { upstreamOrigins: upstreams.origins, token, apiKeysFile: keys.apiKeysFile, apiKey },
+      upstreams,
+      clockTicks,
+      log,
+    };
+    const groupResults: GroupResult[] = [];
+    for (const group of groups) {
+      if (interrupted) break;
+      groupResults.push(await runGroup(env, group));
+    }
+    if (interrupted) return 130;
+
+    const results: BenchResults = { schemaVersion: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...header, groups: groupResults };
+    mkdirSync(path.dirname(options.out), { recursive: true });
+    writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+
+    log('');
+    for (const group of groupResults) log(`${formatGroup(group)}\n`);
+    log(LEGEND);
+    log(`\nresults: ${path.relative(process.cwd(), options.out) || options.out}`);
+    return groupResults.every((g) => g.contestants.every((c) => c.ok)) ? 0 : 1;
+  } finally {
+    await registry.stopAll();
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
