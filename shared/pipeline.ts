@@ -79,6 +79,8 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
     bodyLimit: server.bodyLimitBytes,
     requestTimeout: server.requestTimeoutMs,
     return503OnClosing: true,
+    // Unknown fields in validated input are an error the client should hear about, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
     // Idle keep-alive sockets are closed at shutdown; busy ones finish their request first.
     forceCloseConnections: 'idle',
     // request.ip is the client: X-Forwarded-For is believed only from configured proxies.

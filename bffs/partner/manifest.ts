@@ -6,6 +6,7 @@ import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../..
 import type { RestFacadeOptions, RestUpstream } from '../../shared/rest/route-table';
 import { SUBGRAPH_NAMES, SUBGRAPH_PORTS, type SubgraphName } from '../../supergraph/subgraphs/catalog';
 import { v1Routes } from './versions/v1';
+import { v2Routes } from './versions/v2';
 
 export const PARTNER_DEFAULT_PORT = 4002;
 
@@ -19,7 +20,7 @@ export const partnerManifest = defineManifest({
   server: { ...DEFAULT_SERVER_SETTINGS, port: PARTNER_DEFAULT_PORT },
   routes: {
     upstreams: demoUpstreams,
-    versions: [v1Routes],
+    versions: [v1Routes, v2Routes],
   },
 } satisfies BffManifest<RestFacadeOptions>);
 

@@ -15,7 +15,8 @@ import { createUpstreamPool, DEFAULT_UPSTREAM_POOL_OPTIONS } from '../upstream/u
 import { createUpstreamProbe } from '../upstream/upstream-probe';
 import { sendError } from './error-handler';
 import { stripHopByHopHeaders } from './hop-by-hop';
-import { validateRouteTables, type AggregateRoute, type PassthroughRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
+import { unsafePathReason } from './path-safety';
+import { validateRouteTables, type VersionDeprecation, type AggregateRoute, type PassthroughRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
 import { createUpstreamCaller, type UpstreamCallerDeps } from './upstream-caller';
 import { createRetryBudget, type RetryBudget } from '../upstream/retry';
 import { createUpstreamObserver, type UpstreamObserver } from '../upstream/upstream-observer';
@@ -56,6 +57,8 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
     preHandler: async (request) => {
       const length = Number(request.headers['content-length'] ?? 0);
       if (length > bodyLimitBytes) throw new PorticoError('PAYLOAD_TOO_LARGE');
+      const unsafe = unsafePathReason(request.url.slice(route.prefix.length));
+      if (unsafe) throw new PorticoError('BAD_REQUEST', `This path is not allowed: ${unsafe}.`);
       trackThroughBreaker(request, breaker, observe);
     },
     undici: {
@@ -82,6 +85,7 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, deps: Up
     method: route.method,
     url: route.path,
     config: { auth: route.auth },
+    ...(route.schema ? { schema: route.schema } : {}),
     handler: async (request) =>
       route.handler({
         params: request.params as Record<string, string>,
@@ -135,6 +139,15 @@ function settleHooks(app: FastifyInstance): void {
   });
 }
 
+/** Pure: the headers announcing a deprecated version (RFC 9745 Deprecation, RFC 8594 Sunset, successor Link). */
+export function deprecationHeaders(deprecation: VersionDeprecation): Record<string, string> {
+  return {
+    deprecation: `@${Math.floor(Date.parse(deprecation.since) / 1000)}`,
+    sunset: new Date(deprecation.sunset).toUTCString(),
+    link: `<${deprecation.successor}>; rel="successor-version"`,
+  };
+}
+
 /** Registers the facade; needs the health plugin registered before it. */
 export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePluginOptions): Promise<void> {
   const problems = validateRouteTables(opts);
@@ -155,12 +168,21 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
   });
 
   for (const table of opts.versions) {
-    for (const route of table.routes) {
-      if (route.kind === 'passthrough') {
-        await registerPassthrough(app, route, opts.upstreams[route.upstream] as RestUpstream, opts.bodyLimitBytes);
-      } else {
-        registerAggregate(app, route, deps);
+    // Each version in its own context, so its response headers (deprecation) stay its own.
+    await app.register(async (versionApp) => {
+      if (table.deprecation) {
+        const headers = deprecationHeaders(table.deprecation);
+        versionApp.addHook('onSend', async (_request, reply) => {
+          for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+        });
       }
-    }
+      for (const route of table.routes) {
+        if (route.kind === 'passthrough') {
+          await registerPassthrough(versionApp, route, opts.upstreams[route.upstream] as RestUpstream, opts.bodyLimitBytes);
+        } else {
+          registerAggregate(versionApp, route, deps);
+        }
+      }
+    });
   }
 }

@@ -49,13 +49,27 @@ export interface AggregateRoute {
   handler: (request: AggregateRequest) => Promise<unknown>;
   /** Who may call it. Default: any authenticated caller (when authentication is on). */
   auth?: AuthRequirement;
+  /** JSON Schemas of path parameters and query string; bad input is a 400 naming the field. */
+  schema?: { params?: object; querystring?: object };
 }
 
 export type RestRoute = PassthroughRoute | AggregateRoute;
 
+/** How a version announces its end. */
+export interface VersionDeprecation {
+  /** ISO date the version was deprecated. */
+  since: string;
+  /** ISO date after which the version may be removed. */
+  sunset: string;
+  /** URL of the successor version's documentation or base path. */
+  successor: string;
+}
+
 export interface RouteTable {
   /** Version label, e.g. `v1`; every route path starts with `/<version>`. */
   version: string;
+  /** Present on a deprecated version: every response then carries Deprecation, Sunset and Link. */
+  deprecation?: VersionDeprecation;
   routes: readonly RestRoute[];
 }
 

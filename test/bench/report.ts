@@ -9,6 +9,9 @@ import type { PinningPlan } from './proc-stats';
 /** Upstream CPU above this share of one core during a window means the upstream services, not the gateway, limited throughput. */
 export const UPSTREAM_BOUND_SHARE = 0.8;
 
+/** Upstream services plus load generator above this share of their shared core: that core, not the gateway, may have limited throughput. */
+export const LOAD_CORE_SATURATED_SHARE = 0.9;
+
 export interface ContestantResult {
   id: string;
   description: string;
@@ -44,6 +47,8 @@ export interface ContestantResult {
   upstreamBound: boolean | null;
   /** CPU of this harness (the load generator) over the window, as a share of one core. */
   loadGeneratorCpuShare: number | null;
+  /** Upstream services plus load generator above LOAD_CORE_SATURATED_SHARE of one core (meaningful when pinned: they share one). */
+  loadCoreSaturated: boolean | null;
 }
 
 export interface GroupResult {
@@ -90,6 +95,7 @@ export function failedResult(base: Pick<ContestantResult, 'id' | 'description' |
     upstreamCpuShare: null,
     upstreamBound: null,
     loadGeneratorCpuShare: null,
+    loadCoreSaturated: null,
   };
 }
 
@@ -149,6 +155,9 @@ export function formatGroup(group: GroupResult): string {
   for (const c of group.contestants) {
     if (!c.ok) out.push(`  ! ${c.id} FAILED: ${c.failure ?? 'unknown'}`);
     else if (c.upstreamBound) out.push(`  ! ${c.id}: upstream services used ${percent(c.upstreamCpuShare)} of their core: they, not the gateway, limited throughput`);
+    else if (c.loadCoreSaturated) {
+      out.push(`  ! ${c.id}: upstream services + load generator used ${percent((c.upstreamCpuShare ?? 0) + (c.loadGeneratorCpuShare ?? 0))} of their shared core: the figure may be a lower bound`);
+    }
     if (c.ok && c.errors) out.push(`  ! ${c.id}: ${c.non2xx ?? 0} non-2xx responses, ${c.socketErrors ?? 0} connection errors/timeouts in the window`);
   }
   return out.join('\n');
@@ -175,4 +184,5 @@ export const LEGEND = [
   "CPU us/req: gateway process user+system CPU (/proc/<pid>/stat) per response. gw CPU: the gateway's share of its core.",
   'peak RSS: VmHWM of the gateway process. upstream CPU: the five upstream services together, as a share of one core;',
   `above ${UPSTREAM_BOUND_SHARE * 100} % they, not the gateway, were the bottleneck. load-gen CPU: this harness (autocannon), on the upstreams' core.`,
+  'All shares are of one core (100 % = one core busy for the whole window).',
 ].join('\n');

@@ -23,7 +23,7 @@ import { fetchOnce, firstDifference, responseProblem, runLoad, stopRunningLoad }
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { createProcessRegistry, freePort, REPO_ROOT, waitUntilReady, type ManagedProcess, type ProcessRegistry } from './processes';
 import { clockTicksPerSecond, planAndPinHarness, procAvailable, readCpuTicks, readStatusKib, readTotalCpuTicks, type PinningPlan } from './proc-stats';
-import { failedResult, formatBytes, formatGroup, formatHeader, LEGEND, UPSTREAM_BOUND_SHARE, withRatios, type BenchResults, type ContestantResult, type GroupResult } from './report';
+import { failedResult, formatBytes, formatGroup, formatHeader, LEGEND, LOAD_CORE_SATURATED_SHARE, UPSTREAM_BOUND_SHARE, withRatios, type BenchResults, type ContestantResult, type GroupResult } from './report';
 
 const HOST = '127.0.0.1';
 
@@ -132,6 +132,7 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
     const gatewayCpuSec = ticksToSec(gatewayBefore, gatewayAfter);
     const upstreamCpuSec = ticksToSec(upstreamBefore, upstreamAfter);
     const upstreamCpuShare = upstreamCpuSec === null ? null : upstreamCpuSec / load.windowSec;
+    const loadGeneratorCpuShare = (harnessUs.user + harnessUs.system) / 1e6 / load.windowSec;
     const errors = load.non2xx + load.socketErrors;
     const result: ContestantResult = {
       ...base,
@@ -152,7 +153,8 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
       peakRssMiB: hwmKib === undefined ? null : hwmKib / 1024,
       upstreamCpuShare,
       upstreamBound: upstreamCpuShare === null ? null : upstreamCpuShare > UPSTREAM_BOUND_SHARE,
-      loadGeneratorCpuShare: (harnessUs.user + harnessUs.system) / 1e6 / load.windowSec,
+      loadGeneratorCpuShare,
+      loadCoreSaturated: upstreamCpuShare === null ? null : upstreamCpuShare + loadGeneratorCpuShare > LOAD_CORE_SATURATED_SHARE,
     };
     return { result, ...(baseline ? { reference: { json: response.json } } : {}) };
   } catch (err) {
@@ -222,6 +224,7 @@ async function main(): Promise<number> {
     pinning,
   };
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  const progress = (line: string) => log(`[${((Date.now() - startedAt.getTime()) / 1_000).toFixed(1).padStart(5)} s] ${line}`);
   log(formatHeader(header));
   log('');
 
@@ -233,7 +236,7 @@ async function main(): Promise<number> {
     // An unlisted plan: the `default` rule (RATE_LIMIT_PER_MIN) applies, not a fixed plan limit.
     const { key: apiKey } = createApiKeyInFile(keys.apiKeysFile, { clientId: 'bench', plan: 'bench', scopes: [] }, { replaceClient: true });
 
-    log('starting the upstream services...');
+    progress('starting the upstream services');
     const upstreams = await startUpstreams(registry, keys.jwksFile, pinning.loadCpu);
     const env: RunEnv = {
       options,
@@ -242,7 +245,7 @@ async function main(): Promise<number> {
       ctx: { upstreamOrigins: upstreams.origins, token, apiKeysFile: keys.apiKeysFile, apiKey },
       upstreams,
       clockTicks,
-      log,
+      log: progress,
     };
     const groupResults: GroupResult[] = [];
     for (const group of groups) {

@@ -34,6 +34,8 @@ async function orderDetail({ params, upstreams }: AggregateRequest): Promise<unk
 
 export const v1Routes: RouteTable = {
   version: 'v1',
+  // v2 is the successor: v1 keeps working until its sunset, and says so on every response.
+  deprecation: { since: '2026-11-01', sunset: '2027-06-30', successor: '/v2' },
   routes: [
     { kind: 'passthrough', prefix: '/v1/users', upstream: 'accounts', rewritePrefix: '/users', methods: ['GET', 'HEAD'] },
     { kind: 'passthrough', prefix: '/v1/products', upstream: 'products', rewritePrefix: '/products', methods: ['GET', 'HEAD'] },

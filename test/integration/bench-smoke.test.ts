@@ -1,0 +1,101 @@
+/**
+ * The benchmark harness (`npm run bench`) in smoke mode, as a real child process: every
+ * contestant of every group is started, answers the same body as its baseline, is
+ * measured without errors, and the results file says so. Nothing here is about speed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { BenchResults } from '../bench/report';
+import { REPO_ROOT } from '../helpers/processes';
+
+/** Longest the harness may run before it is told to stop (SIGTERM, then SIGKILL). */
+const HARNESS_TIMEOUT_MS = 100_000;
+
+const EXPECTED_CONTESTANTS: Record<string, string[]> = {
+  'graphql-heavy': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-off'],
+  'graphql-light': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-off'],
+  rest: ['direct-upstream', 'partner-policies-on'],
+};
+
+interface HarnessRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+function runHarness(args: string[]): Promise<HarnessRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/bench/run.ts'), ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // SIGTERM lets the harness stop the processes it started; SIGKILL only if it does not.
+    const term = setTimeout(() => child.kill('SIGTERM'), HARNESS_TIMEOUT_MS);
+    const kill = setTimeout(() => child.kill('SIGKILL'), HARNESS_TIMEOUT_MS + 10_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(term);
+      clearTimeout(kill);
+      resolve({ code, signal, output });
+    });
+  });
+}
+
+describe('npm run bench -- --smoke', () => {
+  let dir: string;
+  let run: HarnessRun;
+  let results: BenchResults | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'portico-bench-smoke-'));
+    const out = path.join(dir, 'results.json');
+    run = await runHarness(['--smoke', '--out', out]);
+    results = JSON.parse(await readFile(out, 'utf8').catch(() => 'null')) as BenchResults | undefined;
+  }, HARNESS_TIMEOUT_MS + 20_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exits 0 and prints a table per group', () => {
+    if (run.code !== 0) throw new Error(`harness exited with ${run.code ?? run.signal}:\n${run.output}`);
+    for (const title of ['GraphQL, heavy query', 'GraphQL, light query', 'REST, one product']) expect(run.output).toContain(title);
+  });
+
+  it('writes every contestant of every group to the results file', () => {
+    expect(results?.mode).toBe('smoke');
+    const found = Object.fromEntries((results?.groups ?? []).map((g) => [g.id, g.contestants.map((c) => c.id)]));
+    expect(found).toEqual(EXPECTED_CONTESTANTS);
+  });
+
+  it('measured every contestant with a body equal to the baseline, some throughput and no errors', () => {
+    for (const group of results?.groups ?? []) {
+      for (const c of group.contestants) {
+        const label = `${group.id}/${c.id}`;
+        expect({ label, ok: c.ok, failure: c.failure }).toEqual({ label, ok: true, failure: null });
+        expect({ label, errors: c.errors }).toEqual({ label, errors: 0 });
+        expect(c.rps).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('gives every contestant a numeric ratio to its group baseline (1 for the baseline)', () => {
+    for (const group of results?.groups ?? []) {
+      for (const c of group.contestants) {
+        expect(typeof c.ratio).toBe('number');
+        expect(Number.isFinite(c.ratio)).toBe(true);
+        if (c.baseline) expect(c.ratio).toBe(1);
+      }
+    }
+  });
+
+  it('records the run settings and whether the CPUs were pinned', () => {
+    expect(results?.settings).toMatchObject({ connections: 4, pipelining: 1 });
+    expect(typeof results?.pinning.applied).toBe('boolean');
+    expect(results?.node).toBe(process.version);
+  });
+});
