@@ -9,6 +9,11 @@ export function buildServer(manifest: PartnerManifest = partnerManifest): Promis
   if (!routes) throw new Error(`manifest '${manifest.name}' has no routes`);
   return createBffApp({
     manifest,
-    routes: async (app) => restFacadePlugin(app, { ...routes, bodyLimitBytes: manifest.server.bodyLimitBytes }),
+    routes: async (app) =>
+      restFacadePlugin(app, {
+        ...routes,
+        bodyLimitBytes: manifest.server.bodyLimitBytes,
+        docs: { title: 'Portico partner API', apiKeys: Boolean(manifest.policies?.authn?.apiKeys), ...(manifest.policies?.rateLimit ? { rateLimit: manifest.policies.rateLimit } : {}) },
+      }),
   });
 }

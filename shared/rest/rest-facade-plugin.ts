@@ -16,6 +16,8 @@ import { createUpstreamProbe } from '../upstream/upstream-probe';
 import { sendError } from './error-handler';
 import { stripHopByHopHeaders } from './hop-by-hop';
 import { unsafePathReason } from './path-safety';
+import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
+import { docsPage } from './docs-page';
 import { validateRouteTables, type VersionDeprecation, type AggregateRoute, type PassthroughRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
 import { createUpstreamCaller, type UpstreamCallerDeps } from './upstream-caller';
 import { createRetryBudget, type RetryBudget } from '../upstream/retry';
@@ -28,6 +30,8 @@ export const DEFAULT_HEALTH_PATH = '/healthz';
 export interface RestFacadePluginOptions extends RestFacadeOptions {
   /** Largest proxied request body, in bytes (checked against Content-Length). */
   bodyLimitBytes: number;
+  /** Documentation: the API's title, whether API keys are required, the rate limits. */
+  docs?: Omit<OpenApiOptions, 'title'> & { title?: string };
 }
 
 /**
@@ -85,7 +89,7 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, deps: Up
     method: route.method,
     url: route.path,
     config: { auth: route.auth },
-    ...(route.schema ? { schema: route.schema } : {}),
+    ...(route.schema || route.response ? { schema: { ...route.schema, ...(route.response ? { response: { 200: route.response } } : {}) } } : {}),
     handler: async (request) =>
       route.handler({
         params: request.params as Record<string, string>,
@@ -166,6 +170,15 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
   app.addHook('onClose', async () => {
     await Promise.allSettled([...pools.values()].map((p) => p.close()));
   });
+
+  const docsOptions: OpenApiOptions = { title: 'Partner API', apiKeys: false, ...opts.docs };
+  for (const table of opts.versions) {
+    const document = buildOpenApiDocument(table, docsOptions);
+    app.get(`/${table.version}/openapi.json`, { config: { auth: { public: true } } }, async () => document);
+  }
+  app.get('/docs', { config: { auth: { public: true } } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(docsPage(docsOptions.title, opts.versions.map((t) => t.version))),
+  );
 
   for (const table of opts.versions) {
     // Each version in its own context, so its response headers (deprecation) stay its own.

@@ -51,6 +51,8 @@ export interface AggregateRoute {
   auth?: AuthRequirement;
   /** JSON Schemas of path parameters and query string; bad input is a 400 naming the field. */
   schema?: { params?: object; querystring?: object };
+  /** JSON Schema of the 200 body: documents the route and serializes its responses. */
+  response?: object;
 }
 
 export type RestRoute = PassthroughRoute | AggregateRoute;

@@ -158,7 +158,9 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
     };
     return { result, ...(baseline ? { reference: { json: response.json } } : {}) };
   } catch (err) {
-    return { result: failedResult(base, (err as Error).message.split('\n')[0] ?? 'error') };
+    const message = (err as Error).message;
+    process.stderr.write(`${group.id}/${spec.id} failed: ${message}\n`);
+    return { result: failedResult(base, message.split('\n')[0] ?? 'error') };
   } finally {
     await child?.stop();
   }
@@ -261,7 +263,8 @@ async function main(): Promise<number> {
     log('');
     for (const group of groupResults) log(`${formatGroup(group)}\n`);
     log(LEGEND);
-    log(`\nresults: ${path.relative(process.cwd(), options.out) || options.out}`);
+    const shown = path.relative(process.cwd(), options.out);
+    log(`\nresults: ${shown.startsWith('..') ? options.out : shown}`);
     return groupResults.every((g) => g.contestants.every((c) => c.ok)) ? 0 : 1;
   } finally {
     await registry.stopAll();

@@ -124,3 +124,29 @@ describe('passthrough path safety', () => {
     expect(calls('products').map((r) => r.url)).toEqual(['/products/12']);
   });
 });
+
+describe('OpenAPI documents', () => {
+  it.each(['v1', 'v2'])('%s validates as OpenAPI 3.1 and lists every route', async (version) => {
+    const res = await http(`${partner.url}/${version}/openapi.json`);
+    expect(res.status).toBe(200);
+    const { validate } = await import('@readme/openapi-parser');
+    const result = await validate(structuredClone(res.json));
+    expect(result.valid ? [] : result.errors).toEqual([]);
+    expect(res.json.openapi).toBe('3.1.0');
+    const operations = Object.entries(res.json.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
+    const expected =
+      version === 'v1'
+        ? ['GET /v1/users', 'GET /v1/users/{id}', 'GET /v1/products/{id}', 'GET /v1/inventory', 'GET /v1/reviews/{id}', 'GET /v1/orders', 'POST /v1/orders', 'GET /v1/orders/{id}']
+        : ['GET /v2/products', 'GET /v2/products/{upc}', 'GET /v2/orders/{id}', 'GET /v2/customers/{id}/orders'];
+    expect(operations).toEqual(expect.arrayContaining(expected));
+    if (version === 'v1') expect(res.json.paths['/v1/orders/{id}'].get.deprecated).toBe(true);
+    expect(res.json.paths[version === 'v1' ? '/v1/orders/{id}' : '/v2/products'].get['x-rate-limits']).toBeUndefined();
+  });
+
+  it('serves a docs page', async () => {
+    const res = await http(`${partner.url}/docs`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.text).toContain('/openapi.json');
+  });
+});

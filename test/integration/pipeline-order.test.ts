@@ -145,3 +145,25 @@ describe('client address behind proxies', () => {
     expect(statuses).toEqual([200, 200, 429]);
   });
 });
+
+describe('partner documentation with policies on', () => {
+  it('declares API-key auth and plan limits per route, and stays public', async () => {
+    const upstream = await startRecordingUpstream();
+    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const key = generateApiKey({ clientId: 'docs', plan: 'free', scopes: [] });
+    const partner = await startPartnerBff(upstreams, {
+      policies: { authn: { apiKeys: { records: [key.record] } }, rateLimit: { routes: { 'GET /v2/orders/:id': { limit: 10, windowMs: 60_000 } } } },
+    });
+    try {
+      const doc = (await http(`${partner.url}/v2/openapi.json`)).json;
+      expect(doc.components.securitySchemes.apiKey).toEqual({ type: 'apiKey', in: 'header', name: 'x-api-key' });
+      expect(doc.paths['/v2/products'].get.security).toEqual([{ apiKey: [] }]);
+      expect(doc.paths['/v2/products'].get['x-rate-limits'].free).toEqual({ limit: 60, windowMs: 60_000 });
+      expect(doc.paths['/v2/orders/{id}'].get['x-rate-limits']).toEqual({ all: { limit: 10, windowMs: 60_000 } });
+      expect((await http(`${partner.url}/docs`)).status).toBe(200);
+    } finally {
+      await partner.close();
+      await upstream.close();
+    }
+  });
+});

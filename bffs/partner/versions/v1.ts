@@ -42,6 +42,13 @@ export const v1Routes: RouteTable = {
     { kind: 'passthrough', prefix: '/v1/inventory', upstream: 'inventory', rewritePrefix: '/inventory', methods: ['GET', 'HEAD'] },
     { kind: 'passthrough', prefix: '/v1/reviews', upstream: 'reviews', rewritePrefix: '/reviews', methods: ['GET', 'HEAD'] },
     { kind: 'passthrough', prefix: '/v1/orders', upstream: 'orders', rewritePrefix: '/orders', methods: ['GET', 'HEAD', 'POST'] },
-    { kind: 'aggregate', method: 'GET', path: '/v1/orders/:id', description: 'An order with its customer and line items joined with product names and stock.', handler: orderDetail },
+    {
+      kind: 'aggregate',
+      method: 'GET',
+      path: '/v1/orders/:id',
+      description: 'An order with its customer and line items joined with product names and stock.',
+      handler: orderDetail,
+      schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,12}$' } } } },
+    },
   ],
 };

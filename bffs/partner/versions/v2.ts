@@ -26,6 +26,52 @@ const pagingSchema = {
   },
 } as const;
 
+const moneySchema = { type: 'object', required: ['amountCents', 'currency'], properties: { amountCents: { type: 'integer' }, currency: { type: 'string' } } } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+
+const productSchema = {
+  type: 'object',
+  required: ['upc', 'name', 'category', 'imageUrl', 'price', 'stock'],
+  properties: {
+    upc: { type: 'string' },
+    name: { type: 'string' },
+    category: { type: 'string' },
+    imageUrl: { type: 'string' },
+    price: moneySchema,
+    stock: { type: ['object', 'null'], properties: { inStock: { type: 'boolean' }, quantity: { type: 'integer' } } },
+  },
+} as const;
+
+const orderSchema = {
+  type: 'object',
+  required: ['id', 'status', 'createdAt', 'total', 'customer', 'items'],
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['PENDING', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'] },
+    createdAt: { type: 'string' },
+    total: moneySchema,
+    customer: { type: 'object', properties: { id: { type: 'string' }, username: nullableString, name: nullableString } },
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          quantity: { type: 'integer' },
+          unitPrice: moneySchema,
+          product: { type: 'object', properties: { upc: { type: 'string' }, name: nullableString, imageUrl: nullableString, inStock: { type: ['boolean', 'null'] } } },
+        },
+      },
+    },
+  },
+} as const;
+
+const pageOfSchema = (item: object) =>
+  ({
+    type: 'object',
+    required: ['data', 'page'],
+    properties: { data: { type: 'array', items: item }, page: { type: 'object', properties: { limit: { type: 'integer' }, nextCursor: nullableString } } },
+  }) as const;
+
 const idParams = (name: string) => ({ type: 'object', required: [name], properties: { [name]: { type: 'string', pattern: '^[0-9]{1,12}$' } } }) as const;
 
 function paging(query: AggregateRequest['query']): { offset: number; limit: number } {
@@ -104,9 +150,9 @@ async function listCustomerOrders({ params, query, upstreams }: AggregateRequest
 export const v2Routes: RouteTable = {
   version: 'v2',
   routes: [
-    { kind: 'aggregate', method: 'GET', path: '/v2/products', description: 'Products with price and stock, cursor-paged.', handler: listProducts, schema: { querystring: pagingSchema } },
-    { kind: 'aggregate', method: 'GET', path: '/v2/products/:upc', description: 'One product with price and stock.', handler: getProduct, schema: { params: idParams('upc') } },
-    { kind: 'aggregate', method: 'GET', path: '/v2/orders/:id', description: 'An order with its customer, and each item with its product and stock.', handler: getOrder, schema: { params: idParams('id') } },
+    { kind: 'aggregate', method: 'GET', path: '/v2/products', description: 'Products with price and stock, cursor-paged.', handler: listProducts, schema: { querystring: pagingSchema }, response: pageOfSchema(productSchema) },
+    { kind: 'aggregate', method: 'GET', path: '/v2/products/:upc', description: 'One product with price and stock.', handler: getProduct, schema: { params: idParams('upc') }, response: productSchema },
+    { kind: 'aggregate', method: 'GET', path: '/v2/orders/:id', description: 'An order with its customer, and each item with its product and stock.', handler: getOrder, schema: { params: idParams('id') }, response: orderSchema },
     {
       kind: 'aggregate',
       method: 'GET',
@@ -114,6 +160,7 @@ export const v2Routes: RouteTable = {
       description: "A customer's orders, most recent first, each item with its product and stock; cursor-paged.",
       handler: listCustomerOrders,
       schema: { params: idParams('id'), querystring: pagingSchema },
+      response: pageOfSchema(orderSchema),
     },
   ],
 };
