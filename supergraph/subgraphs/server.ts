@@ -49,6 +49,7 @@ export function createSubgraphServer(service: SubgraphService, options: Subgraph
   app.post<{ Body: GraphqlRequestBody }>('/graphql', async (request, reply) => {
     service.stats.recordRequest();
     const outcome = await run(request.body ?? {}, service.createContext(), 'POST');
+    if (outcome.status === 200 && !outcome.body.errors) reply.header('cache-control', service.cacheControl);
     return reply.code(outcome.status).send(outcome.body);
   });
   app.get<{ Querystring: Record<string, string> }>('/graphql', async (request, reply) => {

@@ -20,6 +20,8 @@ export interface SubgraphService {
   createContext(): object;
   /** Registers the service's REST routes on its server. */
   registerRestRoutes(app: FastifyInstance): void;
+  /** How long GraphQL answers of this service may be cached (`Cache-Control` value); the gateway derives the response's policy from them. */
+  cacheControl: string;
   stats: BatchStats;
 }
 

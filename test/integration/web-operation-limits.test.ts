@@ -106,6 +106,15 @@ describe('APQ, GET and CSRF', () => {
     expect(ok.json).toEqual({ data: { me: { id: '1' } } });
   });
 
+  it('derives Cache-Control from the subgraphs the query touched', async () => {
+    const get = (q: string) => http(`${web.url}/graphql?query=${encodeURIComponent(q)}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect((await get('{ topProducts { name price } }')).headers['cache-control']).toBe('max-age=60, public');
+    // Stock changes faster than the catalogue: the shortest hint wins.
+    expect((await get('{ topProducts { name inStock } }')).headers['cache-control']).toBe('max-age=5, public');
+    // Anything personal makes the whole response uncacheable.
+    expect((await get('{ me { name } topProducts { name } }')).headers['cache-control']).toBe('no-store');
+  });
+
   it('refuses mutations over GET', async () => {
     const res = await http(`${web.url}/graphql?query=${encodeURIComponent('mutation { __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
     expect(res.status).toBe(405);

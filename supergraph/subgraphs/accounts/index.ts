@@ -51,5 +51,6 @@ export function createAccountsService(data: DemoData): SubgraphService {
     });
   }
 
-  return { name: 'accounts', typeDefs: loadServiceSchema('accounts'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
+  // User records are personal.
+  return { name: 'accounts', cacheControl: 'private, max-age=0', typeDefs: loadServiceSchema('accounts'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
 }

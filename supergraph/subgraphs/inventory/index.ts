@@ -55,5 +55,6 @@ export function createInventoryService(data: DemoData): SubgraphService {
     });
   }
 
-  return { name: 'inventory', typeDefs: loadServiceSchema('inventory'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
+  // Stock moves quickly.
+  return { name: 'inventory', cacheControl: 'public, max-age=5', typeDefs: loadServiceSchema('inventory'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
 }

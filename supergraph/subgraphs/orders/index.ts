@@ -111,5 +111,6 @@ export function createOrdersService(data: DemoData): SubgraphService {
     });
   }
 
-  return { name: 'orders', typeDefs: loadServiceSchema('orders'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
+  // Orders are personal and change.
+  return { name: 'orders', cacheControl: 'private, no-store', typeDefs: loadServiceSchema('orders'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
 }

@@ -54,5 +54,6 @@ export function createProductsService(data: DemoData): SubgraphService {
     });
   }
 
-  return { name: 'products', typeDefs: loadServiceSchema('products'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
+  // The catalogue changes rarely.
+  return { name: 'products', cacheControl: 'public, max-age=60', typeDefs: loadServiceSchema('products'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
 }

@@ -58,5 +58,6 @@ export function createReviewsService(data: DemoData): SubgraphService {
     });
   }
 
-  return { name: 'reviews', typeDefs: loadServiceSchema('reviews'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
+  // Reviews are public and change slowly.
+  return { name: 'reviews', cacheControl: 'public, max-age=30', typeDefs: loadServiceSchema('reviews'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
 }
