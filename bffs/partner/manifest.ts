@@ -2,6 +2,8 @@
  * The partner BFF: a versioned REST facade over the upstream services.
  * Pipeline order is fixed by `shared/pipeline.ts`; this file says what fills it.
  */
+import path from 'node:path';
+import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
 import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
 import type { RestFacadeOptions, RestUpstream } from '../../shared/rest/route-table';
 import { SUBGRAPH_NAMES, SUBGRAPH_PORTS, type SubgraphName } from '../../supergraph/subgraphs/catalog';
@@ -9,6 +11,8 @@ import { v1Routes } from './versions/v1';
 import { v2Routes } from './versions/v2';
 
 export const PARTNER_DEFAULT_PORT = 4002;
+/** GraphQL operations behind partner aggregates, one per file. */
+export const PARTNER_OPERATIONS_DIR = path.join(__dirname, 'operations');
 
 /** The demo services' REST side, on the same processes as their subgraphs. */
 const demoUpstreams = Object.fromEntries(
@@ -21,6 +25,8 @@ export const partnerManifest = defineManifest({
   routes: {
     upstreams: demoUpstreams,
     versions: [v1Routes, v2Routes],
+    // Aggregates backed by a federated query run these registered operations.
+    graphql: { supergraphPath: DEFAULT_SUPERGRAPH_PATH, operationsDir: PARTNER_OPERATIONS_DIR },
   },
 } satisfies BffManifest<RestFacadeOptions>);
 

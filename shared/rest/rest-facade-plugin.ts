@@ -17,6 +17,7 @@ import { sendError } from './error-handler';
 import { stripHopByHopHeaders } from './hop-by-hop';
 import { unsafePathReason } from './path-safety';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
+import { createOperationExecutor, type OperationExecutor } from '../graphql/operation-executor';
 import { docsPage } from './docs-page';
 import { validateRouteTables, type VersionDeprecation, type AggregateRoute, type PassthroughRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
 import { createUpstreamCaller, type UpstreamCallerDeps } from './upstream-caller';
@@ -84,7 +85,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
   });
 }
 
-function registerAggregate(app: FastifyInstance, route: AggregateRoute, deps: UpstreamCallerDeps): void {
+function registerAggregate(app: FastifyInstance, route: AggregateRoute, deps: UpstreamCallerDeps, executor: OperationExecutor | undefined): void {
   app.route({
     method: route.method,
     url: route.path,
@@ -95,6 +96,10 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, deps: Up
         params: request.params as Record<string, string>,
         query: request.query as Record<string, string | string[] | undefined>,
         upstreams: createUpstreamCaller(deps, request.id, request.upstreamHeaders),
+        graphql: async <T>(name: string, variables: Record<string, unknown>) => {
+          if (!executor) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error('this facade has no GraphQL operations') });
+          return executor.execute<T>(name, variables, { requestId: request.id, forwardHeaders: request.upstreamHeaders ?? {} });
+        },
       }),
   });
 }
@@ -171,6 +176,7 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
     await Promise.allSettled([...pools.values()].map((p) => p.close()));
   });
 
+  const executor = opts.graphql ? await createOperationExecutor(app, opts.graphql) : undefined;
   const docsOptions: OpenApiOptions = { title: 'Partner API', apiKeys: false, ...opts.docs };
   for (const table of opts.versions) {
     const document = buildOpenApiDocument(table, docsOptions);
@@ -193,7 +199,7 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
         if (route.kind === 'passthrough') {
           await registerPassthrough(versionApp, route, opts.upstreams[route.upstream] as RestUpstream, opts.bodyLimitBytes);
         } else {
-          registerAggregate(versionApp, route, deps);
+          registerAggregate(versionApp, route, deps, executor);
         }
       }
     });

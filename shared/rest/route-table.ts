@@ -5,6 +5,7 @@
  */
 import type { AuthRequirement } from '../policies/authn/authn-plugin';
 import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
+import type { OperationExecutorOptions } from '../graphql/operation-executor';
 import type { UpstreamCaller } from './upstream-caller';
 
 export interface RestUpstream {
@@ -36,6 +37,8 @@ export interface AggregateRequest {
   params: Record<string, string>;
   query: Record<string, string | string[] | undefined>;
   upstreams: UpstreamCaller;
+  /** Runs a registered GraphQL operation against the supergraph (when the facade has any). */
+  graphql: <T>(operationName: string, variables: Record<string, unknown>) => Promise<T>;
 }
 
 export interface AggregateRoute {
@@ -78,6 +81,8 @@ export interface RouteTable {
 export interface RestFacadeOptions {
   upstreams: Readonly<Record<string, RestUpstream>>;
   versions: readonly RouteTable[];
+  /** Registered GraphQL operations backing aggregate routes, run against this supergraph. */
+  graphql?: OperationExecutorOptions;
 }
 
 /** Pure validation of route tables against the declared upstreams. */

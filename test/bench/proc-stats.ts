@@ -60,6 +60,32 @@ export function readStatusKib(pid: number, field: 'VmHWM' | 'VmRSS'): number | u
   }
 }
 
+/** Time one CPU (or all, `cpu` undefined) spent since boot, from /proc/stat, in clock ticks. */
+export interface CpuTimes {
+  /** user + nice + system: time spent running processes. */
+  processes: number;
+  /** Time the hypervisor gave to someone else while this CPU wanted to run. */
+  steal: number;
+  /** Every column together. */
+  total: number;
+}
+
+/** Reads the `cpu` (all CPUs) or `cpuN` line of /proc/stat; undefined when unreadable. */
+export function readCpuTimes(cpu?: number): CpuTimes | undefined {
+  try {
+    const label = cpu === undefined ? 'cpu' : `cpu${cpu}`;
+    const line = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${label} `));
+    if (!line) return undefined;
+    // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+    return { processes: user + nice + system, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses a CPU list such as `0-3,6` into [0, 1, 2, 3, 6]. */
 export function parseCpuList(list: string): number[] {
   const cpus: number[] = [];

@@ -9,6 +9,9 @@ import type { PinningPlan } from './proc-stats';
 /** Upstream CPU above this share of one core during a window means the upstream services, not the gateway, limited throughput. */
 export const UPSTREAM_BOUND_SHARE = 0.8;
 
+/** Machine-wide CPU busy above this share before the run starts earns a warning. */
+export const IDLE_BEFORE_START_SHARE = 0.1;
+
 /** Upstream services plus load generator above this share of their shared core: that core, not the gateway, may have limited throughput. */
 export const LOAD_CORE_SATURATED_SHARE = 0.9;
 
@@ -49,6 +52,14 @@ export interface ContestantResult {
   loadGeneratorCpuShare: number | null;
   /** Upstream services plus load generator above LOAD_CORE_SATURATED_SHARE of one core (meaningful when pinned: they share one). */
   loadCoreSaturated: boolean | null;
+  /** CPU other processes used on the gateway's core during the window, as a share of it (pinned runs only). */
+  gatewayCoreOtherShare: number | null;
+  /** CPU other processes used on the load core (upstream services + harness) during the window (pinned runs only). */
+  loadCoreOtherShare: number | null;
+  /** CPU the hypervisor took from the gateway's core during the window (pinned runs only). */
+  gatewayCoreStealShare: number | null;
+  /** Why the window's figures are not trustworthy (other load on the machine), or null. */
+  disturbed: string | null;
 }
 
 export interface GroupResult {
@@ -66,7 +77,18 @@ export interface BenchResults {
   finishedAt: string;
   commit: { sha: string; dirty: boolean } | null;
   node: string;
-  machine: { platform: string; release: string; arch: string; cpuModel: string; cpus: number; totalMemMiB: number; clockTicksPerSec: number; procStats: boolean };
+  machine: {
+    platform: string;
+    release: string;
+    arch: string;
+    cpuModel: string;
+    cpus: number;
+    totalMemMiB: number;
+    clockTicksPerSec: number;
+    procStats: boolean;
+    /** Share of all CPUs busy during one second before the run started (something else running?); null when unknown. */
+    busyBeforeStart: number | null;
+  };
   mode: BenchMode;
   settings: LoadSettings & { pipelining: 1 };
   pinning: PinningPlan;
@@ -96,6 +118,10 @@ export function failedResult(base: Pick<ContestantResult, 'id' | 'description' |
     upstreamBound: null,
     loadGeneratorCpuShare: null,
     loadCoreSaturated: null,
+    gatewayCoreOtherShare: null,
+    loadCoreOtherShare: null,
+    gatewayCoreStealShare: null,
+    disturbed: null,
   };
 }
 
@@ -127,7 +153,7 @@ const COLUMNS = ['contestant', 'rps', 'ratio', 'p50 ms', 'p99 ms', 'errors', 'CP
 function row(c: ContestantResult): string[] {
   if (!c.ok) return [c.id, 'FAILED', '-', '-', '-', '-', '-', '-', '-', '-', '-'];
   return [
-    c.id,
+    c.disturbed ? `${c.id} *` : c.id,
     grouped(c.rps),
     fixed(c.ratio, 2),
     fixed(c.p50Ms, 2),
@@ -158,6 +184,7 @@ export function formatGroup(group: GroupResult): string {
     else if (c.loadCoreSaturated) {
       out.push(`  ! ${c.id}: upstream services + load generator used ${percent((c.upstreamCpuShare ?? 0) + (c.loadGeneratorCpuShare ?? 0))} of their shared core: the figure may be a lower bound`);
     }
+    if (c.disturbed) out.push(`  * ${c.id}: disturbed: ${c.disturbed}`);
     if (c.ok && c.errors) out.push(`  ! ${c.id}: ${c.non2xx ?? 0} non-2xx responses, ${c.socketErrors ?? 0} connection errors/timeouts in the window`);
   }
   return out.join('\n');
@@ -175,6 +202,9 @@ export function formatHeader(results: Pick<BenchResults, 'commit' | 'node' | 'ma
     `  node      ${results.node}   machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.totalMemMiB} MiB, ${machine.platform} ${machine.release}`,
     `  load      ${settings.warmupSec} s warm-up + ${settings.measureSec} s measured, ${settings.connections} connections, no pipelining`,
     `  pinning   ${pin}`,
+    ...(machine.busyBeforeStart !== null && machine.busyBeforeStart > IDLE_BEFORE_START_SHARE
+      ? [`  WARNING   ${percent(machine.busyBeforeStart)} of all CPUs were busy before the start: other processes will disturb the figures`]
+      : []),
   ].join('\n');
 }
 
@@ -185,4 +215,5 @@ export const LEGEND = [
   'peak RSS: VmHWM of the gateway process. upstream CPU: the five upstream services together, as a share of one core;',
   `above ${UPSTREAM_BOUND_SHARE * 100} % they, not the gateway, were the bottleneck. load-gen CPU: this harness (autocannon), on the upstreams' core.`,
   'All shares are of one core (100 % = one core busy for the whole window).',
+  '* disturbed: other processes (or the hypervisor) took CPU from a pinned core during the window.',
 ].join('\n');

@@ -22,7 +22,8 @@ import { BENCH_GROUPS, BENCH_PROCESS_ENV, selectContestants, type BenchContext, 
 import { fetchOnce, firstDifference, responseProblem, runLoad, stopRunningLoad } from './load';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { createProcessRegistry, freePort, REPO_ROOT, waitUntilReady, type ManagedProcess, type ProcessRegistry } from './processes';
-import { clockTicksPerSecond, planAndPinHarness, procAvailable, readCpuTicks, readStatusKib, readTotalCpuTicks, type PinningPlan } from './proc-stats';
+import { clockTicksPerSecond, planAndPinHarness, procAvailable, readStatusKib, type PinningPlan } from './proc-stats';
+import { disturbance, machineBusyShare, takeSnapshot, windowCpu } from './window-stats';
 import { failedResult, formatBytes, formatGroup, formatHeader, LEGEND, LOAD_CORE_SATURATED_SHARE, UPSTREAM_BOUND_SHARE, withRatios, type BenchResults, type ContestantResult, type GroupResult } from './report';
 
 const HOST = '127.0.0.1';
@@ -55,7 +56,7 @@ function gitCommit(): BenchResults['commit'] {
   }
 }
 
-function machine(clockTicksPerSec: number): BenchResults['machine'] {
+function machine(clockTicksPerSec: number, busyBeforeStart: number | undefined): BenchResults['machine'] {
   const cpus = os.cpus();
   return {
     platform: os.platform(),
@@ -66,6 +67,7 @@ function machine(clockTicksPerSec: number): BenchResults['machine'] {
     totalMemMiB: Math.round(os.totalmem() / 1024 / 1024),
     clockTicksPerSec,
     procStats: procAvailable(),
+    busyBeforeStart: busyBeforeStart ?? null,
   };
 }
 
@@ -119,21 +121,11 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
     env.log(`  ${group.id}/${spec.id}: response ${formatBytes(response.bytes)}, warming up ${options.settings.warmupSec} s, measuring ${options.settings.measureSec} s`);
     await runLoad(origin, op, options.settings, options.settings.warmupSec);
 
-    const gatewayBefore = readCpuTicks(child.pid);
-    const upstreamBefore = readTotalCpuTicks(upstreams.pids);
-    const harnessBefore = process.cpuUsage();
+    const before = takeSnapshot(child.pid, upstreams.pids, pinning);
     const load = await runLoad(origin, op, options.settings, options.settings.measureSec);
-    const harnessUs = process.cpuUsage(harnessBefore);
-    const gatewayAfter = readCpuTicks(child.pid);
-    const upstreamAfter = readTotalCpuTicks(upstreams.pids);
+    const after = takeSnapshot(child.pid, upstreams.pids, pinning);
     const hwmKib = readStatusKib(child.pid, 'VmHWM') ?? readStatusKib(child.pid, 'VmRSS');
-
-    const ticksToSec = (before: number | undefined, after: number | undefined) => (before === undefined || after === undefined ? null : (after - before) / clockTicks);
-    const gatewayCpuSec = ticksToSec(gatewayBefore, gatewayAfter);
-    const upstreamCpuSec = ticksToSec(upstreamBefore, upstreamAfter);
-    const upstreamCpuShare = upstreamCpuSec === null ? null : upstreamCpuSec / load.windowSec;
-    const loadGeneratorCpuShare = (harnessUs.user + harnessUs.system) / 1e6 / load.windowSec;
-    const errors = load.non2xx + load.socketErrors;
+    const cpu = windowCpu(before, after, clockTicks, load.windowSec);
     const result: ContestantResult = {
       ...base,
       ok: true,
@@ -145,16 +137,20 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
       ratio: null,
       p50Ms: load.p50Ms ?? null,
       p99Ms: load.p99Ms ?? null,
-      errors,
+      errors: load.non2xx + load.socketErrors,
       non2xx: load.non2xx,
       socketErrors: load.socketErrors,
-      cpuUsPerRequest: gatewayCpuSec === null || load.responses === 0 ? null : (gatewayCpuSec * 1e6) / load.responses,
-      gatewayCpuShare: gatewayCpuSec === null ? null : gatewayCpuSec / load.windowSec,
+      cpuUsPerRequest: cpu.gatewayCpuSec === null || load.responses === 0 ? null : (cpu.gatewayCpuSec * 1e6) / load.responses,
+      gatewayCpuShare: cpu.gatewayShare,
       peakRssMiB: hwmKib === undefined ? null : hwmKib / 1024,
-      upstreamCpuShare,
-      upstreamBound: upstreamCpuShare === null ? null : upstreamCpuShare > UPSTREAM_BOUND_SHARE,
-      loadGeneratorCpuShare,
-      loadCoreSaturated: upstreamCpuShare === null ? null : upstreamCpuShare + loadGeneratorCpuShare > LOAD_CORE_SATURATED_SHARE,
+      upstreamCpuShare: cpu.upstreamShare,
+      upstreamBound: cpu.upstreamShare === null ? null : cpu.upstreamShare > UPSTREAM_BOUND_SHARE,
+      loadGeneratorCpuShare: cpu.loadGeneratorShare,
+      loadCoreSaturated: cpu.upstreamShare === null ? null : cpu.upstreamShare + cpu.loadGeneratorShare > LOAD_CORE_SATURATED_SHARE,
+      gatewayCoreOtherShare: cpu.gatewayCoreOtherShare,
+      loadCoreOtherShare: cpu.loadCoreOtherShare,
+      gatewayCoreStealShare: cpu.gatewayCoreStealShare,
+      disturbed: disturbance(cpu) ?? null,
     };
     return { result, ...(baseline ? { reference: { json: response.json } } : {}) };
   } catch (err) {
@@ -220,7 +216,7 @@ async function main(): Promise<number> {
   const header = {
     commit: gitCommit(),
     node: process.version,
-    machine: machine(clockTicks),
+    machine: machine(clockTicks, await machineBusyShare()),
     mode: options.mode,
     settings: { ...options.settings, pipelining: 1 as const },
     pinning,

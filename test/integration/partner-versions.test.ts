@@ -150,3 +150,22 @@ describe('OpenAPI documents', () => {
     expect(res.text).toContain('/openapi.json');
   });
 });
+
+describe('operation-backed aggregate', () => {
+  it('answers GET /v2/customers/:id from one federated query across four services', async () => {
+    const res = await http(`${partner.url}/v2/customers/4`);
+    expect(res.status).toBe(200);
+    const user = (await http(`${subgraphs.origins.accounts}/users/4`)).json;
+    expect(res.json).toMatchObject({ id: '4', username: user.username, name: user.name });
+    expect(res.json.reviews.length).toBeGreaterThanOrEqual(2);
+    expect(res.json.reviews[0]).toEqual({ id: expect.any(String), rating: expect.any(Number), product: { upc: expect.any(String), name: expect.any(String) } });
+    expect(res.json.recentOrders[0]).toEqual({ id: expect.any(String), status: expect.any(String), createdAt: expect.any(String), total: { amountCents: expect.any(Number), currency: 'USD' } });
+    expect(res.json.email).toBeUndefined();
+  });
+
+  it('answers an unknown customer with 404', async () => {
+    const res = await http(`${partner.url}/v2/customers/99999`);
+    expect(res.status).toBe(404);
+    expect(res.json.message).toBe("Customer '99999' was not found.");
+  });
+});

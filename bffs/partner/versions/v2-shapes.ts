@@ -53,6 +53,26 @@ export function toOrderV2(order: OrderRecord, customer: UserRecord | undefined, 
   };
 }
 
+export interface CustomerProfileData {
+  user: {
+    id: string;
+    username: string;
+    name: string;
+    reviews: Array<{ id: string; rating: number; product: { upc: string; name: string } }>;
+    orders: Array<{ id: string; status: string; createdAt: string; totalCents: number }> | null;
+  } | null;
+}
+
+export function toCustomerV2(user: NonNullable<CustomerProfileData['user']>) {
+  return {
+    id: user.id,
+    username: user.username,
+    name: user.name,
+    reviews: user.reviews.map((r) => ({ id: r.id, rating: r.rating, product: { upc: r.product.upc, name: r.product.name } })),
+    recentOrders: (user.orders ?? []).map((o) => ({ id: o.id, status: o.status, createdAt: o.createdAt, total: money(o.totalCents) })),
+  };
+}
+
 /** Opaque cursors: clients pass them back unchanged; the offset inside is an implementation detail. */
 export function encodeCursor(offset: number): string {
   return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');

@@ -8,7 +8,7 @@ import { createBatchLoader } from '../../../shared/rest/batch-loader';
 import type { AggregateRequest, RouteTable } from '../../../shared/rest/route-table';
 import { expectOk, type UpstreamCaller } from '../../../shared/rest/upstream-caller';
 import type { OrderRecord, UserRecord } from './order-detail';
-import { decodeCursor, pageOf, toOrderV2, toProductV2, type ProductRecordV2Input, type StockRecordInput } from './v2-shapes';
+import { decodeCursor, pageOf, toCustomerV2, toOrderV2, toProductV2, type CustomerProfileData, type ProductRecordV2Input, type StockRecordInput } from './v2-shapes';
 
 interface Page<T> {
   items: T[];
@@ -147,12 +147,28 @@ async function listCustomerOrders({ params, query, upstreams }: AggregateRequest
   return { data, page: pageOf(offset, limit, orders.total) };
 }
 
+/** Backed by the registered CustomerProfile query (accounts, reviews, products, orders in one plan). */
+async function getCustomer({ params, graphql }: AggregateRequest) {
+  const id = params.id ?? '';
+  const { user } = await graphql<CustomerProfileData>('CustomerProfile', { id });
+  if (!user) throw new PorticoError('NOT_FOUND', `Customer '${id}' was not found.`);
+  return toCustomerV2(user);
+}
+
 export const v2Routes: RouteTable = {
   version: 'v2',
   routes: [
     { kind: 'aggregate', method: 'GET', path: '/v2/products', description: 'Products with price and stock, cursor-paged.', handler: listProducts, schema: { querystring: pagingSchema }, response: pageOfSchema(productSchema) },
     { kind: 'aggregate', method: 'GET', path: '/v2/products/:upc', description: 'One product with price and stock.', handler: getProduct, schema: { params: idParams('upc') }, response: productSchema },
     { kind: 'aggregate', method: 'GET', path: '/v2/orders/:id', description: 'An order with its customer, and each item with its product and stock.', handler: getOrder, schema: { params: idParams('id') }, response: orderSchema },
+    {
+      kind: 'aggregate',
+      method: 'GET',
+      path: '/v2/customers/:id',
+      description: 'A customer with their reviews and five most recent orders (one federated query).',
+      handler: getCustomer,
+      schema: { params: idParams('id') },
+    },
     {
       kind: 'aggregate',
       method: 'GET',

@@ -1,0 +1,95 @@
+/**
+ * Runs registered GraphQL operations against the supergraph from inside a REST BFF, for
+ * aggregate endpoints whose data is a federated query. The operations are known at build
+ * time and validated against the supergraph at start, so a schema change that breaks one
+ * stops the process with the operation's name instead of failing requests.
+ */
+import { Supergraph } from '@apollo/federation-internals';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import type { FastifyInstance } from 'fastify';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
+import type { Pool } from 'undici';
+import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
+import { createUpstreamPool, type UpstreamPoolOptions } from '../upstream/upstream-pool';
+import { createUpstreamObserver } from '../upstream/upstream-observer';
+import type { GatewayContext } from './gateway-context';
+import { SubgraphDataSource } from './subgraph-data-source';
+
+export interface OperationExecutorOptions {
+  supergraphPath: string;
+  /** Folder of `*.graphql` files, one named operation each. */
+  operationsDir: string;
+  /** Subgraph URL overrides by subgraph name. */
+  subgraphUrls?: Readonly<Record<string, string>>;
+  pool?: UpstreamPoolOptions;
+}
+
+export interface OperationExecutor {
+  /** Runs a registered operation; returns its data, or throws a PorticoError for upstream failures. */
+  execute<T>(name: string, variables: Record<string, unknown>, context: GatewayContext): Promise<T>;
+  operationNames(): string[];
+}
+
+export function readOperations(dir: string): Map<string, string> {
+  const operations = new Map<string, string>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort()) {
+    const body = readFileSync(path.join(dir, file), 'utf8');
+    const definition = parse(body).definitions.find((d) => d.kind === 'OperationDefinition');
+    const name = definition && 'name' in definition ? definition.name?.value : undefined;
+    if (!name) throw new Error(`${file}: a registered operation needs a name`);
+    operations.set(name, body);
+  }
+  return operations;
+}
+
+const KNOWN_CODES = new Set(Object.keys(ERROR_CATALOGUE));
+
+function failure(errors: readonly GraphQLFormattedError[], name: string): PorticoError {
+  const code = errors.map((e) => e.extensions?.code).find((c): c is ErrorCode => typeof c === 'string' && KNOWN_CODES.has(c));
+  return new PorticoError(code ?? 'UPSTREAM_BAD_RESPONSE', code ? undefined : `The '${name}' query returned errors.`, { cause: new Error(errors.map((e) => e.message).join('; ')) });
+}
+
+export async function createOperationExecutor(app: FastifyInstance, opts: OperationExecutorOptions): Promise<OperationExecutor> {
+  const operations = readOperations(opts.operationsDir);
+  const pools: Pool[] = [];
+  const gateway = new ApolloGateway({
+    supergraphSdl: readFileSync(opts.supergraphPath, 'utf8'),
+    logger: app.log,
+    buildService: ({ name, url }) => {
+      const target = opts.subgraphUrls?.[name] ?? url;
+      if (!target) throw new Error(`subgraph '${name}' has no URL`);
+      const pool = createUpstreamPool(new URL(target).origin, opts.pool);
+      pools.push(pool);
+      return new SubgraphDataSource({ name, url: target, pool, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics) });
+    },
+  });
+  const apollo = new ApolloServer<GatewayContext>({ gateway, logger: app.log, stopOnTerminationSignals: false, introspection: false });
+  await apollo.start();
+  app.addHook('onClose', async () => {
+    await apollo.stop();
+    await Promise.allSettled(pools.map((p) => p.close()));
+  });
+
+  // Fail at start, naming the operation, rather than on the first request.
+  const schema = Supergraph.build(readFileSync(opts.supergraphPath, 'utf8')).apiSchema().toGraphQLJSSchema();
+  for (const [name, body] of operations) {
+    const errors = validate(schema, parse(body), specifiedRules);
+    if (errors.length > 0) throw new Error(`registered operation '${name}' is invalid against the supergraph: ${errors.map((e) => e.message).join('; ')}`);
+  }
+
+  return {
+    operationNames: () => [...operations.keys()],
+    async execute<T>(name: string, variables: Record<string, unknown>, context: GatewayContext): Promise<T> {
+      const query = operations.get(name);
+      if (!query) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error(`no registered operation '${name}'`) });
+      const response = await apollo.executeOperation({ query, variables, operationName: name }, { contextValue: context });
+      if (response.body.kind !== 'single') throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new GraphQLError('incremental delivery is not used here') });
+      const { data, errors } = response.body.singleResult;
+      if (errors?.length) throw failure(errors, name);
+      return data as T;
+    },
+  };
+}
