@@ -39,7 +39,7 @@ describe('the demo stack', () => {
     // The same dev credentials `npm start` prints.
     const keys = await ensureDevKeys();
     token = await mintDevToken({ sub: '1' });
-    apiKey = createApiKeyInFile(keys.apiKeysFile, { clientId: 'e2e-test', plan: 'pro', scopes: [] }, { replaceClient: true }).key;
+    apiKey = createApiKeyInFile(keys.apiKeysFile, { clientId: 'e2e-test', plan: 'pro', scopes: ['orders:read'] }, { replaceClient: true }).key;
     const started = Date.now();
     stack = await startStack({
       processes: await remapPorts(STACK),

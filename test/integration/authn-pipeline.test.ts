@@ -146,3 +146,33 @@ describe('web BFF with JWT', () => {
     expect(call?.headers.authorization).toBeUndefined();
   });
 });
+
+describe('route scopes on the partner BFF', () => {
+  const reader = generateApiKey({ clientId: 'reader', plan: 'pro', scopes: ['orders:read'] });
+  const writer = generateApiKey({ clientId: 'writer', plan: 'pro', scopes: ['orders:read', 'orders:write'] });
+  let upstream: RecordingUpstream;
+  let partner: RunningBff;
+
+  beforeAll(async () => {
+    upstream = await startRecordingUpstream();
+    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    partner = await startPartnerBff(upstreams, { policies: { authn: { apiKeys: { records: [reader.record, writer.record] } } } });
+  });
+
+  afterAll(async () => {
+    await partner?.close();
+    await upstream?.close();
+  });
+
+  it('lets a key with orders:read list orders but not place one (403 with the missing scope)', async () => {
+    expect((await http(`${partner.url}/v1/orders`, { headers: { 'x-api-key': reader.key } })).status).toBe(200);
+    upstream.requests.length = 0;
+    const denied = await http(`${partner.url}/v1/orders`, { method: 'POST', headers: { 'x-api-key': reader.key, 'content-type': 'application/json' }, body: '{}' });
+    expect(denied.status).toBe(403);
+    expect(denied.json).toMatchObject({ code: 'FORBIDDEN', message: 'Missing scope(s): orders:write.' });
+    expect(denied.headers['www-authenticate']).toContain('insufficient_scope');
+    expect(upstream.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+    const placed = await http(`${partner.url}/v1/orders`, { method: 'POST', headers: { 'x-api-key': writer.key, 'content-type': 'application/json' }, body: '{}' });
+    expect(placed.status).toBe(200);
+  });
+});

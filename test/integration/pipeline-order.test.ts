@@ -13,7 +13,7 @@ const LIMIT = 5;
 
 describe('pipeline order on the partner BFF', () => {
   const alice = generateApiKey({ clientId: 'alice', plan: 'free', scopes: [] });
-  const bob = generateApiKey({ clientId: 'bob', plan: 'free', scopes: [] });
+  const bob = generateApiKey({ clientId: 'bob', plan: 'free', scopes: ['orders:write'] });
   let upstream: RecordingUpstream;
   let partner: RunningBff;
 

@@ -41,13 +41,16 @@ export const v1Routes: RouteTable = {
     { kind: 'passthrough', prefix: '/v1/products', upstream: 'products', rewritePrefix: '/products', methods: ['GET', 'HEAD'] },
     { kind: 'passthrough', prefix: '/v1/inventory', upstream: 'inventory', rewritePrefix: '/inventory', methods: ['GET', 'HEAD'] },
     { kind: 'passthrough', prefix: '/v1/reviews', upstream: 'reviews', rewritePrefix: '/reviews', methods: ['GET', 'HEAD'] },
-    { kind: 'passthrough', prefix: '/v1/orders', upstream: 'orders', rewritePrefix: '/orders', methods: ['GET', 'HEAD', 'POST'] },
+    // Orders are the partner's own business data: reading and placing them need their scopes.
+    { kind: 'passthrough', prefix: '/v1/orders', upstream: 'orders', rewritePrefix: '/orders', methods: ['GET', 'HEAD'], auth: { scopes: ['orders:read'] } },
+    { kind: 'passthrough', prefix: '/v1/orders', upstream: 'orders', rewritePrefix: '/orders', methods: ['POST'], auth: { scopes: ['orders:write'] } },
     {
       kind: 'aggregate',
       method: 'GET',
       path: '/v1/orders/:id',
       description: 'An order with its customer and line items joined with product names and stock.',
       handler: orderDetail,
+      auth: { scopes: ['orders:read'] },
       schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,12}$' } } } },
     },
   ],

@@ -160,7 +160,7 @@ export const v2Routes: RouteTable = {
   routes: [
     { kind: 'aggregate', method: 'GET', path: '/v2/products', description: 'Products with price and stock, cursor-paged.', handler: listProducts, schema: { querystring: pagingSchema }, response: pageOfSchema(productSchema) },
     { kind: 'aggregate', method: 'GET', path: '/v2/products/:upc', description: 'One product with price and stock.', handler: getProduct, schema: { params: idParams('upc') }, response: productSchema },
-    { kind: 'aggregate', method: 'GET', path: '/v2/orders/:id', description: 'An order with its customer, and each item with its product and stock.', handler: getOrder, schema: { params: idParams('id') }, response: orderSchema },
+    { kind: 'aggregate', method: 'GET', path: '/v2/orders/:id', description: 'An order with its customer, and each item with its product and stock.', handler: getOrder, schema: { params: idParams('id') }, response: orderSchema, auth: { scopes: ['orders:read'] } },
     {
       kind: 'aggregate',
       method: 'GET',
@@ -175,6 +175,7 @@ export const v2Routes: RouteTable = {
       path: '/v2/customers/:id/orders',
       description: "A customer's orders, most recent first, each item with its product and stock; cursor-paged.",
       handler: listCustomerOrders,
+      auth: { scopes: ['orders:read'] },
       schema: { params: idParams('id'), querystring: pagingSchema },
       response: pageOfSchema(orderSchema),
     },

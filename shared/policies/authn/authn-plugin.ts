@@ -47,7 +47,12 @@ function challenge(opts: AuthnPluginOptions, realm: string, error?: { code: stri
     if (error?.scope) bearer += `, scope="${error.scope}"`;
     schemes.push(bearer);
   }
-  if (opts.apiKeys) schemes.push(`ApiKey realm="${realm}", header="${API_KEY_HEADER}"`);
+  if (opts.apiKeys) {
+    let apiKey = `ApiKey realm="${realm}", header="${API_KEY_HEADER}"`;
+    if (error) apiKey += `, error="${error.code}"`;
+    if (error?.scope) apiKey += `, scope="${error.scope}"`;
+    schemes.push(apiKey);
+  }
   return schemes.join(', ');
 }
 
