@@ -2,10 +2,13 @@
  * The web BFF: the full federated schema for the browser app.
  * Pipeline order is fixed by `shared/pipeline.ts`; this file says what fills it.
  */
+import path from 'node:path';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
 import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
 
 export const WEB_DEFAULT_PORT = 4000;
+/** The web app's GraphQL documents, checked against every supergraph change by `npm run schema:check`. */
+export const WEB_OPERATIONS_DIR = path.join(__dirname, 'operations');
 
 export const webManifest = defineManifest({
   name: 'web',

@@ -56,6 +56,8 @@ export interface AggregateRoute {
   schema?: { params?: object; querystring?: object };
   /** JSON Schema of the 200 body: documents the route and serializes its responses. */
   response?: object;
+  /** The registered GraphQL operation behind this route, if any (checked against every supergraph change). */
+  operation?: string;
 }
 
 export type RestRoute = PassthroughRoute | AggregateRoute;

@@ -7,6 +7,7 @@ import { DEV_AUDIENCE, DEV_ISSUER } from '../../shared/dev/dev-keys';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
 import type { ReadinessProbe } from './processes';
 
+/** Group ids, also the first half of the `--only` match text. */
 export type GroupId = 'graphql-heavy' | 'graphql-light' | 'rest';
 
 /** Everything a contestant's environment or request may depend on, known once the upstream services run. */
@@ -21,6 +22,7 @@ export interface BenchContext {
   apiKey: string;
 }
 
+/** One HTTP request, sent identically on every connection. */
 export interface Operation {
   method: 'GET' | 'POST';
   path: string;
@@ -28,6 +30,7 @@ export interface Operation {
   body?: string;
 }
 
+/** One contestant: a process started fresh for each group it takes part in. */
 export interface ContestantSpec {
   id: string;
   /** One line for the table's legend. */
@@ -41,6 +44,7 @@ export interface ContestantSpec {
   path?: string;
 }
 
+/** A group of contestants answering the same operation; ratios are to its baseline. */
 export interface GroupSpec {
   id: GroupId;
   title: string;
@@ -78,6 +82,7 @@ export const HEAVY_QUERY = `query BenchHeavy {
   }
 }`;
 
+/** The light query: one subgraph, five products, two fields each. */
 export const LIGHT_QUERY = '{ topProducts(first: 5) { name price } }';
 
 /** Environment of every process the benchmark starts: quiet logs, production mode (Portico and Apollo Server both follow NODE_ENV). */
@@ -156,6 +161,7 @@ function graphqlOperation(query: string) {
   });
 }
 
+/** Every group, baseline first in each; run in this order. */
 export const BENCH_GROUPS: readonly GroupSpec[] = [
   {
     id: 'graphql-heavy',

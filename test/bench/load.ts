@@ -15,6 +15,7 @@ export const REQUEST_TIMEOUT_SEC = 10;
 /** Latency samples kept per window (8 bytes each); responses beyond it still count, only percentiles ignore them. */
 const MAX_LATENCY_SAMPLES = 2_000_000;
 
+/** One response, read whole. */
 export interface FetchedResponse {
   status: number;
   bytes: number;
@@ -81,6 +82,7 @@ export function responseProblem(res: FetchedResponse, graphql: boolean): string 
   return undefined;
 }
 
+/** What one autocannon run measured. */
 export interface LoadResult {
   /** Responses received in the window (any status). */
   responses: number;

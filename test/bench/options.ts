@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 
+/** `full` (default) or `smoke` (`--smoke`). */
 export type BenchMode = 'full' | 'smoke';
 
 export interface LoadSettings {
@@ -26,6 +27,7 @@ export const FULL_SETTINGS: LoadSettings = { warmupSec: 3, measureSec: 10, conne
 /** Smoke mode: proves every contestant works end to end, in about 2.5 s per contestant; figures are not meaningful. */
 export const SMOKE_SETTINGS: LoadSettings = { warmupSec: 1, measureSec: 1.5, connections: 4 };
 
+/** The parsed command line. */
 export interface BenchOptions {
   mode: BenchMode;
   settings: LoadSettings;
@@ -37,6 +39,7 @@ export interface BenchOptions {
   help: boolean;
 }
 
+/** `npm run bench -- --help`. */
 export const USAGE = `Usage: npm run bench -- [--smoke] [--only <substring>] [--out <file>]
 
   --smoke             short run (1 s warm-up, 1.5 s measured, 4 connections) to check that it works
@@ -45,6 +48,7 @@ export const USAGE = `Usage: npm run bench -- [--smoke] [--only <substring>] [--
   --out <file>        results file (default bench-results/<timestamp>.json)
 `;
 
+/** A bad command line (printed with the usage, exit code 2). */
 export class UsageError extends Error {}
 
 /** Parses the arguments after the script name. */

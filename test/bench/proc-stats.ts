@@ -119,6 +119,7 @@ export function findTaskset(): string | undefined {
   }
 }
 
+/** Where the gateway, the upstream services and the harness run. */
 export interface PinningPlan {
   applied: boolean;
   /** CPU of the gateway under test. */

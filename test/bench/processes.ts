@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { request } from 'undici';
 
+/** Working directory of every process; entries are relative to it. */
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
 /** Default wait for a process to answer its readiness probe, in ms. */
@@ -22,6 +23,7 @@ const OUTPUT_LINES_KEPT = 40;
 /** Variables passed through from the harness environment; everything else is left out so a developer's shell (AUTH, REDIS_URL, ...) cannot change what is measured. */
 const PASSED_THROUGH_ENV = ['PATH', 'HOME', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LC_ALL', 'TZ', 'SYSTEMROOT'];
 
+/** What to start and where to pin it. */
 export interface StartOptions {
   /** Name used in messages. */
   name: string;
@@ -35,6 +37,7 @@ export interface StartOptions {
   cpu?: number | undefined;
 }
 
+/** A started process. */
 export interface ManagedProcess {
   name: string;
   /** Pid of the node process itself (taskset execs node, so the pid is kept). */
@@ -124,6 +127,7 @@ function startProcess(options: StartOptions): ManagedProcess {
   };
 }
 
+/** A registry that starts processes and remembers them until the end of the run. */
 export function createProcessRegistry(): ProcessRegistry {
   const running: Array<{ process: ManagedProcess; role: StartOptions['role'] }> = [];
   return {

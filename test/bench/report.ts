@@ -15,6 +15,7 @@ export const IDLE_BEFORE_START_SHARE = 0.1;
 /** Upstream services plus load generator above this share of their shared core: that core, not the gateway, may have limited throughput. */
 export const LOAD_CORE_SATURATED_SHARE = 0.9;
 
+/** One contestant's figures in the results file; null where not measured (a FAILED contestant has only its failure). */
 export interface ContestantResult {
   id: string;
   description: string;
@@ -62,6 +63,7 @@ export interface ContestantResult {
   disturbed: string | null;
 }
 
+/** One group in the results file. */
 export interface GroupResult {
   id: GroupId;
   title: string;
@@ -71,6 +73,7 @@ export interface GroupResult {
   contestants: ContestantResult[];
 }
 
+/** The results file (`--out`). */
 export interface BenchResults {
   schemaVersion: 1;
   startedAt: string;
@@ -143,6 +146,7 @@ function percent(value: number | null): string {
   return value === null ? '-' : `${Math.round(value * 100)} %`;
 }
 
+/** `55.1 KiB`, `229 B`. */
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return '-';
   return bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
@@ -208,6 +212,7 @@ export function formatHeader(results: Pick<BenchResults, 'commit' | 'node' | 'ma
   ].join('\n');
 }
 
+/** Printed under the tables: what each column means. */
 export const LEGEND = [
   'rps: mean responses/s in the measured window; ratio: rps / baseline rps of the group.',
   'p50/p99: latency over every response in the window. errors: non-2xx + connection errors/timeouts.',

@@ -10,6 +10,7 @@ export const DISTURBED_OTHER_SHARE = 0.1;
 /** Hypervisor steal above this share of the gateway's core during a window disturbed the figures. */
 export const DISTURBED_STEAL_SHARE = 0.05;
 
+/** Cumulative CPU counters at one instant. */
 export interface WindowSnapshot {
   gatewayTicks: number | undefined;
   upstreamTicks: number | undefined;
@@ -18,6 +19,7 @@ export interface WindowSnapshot {
   loadCore: CpuTimes | undefined;
 }
 
+/** Reads every counter a window needs (per-core ones only when pinned). */
 export function takeSnapshot(gatewayPid: number, upstreamPids: readonly number[], pinning: PinningPlan): WindowSnapshot {
   return {
     gatewayTicks: readCpuTicks(gatewayPid),
@@ -43,6 +45,7 @@ export interface WindowCpu {
   gatewayCoreStealShare: number | null;
 }
 
+/** The CPU figures of the window between two snapshots. */
 export function windowCpu(before: WindowSnapshot, after: WindowSnapshot, clockTicksPerSec: number, windowSec: number): WindowCpu {
   const share = (from: number | undefined, to: number | undefined) => (from === undefined || to === undefined ? null : (to - from) / clockTicksPerSec / windowSec);
   const gatewayShare = share(before.gatewayTicks, after.gatewayTicks);

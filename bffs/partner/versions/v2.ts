@@ -167,6 +167,7 @@ export const v2Routes: RouteTable = {
       path: '/v2/customers/:id',
       description: 'A customer with their reviews and five most recent orders (one federated query).',
       handler: getCustomer,
+      operation: 'CustomerProfile',
       schema: { params: idParams('id') },
     },
     {

@@ -1,0 +1,127 @@
+/**
+ * The schema checker on fixture variants of the real subgraphs: what passes, what fails,
+ * and that each failure names the operation, its file, the field, the subgraph and, for
+ * partner operations, the REST route.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CONTRACTS, printContract } from '../../supergraph/contracts';
+import { SUBGRAPHS_DIR, SUPERGRAPH_FILE, composeSupergraph, loadSubgraphDefinitions } from '../../supergraph/composition';
+import { registeredOperations } from '../../supergraph/schema-check/registered-operations';
+import { formatReport, runSchemaCheck, type RegisteredOperation, type SchemaCheckReport } from '../../supergraph/schema-check/schema-check';
+import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
+
+let dir: string;
+let baseSdl: string;
+
+beforeAll(async () => {
+  baseSdl = await readFile(SUPERGRAPH_FILE, 'utf8');
+});
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'portico-schema-check-'));
+  for (const name of SUBGRAPH_NAMES) await cp(path.join(SUBGRAPHS_DIR, name, 'schema.graphql'), path.join(dir, name, 'schema.graphql'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function edit(subgraph: string, from: string | RegExp, to: string): Promise<void> {
+  const file = path.join(dir, subgraph, 'schema.graphql');
+  const text = await readFile(file, 'utf8');
+  const next = text.replace(from, to);
+  if (next === text) throw new Error(`fixture edit did not apply to ${subgraph}`);
+  await writeFile(file, next);
+}
+
+/** Runs the check as CI would after `npm run supergraph:compose` on the fixture (committed files current). */
+async function check(extraOperations: RegisteredOperation[] = [], opts: { committedSupergraph?: string; allowBreaking?: string } = {}): Promise<SchemaCheckReport> {
+  const definitions = await loadSubgraphDefinitions(dir);
+  const composed = composeSupergraph(definitions);
+  const supergraph = composed.ok ? composed.supergraphSdl : '';
+  return runSchemaCheck({
+    definitions,
+    committed: { supergraph: opts.committedSupergraph ?? supergraph, contracts: composed.ok ? Object.fromEntries(Object.keys(CONTRACTS).map((n) => [n, printContract(n, supergraph)])) : {} },
+    base: { sdl: baseSdl, label: 'main' },
+    operations: [...registeredOperations(), ...extraOperations],
+    ...(opts.allowBreaking ? { allowBreaking: opts.allowBreaking } : {}),
+  });
+}
+
+describe('schema check', () => {
+  it('passes the repository as it is', async () => {
+    const report = await check();
+    expect(report.failures).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.operations.checked).toBeGreaterThanOrEqual(7);
+  });
+
+  it('passes a safe addition and classifies it', async () => {
+    await edit('products', '  category: String!', '  category: String!\n  "Colour name."\n  color: String');
+    const report = await check();
+    expect(report.ok).toBe(true);
+    expect(report.diff.changes).toContainEqual(expect.objectContaining({ level: 'safe', path: 'Product.color', subgraphs: ['products'] }));
+  });
+
+  it('fails when a field used by a mobile trusted document is removed, naming the document', async () => {
+    await edit('inventory', /  "Units on hand."\n  quantity: Int!\n/, '');
+    const report = await check();
+    expect(report.ok).toBe(false);
+    const change = report.diff.changes.find((c) => c.path === 'Product.quantity');
+    expect(change).toMatchObject({ level: 'breaking', subgraphs: ['inventory'] });
+    expect(change?.usedBy).toContainEqual({ client: 'mobile', operation: 'ProductDetail', file: 'bffs/mobile/operations/ProductDetail.graphql' });
+    expect(report.failures.join('\n')).toMatch(/mobile operation 'ProductDetail' \(bffs\/mobile\/operations\/ProductDetail\.graphql\)/);
+    const text = formatReport(report);
+    process.stdout.write(`\n--- schema:check report, fixture "remove Product.quantity" ---\n${text}\n`);
+    expect(text).toContain('Schema check FAILED');
+  });
+
+  it('passes with a warning when a removed field is used by no registered operation', async () => {
+    await edit('accounts', /  "ISO 8601 timestamp of sign-up."\n  createdAt: String! @tag\(name: "internal"\)\n/, '');
+    const report = await check();
+    expect(report.ok).toBe(true);
+    expect(report.warnings.join('\n')).toMatch(/breaking change used by no registered operation: Field 'createdAt' was removed from object type 'User' \[User.createdAt, subgraph accounts\]/);
+  });
+
+  it('fails when a field type used by a partner v1 route changes, naming the route', async () => {
+    await edit('orders', '  totalCents: Int!', '  totalCents: Float!');
+    const partnerV1: RegisteredOperation = {
+      client: 'partner',
+      name: 'OrderTotals',
+      file: 'bffs/partner/operations/OrderTotals.graphql',
+      document: 'query OrderTotals($id: ID!) { order(id: $id) { id totalCents } }',
+      schema: 'supergraph',
+      routes: ['GET /v1/orders/:id/totals'],
+    };
+    const report = await check([partnerV1]);
+    expect(report.ok).toBe(false);
+    const change = report.diff.changes.find((c) => c.path === 'Order.totalCents');
+    expect(change).toMatchObject({ level: 'breaking', subgraphs: ['orders'] });
+    expect(change?.usedBy).toContainEqual({ client: 'partner', operation: 'OrderTotals', file: 'bffs/partner/operations/OrderTotals.graphql', routes: ['GET /v1/orders/:id/totals'] });
+    expect(report.failures.join('\n')).toMatch(/route GET \/v1\/orders\/:id\/totals/);
+  });
+
+  it('accepts an intentional breaking change only with a recorded reason', async () => {
+    await edit('inventory', /  "Units on hand."\n  quantity: Int!\n/, '');
+    const report = await check([], { allowBreaking: 'quantity moves to the warehouse API (ticket 1234)' });
+    expect(report.ok).toBe(true);
+    expect(report.allowedBreaking).toBe('quantity moves to the warehouse API (ticket 1234)');
+    expect(report.warnings.some((w) => w.startsWith('allowed (quantity moves'))).toBe(true);
+  });
+
+  it('fails a composition conflict, naming both subgraphs', async () => {
+    await edit('reviews', 'type Product @key(fields: "upc") {\n  upc: String!', 'type Product @key(fields: "upc") {\n  upc: String!\n  name: Int!');
+    const report = await check();
+    expect(report.ok).toBe(false);
+    expect(report.composition.ok).toBe(false);
+    expect(report.failures.join('\n')).toMatch(/"products".*"reviews"|"reviews".*"products"/);
+  });
+
+  it('fails a hand-edited supergraph on drift, saying how to regenerate it', async () => {
+    const report = await check([], { committedSupergraph: `${baseSdl}\n# tweaked by hand\n` });
+    expect(report.ok).toBe(false);
+    expect(report.failures).toEqual(['drift: supergraph/supergraph.graphql differs from a fresh composition; run `npm run supergraph:compose` and commit the result']);
+  });
+});
