@@ -125,3 +125,27 @@ describe('schema check', () => {
     expect(report.failures).toEqual(['drift: supergraph/supergraph.graphql differs from a fresh composition; run `npm run supergraph:compose` and commit the result']);
   });
 });
+
+describe('npm run schema:check', () => {
+  it('passes on the repository and writes the JSON report', async () => {
+    const { execFile } = await import('node:child_process');
+    const out = path.join(dir, 'report.json');
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'supergraph/schema-check/cli.ts', '--base', SUPERGRAPH_FILE, '--json', out], { cwd: path.resolve(__dirname, '../..') }, (err, stdout) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+      );
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Schema check passed.');
+    const json = JSON.parse(await readFile(out, 'utf8'));
+    expect(json).toMatchObject({ ok: true, composition: { ok: true }, drift: [], diff: { changes: [] }, failures: [] });
+  });
+
+  it('refuses --allow-breaking without a real reason', async () => {
+    const { execFile } = await import('node:child_process');
+    const code = await new Promise<number | null>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'supergraph/schema-check/cli.ts', '--allow-breaking', 'yes'], { cwd: path.resolve(__dirname, '../..') }, (err) => resolve(err ? ((err as { code?: number }).code ?? 1) : 0));
+    });
+    expect(code).toBe(2);
+  });
+});
