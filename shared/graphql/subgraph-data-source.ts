@@ -9,6 +9,7 @@ import { GraphQLError } from 'graphql';
 import type { Pool } from 'undici';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
 import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
+import { createInFlightDeduplicator, subgraphCallKey, type InFlightDeduplicator } from '../upstream/in-flight-dedup';
 import { createRetryBudget, isGraphqlQuery, withRetries } from '../upstream/retry';
 import type { UpstreamObserver } from '../upstream/upstream-observer';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
@@ -28,6 +29,14 @@ export interface SubgraphDataSourceOptions {
   breaker: UpstreamBreaker;
   /** Records latency and outcome of every call. */
   observe?: UpstreamObserver;
+  /** Share one subgraph call among identical concurrent queries (same document, variables and identity). Default true. */
+  dedupe?: boolean;
+}
+
+interface RawSubgraphResponse {
+  statusCode: number;
+  responseHeaders: Record<string, string | string[] | undefined>;
+  text: string;
 }
 
 function subgraphError(code: ErrorCode, message: string, subgraph: string, cause?: unknown): GraphQLError {
@@ -44,8 +53,10 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly breaker: UpstreamBreaker;
   private readonly observe: UpstreamObserver | undefined;
   private readonly retryBudget = createRetryBudget();
+  private readonly inFlight: InFlightDeduplicator<RawSubgraphResponse> | undefined;
 
-  constructor({ name, url, pool, breaker, observe }: SubgraphDataSourceOptions) {
+  constructor({ name, url, pool, breaker, observe, dedupe = true }: SubgraphDataSourceOptions) {
+    this.inFlight = dedupe ? createInFlightDeduplicator() : undefined;
     this.breaker = breaker;
     this.observe = observe;
     this.name = name;
@@ -59,9 +70,10 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     // Only client operations carry a request context; health checks and schema loads do not.
     const incoming = 'incomingRequestContext' in options ? options : undefined;
+    const identity = incoming?.context?.forwardHeaders ?? {};
     if (incoming) {
       const ctx = incoming.context;
-      if (ctx?.forwardHeaders) Object.assign(headers, ctx.forwardHeaders);
+      Object.assign(headers, identity);
       if (ctx?.requestId) headers[REQUEST_ID_HEADER] = ctx.requestId;
     }
     const body = JSON.stringify({
@@ -75,19 +87,23 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
     const startedAt = performance.now();
-    try {
-      ({ statusCode, responseHeaders, text } = await this.breaker.run(
+    const isQuery = isGraphqlQuery(request.query);
+    const send = () =>
+      this.breaker.run(
         () =>
           withRetries(
-            async () => {
+            async (): Promise<RawSubgraphResponse> => {
               const res = await this.pool.request({ path: this.path, method: 'POST', headers, body });
               return { statusCode: res.statusCode, responseHeaders: res.headers, text: await res.body.text() };
             },
             // Only queries are safe to send twice.
-            { idempotent: isGraphqlQuery(request.query), budget: this.retryBudget },
+            { idempotent: isQuery, budget: this.retryBudget },
           ),
         (r) => r.statusCode >= 500,
-      ));
+      );
+    try {
+      // Identical concurrent queries for the same identity share one call; each caller parses its own copy.
+      ({ statusCode, responseHeaders, text } = this.inFlight && isQuery ? await this.inFlight.run(subgraphCallKey(body, identity), send) : await send());
       this.observe?.(this.name, startedAt, { status: statusCode });
     } catch (err) {
       this.observe?.(this.name, startedAt, { error: err });
