@@ -39,14 +39,16 @@ describe('graceful shutdown', () => {
       name: 'partner',
       entry: 'bffs/partner/main.ts',
       env: (): Record<string, string> => Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`UPSTREAM_URL_${n.toUpperCase()}`, slow.origin])),
-      send: (url: string) => request(`${url}/v1/orders?limit=1`),
+      send: (url: string, _i: number) => request(`${url}/v1/orders?limit=1`),
       expectBody: { items: [], slow: true },
     },
     {
       name: 'web',
       entry: 'bffs/web/main.ts',
       env: (): Record<string, string> => ({ SUBGRAPH_URL_PRODUCTS: `${slow.origin}/graphql` }),
-      send: (url: string) => request(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ topProducts { name } }"}' }),
+      // Distinct variables per request: identical concurrent queries would share one subgraph call.
+      send: (url: string, i: number) =>
+        request(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query($n: Int) { topProducts(first: $n) { name } }', variables: { n: i + 1 } }) }),
       expectBody: { data: { topProducts: [{ name: 'Slow' }] } },
     },
   ];
@@ -67,8 +69,8 @@ describe('graceful shutdown', () => {
       }
     }
 
-    const inFlight = Array.from({ length: IN_FLIGHT }, () =>
-      send(url).then(async (res) => ({ status: res.statusCode, body: await res.body.json() })),
+    const inFlight = Array.from({ length: IN_FLIGHT }, (_, i) =>
+      send(url, i).then(async (res) => ({ status: res.statusCode, body: await res.body.json() })),
     );
     // Readiness probes also reach this upstream; count only the requests under test.
     await waitFor(() => slow.requests.filter((r) => !r.body.includes('PorticoReadiness') && r.url !== '/healthz').length >= IN_FLIGHT);
