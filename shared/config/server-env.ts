@@ -4,7 +4,7 @@
  */
 import { LOG_LEVELS } from '../observability/logger';
 import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from '../manifest';
-import { ConfigError, integer, oneOf, port, text } from './env';
+import { ConfigError, integer, oneOf, port, readEnv, text } from './env';
 
 /** The server variables, defaulting to the manifest's own settings. */
 export function serverEnvSpec(base: ServerSettings = DEFAULT_SERVER_SETTINGS) {
@@ -50,6 +50,11 @@ export function readPrefixedUrls(env: NodeJS.ProcessEnv, prefix: string): Record
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return out;
+}
+
+/** `WORKERS`: processes serving the port (Node cluster); default 1. */
+export function workersFromEnv(env: NodeJS.ProcessEnv): number {
+  return readEnv(env, { WORKERS: integer('Worker processes sharing the port (1 = single process)', 1, { min: 1, max: 64 }) }).WORKERS;
 }
 
 /** Runs a `main` body and turns a ConfigError into a clear message and exit code 1. */
