@@ -90,6 +90,9 @@ export const BENCH_PROCESS_ENV = { LOG_LEVEL: 'error', NODE_ENV: 'production' };
 
 const PORTICO_READY: ReadinessProbe = { method: 'GET', path: '/readyz' };
 
+/** One process (no cluster workers): the gateway gets one core, and its CPU and RSS are read from one pid. */
+const SINGLE_PROCESS = { WORKERS: '1' };
+
 function subgraphUrlEnv(ctx: BenchContext): Record<string, string> {
   return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, `${ctx.upstreamOrigins[name]}${SUBGRAPH_GRAPHQL_PATH}`]));
 }
@@ -106,6 +109,7 @@ const webPoliciesOn: ContestantSpec = {
   entry: 'bffs/web/main.ts',
   env: (ctx) => ({
     ...BENCH_PROCESS_ENV,
+    ...SINGLE_PROCESS,
     ...subgraphUrlEnv(ctx),
     AUTH: 'required',
     JWT_JWKS_URL: `${ctx.upstreamOrigins.accounts}/.well-known/jwks.json`,
@@ -121,7 +125,7 @@ const webPoliciesOff: ContestantSpec = {
   id: 'web-policies-off',
   description: 'Portico web BFF: AUTH=off, RATE_LIMIT=off (breakers stay on)',
   entry: 'bffs/web/main.ts',
-  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...subgraphUrlEnv(ctx), AUTH: 'off', RATE_LIMIT: 'off', GRAPHQL_MAX_COST: BENCH_GRAPHQL_MAX_COST }),
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...SINGLE_PROCESS, ...subgraphUrlEnv(ctx), AUTH: 'off', RATE_LIMIT: 'off', GRAPHQL_MAX_COST: BENCH_GRAPHQL_MAX_COST }),
   ready: PORTICO_READY,
 };
 
@@ -137,7 +141,7 @@ const partnerPoliciesOn: ContestantSpec = {
   id: 'partner-policies-on',
   description: 'Portico partner BFF: API key, rate limit on (generous), breakers; passthrough GET /v1/products/1',
   entry: 'bffs/partner/main.ts',
-  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...upstreamUrlEnv(ctx), AUTH: 'required', API_KEYS_FILE: ctx.apiKeysFile, ...generousRateLimits }),
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...SINGLE_PROCESS, ...upstreamUrlEnv(ctx), AUTH: 'required', API_KEYS_FILE: ctx.apiKeysFile, ...generousRateLimits }),
   ready: PORTICO_READY,
   path: '/v1/products/1',
 };
