@@ -12,6 +12,7 @@ import { webManifest } from '../../bffs/web/manifest';
 import type { FederatedGraphqlOptions } from '../../shared/graphql/federated-graphql-plugin';
 import type { BffManifest, PolicySettings, ServerSettings } from '../../shared/manifest';
 import type { RestUpstream } from '../../shared/rest/route-table';
+import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
 
 export interface RunningBff {
   app: FastifyInstance;
@@ -36,6 +37,22 @@ export async function waitForReady(app: FastifyInstance, timeoutMs = 10_000): Pr
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`BFF not ready after ${timeoutMs} ms: ${last}`);
+}
+
+/** Every partner upstream pointed at one origin (a recording upstream standing in for all services). */
+export function allUpstreamsAt(origin: string): Record<string, RestUpstream> {
+  return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, { origin }]));
+}
+
+/** Waits until a GraphQL BFF has loaded its supergraph (its subgraphs may still be down). */
+export async function waitForSupergraph(bff: RunningBff, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await bff.app.inject({ method: 'GET', url: '/readyz' });
+    if ((res.json() as { checks: { supergraph?: { ok: boolean } } }).checks.supergraph?.ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('supergraph never loaded');
 }
 
 export interface GraphqlBffOverrides {

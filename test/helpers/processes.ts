@@ -49,3 +49,12 @@ export async function waitForHttp200(url: string, child: ChildHandle, timeoutMs 
   }
   throw new Error(`${url} not 200 within ${timeoutMs} ms:\n${child.output()}`);
 }
+
+/** Polls `condition` until it holds; bounded by `timeoutMs`. */
+export async function waitUntil(condition: () => boolean, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

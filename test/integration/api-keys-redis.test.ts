@@ -1,7 +1,7 @@
 /** API keys kept in a real Redis (hashes only): accepted, then revoked without a restart. */
 import Redis from 'ioredis';
 import { generateApiKey, saveApiKeyToRedis } from '../../shared/policies/authn/api-key';
-import { startPartnerBff, type RunningBff } from '../helpers/bffs';
+import { allUpstreamsAt, startPartnerBff, type RunningBff } from '../helpers/bffs';
 import { http } from '../helpers/http';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startRedis, type RedisServer } from '../helpers/redis';
@@ -18,7 +18,7 @@ describe('API keys in Redis', () => {
     admin = new Redis(redis.url);
     await saveApiKeyToRedis(admin, issued.record);
     upstream = await startRecordingUpstream();
-    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const upstreams = allUpstreamsAt(upstream.origin);
     partner = await startPartnerBff(upstreams, { policies: { authn: { apiKeys: { redisUrl: redis.url } } } });
   });
 

@@ -4,7 +4,7 @@
  * credentials not forwarded.
  */
 import { generateApiKey } from '../../shared/policies/authn/api-key';
-import { startPartnerBff, startWebBff, type RunningBff } from '../helpers/bffs';
+import { allUpstreamsAt, startPartnerBff, startWebBff, waitForSupergraph, type RunningBff } from '../helpers/bffs';
 import { http, postGraphql, rawGet } from '../helpers/http';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestSigner, type TestSigner } from '../helpers/tokens';
@@ -24,7 +24,7 @@ describe('partner BFF with API keys', () => {
 
   beforeAll(async () => {
     upstream = await startRecordingUpstream();
-    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const upstreams = allUpstreamsAt(upstream.origin);
     partner = await startPartnerBff(upstreams, { policies: { authn: { apiKeys: { records: [acme.record, { ...revoked.record, revoked: true }] } } } });
   });
 
@@ -134,10 +134,7 @@ describe('web BFF with JWT', () => {
   });
 
   it('sends the verified user to subgraphs and drops the client-sent identity and token', async () => {
-    for (let i = 0; i < 100; i++) {
-      if ((await http(`${web.url}/readyz`)).json.checks.supergraph?.ok) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForSupergraph(web);
     const token = await signer.mint({ sub: '17', scope: 'profile', tenant: 't1' });
     const res = await postGraphql(web.url, '{ topProducts { name } }', undefined, { authorization: `Bearer ${token}`, 'x-user-id': '1', 'X-Tenant-Id': 'other' });
     expect(res.json).toEqual({ data: { topProducts: [{ name: 'Seen' }] } });
@@ -155,7 +152,7 @@ describe('route scopes on the partner BFF', () => {
 
   beforeAll(async () => {
     upstream = await startRecordingUpstream();
-    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const upstreams = allUpstreamsAt(upstream.origin);
     partner = await startPartnerBff(upstreams, { policies: { authn: { apiKeys: { records: [reader.record, writer.record] } } } });
   });
 

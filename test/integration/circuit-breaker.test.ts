@@ -3,7 +3,7 @@
  * open circuits fail fast without calling the upstream, GraphQL keeps healthy
  * subgraphs' data, and a recovered upstream closes the circuit again.
  */
-import { startPartnerBff, startWebBff, type RunningBff } from '../helpers/bffs';
+import { allUpstreamsAt, startPartnerBff, startWebBff, type RunningBff } from '../helpers/bffs';
 import { http, postGraphql } from '../helpers/http';
 import { metricValue } from '../helpers/metrics';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
@@ -31,7 +31,7 @@ describe('partner passthrough breaker', () => {
       res.writeHead(ok ? 200 : 500, { 'content-type': 'application/json' });
       res.end(JSON.stringify(ok ? { items: [] } : { boom: true }));
     });
-    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const upstreams = allUpstreamsAt(upstream.origin);
     partner = await startPartnerBff(upstreams, { policies: { breakers: BREAKERS } });
   });
 

@@ -5,18 +5,11 @@
 import { request } from 'undici';
 import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
 import { startRecordingUpstream, unusedPort, type RecordingUpstream } from '../helpers/recording-upstream';
-import { runEntry, waitForHttp200, type ChildHandle } from '../helpers/processes';
+import { runEntry, waitForHttp200, waitUntil, type ChildHandle } from '../helpers/processes';
 
 const IN_FLIGHT = 10;
 const UPSTREAM_DELAY_MS = 800;
 
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('graceful shutdown', () => {
   let slow: RecordingUpstream;
@@ -73,7 +66,7 @@ describe('graceful shutdown', () => {
       send(url, i).then(async (res) => ({ status: res.statusCode, body: await res.body.json() })),
     );
     // Readiness probes also reach this upstream; count only the requests under test.
-    await waitFor(() => slow.requests.filter((r) => !r.body.includes('PorticoReadiness') && r.url !== '/healthz').length >= IN_FLIGHT);
+    await waitUntil(() => slow.requests.filter((r) => !r.body.includes('PorticoReadiness') && r.url !== '/healthz').length >= IN_FLIGHT);
     child.proc.kill('SIGTERM');
 
     const results = await Promise.all(inFlight);

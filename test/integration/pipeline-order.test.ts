@@ -5,7 +5,7 @@
  * requests never reach the upstream, spoofed identity never reaches the upstream.
  */
 import { generateApiKey } from '../../shared/policies/authn/api-key';
-import { startPartnerBff, type RunningBff } from '../helpers/bffs';
+import { allUpstreamsAt, startPartnerBff, type RunningBff } from '../helpers/bffs';
 import { http } from '../helpers/http';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
 
@@ -21,7 +21,7 @@ describe('pipeline order on the partner BFF', () => {
 
   beforeAll(async () => {
     upstream = await startRecordingUpstream();
-    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const upstreams = allUpstreamsAt(upstream.origin);
     partner = await startPartnerBff(upstreams, {
       policies: {
         authn: { apiKeys: { records: [alice.record, bob.record] } },
@@ -122,7 +122,7 @@ describe('client address behind proxies', () => {
   });
 
   async function partnerWith(trustedProxies: string[]): Promise<RunningBff> {
-    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const upstreams = allUpstreamsAt(upstream.origin);
     const bff = await startPartnerBff(upstreams, { policies: { trustedProxies, rateLimit: { perIp: { limit: 2, windowMs: 60_000 } } } });
     started.push(bff);
     return bff;
@@ -149,7 +149,7 @@ describe('client address behind proxies', () => {
 describe('partner documentation with policies on', () => {
   it('declares API-key auth and plan limits per route, and stays public', async () => {
     const upstream = await startRecordingUpstream();
-    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const upstreams = allUpstreamsAt(upstream.origin);
     const key = generateApiKey({ clientId: 'docs', plan: 'free', scopes: [] });
     const partner = await startPartnerBff(upstreams, {
       policies: { authn: { apiKeys: { records: [key.record] } }, rateLimit: { routes: { 'GET /v2/orders/:id': { limit: 10, windowMs: 60_000 } } } },

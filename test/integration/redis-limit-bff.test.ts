@@ -4,7 +4,7 @@
  */
 import { generateApiKey } from '../../shared/policies/authn/api-key';
 import type { PolicySettings } from '../../shared/manifest';
-import { startPartnerBff, type RunningBff } from '../helpers/bffs';
+import { allUpstreamsAt, startPartnerBff, type RunningBff } from '../helpers/bffs';
 import { http } from '../helpers/http';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startRedis, type RedisServer } from '../helpers/redis';
@@ -22,7 +22,7 @@ describe('rate limits shared through Redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
     upstream = await startRecordingUpstream();
-    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const upstreams = allUpstreamsAt(upstream.origin);
     const policies: PolicySettings = {
       authn: { apiKeys: { records: [key.record] } },
       rateLimit: { perIp: false, plans: { free: { limit: N, windowMs: 60_000 } }, store: { kind: 'redis', url: redis.url, commandTimeoutMs: 100 } },

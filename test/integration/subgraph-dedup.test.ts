@@ -2,8 +2,8 @@
  * Identical in-flight subgraph queries share one call, but never across identities.
  */
 import { createInFlightDeduplicator, subgraphCallKey } from '../../shared/upstream/in-flight-dedup';
-import { startWebBff, type RunningBff } from '../helpers/bffs';
-import { http, postGraphql } from '../helpers/http';
+import { startWebBff, type RunningBff, waitForSupergraph } from '../helpers/bffs';
+import { postGraphql } from '../helpers/http';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestSigner, type TestSigner } from '../helpers/tokens';
 
@@ -25,7 +25,7 @@ describe('in-flight deduplication', () => {
       graphql: { subgraphUrls: { products: `${subgraph.origin}/graphql` } },
       policies: { authn: { jwt: { jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE } } },
     });
-    for (let i = 0; i < 100 && !(await http(`${web.url}/readyz`)).json.checks.supergraph?.ok; i++) await new Promise((r) => setTimeout(r, 50));
+    await waitForSupergraph(web);
   });
 
   afterAll(async () => {

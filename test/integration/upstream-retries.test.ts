@@ -2,7 +2,7 @@
  * Idempotent upstream calls survive a dropped connection: a GraphQL query to a subgraph
  * and an aggregate's GETs are retried once; the client never sees the failure.
  */
-import { startPartnerBff, startWebBff, type RunningBff } from '../helpers/bffs';
+import { allUpstreamsAt, startPartnerBff, startWebBff, type RunningBff, waitForSupergraph } from '../helpers/bffs';
 import { http, postGraphql } from '../helpers/http';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
 
@@ -29,7 +29,7 @@ describe('retries of idempotent upstream calls', () => {
   it('retries a subgraph query once after the connection drops', async () => {
     const web: RunningBff = await startWebBff({ ready: false, graphql: { subgraphUrls: { products: `${upstream.origin}/graphql` } } });
     try {
-      for (let i = 0; i < 100 && !(await http(`${web.url}/readyz`)).json.checks.supergraph?.ok; i++) await new Promise((r) => setTimeout(r, 50));
+      await waitForSupergraph(web);
       dropNext = true;
       const res = await postGraphql(web.url, '{ topProducts { name } }');
       expect(res.json).toEqual({ data: { topProducts: [{ name: 'After retry' }] } });
@@ -40,7 +40,7 @@ describe('retries of idempotent upstream calls', () => {
   });
 
   it('retries an aggregate GET once after the connection drops', async () => {
-    const upstreams = Object.fromEntries(['accounts', 'products', 'inventory', 'reviews', 'orders'].map((n) => [n, { origin: upstream.origin }]));
+    const upstreams = allUpstreamsAt(upstream.origin);
     const partner = await startPartnerBff(upstreams, { ready: false });
     try {
       dropNext = true;

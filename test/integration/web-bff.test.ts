@@ -6,7 +6,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
-import { startWebBff, waitForReady, type RunningBff } from '../helpers/bffs';
+import { startWebBff, waitForReady, waitForSupergraph, type RunningBff } from '../helpers/bffs';
 import { http, postGraphql } from '../helpers/http';
 import { startRecordingUpstream, unusedPort, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startSubgraphs } from '../helpers/subgraphs';
@@ -242,12 +242,3 @@ describe('subgraph calls', () => {
     }
   });
 });
-
-async function waitForSupergraph(bff: RunningBff): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const res = await http(`${bff.url}/readyz`);
-    if (res.json.checks.supergraph?.ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('supergraph never loaded');
-}

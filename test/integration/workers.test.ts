@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { request } from 'undici';
 import { startRecordingUpstream, unusedPort, type RecordingUpstream } from '../helpers/recording-upstream';
-import { runEntry, waitForHttp200, type ChildHandle } from '../helpers/processes';
+import { runEntry, waitForHttp200, waitUntil, type ChildHandle } from '../helpers/processes';
 
 function childPids(pid: number): number[] {
   try {
@@ -15,13 +15,6 @@ function childPids(pid: number): number[] {
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 40_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('multi-process mode', () => {
   let upstream: RecordingUpstream;
@@ -43,7 +36,7 @@ describe('multi-process mode', () => {
     child = runEntry('bffs/partner/main.ts', { PORT: String(port), HOST: '127.0.0.1', WORKERS: '2', ...env });
     const pid = child.proc.pid as number;
     await waitForHttp200(`http://127.0.0.1:${port}/healthz`, child);
-    await waitFor(() => childPids(pid).length === 2);
+    await waitUntil(() => childPids(pid).length === 2, 40_000, 100);
 
     for (let i = 0; i < 6; i++) {
       const res = await request(`http://127.0.0.1:${port}/v1/products/1`);
@@ -53,7 +46,7 @@ describe('multi-process mode', () => {
 
     const [first] = childPids(pid);
     process.kill(first as number, 'SIGKILL');
-    await waitFor(() => childPids(pid).length === 2 && !childPids(pid).includes(first as number));
+    await waitUntil(() => childPids(pid).length === 2 && !childPids(pid).includes(first as number), 40_000, 100);
     await waitForHttp200(`http://127.0.0.1:${port}/healthz`, child);
 
     child.proc.kill('SIGTERM');
