@@ -10,6 +10,7 @@ import { validateOperationLimits } from './graphql/operation-limits';
 import type { LogLevel } from './observability/logger';
 import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
 import type { BreakerSettings } from './policies/breaker/upstream-breaker';
+import { validateCorsSettings, type CorsSettings } from './policies/edge/edge-headers';
 import { validateRateLimitSettings, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
 import { LOG_LEVELS } from './observability/logger';
 
@@ -51,6 +52,8 @@ export interface PolicySettings {
   extraIdentityHeaders?: readonly string[];
   /** Authentication; absent means every route is open and no identity is forwarded. */
   authn?: AuthnSettings;
+  /** Cross-origin browser access; absent means no CORS headers (same-origin only). */
+  cors?: CorsSettings;
   /** Rate limiting; absent means no limits. */
   rateLimit?: RateLimitSettings;
   /** Circuit breaker settings (`all` plus per-upstream overrides); breakers are always on. */
@@ -69,7 +72,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 };
 
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
-const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'authn', 'rateLimit', 'breakers']);
+const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'cors', 'authn', 'rateLimit', 'breakers']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
 const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
 
@@ -104,6 +107,7 @@ export function validateManifest(manifest: BffManifest): string[] {
     unknown('manifest.policies', manifest.policies, POLICY_KEYS);
     if (manifest.policies.authn) problems.push(...validateAuthnSettings(manifest.policies.authn));
     if (manifest.policies.rateLimit) problems.push(...validateRateLimitSettings(manifest.policies.rateLimit));
+    if (manifest.policies.cors) problems.push(...validateCorsSettings(manifest.policies.cors));
   }
   return problems;
 }

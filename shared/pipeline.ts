@@ -18,6 +18,7 @@ import { REQUEST_ID_HEADER, resolveRequestId } from './observability/request-id'
 import { BREAKER_STATE_VALUE, createMetrics, type PorticoMetrics } from './observability/metrics';
 import { createBreakerRegistry, type BreakerRegistry } from './policies/breaker/upstream-breaker';
 import { metricsPlugin } from './observability/metrics-plugin';
+import { registerEdgeHeaders } from './policies/edge/edge-headers';
 import { DEFAULT_PUBLIC_PATHS, authnPlugin } from './policies/authn/authn-plugin';
 import { ipRateLimitPlugin, principalRateLimitPlugin, type RateLimitPluginOptions } from './policies/rate-limit/rate-limit-plugin';
 import { createRateLimitStore, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
@@ -113,6 +114,9 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
   app.addHook('onClose', async () => breakers.shutdown());
 
   const policies = manifest.policies ?? {};
+  // Browser edge: security headers on every answer, CORS preflights answered before any credential is asked for.
+  await registerEdgeHeaders(app, policies.cors);
+
   // Before any stage reads a header: client-sent identity headers are gone.
   await app.register(stripIdentityHeadersPlugin, {
     extraIdentityHeaders: policies.extraIdentityHeaders ?? [],

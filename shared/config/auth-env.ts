@@ -19,6 +19,8 @@ export const authEnvSpec = {
   API_KEYS_FILE: optionalText('API key file (hashes only; see `npm run apikey`)'),
   API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of API_KEYS_FILE'),
   TRUSTED_PROXIES: optionalText('Comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed'),
+  CORS_ORIGINS: optionalText('Comma-separated origins allowed to call from a browser (`*` for any); unset: no CORS'),
+  CORS_CREDENTIALS: oneOf('Allow cookies and credentials cross-origin (true/false)', ['true', 'false'] as const, 'false'),
   RATE_LIMIT: oneOf('`on` or `off`', ['on', 'off'] as const, 'on'),
   RATE_LIMIT_PER_MIN: integer('Requests per minute per principal on the default plan (burst the same)', DEFAULT_PLAN_RULES.default?.limit ?? 600, { min: 1, max: 60_000_000 }),
   RATE_LIMIT_PER_IP_PER_MIN: integer('Requests per minute per client IP before authentication (0 = off)', DEFAULT_PER_IP_RULE.limit, { min: 0, max: 60_000_000 }),
@@ -50,7 +52,12 @@ export function policiesFromEnv(env: NodeJS.ProcessEnv): PolicySettings {
   const parsed = readEnv(env, authEnvSpec);
   const trustedProxies = list(parsed.TRUSTED_PROXIES);
   const rateLimit = rateLimitFromEnv(parsed);
-  const policies: PolicySettings = { ...(trustedProxies ? { trustedProxies } : {}), ...(rateLimit ? { rateLimit } : {}) };
+  const corsOrigins = list(parsed.CORS_ORIGINS);
+  const policies: PolicySettings = {
+    ...(trustedProxies ? { trustedProxies } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
+    ...(corsOrigins ? { cors: { origins: corsOrigins, credentials: parsed.CORS_CREDENTIALS === 'true' } } : {}),
+  };
   if (parsed.AUTH === 'off') return policies;
 
   const problems: string[] = [];

@@ -1,0 +1,61 @@
+/**
+ * Browser-facing edge headers: CORS (which origins may call the API from a browser, with
+ * which methods and headers, whether cookies go along, how long a preflight is cached) and
+ * security headers with defaults for an API rather than a website.
+ */
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+
+export interface CorsSettings {
+  /** Allowed origins, exact (`https://app.example.com`); `*` allows any origin (never with credentials). */
+  origins: readonly string[];
+  /** Allowed methods. Default GET, HEAD, POST, OPTIONS. */
+  methods?: readonly string[];
+  /** Request headers a browser may send. Default content-type, authorization, x-api-key, x-request-id, apollo-require-preflight. */
+  allowedHeaders?: readonly string[];
+  /** Send cookies and credentials cross-origin. Default false. */
+  credentials?: boolean;
+  /** How long browsers may cache a preflight, in seconds. Default 600. */
+  maxAgeSec?: number;
+}
+
+export const DEFAULT_CORS_METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS'];
+export const DEFAULT_CORS_ALLOWED_HEADERS = ['content-type', 'authorization', 'x-api-key', 'x-request-id', 'apollo-require-preflight'];
+/** Response headers scripts may read: tracing and rate-limit state. */
+export const CORS_EXPOSED_HEADERS = ['x-request-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after', 'etag'];
+
+export function validateCorsSettings(cors: CorsSettings): string[] {
+  const problems: string[] = [];
+  if (!Array.isArray(cors.origins) || cors.origins.length === 0) problems.push('policies.cors.origins must list at least one origin');
+  for (const origin of cors.origins ?? []) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`policies.cors.origins: '${origin}' must be a scheme://host[:port] origin or *`);
+  }
+  if (cors.credentials && cors.origins?.includes('*')) problems.push('policies.cors: credentials cannot be combined with the * origin');
+  return problems;
+}
+
+/** Registers CORS (when configured) and the security headers; both run before authentication, so a preflight needs no credentials. */
+export async function registerEdgeHeaders(app: FastifyInstance, cors: CorsSettings | undefined): Promise<void> {
+  await app.register(fastifyHelmet, {
+    // JSON APIs render nothing: no content security policy to negotiate, and cross-origin
+    // reads are governed by CORS rather than blocked outright.
+    contentSecurityPolicy: false,
+    crossOriginEmbedderPolicy: false,
+    crossOriginResourcePolicy: { policy: cors ? 'cross-origin' : 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+  });
+  if (!cors) return;
+  const anyOrigin = cors.origins.includes('*');
+  const allowed = new Set(cors.origins);
+  await app.register(fastifyCors, {
+    origin: anyOrigin ? '*' : (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    methods: [...(cors.methods ?? DEFAULT_CORS_METHODS)],
+    allowedHeaders: [...(cors.allowedHeaders ?? DEFAULT_CORS_ALLOWED_HEADERS)],
+    exposedHeaders: CORS_EXPOSED_HEADERS,
+    credentials: cors.credentials ?? false,
+    maxAge: cors.maxAgeSec ?? 600,
+    strictPreflight: true,
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * CORS and security headers on a real BFF with authentication on: preflights need no
+ * credentials, only listed origins are allowed, scripts can read tracing and limit headers.
+ */
+import { startWebBff, type RunningBff } from '../helpers/bffs';
+import { http } from '../helpers/http';
+import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
+import { TEST_AUDIENCE, TEST_ISSUER, createTestSigner } from '../helpers/tokens';
+
+let subgraphs: RunningSubgraphs;
+let web: RunningBff;
+
+beforeAll(async () => {
+  subgraphs = await startSubgraphs(['products']);
+  const signer = await createTestSigner();
+  web = await startWebBff({
+    ready: false,
+    graphql: { subgraphUrls: subgraphs.urls },
+    policies: {
+      cors: { origins: ['https://app.portico.dev'] },
+      authn: { jwt: { jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE } },
+      rateLimit: {},
+    },
+  });
+});
+
+afterAll(async () => {
+  await web?.close();
+  await subgraphs?.close();
+});
+
+describe('CORS', () => {
+  it('answers a preflight from an allowed origin without credentials', async () => {
+    const res = await http(`${web.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.portico.dev', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe('https://app.portico.dev');
+    expect(res.headers['access-control-allow-methods']).toContain('POST');
+    expect(String(res.headers['access-control-allow-headers'])).toContain('authorization');
+    expect(res.headers['access-control-max-age']).toBe('600');
+  });
+
+  it('gives no CORS grant to an origin that is not listed', async () => {
+    const res = await http(`${web.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('lets scripts read the request id and rate-limit headers of real answers, errors included', async () => {
+    const res = await http(`${web.url}/graphql`, { method: 'POST', headers: { origin: 'https://app.portico.dev', 'content-type': 'application/json' }, body: '{"query":"{ topProducts { name } }"}' });
+    expect(res.status).toBe(401);
+    expect(res.headers['access-control-allow-origin']).toBe('https://app.portico.dev');
+    expect(String(res.headers['access-control-expose-headers'])).toContain('x-request-id');
+    expect(String(res.headers['access-control-expose-headers'])).toContain('ratelimit-remaining');
+  });
+});
+
+describe('security headers', () => {
+  it('are set on every answer, with API defaults', async () => {
+    const res = await http(`${web.url}/healthz`);
+    expect(res.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer', 'cross-origin-resource-policy': 'cross-origin' });
+    expect(res.headers['content-security-policy']).toBeUndefined();
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+});
