@@ -48,7 +48,7 @@ export function createSubgraphServer(service: SubgraphService, options: Subgraph
 
   app.post<{ Body: GraphqlRequestBody }>('/graphql', async (request, reply) => {
     service.stats.recordRequest();
-    const outcome = await run(request.body ?? {}, service.createContext(), 'POST');
+    const outcome = await run(request.body ?? {}, service.createContext(request.headers), 'POST');
     if (outcome.status === 200 && !outcome.body.errors) reply.header('cache-control', service.cacheControl);
     return reply.code(outcome.status).send(outcome.body);
   });
@@ -60,7 +60,7 @@ export function createSubgraphServer(service: SubgraphService, options: Subgraph
     } catch {
       throw new RestError(400, 'INVALID_JSON', "Query parameter 'variables' is not valid JSON.");
     }
-    const outcome = await run({ query: request.query.query, variables, operationName: request.query.operationName }, service.createContext(), 'GET');
+    const outcome = await run({ query: request.query.query, variables, operationName: request.query.operationName }, service.createContext(request.headers), 'GET');
     return reply.code(outcome.status).send(outcome.body);
   });
 

@@ -4,6 +4,7 @@
  * shares cached records between requests), and its REST routes for the partner facade.
  */
 import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import type { GraphQLSchemaModule } from '@apollo/subgraph/dist/schema-helper';
 import DataLoader from 'dataloader';
@@ -16,8 +17,8 @@ export interface SubgraphService {
   typeDefs: DocumentNode;
   /** Resolvers typed against the service's own context inside the service. */
   resolvers: NonNullable<GraphQLSchemaModule['resolvers']>;
-  /** A fresh context per GraphQL request. */
-  createContext(): object;
+  /** A fresh context per GraphQL request, given the request's headers (the gateway sends the verified identity in them). */
+  createContext(headers: IncomingHttpHeaders): object;
   /** Registers the service's REST routes on its server. */
   registerRestRoutes(app: FastifyInstance): void;
   /** How long GraphQL answers of this service may be cached (`Cache-Control` value); the gateway derives the response's policy from them. */

@@ -77,6 +77,13 @@ describe('the demo stack', () => {
     });
     expect(mobile.status).toBe(200);
     expect(mobile.json.data.me.orders.length).toBeGreaterThan(0);
+    // The verified token subject reaches the accounts service as the signed-in user.
+    const seven = await http(`${stack?.urls.mobile}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await mintDevToken({ sub: '7' })}` },
+      body: JSON.stringify({ id: home?.id }),
+    });
+    expect(seven.json.data.me.id).toBe('7');
     expect(mobile.json.data.topProducts[0]).toMatchObject({ inStock: expect.any(Boolean), shippingEstimate: expect.any(Number) });
   });
 

@@ -72,6 +72,12 @@ describe('subgraph GraphQL endpoints', () => {
     expect(missing.json.errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
+  it('answer me with the user the gateway asserts, none for API-key clients, user 1 without identity', async () => {
+    expect((await postGraphql(graphqlOrigin('accounts'), '{ me { id } }', undefined, { 'x-user-id': '12', 'x-principal-kind': 'user' })).json.data.me).toEqual({ id: '12' });
+    expect((await postGraphql(graphqlOrigin('accounts'), '{ me { id } }', undefined, { 'x-principal-kind': 'client', 'x-client-id': 'acme' })).json.data.me).toBeNull();
+    expect((await postGraphql(graphqlOrigin('accounts'), '{ me { id } }')).json.data.me).toEqual({ id: '1' });
+  });
+
   it('accept queries over GET', async () => {
     const res = await http(`${graphqlOrigin('products')}/graphql?query=${encodeURIComponent('query($n: Int) { topProducts(first: $n) { upc } }')}&variables=${encodeURIComponent('{"n":2}')}`);
     expect(res.json).toEqual({ data: { topProducts: [{ upc: '1' }, { upc: '2' }] } });

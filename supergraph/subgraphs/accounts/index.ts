@@ -1,4 +1,5 @@
 /** accounts: owns users. */
+import type { IncomingHttpHeaders } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -6,11 +7,22 @@ import type { DemoData, UserRecord } from '../seed';
 import { checkListArguments, notFound, paginate, parseIdList, parsePaging } from '../rest-support';
 import { BatchStats, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
 
-/** The demo has no sessions; `me` is this user. */
+/** Who `me` is when the gateway sends no identity at all (authentication off): the demo's first user. */
 export const DEMO_VIEWER_ID = '1';
 
-function createContext(data: DemoData, stats: BatchStats) {
+/**
+ * The signed-in user, as the gateway asserts it in `x-user-id` (it strips any client-sent
+ * copy first). An API-key client is not a user, so it has no `me`.
+ */
+export function viewerIdFrom(headers: IncomingHttpHeaders): string | undefined {
+  const userId = headers['x-user-id'];
+  if (typeof userId === 'string' && userId !== '') return userId;
+  return headers['x-principal-kind'] === undefined ? DEMO_VIEWER_ID : undefined;
+}
+
+function createContext(data: DemoData, stats: BatchStats, headers: IncomingHttpHeaders) {
   return {
+    viewerId: viewerIdFrom(headers),
     users: countedLoader<string, UserRecord | null>(stats, 'User', (ids) => ids.map((id) => data.userById.get(id) ?? null)),
   };
 }
@@ -25,7 +37,7 @@ export function createAccountsService(data: DemoData): SubgraphService {
   const stats = new BatchStats();
   const resolvers: GraphQLResolverMap<Context> = {
     Query: {
-      me: (_: unknown, __: unknown, ctx: Context) => ctx.users.load(DEMO_VIEWER_ID),
+      me: (_: unknown, __: unknown, ctx: Context) => (ctx.viewerId ? ctx.users.load(ctx.viewerId) : null),
       user: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.users.load(id),
       users: (_: unknown, { first, offset }: { first: number; offset: number }) => {
         listArguments(first, offset);
@@ -52,5 +64,5 @@ export function createAccountsService(data: DemoData): SubgraphService {
   }
 
   // User records are personal.
-  return { name: 'accounts', cacheControl: 'private, max-age=0', typeDefs: loadServiceSchema('accounts'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
+  return { name: 'accounts', cacheControl: 'private, max-age=0', typeDefs: loadServiceSchema('accounts'), resolvers, createContext: (headers) => createContext(data, stats, headers), registerRestRoutes, stats };
 }
