@@ -23,6 +23,7 @@ export const ERROR_CATALOGUE = {
   AUTH_API_KEY_INVALID: { statusCode: 401, message: 'The API key is unknown or revoked.' },
   AUTH_KEYS_UNAVAILABLE: { statusCode: 503, message: 'The keys needed to check credentials could not be fetched; try again shortly.' },
   FORBIDDEN: { statusCode: 403, message: 'The credentials do not grant access to this resource.' },
+  ACCESS_DENIED: { statusCode: 403, message: 'Requests from this client are not accepted.' },
   NOT_FOUND: { statusCode: 404, message: 'No route matches this method and path.' },
   METHOD_NOT_ALLOWED: { statusCode: 405, message: 'This method is not allowed on this route.' },
   PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'The request body exceeds the size limit.' },

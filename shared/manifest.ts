@@ -11,6 +11,7 @@ import type { LogLevel } from './observability/logger';
 import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
 import type { BreakerSettings } from './policies/breaker/upstream-breaker';
 import { validateCorsSettings, type CorsSettings } from './policies/edge/edge-headers';
+import { validateAccessRules, type AccessRules } from './policies/edge/access-rules';
 import { validateRateLimitSettings, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
 import { LOG_LEVELS } from './observability/logger';
 
@@ -52,6 +53,8 @@ export interface PolicySettings {
   extraIdentityHeaders?: readonly string[];
   /** Authentication; absent means every route is open and no identity is forwarded. */
   authn?: AuthnSettings;
+  /** IP allow/deny lists and user-agent deny patterns, checked before authentication; absent means everyone. */
+  accessRules?: AccessRules;
   /** Cross-origin browser access; absent means no CORS headers (same-origin only). */
   cors?: CorsSettings;
   /** Rate limiting; absent means no limits. */
@@ -72,7 +75,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 };
 
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
-const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'cors', 'authn', 'rateLimit', 'breakers']);
+const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'accessRules', 'cors', 'authn', 'rateLimit', 'breakers']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
 const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
 
@@ -108,6 +111,7 @@ export function validateManifest(manifest: BffManifest): string[] {
     if (manifest.policies.authn) problems.push(...validateAuthnSettings(manifest.policies.authn));
     if (manifest.policies.rateLimit) problems.push(...validateRateLimitSettings(manifest.policies.rateLimit));
     if (manifest.policies.cors) problems.push(...validateCorsSettings(manifest.policies.cors));
+    if (manifest.policies.accessRules) problems.push(...validateAccessRules(manifest.policies.accessRules));
   }
   return problems;
 }

@@ -19,6 +19,7 @@ import { BREAKER_STATE_VALUE, createMetrics, type PorticoMetrics } from './obser
 import { createBreakerRegistry, type BreakerRegistry } from './policies/breaker/upstream-breaker';
 import { metricsPlugin } from './observability/metrics-plugin';
 import { registerEdgeHeaders } from './policies/edge/edge-headers';
+import { accessRulesPlugin } from './policies/edge/access-rules';
 import { DEFAULT_PUBLIC_PATHS, authnPlugin } from './policies/authn/authn-plugin';
 import { ipRateLimitPlugin, principalRateLimitPlugin, type RateLimitPluginOptions } from './policies/rate-limit/rate-limit-plugin';
 import { createRateLimitStore, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
@@ -116,6 +117,9 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
   const policies = manifest.policies ?? {};
   // Browser edge: security headers on every answer, CORS preflights answered before any credential is asked for.
   await registerEdgeHeaders(app, policies.cors);
+
+  // Denied clients are turned away before any token or limiter work.
+  if (policies.accessRules) await app.register(accessRulesPlugin, { rules: policies.accessRules, onDenied: (rule) => metrics.accessDenied.inc({ rule }) });
 
   // Before any stage reads a header: client-sent identity headers are gone.
   await app.register(stripIdentityHeadersPlugin, {

@@ -19,6 +19,9 @@ export const authEnvSpec = {
   API_KEYS_FILE: optionalText('API key file (hashes only; see `npm run apikey`)'),
   API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of API_KEYS_FILE'),
   TRUSTED_PROXIES: optionalText('Comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed'),
+  IP_ALLOW: optionalText('Comma-separated IPs/CIDRs that alone are served (client address through TRUSTED_PROXIES)'),
+  IP_DENY: optionalText('Comma-separated IPs/CIDRs that are refused with 403'),
+  USER_AGENT_DENY: optionalText('Comma-separated regular expressions; matching user agents are refused with 403'),
   CORS_ORIGINS: optionalText('Comma-separated origins allowed to call from a browser (`*` for any); unset: no CORS'),
   CORS_CREDENTIALS: oneOf('Allow cookies and credentials cross-origin (true/false)', ['true', 'false'] as const, 'false'),
   RATE_LIMIT: oneOf('`on` or `off`', ['on', 'off'] as const, 'on'),
@@ -53,10 +56,15 @@ export function policiesFromEnv(env: NodeJS.ProcessEnv): PolicySettings {
   const trustedProxies = list(parsed.TRUSTED_PROXIES);
   const rateLimit = rateLimitFromEnv(parsed);
   const corsOrigins = list(parsed.CORS_ORIGINS);
+  const allow = list(parsed.IP_ALLOW);
+  const deny = list(parsed.IP_DENY);
+  const denyUserAgents = list(parsed.USER_AGENT_DENY);
+  const accessRules = allow || deny || denyUserAgents ? { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}), ...(denyUserAgents ? { denyUserAgents } : {}) } : undefined;
   const policies: PolicySettings = {
     ...(trustedProxies ? { trustedProxies } : {}),
     ...(rateLimit ? { rateLimit } : {}),
     ...(corsOrigins ? { cors: { origins: corsOrigins, credentials: parsed.CORS_CREDENTIALS === 'true' } } : {}),
+    ...(accessRules ? { accessRules } : {}),
   };
   if (parsed.AUTH === 'off') return policies;
 

@@ -72,6 +72,7 @@ export interface PorticoMetrics {
   readonly authFailures: Counter<'reason'>;
   /** `portico_identity_headers_stripped_total`: client-sent identity headers removed before routing. */
   readonly identityHeadersStripped: Counter;
+  readonly accessDenied: Counter<'rule'>;
 }
 
 export interface MetricsOptions {
@@ -166,6 +167,12 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
     identityHeadersStripped: new Counter({
       name: 'portico_identity_headers_stripped_total',
       help: 'Client-sent identity headers removed before routing.',
+      registers,
+    }),
+    accessDenied: new Counter({
+      name: 'portico_access_denied_total',
+      help: 'Requests refused by IP or user-agent rules, by rule (ip_deny, ip_not_allowed, user_agent).',
+      labelNames: ['rule'],
       registers,
     }),
   };

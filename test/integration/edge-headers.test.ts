@@ -64,3 +64,36 @@ describe('security headers', () => {
     expect(res.headers['x-powered-by']).toBeUndefined();
   });
 });
+
+describe('access rules on the partner BFF', () => {
+  it('refuses denied addresses and user agents with 403 before authentication, counts them, and keeps probes answerable', async () => {
+    const { startPartnerBff, allUpstreamsAt } = await import('../helpers/bffs');
+    const { startRecordingUpstream } = await import('../helpers/recording-upstream');
+    const { generateApiKey } = await import('../../shared/policies/authn/api-key');
+    const upstream = await startRecordingUpstream();
+    const key = generateApiKey({ clientId: 'c', plan: 'pro', scopes: [] });
+    const partner = await startPartnerBff(allUpstreamsAt(upstream.origin), {
+      policies: {
+        trustedProxies: ['127.0.0.1'],
+        accessRules: { deny: ['203.0.113.0/24'], denyUserAgents: ['badbot'] },
+        authn: { apiKeys: { records: [key.record] } },
+      },
+    });
+    try {
+      const denied = await http(`${partner.url}/v1/products`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      expect(denied.status).toBe(403);
+      expect(denied.json).toMatchObject({ code: 'ACCESS_DENIED' });
+      expect((await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': key.key, 'user-agent': 'BadBot/2.0' } })).status).toBe(403);
+      expect((await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': key.key, 'x-forwarded-for': '198.51.100.4' } })).status).toBe(200);
+      expect((await http(`${partner.url}/healthz`, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(200);
+      const metrics = (await http(`${partner.url}/metrics`)).text;
+      expect(metrics).toMatch(/portico_access_denied_total\{rule="ip_deny",bff="partner"\} 1/);
+      expect(metrics).toMatch(/portico_access_denied_total\{rule="user_agent",bff="partner"\} 1/);
+      expect(metrics).not.toMatch(/portico_auth_failures_total\{/);
+      expect(upstream.requests.filter((r) => r.url !== '/healthz')).toHaveLength(1);
+    } finally {
+      await partner.close();
+      await upstream.close();
+    }
+  });
+});

@@ -198,7 +198,12 @@ describe('web BFF readiness around supergraph loading', () => {
     const supergraphPath = path.join(dir, 'supergraph.graphql');
     web = await startWebBff({ ready: false, graphql: { supergraphPath, subgraphUrls: subgraphs.urls } });
 
-    const before = await http(`${web.url}/readyz`);
+    // The first load attempt runs in the background right after start; wait for its verdict.
+    let before = await http(`${web.url}/readyz`);
+    for (let i = 0; i < 100 && before.json.checks.supergraph?.detail === 'loading'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      before = await http(`${web.url}/readyz`);
+    }
     expect(before.status).toBe(503);
     expect(before.json.checks.supergraph).toEqual({ ok: false, detail: 'supergraph file not found' });
     const query = await postGraphql(web.url, '{ me { id } }');

@@ -33,6 +33,7 @@ describe('createMetrics', () => {
     const described = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name).sort();
     expect(described).toEqual(
       [
+        'portico_access_denied_total',
         'portico_auth_failures_total',
         'portico_circuit_breaker_state',
         'portico_circuit_breaker_transitions_total',
