@@ -55,10 +55,13 @@ export interface FederatedGraphqlOptions {
   trustedDocuments?: { manifestPath: string; requireTrusted: boolean };
   /** Wait between attempts while the supergraph file is missing or invalid, in ms. Default 1,000. */
   loadRetryMs?: number;
+  /** How often the supergraph file is checked for changes once loaded, in ms; 0 turns hot reload off. Default 1,000. */
+  watchSupergraphMs?: number;
 }
 
 export const DEFAULT_GRAPHQL_PATH = '/graphql';
 export const DEFAULT_LOAD_RETRY_MS = 1_000;
+export const DEFAULT_WATCH_SUPERGRAPH_MS = 1_000;
 
 type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -66,6 +69,13 @@ interface LoadedSupergraph {
   apollo: ApolloServer<GatewayContext>;
   handler: RouteHandler;
   pools: Pool[];
+  /** The file text it was built from, to notice changes. */
+  sdl: string;
+  /** Readiness checks of its subgraphs, registered while it serves. */
+  probes: Array<[string, ReturnType<typeof createUpstreamProbe>]>;
+  /** Requests currently executing on it; a replaced supergraph is stopped once they are done. */
+  inFlight: number;
+  retired: boolean;
 }
 
 /** Adds the request id to every error so a client report can be matched to the logs. */
@@ -130,7 +140,6 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     await Promise.allSettled(pools.map((p) => p.close()));
     throw err;
   }
-  for (const [name, probe] of probes) app.readiness.add(name, probe);
   const handler = fastifyApolloHandler<GatewayContext>(apollo, {
     context: async (request) => ({
       requestId: request.id,
@@ -138,7 +147,7 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
       ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
     }),
   }) as unknown as RouteHandler;
-  return { apollo, handler, pools };
+  return { apollo, handler, pools, sdl, probes, inFlight: 0, retired: false };
 }
 
 /** Replaces a document id by its trusted document before Apollo sees the request, or refuses it. */
@@ -181,8 +190,64 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   let lastProblem = 'loading';
   let stopped = false;
   let retryTimer: NodeJS.Timeout | undefined;
+  let watchTimer: NodeJS.Timeout | undefined;
+  let reloadProblem: string | undefined;
+  let reloading = false;
 
-  app.readiness.add('supergraph', () => (loaded ? { ok: true, detail: 'loaded' } : { ok: false, detail: lastProblem }));
+  app.readiness.add('supergraph', () =>
+    loaded ? { ok: true, detail: reloadProblem ? `loaded; the latest change was refused (${reloadProblem}), the previous supergraph keeps serving` : 'loaded' } : { ok: false, detail: lastProblem },
+  );
+
+  /** Makes `next` the serving supergraph, with its subgraphs' readiness checks in place of the old ones. */
+  const serve = (next: LoadedSupergraph): void => {
+    for (const [name] of loaded?.probes ?? []) app.readiness.remove(name);
+    for (const [name, probe] of next.probes) app.readiness.add(name, probe);
+    loaded = next;
+  };
+
+  const retire = async (old: LoadedSupergraph): Promise<void> => {
+    old.retired = true;
+    if (old.inFlight > 0) return; // the last request to finish on it calls retire again
+    await old.apollo.stop();
+    await Promise.allSettled(old.pools.map((p) => p.close()));
+  };
+
+  /** Swaps to a changed supergraph atomically; a broken one leaves the current one serving. */
+  const checkForChange = async (): Promise<void> => {
+    if (stopped || reloading || !loaded) return;
+    let text: string;
+    try {
+      text = await readFile(opts.supergraphPath, 'utf8');
+    } catch {
+      return; // a file being replaced may be briefly absent; the next check sees it
+    }
+    if (text === loaded.sdl) return;
+    reloading = true;
+    try {
+      const next = await loadSupergraph(app, opts);
+      if (stopped) {
+        await next.apollo.stop();
+        await Promise.allSettled(next.pools.map((p) => p.close()));
+        return;
+      }
+      const previous = loaded;
+      serve(next);
+      reloadProblem = undefined;
+      app.metrics.supergraphReloads.inc({ outcome: 'success' });
+      app.log.info({ supergraphPath: opts.supergraphPath }, 'supergraph reloaded');
+      await retire(previous);
+    } catch (err) {
+      if (loaded.sdl !== text) {
+        reloadProblem = 'it failed to load';
+        app.metrics.supergraphReloads.inc({ outcome: 'failure' });
+        app.log.error({ err, supergraphPath: opts.supergraphPath }, 'supergraph change refused; still serving the previous one');
+        // Remember the refused text so it is not retried on every check.
+        loaded.sdl = text;
+      }
+    } finally {
+      reloading = false;
+    }
+  };
 
   const attempt = async (): Promise<void> => {
     if (stopped) return;
@@ -193,8 +258,13 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
         await Promise.allSettled(result.pools.map((p) => p.close()));
         return;
       }
-      loaded = result;
+      serve(result);
       app.log.info({ supergraphPath: opts.supergraphPath }, 'supergraph loaded');
+      const watchMs = opts.watchSupergraphMs ?? DEFAULT_WATCH_SUPERGRAPH_MS;
+      if (watchMs > 0 && !watchTimer) {
+        watchTimer = setInterval(() => void checkForChange(), watchMs);
+        watchTimer.unref();
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const problem = code === 'ENOENT' ? 'supergraph file not found' : 'supergraph failed to load';
@@ -211,6 +281,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   app.addHook('onClose', async () => {
     stopped = true;
     clearTimeout(retryTimer);
+    clearInterval(watchTimer);
     if (loaded) {
       await loaded.apollo.stop();
       await Promise.allSettled(loaded.pools.map((p) => p.close()));
@@ -223,8 +294,15 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     url: opts.path ?? DEFAULT_GRAPHQL_PATH,
     ...(trusted && opts.trustedDocuments ? { preHandler: trustedDocumentsHook(trusted, opts.trustedDocuments.requireTrusted) } : {}),
     handler: async (request, reply) => {
-      if (!loaded) throw new PorticoError('NOT_READY', 'The supergraph is not loaded yet.', { headers: { 'retry-after': '1' } });
-      return loaded.handler(request, reply);
+      const current = loaded;
+      if (!current) throw new PorticoError('NOT_READY', 'The supergraph is not loaded yet.', { headers: { 'retry-after': '1' } });
+      current.inFlight += 1;
+      try {
+        return await current.handler(request, reply);
+      } finally {
+        current.inFlight -= 1;
+        if (current.retired && current.inFlight === 0) void retire(current);
+      }
     },
   });
 }

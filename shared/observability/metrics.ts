@@ -73,6 +73,7 @@ export interface PorticoMetrics {
   /** `portico_identity_headers_stripped_total`: client-sent identity headers removed before routing. */
   readonly identityHeadersStripped: Counter;
   readonly accessDenied: Counter<'rule'>;
+  readonly supergraphReloads: Counter<'outcome'>;
 }
 
 export interface MetricsOptions {
@@ -167,6 +168,12 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
     identityHeadersStripped: new Counter({
       name: 'portico_identity_headers_stripped_total',
       help: 'Client-sent identity headers removed before routing.',
+      registers,
+    }),
+    supergraphReloads: new Counter({
+      name: 'portico_supergraph_reloads_total',
+      help: 'Supergraph changes picked up while running, by outcome (success, failure: the previous one kept serving).',
+      labelNames: ['outcome'],
       registers,
     }),
     accessDenied: new Counter({

@@ -42,6 +42,7 @@ describe('createMetrics', () => {
         'portico_identity_headers_stripped_total',
         'portico_rate_limit_decisions_total',
         'portico_rate_limit_store_failures_total',
+        'portico_supergraph_reloads_total',
         'portico_upstream_errors_total',
         'portico_upstream_request_duration_seconds',
       ].sort(),

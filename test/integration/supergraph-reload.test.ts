@@ -1,0 +1,72 @@
+/**
+ * Supergraph hot reload on a running web BFF: a changed file is picked up without a
+ * restart; a broken one is refused while the previous supergraph keeps serving.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SUBGRAPHS_DIR, SUPERGRAPH_FILE, composeSupergraph, loadSubgraphDefinitions } from '../../supergraph/composition';
+import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
+import { startWebBff, type RunningBff } from '../helpers/bffs';
+import { http, postGraphql } from '../helpers/http';
+import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
+
+let dir: string;
+let subgraphs: RunningSubgraphs;
+let web: RunningBff;
+let supergraphPath: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'portico-reload-'));
+  supergraphPath = path.join(dir, 'supergraph.graphql');
+  await cp(SUPERGRAPH_FILE, supergraphPath);
+  subgraphs = await startSubgraphs();
+  web = await startWebBff({ graphql: { supergraphPath, subgraphUrls: subgraphs.urls, watchSupergraphMs: 100 } });
+});
+
+afterAll(async () => {
+  await web?.close();
+  await subgraphs?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The supergraph without Product.description, composed from edited subgraph schemas. */
+async function supergraphWithoutDescription(): Promise<string> {
+  const fixture = path.join(dir, 'subgraphs');
+  for (const name of SUBGRAPH_NAMES) await cp(path.join(SUBGRAPHS_DIR, name, 'schema.graphql'), path.join(fixture, name, 'schema.graphql'));
+  const products = path.join(fixture, 'products', 'schema.graphql');
+  await writeFile(products, (await readFile(products, 'utf8')).replace(/  "Long-form text for the web product page."\n  description: String! @tag\(name: "web-only"\)\n/, ''));
+  const outcome = composeSupergraph(await loadSubgraphDefinitions(fixture));
+  if (!outcome.ok) throw new Error('fixture did not compose');
+  return outcome.supergraphSdl;
+}
+
+describe('supergraph hot reload', () => {
+  it('swaps to a changed supergraph without a restart', async () => {
+    expect((await postGraphql(web.url, '{ product(upc: "1") { description } }')).json.data.product.description).toEqual(expect.any(String));
+    await writeFile(supergraphPath, await supergraphWithoutDescription());
+    let errors: Array<{ message: string }> | undefined;
+    for (let i = 0; i < 100 && !errors; i++) {
+      const res = await postGraphql(web.url, '{ product(upc: "1") { description } }');
+      errors = res.json.errors;
+      if (!errors) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(errors?.[0]?.message).toBe('Cannot query field "description" on type "Product".');
+    expect((await postGraphql(web.url, '{ product(upc: "1") { name } }')).json.data.product.name).toEqual(expect.any(String));
+    expect((await http(`${web.url}/metrics`)).text).toMatch(/portico_supergraph_reloads_total\{outcome="success",bff="web"\} 1/);
+  });
+
+  it('keeps serving the previous supergraph when the new one is broken, and says so', async () => {
+    await writeFile(supergraphPath, 'schema { query: Query } type Query { broken: }');
+    let ready: { status: number; json: { checks: Record<string, { ok: boolean; detail: string }> } } | undefined;
+    for (let i = 0; i < 100; i++) {
+      ready = await http(`${web.url}/readyz`);
+      if (ready.json.checks.supergraph?.detail.includes('refused')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(ready?.status).toBe(200);
+    expect(ready?.json.checks.supergraph).toEqual({ ok: true, detail: 'loaded; the latest change was refused (it failed to load), the previous supergraph keeps serving' });
+    expect((await postGraphql(web.url, '{ product(upc: "1") { name } }')).json.data.product.name).toEqual(expect.any(String));
+    expect((await http(`${web.url}/metrics`)).text).toMatch(/portico_supergraph_reloads_total\{outcome="failure",bff="web"\} 1/);
+  });
+});
