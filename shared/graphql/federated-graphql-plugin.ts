@@ -16,7 +16,8 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
 import { contractIntrospectionPlugin, contractValidationRule, loadContractSchema } from './contract';
-import { loadTrustedDocuments, resolveDocument, type TrustedDocument } from './trusted-documents';
+import { loadTrustedDocuments } from './trusted-documents';
+import { trustedDocumentsHook } from './trusted-documents-hook';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'undici';
@@ -148,39 +149,6 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     }),
   }) as unknown as RouteHandler;
   return { apollo, handler, pools, sdl, probes, inFlight: 0, retired: false };
-}
-
-/** Replaces a document id by its trusted document before Apollo sees the request, or refuses it. */
-function trustedDocumentsHook(documents: ReadonlyMap<string, TrustedDocument>, requireTrusted: boolean) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const isGet = request.method === 'GET';
-    const input = (isGet ? request.query : request.body) as Record<string, unknown> | undefined;
-    if (!input || typeof input !== 'object' || Array.isArray(input)) return;
-    let extensions = input.extensions;
-    if (isGet && typeof extensions === 'string') {
-      try {
-        extensions = JSON.parse(extensions);
-      } catch {
-        extensions = undefined;
-      }
-    }
-    const resolution = resolveDocument({ query: input.query, id: input.id, documentId: input.documentId, extensions }, documents, requireTrusted);
-    if (!resolution.ok) {
-      return reply.code(resolution.status).send({ errors: [{ message: resolution.message, extensions: { code: resolution.code, requestId: request.id } }] });
-    }
-    if (resolution.query !== undefined) input.query = resolution.query;
-    delete input.id;
-    delete input.documentId;
-    if (isGet) {
-      // The GraphQL server reads GET parameters from the URL itself, so the URL is rewritten.
-      const url = new URL(request.raw.url ?? '/', 'http://portico.local');
-      url.searchParams.delete('id');
-      url.searchParams.delete('documentId');
-      if (resolution.query !== undefined) url.searchParams.set('query', resolution.query);
-      request.raw.url = `${url.pathname}${url.search}`;
-    }
-    return undefined;
-  };
 }
 
 /** Registers the GraphQL route; needs the health plugin registered before it. */
