@@ -151,6 +151,11 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
   return { apollo, handler, pools, sdl, probes, inFlight: 0, retired: false };
 }
 
+async function stopSupergraph(supergraph: LoadedSupergraph): Promise<void> {
+  await supergraph.apollo.stop();
+  await Promise.allSettled(supergraph.pools.map((p) => p.close()));
+}
+
 /** Registers the GraphQL route; needs the health plugin registered before it. */
 export async function federatedGraphqlPlugin(app: FastifyInstance, opts: FederatedGraphqlOptions): Promise<void> {
   const retryMs = opts.loadRetryMs ?? DEFAULT_LOAD_RETRY_MS;
@@ -176,8 +181,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   const retire = async (old: LoadedSupergraph): Promise<void> => {
     old.retired = true;
     if (old.inFlight > 0) return; // the last request to finish on it calls retire again
-    await old.apollo.stop();
-    await Promise.allSettled(old.pools.map((p) => p.close()));
+    await stopSupergraph(old);
   };
 
   /** Swaps to a changed supergraph atomically; a broken one leaves the current one serving. */
@@ -193,11 +197,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     reloading = true;
     try {
       const next = await loadSupergraph(app, opts);
-      if (stopped) {
-        await next.apollo.stop();
-        await Promise.allSettled(next.pools.map((p) => p.close()));
-        return;
-      }
+      if (stopped) return await stopSupergraph(next);
       const previous = loaded;
       serve(next);
       reloadProblem = undefined;
@@ -205,13 +205,11 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
       app.log.info({ supergraphPath: opts.supergraphPath }, 'supergraph reloaded');
       await retire(previous);
     } catch (err) {
-      if (loaded.sdl !== text) {
-        reloadProblem = 'it failed to load';
-        app.metrics.supergraphReloads.inc({ outcome: 'failure' });
-        app.log.error({ err, supergraphPath: opts.supergraphPath }, 'supergraph change refused; still serving the previous one');
-        // Remember the refused text so it is not retried on every check.
-        loaded.sdl = text;
-      }
+      reloadProblem = 'it failed to load';
+      app.metrics.supergraphReloads.inc({ outcome: 'failure' });
+      app.log.error({ err, supergraphPath: opts.supergraphPath }, 'supergraph change refused; still serving the previous one');
+      // Remember the refused text so it is not retried on every check.
+      loaded.sdl = text;
     } finally {
       reloading = false;
     }
@@ -221,11 +219,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     if (stopped) return;
     try {
       const result = await loadSupergraph(app, opts);
-      if (stopped) {
-        await result.apollo.stop();
-        await Promise.allSettled(result.pools.map((p) => p.close()));
-        return;
-      }
+      if (stopped) return await stopSupergraph(result);
       serve(result);
       app.log.info({ supergraphPath: opts.supergraphPath }, 'supergraph loaded');
       const watchMs = opts.watchSupergraphMs ?? DEFAULT_WATCH_SUPERGRAPH_MS;
@@ -250,10 +244,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     stopped = true;
     clearTimeout(retryTimer);
     clearInterval(watchTimer);
-    if (loaded) {
-      await loaded.apollo.stop();
-      await Promise.allSettled(loaded.pools.map((p) => p.close()));
-    }
+    if (loaded) await stopSupergraph(loaded);
   });
 
   const trusted = opts.trustedDocuments ? loadTrustedDocuments(opts.trustedDocuments.manifestPath) : undefined;
