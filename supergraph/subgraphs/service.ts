@@ -9,8 +9,9 @@ import path from 'node:path';
 import type { GraphQLSchemaModule } from '@apollo/subgraph/dist/schema-helper';
 import DataLoader from 'dataloader';
 import type { FastifyInstance } from 'fastify';
-import { parse, type DocumentNode } from 'graphql';
+import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import type { SubgraphName } from './catalog';
+import { checkListArguments } from './rest-support';
 
 export interface SubgraphService {
   name: SubgraphName;
@@ -73,4 +74,10 @@ export function countedLoader<K, V>(stats: BatchStats, name: string, load: (keys
     stats.recordBatch(name, keys.length);
     return load(keys);
   });
+}
+
+/** GraphQL list arguments checked like REST paging: a bad `first`/`offset` is BAD_USER_INPUT. */
+export function assertListArguments(first: number, offset = 0): void {
+  const problem = checkListArguments(first, offset);
+  if (problem) throw new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } });
 }

@@ -1,11 +1,10 @@
 /** accounts: owns users. */
 import type { IncomingHttpHeaders } from 'node:http';
-import { GraphQLError } from 'graphql';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DemoData, UserRecord } from '../seed';
-import { checkListArguments, notFound, paginate, parseIdList, parsePaging } from '../rest-support';
-import { BatchStats, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
+import { notFound, paginate, parseIdList, parsePaging } from '../rest-support';
+import { BatchStats, assertListArguments, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
 
 /** Who `me` is when the gateway sends no identity at all (authentication off): the demo's first user. */
 export const DEMO_VIEWER_ID = '1';
@@ -28,11 +27,6 @@ function createContext(data: DemoData, stats: BatchStats, headers: IncomingHttpH
 }
 type Context = ReturnType<typeof createContext>;
 
-function listArguments(first: number, offset: number): void {
-  const problem = checkListArguments(first, offset);
-  if (problem) throw new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } });
-}
-
 export function createAccountsService(data: DemoData): SubgraphService {
   const stats = new BatchStats();
   const resolvers: GraphQLResolverMap<Context> = {
@@ -40,7 +34,7 @@ export function createAccountsService(data: DemoData): SubgraphService {
       me: (_: unknown, __: unknown, ctx: Context) => (ctx.viewerId ? ctx.users.load(ctx.viewerId) : null),
       user: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.users.load(id),
       users: (_: unknown, { first, offset }: { first: number; offset: number }) => {
-        listArguments(first, offset);
+        assertListArguments(first, offset);
         return data.users.slice(offset, offset + first);
       },
     },

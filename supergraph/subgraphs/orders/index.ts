@@ -3,12 +3,11 @@
  * the catalogue price at that moment (the demo shares the seed catalogue instead of
  * calling products, to stay a single hop).
  */
-import { GraphQLError } from 'graphql';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { addOrder, orderTotal, type DemoData, type OrderItemRecord, type OrderRecord } from '../seed';
-import { RestError, checkListArguments, notFound, optionalParam, paginate, parsePaging } from '../rest-support';
-import { BatchStats, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
+import { RestError, notFound, optionalParam, paginate, parsePaging } from '../rest-support';
+import { BatchStats, assertListArguments, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
 
 /** Most line items one order may carry. */
 export const MAX_ORDER_ITEMS = 50;
@@ -22,11 +21,6 @@ function createContext(data: DemoData, stats: BatchStats) {
   };
 }
 type Context = ReturnType<typeof createContext>;
-
-function listArguments(first: number, offset = 0): void {
-  const problem = checkListArguments(first, offset);
-  if (problem) throw new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } });
-}
 
 interface NewOrderBody {
   customerId: string;
@@ -62,7 +56,7 @@ export function createOrdersService(data: DemoData): SubgraphService {
     Query: {
       order: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.orders.load(id),
       orders: (_: unknown, { first, offset }: { first: number; offset: number }) => {
-        listArguments(first, offset);
+        assertListArguments(first, offset);
         return data.orders.slice(offset, offset + first);
       },
     },
@@ -76,7 +70,7 @@ export function createOrdersService(data: DemoData): SubgraphService {
     User: {
       __resolveReference: (ref: { id: string }) => ref,
       orders: async (user: { id: string }, { first }: { first: number }, ctx: Context) => {
-        listArguments(first);
+        assertListArguments(first);
         return (await ctx.ordersByCustomer.load(user.id)).slice(0, first);
       },
     },

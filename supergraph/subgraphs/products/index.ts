@@ -1,10 +1,9 @@
 /** products: owns the catalogue (names, prices, weights, images). */
-import { GraphQLError } from 'graphql';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DemoData, ProductRecord } from '../seed';
-import { checkListArguments, notFound, optionalParam, paginate, parseIdList, parsePaging } from '../rest-support';
-import { BatchStats, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
+import { notFound, optionalParam, paginate, parseIdList, parsePaging } from '../rest-support';
+import { BatchStats, assertListArguments, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
 
 function createContext(data: DemoData, stats: BatchStats) {
   return {
@@ -13,22 +12,17 @@ function createContext(data: DemoData, stats: BatchStats) {
 }
 type Context = ReturnType<typeof createContext>;
 
-function listArguments(first: number, offset = 0): void {
-  const problem = checkListArguments(first, offset);
-  if (problem) throw new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } });
-}
-
 export function createProductsService(data: DemoData): SubgraphService {
   const stats = new BatchStats();
   const resolvers: GraphQLResolverMap<Context> = {
     Query: {
       topProducts: (_: unknown, { first }: { first: number }) => {
-        listArguments(first);
+        assertListArguments(first);
         return data.products.slice(0, first);
       },
       product: (_: unknown, { upc }: { upc: string }, ctx: Context) => ctx.products.load(upc),
       products: (_: unknown, { first, offset, category }: { first: number; offset: number; category?: string | null }) => {
-        listArguments(first, offset);
+        assertListArguments(first, offset);
         const matching = category ? data.products.filter((p) => p.category === category) : data.products;
         return matching.slice(offset, offset + first);
       },

@@ -1,10 +1,9 @@
 /** reviews: owns reviews and the lists of reviews per user and per product. */
-import { GraphQLError } from 'graphql';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DemoData, ReviewRecord } from '../seed';
-import { checkListArguments, notFound, optionalParam, paginate, parsePaging } from '../rest-support';
-import { BatchStats, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
+import { notFound, optionalParam, paginate, parsePaging } from '../rest-support';
+import { BatchStats, assertListArguments, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
 
 function createContext(data: DemoData, stats: BatchStats) {
   return {
@@ -21,8 +20,7 @@ export function createReviewsService(data: DemoData): SubgraphService {
     Query: {
       review: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.reviews.load(id),
       reviews: (_: unknown, { first, offset }: { first: number; offset: number }) => {
-        const problem = checkListArguments(first, offset);
-        if (problem) throw new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } });
+        assertListArguments(first, offset);
         return data.reviews.slice(offset, offset + first);
       },
     },
