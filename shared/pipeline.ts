@@ -55,6 +55,8 @@ function rateLimiterOptions(app: FastifyInstance, bff: string, settings: RateLim
     },
     onRecovered: () => app.log.warn('rate-limit store reachable again'),
   });
+  // Decisions are shared only once the store is connected: wait for it (bounded) before listening.
+  app.addHook('onReady', async () => store.whenReady?.());
   app.addHook('onClose', async () => store.close());
   return {
     store,
@@ -136,7 +138,10 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
     const options = authnPluginOptions(
       policies.authn,
       (code) => metrics.authFailures.inc({ reason: code }),
-      (close) => app.addHook('onClose', close),
+      {
+        onReady: (task) => app.addHook('onReady', task),
+        onClose: (task) => app.addHook('onClose', task),
+      },
     );
     await app.register(authnPlugin, options);
   }

@@ -211,6 +211,11 @@ describe('resilient store when Redis goes away', () => {
     expect(onPrimaryFailure).toHaveBeenCalledTimes(1);
 
     await server.restart();
+    // Once Redis is up the startup wait ends as soon as the client has connected.
+    const fresh = pool.open({ url: server.url });
+    await store.whenReady?.();
+    await createRedisStore({ client: fresh, keyPrefix: PREFIX, startupWaitMs: 10_000 }).whenReady();
+    expect(fresh.status).toBe('ready');
     const deadline = Date.now() + 15_000;
     let decision: StoreDecision | undefined;
     while (Date.now() < deadline) {
@@ -275,6 +280,11 @@ describe('resilient store when Redis goes away', () => {
       onRecovered,
       now: () => clockMs,
     });
+    // Startup waits for the connection, but only as long as its bound: a down Redis does not block it.
+    const waitStarted = Date.now();
+    await createRedisStore({ client, keyPrefix: PREFIX, startupWaitMs: 300 }).whenReady();
+    expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - waitStarted).toBeLessThan(BOUNDED_MS);
     const small = { limit: 3, windowMs: 60_000 };
     const decisions: StoreDecision[] = [];
     for (let i = 0; i < 5; i++) decisions.push(await timed(() => store.consume('cold-start', small, 1)));
@@ -289,6 +299,11 @@ describe('resilient store when Redis goes away', () => {
     expect(onPrimaryFailure.mock.calls[0]?.[0]).toBeInstanceOf(Error);
 
     await server.restart();
+    // Once Redis is up the startup wait ends as soon as the client has connected.
+    const fresh = pool.open({ url: server.url });
+    await store.whenReady?.();
+    await createRedisStore({ client: fresh, keyPrefix: PREFIX, startupWaitMs: 10_000 }).whenReady();
+    expect(fresh.status).toBe('ready');
     const deadline = Date.now() + 15_000;
     let decision: StoreDecision | undefined;
     while (Date.now() < deadline) {

@@ -4,7 +4,7 @@
  */
 import type { ApiKeyRecord, ApiKeyStore } from './api-key';
 import type { Redis } from 'ioredis';
-import { closeRedisClient, createRedisClient } from '../rate-limit/redis-store';
+import { closeRedisClient, createRedisClient, waitForRedisReady } from '../rate-limit/redis-store';
 import { createFileApiKeyStore, createMemoryApiKeyStore, createRedisApiKeyStore } from './api-key';
 import type { AuthnPluginOptions } from './authn-plugin';
 import { createJwtVerifier, type JwtOptions } from './jwt';
@@ -36,15 +36,27 @@ export function validateAuthnSettings(settings: AuthnSettings): string[] {
   return problems;
 }
 
-/** Builds the stage's runtime pieces; `onClose` receives what must be closed with the app. */
-export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: string) => void, onClose?: (close: () => Promise<void>) => void): AuthnPluginOptions {
+/** Hooks into the app's lifecycle: what must run before listening, and what must be closed with it. */
+export interface AuthnLifecycle {
+  onReady(task: () => Promise<void>): void;
+  onClose(task: () => Promise<void>): void;
+}
+
+/** How long startup waits for the API-key Redis before serving anyway (lookups answer 503 until it connects). */
+export const API_KEY_REDIS_STARTUP_WAIT_MS = 5_000;
+
+/** Builds the stage's runtime pieces, registering its startup and shutdown work with `lifecycle`. */
+export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: string) => void, lifecycle?: AuthnLifecycle): AuthnPluginOptions {
   let apiKeys: ApiKeyStore | undefined;
   if (settings.apiKeys?.file) apiKeys = createFileApiKeyStore(settings.apiKeys.file);
   else if (settings.apiKeys?.redisUrl) {
     // Key lookups may wait a little longer than limiter decisions: a miss here is a 401.
     const client = createRedisClient({ url: settings.apiKeys.redisUrl, commandTimeoutMs: 250 });
     apiKeys = createRedisApiKeyStore(client as Redis);
-    onClose?.(() => closeRedisClient(client));
+    lifecycle?.onReady(async () => {
+      await waitForRedisReady(client, API_KEY_REDIS_STARTUP_WAIT_MS);
+    });
+    lifecycle?.onClose(() => closeRedisClient(client));
   }
   else if (settings.apiKeys?.records) apiKeys = createMemoryApiKeyStore(settings.apiKeys.records);
   return {

@@ -13,6 +13,11 @@ export interface RateLimitStore {
    * answer (e.g. Redis unreachable).
    */
   consume(key: string, rule: RateLimitRule, cost: number): Promise<LimitDecision>;
+  /**
+   * Resolves once the store can answer, or when its startup wait is over (a store that is
+   * down must not block startup). Stores that are always ready omit it.
+   */
+  whenReady?(): Promise<void>;
   /** Releases what the store holds (memory, and connections it owns). */
   close(): Promise<void>;
   /** Where the buckets live. */

@@ -77,6 +77,8 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   /** Whether `close()` also closes `client`. Default false. */
   ownsClient?: boolean;
+  /** Longest wait in `whenReady()` for the connection at startup, in ms. Default 5,000. */
+  startupWaitMs?: number;
 }
 
 export interface RedisStore extends RateLimitStore {
@@ -105,7 +107,7 @@ function toDecision(reply: unknown, limit: number): LimitDecision {
  * `createResilientStore` to fall back to local limits instead.
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
-  const { client, keyPrefix, ownsClient = false } = options;
+  const { client, keyPrefix, ownsClient = false, startupWaitMs = 5_000 } = options;
   if (typeof (client as unknown as Partial<GcraClient>)[GCRA_COMMAND] !== 'function') {
     client.defineCommand(GCRA_COMMAND, { numberOfKeys: 1, lua: GCRA_SCRIPT });
   }
@@ -116,6 +118,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       assertLimitArgs(rule, cost);
       const reply = await gcra[GCRA_COMMAND](`${keyPrefix}{${key}}`, rule.limit, rule.windowMs, cost);
       return toDecision(reply, rule.limit);
+    },
+    async whenReady(): Promise<void> {
+      await waitForRedisReady(client, startupWaitMs);
     },
     async close(): Promise<void> {
       if (ownsClient) await closeRedisClient(client);
@@ -188,6 +193,25 @@ export function createRedisClient(options: RedisClientOptions = {}): Redis | Clu
   const redis = new Redis(options.url ?? DEFAULT_REDIS_URL, { ...common, enableOfflineQueue: false, retryStrategy: retry });
   redis.on('error', onError);
   return redis;
+}
+
+/**
+ * Waits until the client has connected, at most `timeoutMs`; true when it did. Commands are
+ * not queued while disconnected, so a store that must answer its first request waits here at
+ * startup instead of failing that request; a Redis that stays down does not block startup.
+ */
+export async function waitForRedisReady(client: Redis | Cluster, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return true;
+  return new Promise<boolean>((resolve) => {
+    const done = (ready: boolean): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = (): void => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    client.once('ready', onReady);
+  });
 }
 
 /**

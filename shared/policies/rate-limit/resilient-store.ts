@@ -115,6 +115,9 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
 
   return {
     kind: primary.kind,
+    async whenReady(): Promise<void> {
+      await primary.whenReady?.();
+    },
     async consume(key: string, rule: RateLimitRule, cost: number): Promise<StoreDecision> {
       // Invalid input is the caller's bug, not an outage: it must not trip the fallback.
       assertLimitArgs(rule, cost);
