@@ -83,6 +83,7 @@ export interface RedisStoreOptions {
 
 export interface RedisStore extends RateLimitStore {
   readonly kind: 'redis';
+  whenReady(): Promise<void>;
 }
 
 /** Turns the script's reply into a decision; throws on anything unexpected rather than guessing. */
