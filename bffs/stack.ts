@@ -1,9 +1,11 @@
 /**
- * The demo stack Portico's `npm start` runs: every upstream service and the three BFFs,
- * with the ports and environment each gets. docker-compose.yml describes the same stack
- * for containers; a test keeps the two from drifting apart.
+ * The demo stack Portico's `npm start` runs: every upstream service, the demo
+ * authorization server and the three BFFs, with the ports and environment each gets.
+ * docker-compose.yml describes the same stack for containers; a test keeps the two from
+ * drifting apart.
  */
 import { DEV_AUDIENCE, DEV_ISSUER } from '../shared/dev/dev-keys';
+import { AUTHORIZATION_SERVER_PORT, DEMO_AUTH_AUDIENCE, DEMO_AUTH_ISSUER, GATEWAY_CLIENT } from '../supergraph/authorization-server/demo-clients';
 import { SUBGRAPH_NAMES, SUBGRAPH_PORTS } from '../supergraph/subgraphs/catalog';
 import { MOBILE_DEFAULT_PORT } from './mobile/manifest';
 import { PARTNER_DEFAULT_PORT } from './partner/manifest';
@@ -37,6 +39,25 @@ const upstreams: StackProcess[] = SUBGRAPH_NAMES.map((name) => ({
   env: { SUBGRAPH: name, PORT: String(SUBGRAPH_PORTS[name]), ...(name === 'accounts' ? { DEV_JWKS_FILE: `${DEV_KEYS_PATH}/jwks.json` } : {}) },
 }));
 
+/** The demo authorization server issues opaque tokens the BFFs check by introspection. */
+const authorizationServer: StackProcess = {
+  name: 'authorization-server',
+  kind: 'upstream',
+  entry: 'supergraph/authorization-server/main.ts',
+  port: AUTHORIZATION_SERVER_PORT,
+  readyPath: '/healthz',
+  env: { PORT: String(AUTHORIZATION_SERVER_PORT) },
+};
+
+/** Every BFF also accepts the authorization server's opaque tokens (JWS-shaped tokens still go to the JWKS). */
+const INTROSPECTION_ENV = {
+  INTROSPECTION_URL: `http://127.0.0.1:${AUTHORIZATION_SERVER_PORT}/oauth/introspect`,
+  INTROSPECTION_CLIENT_ID: GATEWAY_CLIENT.clientId,
+  INTROSPECTION_CLIENT_SECRET: GATEWAY_CLIENT.clientSecret,
+  INTROSPECTION_ISSUER: DEMO_AUTH_ISSUER,
+  INTROSPECTION_AUDIENCE: DEMO_AUTH_AUDIENCE,
+};
+
 /** Web and mobile verify dev JWTs against the JWKS the accounts service publishes. */
 const JWT_ENV = {
   JWT_JWKS_URL: `http://127.0.0.1:${SUBGRAPH_PORTS.accounts}/.well-known/jwks.json`,
@@ -45,10 +66,10 @@ const JWT_ENV = {
 };
 
 const bffs: StackProcess[] = [
-  { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT), ...JWT_ENV } },
-  { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT), ...JWT_ENV } },
-  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json` } },
+  { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT), ...JWT_ENV, ...INTROSPECTION_ENV } },
+  { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT), ...JWT_ENV, ...INTROSPECTION_ENV } },
+  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...INTROSPECTION_ENV } },
 ];
 
 /** Upstreams first: BFFs report ready only once their upstreams answer. */
-export const STACK: readonly StackProcess[] = [...upstreams, ...bffs];
+export const STACK: readonly StackProcess[] = [...upstreams, authorizationServer, ...bffs];

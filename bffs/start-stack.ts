@@ -1,13 +1,16 @@
 /**
- * `npm start`: runs the whole demo stack (five upstream services and the three BFFs) on
- * embedded defaults, prints where everything is, and stops every child on Ctrl-C/SIGTERM.
+ * `npm start`: runs the whole demo stack (five upstream services, the demo authorization
+ * server and the three BFFs) on embedded defaults, prints where everything is, and stops
+ * every child on Ctrl-C/SIGTERM.
  */
+import { request } from 'undici';
 import { createApiKeyInFile } from '../shared/dev/api-key-file';
+import { DEMO_USERS, PARTNER_CLIENT, WEB_CLIENT } from '../supergraph/authorization-server/demo-clients';
 import { ensureDevKeys, mintDevToken } from '../shared/dev/dev-keys';
 import { STACK, STACK_HOST } from './stack';
 import { startStack } from './stack-runner';
 
-const EXAMPLES = (urls: Record<string, string>, token: string, apiKey: string) => `
+const EXAMPLES = (urls: Record<string, string>, token: string, apiKey: string, opaqueToken: string) => `
 Portico demo stack is up.
 
   web BFF      ${urls.web}/graphql
@@ -26,8 +29,31 @@ Try:
   curl -s -H "x-api-key: $API_KEY" ${urls.partner}/v1/orders/1
   curl -s ${urls.web}/readyz
 
+Opaque OAuth2 tokens from the demo authorization server, checked by introspection on every BFF
+(this one: ${PARTNER_CLIENT.clientId}, client credentials, valid 1 hour):
+  export OPAQUE_TOKEN=${opaqueToken}
+  curl -s -H "authorization: Bearer $OPAQUE_TOKEN" ${urls.partner}/v1/orders/1
+  curl -s -u ${PARTNER_CLIENT.clientId}:${PARTNER_CLIENT.clientSecret} -d grant_type=client_credentials -d scope=orders:read ${urls['authorization-server']}/oauth/token
+  curl -s -u ${WEB_CLIENT.clientId}:${WEB_CLIENT.clientSecret} -d grant_type=password -d username=${DEMO_USERS[0]?.username} -d password=${DEMO_USERS[0]?.password} ${urls['authorization-server']}/oauth/token
+  curl -s -u ${PARTNER_CLIENT.clientId}:${PARTNER_CLIENT.clientSecret} -d "token=$OPAQUE_TOKEN" ${urls['authorization-server']}/oauth/revoke
+
 Ctrl-C stops everything.
 `;
+
+/** A client-credentials token for the demo partner, as its integration would obtain one. */
+async function partnerAccessToken(authorizationServer: string): Promise<string> {
+  const res = await request(`${authorizationServer}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${PARTNER_CLIENT.clientId}:${PARTNER_CLIENT.clientSecret}`).toString('base64')}`,
+    },
+    body: 'grant_type=client_credentials',
+  });
+  const body = (await res.body.json()) as { access_token?: string };
+  if (res.statusCode !== 200 || !body.access_token) throw new Error(`the demo authorization server refused a token (HTTP ${res.statusCode})`);
+  return body.access_token;
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -56,7 +82,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  process.stdout.write(EXAMPLES(stack.urls, token, apiKey));
+  process.stdout.write(EXAMPLES(stack.urls, token, apiKey, await partnerAccessToken(stack.urls['authorization-server'] as string)));
   process.stdout.write(`Started in ${Date.now() - started} ms.\n`);
 }
 

@@ -22,6 +22,8 @@ export const ERROR_CATALOGUE = {
   AUTH_ALGORITHM_NOT_ALLOWED: { statusCode: 401, message: 'The bearer token is signed with an algorithm that is not allowed.' },
   AUTH_API_KEY_INVALID: { statusCode: 401, message: 'The API key is unknown or revoked.' },
   AUTH_KEYS_UNAVAILABLE: { statusCode: 503, message: 'The keys needed to check credentials could not be fetched; try again shortly.' },
+  AUTH_TOKEN_INACTIVE: { statusCode: 401, message: 'The bearer token is not active: it is unknown, expired or revoked.' },
+  AUTH_INTROSPECTION_UNAVAILABLE: { statusCode: 503, message: 'The bearer token could not be checked with the authorization server; try again shortly.' },
   FORBIDDEN: { statusCode: 403, message: 'The credentials do not grant access to this resource.' },
   ACCESS_DENIED: { statusCode: 403, message: 'Requests from this client are not accepted.' },
   NOT_FOUND: { statusCode: 404, message: 'No route matches this method and path.' },

@@ -142,6 +142,12 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
         onReady: (task) => app.addHook('onReady', task),
         onClose: (task) => app.addHook('onClose', task),
       },
+      {
+        onCall: (outcome) => metrics.introspectionRequests.inc({ outcome }),
+        onCache: (result) => metrics.introspectionCache.inc({ result }),
+        // Refused client credentials are a gateway misconfiguration: the log says which.
+        onEndpointFailure: (outcome, err) => app.log.error({ err, outcome }, `token introspection failed: ${err.message}`),
+      },
     );
     await app.register(authnPlugin, options);
   }

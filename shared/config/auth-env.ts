@@ -1,13 +1,22 @@
 /**
  * Environment variables of the policy stages, common to every BFF: authentication
- * (JWT via JWKS, API keys), rate limiting (in memory, or Redis via REDIS_URL) and
+ * (JWT via JWKS, opaque tokens via introspection, API keys), rate limiting (in memory, or Redis via REDIS_URL) and
  * trusted proxies.
  */
 import type { PolicySettings } from '../manifest';
 import type { AuthnSettings } from '../policies/authn/authn-settings';
+import {
+  DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES,
+  DEFAULT_INTROSPECTION_MAX_CACHE_TTL_MS,
+  DEFAULT_INTROSPECTION_NEGATIVE_CACHE_TTL_MS,
+  DEFAULT_INTROSPECTION_TIMEOUT_MS,
+  DEFAULT_ROLES_CLAIM,
+  DEFAULT_TENANT_CLAIM,
+  type IntrospectionOptions,
+} from '../policies/authn/introspection';
 import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from '../policies/rate-limit/rate-limit-settings';
 import type { RateLimitFailMode } from '../policies/rate-limit/resilient-store';
-import { ConfigError, integer, oneOf, optionalHttpUrl, optionalText, readEnv } from './env';
+import { ConfigError, integer, oneOf, optionalHttpUrl, optionalText, readEnv, text } from './env';
 
 export const authEnvSpec = {
   AUTH: oneOf('`required`: every non-public route needs credentials; `off`: no authentication (local experiments only)', ['required', 'off'] as const, 'required'),
@@ -16,6 +25,17 @@ export const authEnvSpec = {
   JWT_ISSUER: optionalText('Accepted token issuer (`iss`); required with a JWKS'),
   JWT_AUDIENCE: optionalText('Accepted token audience (`aud`); required with a JWKS'),
   JWT_ALGORITHMS: optionalText('Comma-separated accepted algorithms (default RS256,PS256,ES256,EdDSA)'),
+  INTROSPECTION_URL: optionalHttpUrl('RFC 7662 token introspection endpoint for opaque bearer tokens (JWS-shaped tokens still go to the JWKS when one is set)'),
+  INTROSPECTION_CLIENT_ID: optionalText("The gateway's client id at the introspection endpoint; required with INTROSPECTION_URL"),
+  INTROSPECTION_CLIENT_SECRET: optionalText("The gateway's client secret at the introspection endpoint; required with INTROSPECTION_URL"),
+  INTROSPECTION_TIMEOUT_MS: integer('Longest wait for one introspection call, in ms', DEFAULT_INTROSPECTION_TIMEOUT_MS, { min: 1, max: 60_000 }),
+  INTROSPECTION_CACHE_MAX_ENTRIES: integer('Most introspection answers remembered (0 = no caching)', DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES, { min: 0, max: 10_000_000 }),
+  INTROSPECTION_CACHE_MAX_TTL_MS: integer("Longest reuse of an active answer, in ms (never past the token's exp); bounds how long a revoked token keeps working", DEFAULT_INTROSPECTION_MAX_CACHE_TTL_MS, { min: 0, max: 86_400_000 }),
+  INTROSPECTION_NEGATIVE_CACHE_TTL_MS: integer('How long a rejected token is answered from memory, in ms (0 = ask every time)', DEFAULT_INTROSPECTION_NEGATIVE_CACHE_TTL_MS, { min: 0, max: 3_600_000 }),
+  INTROSPECTION_AUDIENCE: optionalText('Comma-separated accepted `aud` values of introspected tokens (unchecked when unset)'),
+  INTROSPECTION_ISSUER: optionalText('Comma-separated accepted `iss` values of introspected tokens (unchecked when unset)'),
+  INTROSPECTION_TENANT_CLAIM: text('Introspection claim holding the tenant', DEFAULT_TENANT_CLAIM),
+  INTROSPECTION_ROLES_CLAIM: text('Introspection claim holding the roles', DEFAULT_ROLES_CLAIM),
   API_KEYS_FILE: optionalText('API key file (hashes only; see `npm run apikey`)'),
   API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of API_KEYS_FILE'),
   TRUSTED_PROXIES: optionalText('Comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed'),
@@ -42,6 +62,41 @@ function rateLimitFromEnv(parsed: { RATE_LIMIT: 'on' | 'off'; RATE_LIMIT_PER_MIN
       parsed.REDIS_URL || clusterNodes
         ? { kind: 'redis', ...(clusterNodes ? { clusterNodes } : { url: parsed.REDIS_URL }), failMode: parsed.RATE_LIMIT_FAIL_MODE }
         : { kind: 'memory' },
+  };
+}
+
+function introspectionFromEnv(
+  parsed: {
+    INTROSPECTION_URL: string | undefined;
+    INTROSPECTION_CLIENT_ID: string | undefined;
+    INTROSPECTION_CLIENT_SECRET: string | undefined;
+    INTROSPECTION_TIMEOUT_MS: number;
+    INTROSPECTION_CACHE_MAX_ENTRIES: number;
+    INTROSPECTION_CACHE_MAX_TTL_MS: number;
+    INTROSPECTION_NEGATIVE_CACHE_TTL_MS: number;
+    INTROSPECTION_AUDIENCE: string | undefined;
+    INTROSPECTION_ISSUER: string | undefined;
+    INTROSPECTION_TENANT_CLAIM: string;
+    INTROSPECTION_ROLES_CLAIM: string;
+  },
+  problems: string[],
+): IntrospectionOptions {
+  if (!parsed.INTROSPECTION_CLIENT_ID) problems.push('INTROSPECTION_CLIENT_ID: is required with INTROSPECTION_URL');
+  if (!parsed.INTROSPECTION_CLIENT_SECRET) problems.push('INTROSPECTION_CLIENT_SECRET: is required with INTROSPECTION_URL');
+  const audience = list(parsed.INTROSPECTION_AUDIENCE);
+  const issuer = list(parsed.INTROSPECTION_ISSUER);
+  return {
+    endpoint: parsed.INTROSPECTION_URL ?? '',
+    clientId: parsed.INTROSPECTION_CLIENT_ID ?? '',
+    clientSecret: parsed.INTROSPECTION_CLIENT_SECRET ?? '',
+    timeoutMs: parsed.INTROSPECTION_TIMEOUT_MS,
+    cacheMaxEntries: parsed.INTROSPECTION_CACHE_MAX_ENTRIES,
+    maxCacheTtlMs: parsed.INTROSPECTION_CACHE_MAX_TTL_MS,
+    negativeCacheTtlMs: parsed.INTROSPECTION_NEGATIVE_CACHE_TTL_MS,
+    ...(audience ? { audience } : {}),
+    ...(issuer ? { issuer } : {}),
+    tenantClaim: parsed.INTROSPECTION_TENANT_CLAIM,
+    rolesClaim: parsed.INTROSPECTION_ROLES_CLAIM,
   };
 }
 
@@ -81,10 +136,12 @@ export function policiesFromEnv(env: NodeJS.ProcessEnv): PolicySettings {
       ...(list(parsed.JWT_ALGORITHMS) ? { algorithms: list(parsed.JWT_ALGORITHMS) } : {}),
     };
   }
+  if (parsed.INTROSPECTION_URL) authn.introspection = introspectionFromEnv(parsed, problems);
+  else if (parsed.INTROSPECTION_CLIENT_ID || parsed.INTROSPECTION_CLIENT_SECRET) problems.push('INTROSPECTION_CLIENT_ID / INTROSPECTION_CLIENT_SECRET: set INTROSPECTION_URL too, or neither');
   if (parsed.API_KEYS_FILE && parsed.API_KEYS_REDIS_URL) problems.push('API_KEYS_FILE and API_KEYS_REDIS_URL: set only one');
   if (parsed.API_KEYS_FILE) authn.apiKeys = { file: parsed.API_KEYS_FILE };
   else if (parsed.API_KEYS_REDIS_URL) authn.apiKeys = { redisUrl: parsed.API_KEYS_REDIS_URL };
-  if (!authn.jwt && !authn.apiKeys) problems.push('AUTH=required: set JWT_JWKS_URL (or JWT_JWKS_FILE) or API_KEYS_FILE, or AUTH=off to run without authentication');
+  if (!authn.jwt && !authn.introspection && !authn.apiKeys) problems.push('AUTH=required: set JWT_JWKS_URL (or JWT_JWKS_FILE), INTROSPECTION_URL or API_KEYS_FILE, or AUTH=off to run without authentication');
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...policies, authn };
 }

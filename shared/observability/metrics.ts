@@ -72,6 +72,10 @@ export interface PorticoMetrics {
   readonly authFailures: Counter<'reason'>;
   /** `portico_identity_headers_stripped_total`: client-sent identity headers removed before routing. */
   readonly identityHeadersStripped: Counter;
+  /** `portico_introspection_requests_total{outcome}`: calls to the token introspection endpoint; `outcome` is `active`, `inactive`, `unauthorized` (client credentials refused), `error` or `timeout`. */
+  readonly introspectionRequests: Counter<'outcome'>;
+  /** `portico_introspection_cache_total{result}`: opaque token lookups by where they were answered: `hit`, `negative_hit`, `miss` (a call was made) or `shared` (joined a call in flight). */
+  readonly introspectionCache: Counter<'result'>;
   readonly accessDenied: Counter<'rule'>;
   readonly supergraphReloads: Counter<'outcome'>;
 }
@@ -168,6 +172,18 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
     identityHeadersStripped: new Counter({
       name: 'portico_identity_headers_stripped_total',
       help: 'Client-sent identity headers removed before routing.',
+      registers,
+    }),
+    introspectionRequests: new Counter({
+      name: 'portico_introspection_requests_total',
+      help: 'Calls to the token introspection endpoint, by outcome (active, inactive, unauthorized, error, timeout).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    introspectionCache: new Counter({
+      name: 'portico_introspection_cache_total',
+      help: 'Opaque bearer token lookups, by where they were answered (hit, negative_hit, miss, shared).',
+      labelNames: ['result'],
       registers,
     }),
     supergraphReloads: new Counter({

@@ -11,6 +11,7 @@ import { createApiKeyInFile } from '../../shared/dev/api-key-file';
 import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
 import { MOBILE_TRUSTED_DOCUMENTS } from '../../bffs/mobile/manifest';
 import { loadTrustedDocuments } from '../../shared/graphql/trusted-documents';
+import { DEMO_USERS, PARTNER_CLIENT, WEB_CLIENT } from '../../supergraph/authorization-server/demo-clients';
 import { http, postGraphql } from '../helpers/http';
 import { unusedPort } from '../helpers/recording-upstream';
 
@@ -22,7 +23,8 @@ async function remapPorts(stack: readonly StackProcess[]): Promise<StackProcess[
   return stack.map((p) => {
     const port = ports.get(p.name) as number;
     const jwks = { JWT_JWKS_URL: `http://127.0.0.1:${ports.get('accounts')}/.well-known/jwks.json` };
-    const extra = p.name === 'partner' ? upstreamEnv : p.kind === 'bff' ? { ...subgraphEnv, ...jwks } : {};
+    const introspection: Record<string, string> = p.env.INTROSPECTION_URL ? { INTROSPECTION_URL: `http://127.0.0.1:${ports.get('authorization-server')}/oauth/introspect` } : {};
+    const extra = p.name === 'partner' ? { ...upstreamEnv, ...introspection } : p.kind === 'bff' ? { ...subgraphEnv, ...jwks, ...introspection } : {};
     return { ...p, port, env: { ...p.env, ...extra, PORT: String(port) } };
   });
 }
@@ -96,6 +98,26 @@ describe('the demo stack', () => {
     const order = await http(`${stack?.urls.partner}/v1/orders/1`, { headers });
     expect(order.status).toBe(200);
     expect(order.json).toMatchObject({ order_id: '1', customer_name: expect.any(String) });
+  });
+
+  it('accepts an opaque token from the demo authorization server on partner and web', async () => {
+    const issued = await http(`${stack?.urls['authorization-server']}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${PARTNER_CLIENT.clientId}:${PARTNER_CLIENT.clientSecret}`).toString('base64')}` },
+      body: 'grant_type=client_credentials&scope=orders%3Aread',
+    });
+    expect(issued.status).toBe(200);
+    const bearer = { authorization: `Bearer ${issued.json.access_token}` };
+    const order = await http(`${stack?.urls.partner}/v1/orders/1`, { headers: bearer });
+    expect(order.status).toBe(200);
+    expect(order.json).toMatchObject({ order_id: '1' });
+    const user = await http(`${stack?.urls['authorization-server']}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${WEB_CLIENT.clientId}:${WEB_CLIENT.clientSecret}`).toString('base64')}` },
+      body: `grant_type=password&username=${DEMO_USERS[1]?.username}&password=${DEMO_USERS[1]?.password}`,
+    });
+    const me = await postGraphql(stack?.urls.web as string, '{ me { id } }', undefined, { authorization: `Bearer ${user.json.access_token}` });
+    expect(me.json).toEqual({ data: { me: { id: DEMO_USERS[1]?.sub } } });
   });
 
   it('stops every process cleanly', async () => {

@@ -32,9 +32,10 @@ describe('docker-compose.yml matches the launcher stack', () => {
     expect(service?.command).toEqual(['node', '--import', 'tsx', proc.entry]);
     expect(service?.ports).toEqual([`${proc.port}:${proc.port}`]);
     // Addresses differ by design (service names instead of 127.0.0.1); everything else is equal.
-    const { JWT_JWKS_URL, ...sameEnv } = proc.env;
+    const { JWT_JWKS_URL, INTROSPECTION_URL, ...sameEnv } = proc.env;
     expect(service?.environment).toMatchObject(sameEnv);
     if (JWT_JWKS_URL) expect(service?.environment?.JWT_JWKS_URL).toBe(JWT_JWKS_URL.replace('127.0.0.1', 'accounts'));
+    if (INTROSPECTION_URL) expect(service?.environment?.INTROSPECTION_URL).toBe(INTROSPECTION_URL.replace('127.0.0.1', 'authorization-server'));
     expect(service?.environment?.HOST).toBe('0.0.0.0');
     expect(service?.healthcheck).toBeDefined();
     expect(JSON.stringify(service?.healthcheck)).toContain(`127.0.0.1:${proc.port}${proc.readyPath}`);
@@ -46,6 +47,10 @@ describe('docker-compose.yml matches the launcher stack', () => {
       expect(env[`SUBGRAPH_URL_${subgraph.toUpperCase()}`]).toBe(`http://${subgraph}:${SUBGRAPH_PORTS[subgraph]}${SUBGRAPH_GRAPHQL_PATH}`);
       expect(compose.services[name]?.depends_on?.[subgraph]).toEqual({ condition: 'service_healthy' });
     }
+  });
+
+  it.each(STACK.filter((p) => p.env.INTROSPECTION_URL).map((p) => p.name))('%s waits for the authorization server it introspects tokens with', (name) => {
+    expect(compose.services[name]?.depends_on?.['authorization-server']).toEqual({ condition: 'service_healthy' });
   });
 
   it('partner reaches every REST upstream of its manifest by service name', () => {

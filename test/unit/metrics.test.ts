@@ -40,6 +40,8 @@ describe('createMetrics', () => {
         'portico_http_request_duration_seconds',
         'portico_http_requests_total',
         'portico_identity_headers_stripped_total',
+        'portico_introspection_cache_total',
+        'portico_introspection_requests_total',
         'portico_rate_limit_decisions_total',
         'portico_rate_limit_store_failures_total',
         'portico_supergraph_reloads_total',

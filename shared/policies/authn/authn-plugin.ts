@@ -1,12 +1,14 @@
 /**
- * Stage 2 of the pipeline, authentication: turns a bearer JWT or an API key into
- * `request.principal`, or answers 401/403. Public routes (health, readiness, metrics) are
- * declared explicitly; a route can require scopes through its `config.auth`.
+ * Stage 2 of the pipeline, authentication: turns a bearer token (a JWT, or an opaque token
+ * checked by introspection) or an API key into `request.principal`, or answers 401/403.
+ * Public routes (health, readiness, metrics) are declared explicitly; a route can require
+ * scopes through its `config.auth`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../../errors';
 import { API_KEY_HEADER, verifyApiKey, type ApiKeyStore } from './api-key';
+import { looksLikeJws, parseBearerToken, type IntrospectionVerifier } from './introspection';
 import { parseBearer, type JwtVerifier } from './jwt';
 
 /** What a route demands of its caller; set as `config: { auth: {...} }` on the route. */
@@ -27,8 +29,10 @@ export const DEFAULT_PUBLIC_PATHS: readonly string[] = ['/healthz', '/readyz', '
 export const DEFAULT_REALM = 'portico';
 
 export interface AuthnPluginOptions {
-  /** Verifies bearer JWTs; absent means bearer tokens are not accepted. */
+  /** Verifies bearer JWTs; absent (with `introspection` absent too) means bearer tokens are not accepted. */
   jwt?: JwtVerifier;
+  /** Checks opaque bearer tokens with the authorization server (with `jwt` too: every token that is not JWS-shaped). */
+  introspection?: Pick<IntrospectionVerifier, 'verify'>;
   /** Looks up API keys sent in `x-api-key`; absent means API keys are not accepted. */
   apiKeys?: ApiKeyStore;
   /** Route patterns that need no credentials. Default `/healthz`, `/readyz`, `/metrics`. */
@@ -39,9 +43,19 @@ export interface AuthnPluginOptions {
   onFailure?: (code: string) => void;
 }
 
+/**
+ * Pure: which verifier a bearer token goes to. With both configured, a token shaped like a
+ * compact JWS (three base64url segments) is a JWT and anything else is opaque; with one
+ * configured, every token goes to it.
+ */
+export function bearerMethodFor(token: string, configured: { jwt: boolean; introspection: boolean }): 'jwt' | 'introspection' | undefined {
+  if (configured.jwt && (!configured.introspection || looksLikeJws(token))) return 'jwt';
+  return configured.introspection ? 'introspection' : undefined;
+}
+
 function challenge(opts: AuthnPluginOptions, realm: string, error?: { code: string; description: string; scope?: string }): string {
   const schemes: string[] = [];
-  if (opts.jwt) {
+  if (opts.jwt || opts.introspection) {
     let bearer = `Bearer realm="${realm}"`;
     if (error) bearer += `, error="${error.code}", error_description="${error.description}"`;
     if (error?.scope) bearer += `, scope="${error.scope}"`;
@@ -74,18 +88,21 @@ export const authnPlugin = fp<AuthnPluginOptions>(
       const authorization = request.headers.authorization;
       const apiKey = request.headers[API_KEY_HEADER];
       try {
-        if (authorization !== undefined && opts.jwt) {
-          const token = parseBearer(authorization);
-          if (!token) throw new PorticoError('AUTH_TOKEN_INVALID', 'The Authorization header must be `Bearer <JWT>`.');
-          request.principal = await opts.jwt.verify(token);
+        if (authorization !== undefined && (opts.jwt || opts.introspection)) {
+          const token = opts.introspection ? parseBearerToken(authorization) : parseBearer(authorization);
+          if (!token) throw new PorticoError('AUTH_TOKEN_INVALID', `The Authorization header must be \`Bearer <${opts.introspection ? 'token' : 'JWT'}>\`.`);
+          const method = bearerMethodFor(token, { jwt: Boolean(opts.jwt), introspection: Boolean(opts.introspection) });
+          const verifier = method === 'jwt' ? opts.jwt : opts.introspection;
+          if (!verifier) throw new PorticoError('AUTH_TOKEN_INVALID');
+          request.principal = await verifier.verify(token);
         } else if (apiKey !== undefined && opts.apiKeys) {
           if (typeof apiKey !== 'string') throw new PorticoError('AUTH_API_KEY_INVALID', 'Send exactly one x-api-key header.');
           request.principal = await verifyApiKey(apiKey, opts.apiKeys);
         }
       } catch (err) {
         const error = err instanceof PorticoError ? err : new PorticoError('AUTH_TOKEN_INVALID', undefined, { cause: err });
-        // Unavailable keys are our problem, not the client's token: 503 without a challenge.
-        if (error.code === 'AUTH_KEYS_UNAVAILABLE') {
+        // Unavailable keys or introspection are our problem, not the client's token: 503 without a challenge.
+        if (error.statusCode >= 500) {
           opts.onFailure?.(error.code);
           throw error;
         }

@@ -7,9 +7,9 @@
 export type PrincipalKind = 'user' | 'client';
 
 export interface Principal {
-  /** 'user' for a JWT subject, 'client' for an API key holder. */
+  /** 'user' for a token subject, 'client' for an API key holder or a client-credentials token. */
   kind: PrincipalKind;
-  /** Stable id: the JWT `sub`, or the API key's client id. */
+  /** Stable id: the token's `sub` (introspection: else `username`), or the client id. */
   id: string;
   /** Granted scopes (JWT `scope`/`scp`, or the API key's scopes). */
   scopes: readonly string[];
@@ -22,7 +22,7 @@ export interface Principal {
   /** Commercial plan used for rate limits (API keys; JWT `plan` claim); 'default' otherwise. */
   plan: string;
   /** Which method verified it. */
-  method: 'jwt' | 'api-key';
+  method: 'jwt' | 'introspection' | 'api-key';
 }
 
 declare module 'fastify' {
