@@ -14,6 +14,7 @@ import { validateCorsSettings, type CorsSettings } from './policies/edge/edge-he
 import { validateAccessRules, type AccessRules } from './policies/edge/access-rules';
 import { validateRateLimitSettings, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
 import { LOG_LEVELS } from './observability/logger';
+import { validateTargetSettings } from './upstream/target-settings';
 
 export interface ServerSettings {
   /** Listen address. Default `127.0.0.1`. */
@@ -77,7 +78,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
 const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'accessRules', 'cors', 'authn', 'rateLimit', 'breakers']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
-const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphPools', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
+const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphTargets', 'subgraphPools', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
 
 /** Pure validation: every problem in the manifest, as readable sentences. */
 export function validateManifest(manifest: BffManifest): string[] {
@@ -105,6 +106,7 @@ export function validateManifest(manifest: BffManifest): string[] {
     for (const [name, url] of Object.entries(manifest.graphql.subgraphUrls ?? {})) {
       if (!/^https?:\/\//.test(url)) problems.push(`graphql.subgraphUrls.${name} must be an http(s) URL`);
     }
+    for (const [name, settings] of Object.entries(manifest.graphql.subgraphTargets ?? {})) problems.push(...validateTargetSettings(settings, `graphql.subgraphTargets.${name}`));
   }
   if (manifest.policies) {
     unknown('manifest.policies', manifest.policies, POLICY_KEYS);

@@ -5,6 +5,7 @@ import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from '../graphql/opera
 import { integer, oneOf, optionalText, readEnv, text } from './env';
 import { policiesFromEnv } from './auth-env';
 import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-env';
+import { readPrefixedTargets, SUBGRAPH_TARGETS_PREFIX } from './targets-env';
 
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
 
@@ -30,6 +31,7 @@ export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: 
   const parsed = readEnv(env, graphqlEnvSpec({ server: manifest.server, supergraphPath: manifest.graphql.supergraphPath, limits: { ...DEFAULT_OPERATION_LIMITS, ...manifest.graphql.limits } }));
   const production = parsed.NODE_ENV === 'production';
   const subgraphUrls = { ...manifest.graphql.subgraphUrls, ...readPrefixedUrls(env, SUBGRAPH_URL_PREFIX) };
+  const subgraphTargets = { ...manifest.graphql.subgraphTargets, ...readPrefixedTargets(env, SUBGRAPH_TARGETS_PREFIX) };
   return defineManifest({
     ...manifest,
     server: serverSettingsFrom(parsed, manifest.server),
@@ -48,6 +50,7 @@ export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: 
         maxTokens: parsed.GRAPHQL_MAX_TOKENS,
       },
       subgraphUrls,
+      ...(Object.keys(subgraphTargets).length > 0 ? { subgraphTargets } : {}),
       ...(manifest.graphql.trustedDocuments
         ? { trustedDocuments: { ...manifest.graphql.trustedDocuments, requireTrusted: parsed.TRUSTED_DOCUMENTS_ONLY === 'default' ? production : parsed.TRUSTED_DOCUMENTS_ONLY === 'true' } }
         : {}),

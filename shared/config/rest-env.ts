@@ -4,20 +4,29 @@ import type { RestFacadeOptions } from '../rest/route-table';
 import { ConfigError, readEnv } from './env';
 import { policiesFromEnv } from './auth-env';
 import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-env';
+import { readPrefixedTargets, UPSTREAM_TARGETS_PREFIX } from './targets-env';
 
 export const UPSTREAM_URL_PREFIX = 'UPSTREAM_URL_';
 
-/** Applies the environment to a REST BFF manifest; `UPSTREAM_URL_<NAME>` overrides an upstream origin. */
+/**
+ * Applies the environment to a REST BFF manifest; `UPSTREAM_URL_<NAME>` overrides an
+ * upstream origin, `UPSTREAM_TARGETS_<NAME>` (JSON) gives it several targets.
+ */
 export function restManifestFromEnv(manifest: BffManifest<RestFacadeOptions>, env: NodeJS.ProcessEnv): BffManifest<RestFacadeOptions> {
   if (!manifest.routes) throw new Error(`manifest '${manifest.name}' has no routes`);
   const parsed = readEnv(env, serverEnvSpec(manifest.server));
   const overrides = readPrefixedUrls(env, UPSTREAM_URL_PREFIX);
-  const unknown = Object.keys(overrides).filter((name) => !manifest.routes?.upstreams[name]);
+  const targets = readPrefixedTargets(env, UPSTREAM_TARGETS_PREFIX);
+  const unknown = [
+    ...Object.keys(overrides).filter((name) => !manifest.routes?.upstreams[name]).map((name) => [UPSTREAM_URL_PREFIX, name]),
+    ...Object.keys(targets).filter((name) => !manifest.routes?.upstreams[name]).map((name) => [UPSTREAM_TARGETS_PREFIX, name]),
+  ];
   if (unknown.length > 0) {
-    throw new ConfigError(unknown.map((name) => `${UPSTREAM_URL_PREFIX}${name.toUpperCase().replace(/-/g, '_')}: no upstream named '${name}' (known: ${Object.keys(manifest.routes?.upstreams ?? {}).join(', ')})`));
+    throw new ConfigError(unknown.map(([prefix, name]) => `${prefix}${(name as string).toUpperCase().replace(/-/g, '_')}: no upstream named '${name}' (known: ${Object.keys(manifest.routes?.upstreams ?? {}).join(', ')})`));
   }
+  const upstreamTargets = { ...manifest.routes.upstreamTargets, ...targets };
   const upstreams = Object.fromEntries(
     Object.entries(manifest.routes.upstreams).map(([name, upstream]) => [name, overrides[name] ? { ...upstream, origin: new URL(overrides[name]).origin } : upstream]),
   );
-  return defineManifest({ ...manifest, server: serverSettingsFrom(parsed, manifest.server), routes: { ...manifest.routes, upstreams }, policies: { ...manifest.policies, ...policiesFromEnv(env) } });
+  return defineManifest({ ...manifest, server: serverSettingsFrom(parsed, manifest.server), routes: { ...manifest.routes, upstreams, ...(Object.keys(upstreamTargets).length > 0 ? { upstreamTargets } : {}) }, policies: { ...manifest.policies, ...policiesFromEnv(env) } });
 }

@@ -28,12 +28,20 @@ import { formatClientError } from './format-error';
 import type { GatewayContext } from './gateway-context';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { createUpstreamObserver } from '../upstream/upstream-observer';
+import { TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
+import type { UpstreamTargetsSettings } from '../upstream/target-settings';
+import { createTargetsRegistry, type UpstreamTargets } from '../upstream/upstream-targets';
 
 export interface FederatedGraphqlOptions {
   /** Path of the composed supergraph SDL file. */
   supergraphPath: string;
   /** Subgraph URL overrides by subgraph name; others use the URL in the supergraph. */
   subgraphUrls?: Readonly<Record<string, string>>;
+  /**
+   * Subgraphs served by several weighted targets (canary, discovery, health checks), by
+   * subgraph name; the endpoints replace the URL's origin, its path stays. Default: none.
+   */
+  subgraphTargets?: Readonly<Record<string, UpstreamTargetsSettings>>;
   /** Pool settings for every subgraph (`all`) and per subgraph by name. */
   subgraphPools?: { all?: UpstreamPoolOptions; subgraphs?: Readonly<Record<string, UpstreamPoolOptions>> };
   /** Route path. Default `/graphql`. */
@@ -93,7 +101,7 @@ const requestIdOnErrors: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
-async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOptions): Promise<LoadedSupergraph> {
+async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOptions, subgraphTargets: ReadonlyMap<string, UpstreamTargets>): Promise<LoadedSupergraph> {
   const sdl = await readFile(opts.supergraphPath, 'utf8');
   const pools: Pool[] = [];
   const probes: Array<[string, ReturnType<typeof createUpstreamProbe>]> = [];
@@ -103,6 +111,12 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     buildService: ({ name, url }) => {
       const target = opts.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph '${name}' has no URL in the supergraph and no override`);
+      // Several targets: their endpoints and pools outlive this supergraph (health state survives reloads).
+      const targets = subgraphTargets.get(name);
+      if (targets) {
+        probes.push([`subgraph:${name}`, () => targets.readiness()]);
+        return new SubgraphDataSource({ name, url: target, targets, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics) });
+      }
       const parsed = new URL(target);
       const pool = createUpstreamPool(parsed.origin, { ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] });
       pools.push(pool);
@@ -141,11 +155,13 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     await Promise.allSettled(pools.map((p) => p.close()));
     throw err;
   }
+  const readOverride = subgraphTargets.size > 0;
   const handler = fastifyApolloHandler<GatewayContext>(apollo, {
     context: async (request) => ({
       requestId: request.id,
       forwardHeaders: request.upstreamHeaders ?? {},
       ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
+      ...(readOverride && request.headers[TARGET_OVERRIDE_HEADER] ? { targetOverride: String(request.headers[TARGET_OVERRIDE_HEADER]) } : {}),
     }),
   }) as unknown as RouteHandler;
   return { apollo, handler, pools, sdl, probes, inFlight: 0, retired: false };
@@ -159,6 +175,11 @@ async function stopSupergraph(supergraph: LoadedSupergraph): Promise<void> {
 /** Registers the GraphQL route; needs the health plugin registered before it. */
 export async function federatedGraphqlPlugin(app: FastifyInstance, opts: FederatedGraphqlOptions): Promise<void> {
   const retryMs = opts.loadRetryMs ?? DEFAULT_LOAD_RETRY_MS;
+  const subgraphTargets = createTargetsRegistry(
+    { metrics: app.metrics, log: app.log, onReady: (task) => app.addHook('onReady', task), onClose: (task) => app.addHook('onClose', task) },
+    opts.subgraphTargets,
+    (name) => ({ ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] }),
+  );
   let loaded: LoadedSupergraph | undefined;
   let lastProblem = 'loading';
   let stopped = false;
@@ -196,7 +217,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     if (text === loaded.sdl) return;
     reloading = true;
     try {
-      const next = await loadSupergraph(app, opts);
+      const next = await loadSupergraph(app, opts, subgraphTargets);
       if (stopped) return await stopSupergraph(next);
       const previous = loaded;
       serve(next);
@@ -218,7 +239,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   const attempt = async (): Promise<void> => {
     if (stopped) return;
     try {
-      const result = await loadSupergraph(app, opts);
+      const result = await loadSupergraph(app, opts, subgraphTargets);
       if (stopped) return await stopSupergraph(result);
       serve(result);
       app.log.info({ supergraphPath: opts.supergraphPath }, 'supergraph loaded');

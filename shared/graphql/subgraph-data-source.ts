@@ -12,6 +12,8 @@ import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
 import { createInFlightDeduplicator, subgraphCallKey, type InFlightDeduplicator } from '../upstream/in-flight-dedup';
 import { createRetryBudget, isGraphqlQuery, withRetries } from '../upstream/retry';
 import type { UpstreamObserver } from '../upstream/upstream-observer';
+import { routingInputFromIdentity } from '../upstream/target-set';
+import type { UpstreamTargets } from '../upstream/upstream-targets';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
 import { upstreamError } from '../upstream/upstream-errors';
 import type { GatewayContext } from './gateway-context';
@@ -23,8 +25,10 @@ export interface SubgraphDataSourceOptions {
   name: string;
   /** Full GraphQL endpoint URL of the subgraph. */
   url: string;
-  /** The pooled client for the subgraph's origin. */
-  pool: Pool;
+  /** The pooled client for the subgraph's origin (a subgraph with several targets has `targets` instead). */
+  pool?: Pool;
+  /** The subgraph's weighted targets, when it has several: each call goes to the endpoint they choose. */
+  targets?: UpstreamTargets;
   /** The subgraph's circuit breaker. */
   breaker: UpstreamBreaker;
   /** Records latency and outcome of every call. */
@@ -49,13 +53,15 @@ function subgraphError(code: ErrorCode, message: string, subgraph: string, cause
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   readonly name: string;
   private readonly path: string;
-  private readonly pool: Pool;
+  private readonly pool: Pool | undefined;
+  private readonly targets: UpstreamTargets | undefined;
   private readonly breaker: UpstreamBreaker;
   private readonly observe: UpstreamObserver | undefined;
   private readonly retryBudget = createRetryBudget();
   private readonly inFlight: InFlightDeduplicator<RawSubgraphResponse> | undefined;
 
-  constructor({ name, url, pool, breaker, observe, dedupe = true }: SubgraphDataSourceOptions) {
+  constructor({ name, url, pool, targets, breaker, observe, dedupe = true }: SubgraphDataSourceOptions) {
+    if (!pool && !targets) throw new Error(`subgraph '${name}' needs a pool or targets`);
     this.inFlight = dedupe ? createInFlightDeduplicator() : undefined;
     this.breaker = breaker;
     this.observe = observe;
@@ -63,6 +69,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const parsed = new URL(url);
     this.path = `${parsed.pathname}${parsed.search}`;
     this.pool = pool;
+    this.targets = targets;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
@@ -93,7 +100,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
         () =>
           withRetries(
             async (): Promise<RawSubgraphResponse> => {
-              const res = await this.pool.request({ path: this.path, method: 'POST', headers, body });
+              if (this.targets) return this.targets.call(routingInputFromIdentity(identity, incoming?.context?.targetOverride), (pool) => this.post(pool, headers, body));
+              const res = await (this.pool as Pool).request({ path: this.path, method: 'POST', headers, body });
               return { statusCode: res.statusCode, responseHeaders: res.headers, text: await res.body.text() };
             },
             // Only queries are safe to send twice.
@@ -124,6 +132,11 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       restrictCachePolicy(incoming.incomingRequestContext.overallCachePolicy, responseHeaders['cache-control']);
     }
     return parsed as GatewayGraphQLResponse;
+  }
+
+  private async post(pool: Pool, headers: Record<string, string>, body: string): Promise<RawSubgraphResponse> {
+    const res = await pool.request({ path: this.path, method: 'POST', headers, body });
+    return { statusCode: res.statusCode, responseHeaders: res.headers, text: await res.body.text() };
   }
 }
 

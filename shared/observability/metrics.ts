@@ -78,6 +78,16 @@ export interface PorticoMetrics {
   readonly introspectionCache: Counter<'result'>;
   readonly accessDenied: Counter<'rule'>;
   readonly supergraphReloads: Counter<'outcome'>;
+  /** `portico_upstream_target_requests_total{upstream, target}`: calls to upstreams with several targets, by the target that served them. */
+  readonly upstreamTargetRequests: Counter<'upstream' | 'target'>;
+  /** `portico_upstream_target_errors_total{upstream, target, reason}`; `reason` is `server_error`, `timeout` or `unavailable`. */
+  readonly upstreamTargetErrors: Counter<'upstream' | 'target' | 'reason'>;
+  /** `portico_upstream_target_endpoints{upstream, target, state}`: endpoints per state (`available`, `unhealthy`, `ejected`), as of the scrape. */
+  readonly upstreamTargetEndpoints: Gauge<'upstream' | 'target' | 'state'>;
+  /** `portico_upstream_endpoint_ejections_total{upstream, target}`: endpoints taken out by outlier detection. */
+  readonly upstreamEndpointEjections: Counter<'upstream' | 'target'>;
+  /** Runs `refresh` just before every scrape (for gauges computed from live state); returns its removal. */
+  onScrape(refresh: () => void): () => void;
 }
 
 export interface MetricsOptions {
@@ -112,8 +122,40 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
   if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_NAME_PREFIX });
 
   const httpLabels: HttpLabel[] = ['method', 'route', 'status_code'];
+  const scrapeHooks = new Set<() => void>();
   return {
     registry,
+    onScrape: (refresh) => {
+      scrapeHooks.add(refresh);
+      return () => scrapeHooks.delete(refresh);
+    },
+    upstreamTargetRequests: new Counter({
+      name: 'portico_upstream_target_requests_total',
+      help: 'Calls to upstreams with several targets, by upstream and the target that served them.',
+      labelNames: ['upstream', 'target'],
+      registers,
+    }),
+    upstreamTargetErrors: new Counter({
+      name: 'portico_upstream_target_errors_total',
+      help: 'Failed calls to upstreams with several targets (5xx, timeout, unreachable), by upstream, target and reason.',
+      labelNames: ['upstream', 'target', 'reason'],
+      registers,
+    }),
+    upstreamTargetEndpoints: new Gauge({
+      name: 'portico_upstream_target_endpoints',
+      help: 'Endpoints of each upstream target by state: available, unhealthy (active checks) or ejected (outlier detection).',
+      labelNames: ['upstream', 'target', 'state'],
+      registers,
+      collect() {
+        for (const refresh of scrapeHooks) refresh();
+      },
+    }),
+    upstreamEndpointEjections: new Counter({
+      name: 'portico_upstream_endpoint_ejections_total',
+      help: 'Endpoints ejected by outlier detection after consecutive failures, by upstream and target.',
+      labelNames: ['upstream', 'target'],
+      registers,
+    }),
     httpRequests: new Counter({
       name: 'portico_http_requests_total',
       help: 'HTTP requests answered by the gateway, by method, route pattern and status code.',

@@ -24,6 +24,9 @@ import { createUpstreamCaller, type UpstreamCallerDeps } from './upstream-caller
 import { createRetryBudget, type RetryBudget } from '../upstream/retry';
 import { createUpstreamObserver, type UpstreamObserver } from '../upstream/upstream-observer';
 import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
+import { TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
+import { createTargetsRegistry, type UpstreamTargets } from '../upstream/upstream-targets';
+import { passthroughTargetRouting, settleTargetLeases } from './passthrough-targets';
 
 const DEFAULT_METHODS: PassthroughRoute['methods'] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 export const DEFAULT_HEALTH_PATH = '/healthz';
@@ -43,16 +46,19 @@ export interface RestFacadePluginOptions extends RestFacadeOptions {
 function upstreamRequestHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out = stripHopByHopHeaders(headers);
   delete out[API_KEY_HEADER];
+  // Only Portico acts on the target override; upstreams never see it.
+  delete out[TARGET_OVERRIDE_HEADER];
   if (!request.routeOptions.config?.forwardAuthorization) delete out.authorization;
   return { ...out, ...request.upstreamHeaders, [REQUEST_ID_HEADER]: request.id };
 }
 
-async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, upstream: RestUpstream, bodyLimitBytes: number): Promise<void> {
+async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, upstream: RestUpstream, bodyLimitBytes: number, targets: UpstreamTargets | undefined): Promise<void> {
   const breaker = app.breakers.get(route.upstream);
   const observe = createUpstreamObserver(app.metrics);
   const pool = { ...DEFAULT_UPSTREAM_POOL_OPTIONS, ...upstream.pool };
+  const routing = targets ? passthroughTargetRouting(targets, observe) : undefined;
   await app.register(httpProxy, {
-    upstream: upstream.origin,
+    upstream: routing ? routing.upstream : upstream.origin,
     prefix: route.prefix,
     rewritePrefix: route.rewritePrefix,
     httpMethods: route.methods ?? DEFAULT_METHODS,
@@ -65,8 +71,9 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
       const unsafe = unsafePathReason(request.url.slice(route.prefix.length));
       if (unsafe) throw new PorticoError('BAD_REQUEST', `This path is not allowed: ${unsafe}.`);
       trackThroughBreaker(request, breaker, observe);
+      routing?.choose(request);
     },
-    undici: {
+    undici: routing ? routing.dispatcher : {
       connections: pool.connections,
       connect: { timeout: pool.connectTimeoutMs },
       headersTimeout: pool.headersTimeoutMs,
@@ -74,6 +81,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
       keepAliveTimeout: pool.keepAliveTimeoutMs,
     },
     replyOptions: {
+      ...(routing ? { getUpstream: (request) => routing.getUpstream(request as FastifyRequest) } : {}),
       // reply-from has already removed the client's Connection header and the names it lists.
       rewriteRequestHeaders: (request, headers) => upstreamRequestHeaders(request as FastifyRequest, headers),
       rewriteHeaders: (headers) => stripHopByHopHeaders(headers),
@@ -95,7 +103,7 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, deps: Up
       route.handler({
         params: request.params as Record<string, string>,
         query: request.query as Record<string, string | string[] | undefined>,
-        upstreams: createUpstreamCaller(deps, request.id, request.upstreamHeaders),
+        upstreams: createUpstreamCaller(deps, request.id, request.upstreamHeaders, deps.targets && request.headers[TARGET_OVERRIDE_HEADER]),
         graphql: async <T>(name: string, variables: Record<string, unknown>) => {
           if (!executor) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error('this facade has no GraphQL operations') });
           return executor.execute<T>(name, variables, { requestId: request.id, forwardHeaders: request.upstreamHeaders ?? {} });
@@ -165,11 +173,23 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
   settleHooks(app);
   const pools = new Map<string, Pool>();
   const retryBudgets = new Map<string, RetryBudget>();
-  const deps: UpstreamCallerDeps = { pools, breakers: app.breakers, retryBudgets, observe: createUpstreamObserver(app.metrics) };
+  const targets = createTargetsRegistry(
+    { metrics: app.metrics, log: app.log, onReady: (task) => app.addHook('onReady', task), onClose: (task) => app.addHook('onClose', task) },
+    opts.upstreamTargets,
+    (name) => opts.upstreams[name]?.pool,
+  );
+  if (targets.size > 0) settleTargetLeases(app);
+  const deps: UpstreamCallerDeps = { pools, ...(targets.size > 0 ? { targets } : {}), breakers: app.breakers, retryBudgets, observe: createUpstreamObserver(app.metrics) };
   for (const [name, upstream] of Object.entries(opts.upstreams)) {
+    retryBudgets.set(name, createRetryBudget());
+    // Several targets: endpoints, pools and readiness come from them, not from the origin.
+    const several = targets.get(name);
+    if (several) {
+      app.readiness.add(`upstream:${name}`, () => several.readiness());
+      continue;
+    }
     const pool = createUpstreamPool(upstream.origin, upstream.pool);
     pools.set(name, pool);
-    retryBudgets.set(name, createRetryBudget());
     app.readiness.add(`upstream:${name}`, createUpstreamProbe({ pool, kind: 'http', path: upstream.healthPath ?? DEFAULT_HEALTH_PATH }));
   }
   app.addHook('onClose', async () => {
@@ -197,7 +217,7 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
       }
       for (const route of table.routes) {
         if (route.kind === 'passthrough') {
-          await registerPassthrough(versionApp, route, opts.upstreams[route.upstream] as RestUpstream, opts.bodyLimitBytes);
+          await registerPassthrough(versionApp, route, opts.upstreams[route.upstream] as RestUpstream, opts.bodyLimitBytes, targets.get(route.upstream));
         } else {
           registerAggregate(versionApp, route, deps, executor);
         }

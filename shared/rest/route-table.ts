@@ -5,6 +5,7 @@
  */
 import type { AuthRequirement } from '../policies/authn/authn-plugin';
 import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
+import { validateTargetSettings, type UpstreamTargetsSettings } from '../upstream/target-settings';
 import type { OperationExecutorOptions } from '../graphql/operation-executor';
 import type { UpstreamCaller } from './upstream-caller';
 
@@ -82,6 +83,11 @@ export interface RouteTable {
 
 export interface RestFacadeOptions {
   upstreams: Readonly<Record<string, RestUpstream>>;
+  /**
+   * Upstreams served by several weighted targets (canary, discovery, health checks), by
+   * upstream name; their `origin` is then not called. Default: none, each upstream is its one origin.
+   */
+  upstreamTargets?: Readonly<Record<string, UpstreamTargetsSettings>>;
   versions: readonly RouteTable[];
   /** Registered GraphQL operations backing aggregate routes, run against this supergraph. */
   graphql?: OperationExecutorOptions;
@@ -90,6 +96,10 @@ export interface RestFacadeOptions {
 /** Pure validation of route tables against the declared upstreams. */
 export function validateRouteTables(options: RestFacadeOptions): string[] {
   const problems: string[] = [];
+  for (const [name, settings] of Object.entries(options.upstreamTargets ?? {})) {
+    if (!options.upstreams[name]) problems.push(`upstreamTargets.${name}: no upstream named '${name}'`);
+    problems.push(...validateTargetSettings(settings, `upstreamTargets.${name}`));
+  }
   for (const table of options.versions) {
     for (const route of table.routes) {
       const path = route.kind === 'passthrough' ? route.prefix : route.path;

@@ -9,6 +9,8 @@ import type { UpstreamObserver } from '../upstream/upstream-observer';
 import { PorticoError } from '../errors';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
 import { upstreamError } from '../upstream/upstream-errors';
+import { routingInputFromIdentity } from '../upstream/target-set';
+import type { UpstreamTargets } from '../upstream/upstream-targets';
 
 export interface UpstreamResponse<T = unknown> {
   status: number;
@@ -23,16 +25,25 @@ export interface UpstreamCaller {
 /** What aggregate calls share across requests: pools, breakers, retry budgets, the metrics observer. */
 export interface UpstreamCallerDeps {
   pools: ReadonlyMap<string, Pool>;
+  /** Upstreams with several targets (absent when none has): their calls go to the endpoint the targets choose. */
+  targets?: ReadonlyMap<string, UpstreamTargets>;
   breakers: BreakerRegistry;
   retryBudgets: ReadonlyMap<string, RetryBudget>;
   observe: UpstreamObserver;
 }
 
-export function createUpstreamCaller({ pools, breakers, retryBudgets, observe }: UpstreamCallerDeps, requestId: string, identityHeaders: Record<string, string> = {}): UpstreamCaller {
+async function getText(pool: Pool, path: string, headers: Record<string, string>): Promise<{ statusCode: number; text: string }> {
+  const r = await pool.request({ path, method: 'GET', headers });
+  return { statusCode: r.statusCode, text: await r.body.text() };
+}
+
+/** `targetOverride`: the client's target override header, honoured only for permitted principals of multi-target upstreams. */
+export function createUpstreamCaller({ pools, targets, breakers, retryBudgets, observe }: UpstreamCallerDeps, requestId: string, identityHeaders: Record<string, string> = {}, targetOverride?: string | string[]): UpstreamCaller {
   return {
     async getJson<T>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>> {
       const pool = pools.get(upstream);
-      if (!pool) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error(`unknown upstream '${upstream}'`) });
+      const several = targets?.get(upstream);
+      if (!pool && !several) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error(`unknown upstream '${upstream}'`) });
       const search = query ? `?${new URLSearchParams(query).toString()}` : '';
       let res: { statusCode: number; text: string };
       const startedAt = performance.now();
@@ -41,7 +52,8 @@ export function createUpstreamCaller({ pools, breakers, retryBudgets, observe }:
           () =>
             withRetries(
               async () => {
-                const r = await pool.request({ path: `${path}${search}`, method: 'GET', headers: { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId } });
+                if (several) return several.call(routingInputFromIdentity(identityHeaders, targetOverride), (p) => getText(p, `${path}${search}`, { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId }));
+                const r = await (pool as Pool).request({ path: `${path}${search}`, method: 'GET', headers: { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId } });
                 return { statusCode: r.statusCode, text: await r.body.text() };
               },
               { idempotent: true, budget: retryBudgets.get(upstream) ?? createRetryBudget() },

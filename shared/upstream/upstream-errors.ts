@@ -23,3 +23,11 @@ export function upstreamError(upstream: string, err: unknown): PorticoError {
     ? new PorticoError('UPSTREAM_TIMEOUT', `Upstream '${upstream}' did not answer in time.`, { cause: err })
     : new PorticoError('UPSTREAM_UNAVAILABLE', `Upstream '${upstream}' could not be reached.`, { cause: err });
 }
+
+/**
+ * The error of an upstream Portico is not calling right now: its circuit is open, or every
+ * endpoint of a multi-target upstream is out of rotation. Clients see one answer for both.
+ */
+export function upstreamPausedError(upstream: string, retryAfterSec: number): PorticoError {
+  return new PorticoError('UPSTREAM_CIRCUIT_OPEN', `Upstream '${upstream}' is failing; calls to it are paused.`, { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSec))) } });
+}

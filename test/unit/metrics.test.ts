@@ -45,8 +45,12 @@ describe('createMetrics', () => {
         'portico_rate_limit_decisions_total',
         'portico_rate_limit_store_failures_total',
         'portico_supergraph_reloads_total',
+        'portico_upstream_endpoint_ejections_total',
         'portico_upstream_errors_total',
         'portico_upstream_request_duration_seconds',
+        'portico_upstream_target_endpoints',
+        'portico_upstream_target_errors_total',
+        'portico_upstream_target_requests_total',
       ].sort(),
     );
     metrics.upstreamRequestDuration.observe({ upstream: 'orders', outcome: 'timeout' }, 0.2);

@@ -8,7 +8,7 @@
  * the client's problem and never opens a circuit.
  */
 import CircuitBreaker from 'opossum';
-import { PorticoError } from '../../errors';
+import { upstreamPausedError } from '../../upstream/upstream-errors';
 
 export interface BreakerOptions {
   /** Failure percentage in the rolling window that opens the circuit. Default 50. */
@@ -74,8 +74,7 @@ export function createUpstreamBreaker(upstream: string, options: BreakerOptions,
   });
   let openedAt = 0;
   const openError = () => {
-    const retryAfterSec = Math.max(1, Math.ceil((openedAt + options.resetTimeoutMs - now()) / 1000));
-    return new PorticoError('UPSTREAM_CIRCUIT_OPEN', `Upstream '${upstream}' is failing; calls to it are paused.`, { headers: { 'retry-after': String(retryAfterSec) } });
+    return upstreamPausedError(upstream, (openedAt + options.resetTimeoutMs - now()) / 1000);
   };
   breaker.on('open', () => {
     openedAt = now();

@@ -1,0 +1,35 @@
+/**
+ * Multi-target upstreams from the environment: `<PREFIX><NAME>=<JSON>` holds one
+ * upstream's target settings (the same shape as in the manifest), e.g.
+ * `UPSTREAM_TARGETS_ORDERS={"targets":[{"name":"stable","weight":90,"origins":["http://orders-a:4105"]},{"name":"canary","weight":10,"origins":["http://orders-b:4105"]}]}`.
+ */
+import type { UpstreamTargetsSettings } from '../upstream/target-settings';
+import { validateTargetSettings } from '../upstream/target-settings';
+import { ConfigError } from './env';
+
+/** Partner: targets of one REST upstream. */
+export const UPSTREAM_TARGETS_PREFIX = 'UPSTREAM_TARGETS_';
+/** Web and mobile: targets of one subgraph. */
+export const SUBGRAPH_TARGETS_PREFIX = 'SUBGRAPH_TARGETS_';
+
+/** Reads every `<PREFIX><NAME>` variable into settings keyed by the lowercased name; bad JSON or settings are reported by variable. */
+export function readPrefixedTargets(env: NodeJS.ProcessEnv, prefix: string): Record<string, UpstreamTargetsSettings> {
+  const out: Record<string, UpstreamTargetsSettings> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith(prefix) || !value) continue;
+    const name = key.slice(prefix.length).toLowerCase().replace(/_/g, '-');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      problems.push(`${key}: is not valid JSON`);
+      continue;
+    }
+    const invalid = validateTargetSettings(parsed, key);
+    if (invalid.length > 0) problems.push(...invalid);
+    else out[name] = parsed as UpstreamTargetsSettings;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * Passthrough routes to an upstream with several targets. The endpoint is chosen in the
+ * route's preHandler, before anything is sent; the proxy then builds the upstream URL on
+ * that endpoint's origin and dispatches through its pool. The response status settles the
+ * choice (per-target counts and outlier detection); a client that went away settles it
+ * without holding anything against the endpoint.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Dispatcher } from 'undici';
+import { routingInputFromIdentity, TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
+import type { UpstreamObserver } from '../upstream/upstream-observer';
+import type { TargetLease, UpstreamTargets } from '../upstream/upstream-targets';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The endpoint a passthrough to a multi-target upstream was sent to, until its response settles it. */
+    targetLease?: TargetLease;
+  }
+}
+
+export interface PassthroughTargetRouting {
+  /** Chooses this request's endpoint; throws UPSTREAM_CIRCUIT_OPEN when none is available. Call after the breaker check. */
+  choose(request: FastifyRequest): void;
+  /** Replaces the proxy's fixed upstream origin. */
+  upstream: '';
+  /** The proxy's dispatcher: each call goes to the pool of the origin chosen for it. */
+  dispatcher: { request: Dispatcher['request'] };
+  /** The origin chosen for a request (reply options `getUpstream`). */
+  getUpstream(request: FastifyRequest): string;
+}
+
+export function passthroughTargetRouting(targets: UpstreamTargets, observe: UpstreamObserver): PassthroughTargetRouting {
+  const dispatch = (options: Dispatcher.RequestOptions, callback: (err: Error | null, data?: Dispatcher.ResponseData) => void) => {
+    const pool = targets.poolFor(String(options.origin));
+    if (!pool) return callback(Object.assign(new Error('endpoint no longer available'), { code: 'UND_ERR_CLOSED' }));
+    return pool.request(options, callback);
+  };
+  return {
+    upstream: '',
+    dispatcher: { request: dispatch as unknown as Dispatcher['request'] },
+    getUpstream: (request) => request.targetLease?.endpoint.origin ?? '',
+    choose(request) {
+      try {
+        request.targetLease = targets.acquire(routingInputFromIdentity(request.upstreamHeaders, request.headers[TARGET_OVERRIDE_HEADER]));
+      } catch (err) {
+        // Nothing is sent: the breaker call ends without counting against the upstream, and the refusal is observed like an open circuit.
+        request.settlePassthrough?.(undefined);
+        request.settlePassthrough = undefined;
+        observe(targets.upstream, performance.now(), { error: err });
+        throw err;
+      }
+    },
+  };
+}
+
+/** Settles every passthrough's endpoint choice when its response is done or its client went away; registered once per facade. */
+export function settleTargetLeases(app: FastifyInstance): void {
+  app.addHook('onResponse', async (request, reply) => {
+    request.targetLease?.release({ status: reply.statusCode });
+    request.targetLease = undefined;
+  });
+  app.addHook('onRequestAbort', async (request) => {
+    request.targetLease?.release();
+    request.targetLease = undefined;
+  });
+}
