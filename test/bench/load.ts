@@ -91,6 +91,8 @@ export interface LoadResult {
   non2xx: number;
   /** Connection errors and timeouts. */
   socketErrors: number;
+  /** 2xx responses whose body differed from the expected one (e.g. GraphQL errors in a 200). */
+  wrongBodies: number;
   /** Latency percentiles over every response, in ms; undefined when nothing was answered. */
   p50Ms: number | undefined;
   p99Ms: number | undefined;
@@ -110,8 +112,12 @@ function percentile(sorted: Float64Array, p: number): number | undefined {
   return sorted[index];
 }
 
-/** Runs autocannon for `durationSec` with `settings.connections` keep-alive connections, one request in flight on each. */
-export async function runLoad(origin: string, op: Operation, settings: LoadSettings, durationSec: number): Promise<LoadResult> {
+/**
+ * Runs autocannon for `durationSec` with `settings.connections` keep-alive connections, one
+ * request in flight on each. With `expectBody`, every response body is compared with it, so
+ * a gateway answering fast with errors inside a 200 is counted as failing, not as throughput.
+ */
+export async function runLoad(origin: string, op: Operation, settings: LoadSettings, durationSec: number, expectBody?: string): Promise<LoadResult> {
   let latencies = new Float64Array(65_536);
   let samples = 0;
   let responses = 0;
@@ -130,6 +136,7 @@ export async function runLoad(origin: string, op: Operation, settings: LoadSetti
         timeout: REQUEST_TIMEOUT_SEC,
         // autocannon ends a run on its next sample tick after `duration`: a short tick keeps the window close to it.
         sampleInt: 100,
+        ...(expectBody !== undefined ? { expectBody } : {}),
       },
       (err, res) => (err ? reject(err) : resolve(res)),
     );
@@ -154,6 +161,8 @@ export async function runLoad(origin: string, op: Operation, settings: LoadSetti
     windowSec,
     non2xx,
     socketErrors: result.errors,
+    // A non-2xx body never equals the expected 2xx body: those are already counted in non2xx.
+    wrongBodies: Math.max(0, result.mismatches - non2xx),
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
   };

@@ -35,17 +35,21 @@ export interface BenchOptions {
   only?: string;
   /** Results file (absolute). */
   out: string;
+  /** `--cpu-prof <dir>`: each gateway contestant writes a V8 CPU profile there when it stops (absolute). */
+  cpuProfDir?: string;
   /** `--help`: print the usage and run nothing. */
   help: boolean;
 }
 
 /** `npm run bench -- --help`. */
-export const USAGE = `Usage: npm run bench -- [--smoke] [--only <substring>] [--out <file>]
+export const USAGE = `Usage: npm run bench -- [--smoke] [--only <substring>] [--out <file>] [--cpu-prof <dir>]
 
   --smoke             short run (1 s warm-up, 1.5 s measured, 4 connections) to check that it works
   --only <substring>  run only contestants whose "<group>/<contestant>" id contains the text
                       (groups: graphql-heavy, graphql-light, rest); a group's baseline always runs
   --out <file>        results file (default bench-results/<timestamp>.json)
+  --cpu-prof <dir>    each gateway contestant writes a V8 CPU profile (.cpuprofile) into <dir>;
+                      profiling slows the gateway, so figures of such a run are not comparable
 `;
 
 /** A bad command line (printed with the usage, exit code 2). */
@@ -56,6 +60,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string, now = ne
   let mode: BenchMode = 'full';
   let only: string | undefined;
   let out: string | undefined;
+  let cpuProfDir: string | undefined;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -68,6 +73,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string, now = ne
     else if (arg === '--smoke') mode = 'smoke';
     else if (arg === '--only') only = value();
     else if (arg === '--out') out = value();
+    else if (arg === '--cpu-prof') cpuProfDir = value();
     else throw new UsageError(`unknown argument: ${arg}`);
   }
   const stamp = now.toISOString().replace(/[:.]/g, '-');
@@ -76,6 +82,7 @@ export function parseOptions(argv: readonly string[], repoRoot: string, now = ne
     settings: mode === 'smoke' ? SMOKE_SETTINGS : FULL_SETTINGS,
     ...(only !== undefined ? { only } : {}),
     out: path.resolve(out ?? path.join(repoRoot, 'bench-results', `${stamp}.json`)),
+    ...(cpuProfDir !== undefined ? { cpuProfDir: path.resolve(cpuProfDir) } : {}),
     help,
   };
 }

@@ -35,6 +35,8 @@ export interface StartOptions {
   env: Record<string, string>;
   /** CPU to pin the process to with `taskset -c`, or undefined for no pinning. */
   cpu?: number | undefined;
+  /** Directory for a V8 CPU profile written when the process exits, or undefined for none. */
+  cpuProfDir?: string | undefined;
 }
 
 /** A started process. */
@@ -83,7 +85,9 @@ function keepLines(stream: NodeJS.ReadableStream | null, lines: string[]): void 
 }
 
 function startProcess(options: StartOptions): ManagedProcess {
-  const node = [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, options.entry)];
+  // One folder per process: Node names the files itself, one per thread (the TypeScript loader has its own).
+  const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfDir, options.name)}`] : [];
+  const node = [process.execPath, ...profile, '--import', 'tsx', path.join(REPO_ROOT, options.entry)];
   const [command, ...args] = options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
   const proc: ChildProcess = spawn(command as string, args, {
     cwd: REPO_ROOT,

@@ -35,10 +35,11 @@ export interface ContestantResult {
   ratio: number | null;
   p50Ms: number | null;
   p99Ms: number | null;
-  /** Non-2xx responses plus connection errors and timeouts in the measured window. */
+  /** Non-2xx responses, connection errors and timeouts, and 2xx responses with a wrong body in the measured window. */
   errors: number | null;
   non2xx: number | null;
   socketErrors: number | null;
+  wrongBodies: number | null;
   /** Gateway process CPU time (user + system) per response in the window, in microseconds. */
   cpuUsPerRequest: number | null;
   /** Gateway process CPU time over the window, as a share of one core (1 = one core busy). */
@@ -114,6 +115,7 @@ export function failedResult(base: Pick<ContestantResult, 'id' | 'description' |
     errors: null,
     non2xx: null,
     socketErrors: null,
+    wrongBodies: null,
     cpuUsPerRequest: null,
     gatewayCpuShare: null,
     peakRssMiB: null,
@@ -189,7 +191,9 @@ export function formatGroup(group: GroupResult): string {
       out.push(`  ! ${c.id}: upstream services + load generator used ${percent((c.upstreamCpuShare ?? 0) + (c.loadGeneratorCpuShare ?? 0))} of their shared core: the figure may be a lower bound`);
     }
     if (c.disturbed) out.push(`  * ${c.id}: disturbed: ${c.disturbed}`);
-    if (c.ok && c.errors) out.push(`  ! ${c.id}: ${c.non2xx ?? 0} non-2xx responses, ${c.socketErrors ?? 0} connection errors/timeouts in the window`);
+    if (c.ok && c.errors) {
+      out.push(`  ! ${c.id}: ${c.non2xx ?? 0} non-2xx responses, ${c.socketErrors ?? 0} connection errors/timeouts, ${c.wrongBodies ?? 0} 2xx responses with a body unlike the first in the window`);
+    }
   }
   return out.join('\n');
 }
@@ -215,7 +219,7 @@ export function formatHeader(results: Pick<BenchResults, 'commit' | 'node' | 'ma
 /** Printed under the tables: what each column means. */
 export const LEGEND = [
   'rps: mean responses/s in the measured window; ratio: rps / baseline rps of the group.',
-  'p50/p99: latency over every response in the window. errors: non-2xx + connection errors/timeouts.',
+  'p50/p99: latency over every response in the window. errors: non-2xx + connection errors/timeouts + 2xx with a body unlike the checked one.',
   "CPU us/req: gateway process user+system CPU (/proc/<pid>/stat) per response. gw CPU: the gateway's share of its core.",
   'peak RSS: VmHWM of the gateway process. upstream CPU: the five upstream services together, as a share of one core;',
   `above ${UPSTREAM_BOUND_SHARE * 100} % they, not the gateway, were the bottleneck. load-gen CPU: this harness (autocannon), on the upstreams' core.`,

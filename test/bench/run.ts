@@ -106,7 +106,7 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
   const op = { ...group.operation(ctx), ...(spec.path ? { path: spec.path } : {}) };
   let child: ManagedProcess | undefined;
   try {
-    child = registry.start({ name: spec.id, role: 'gateway', entry: spec.entry, env: { ...spec.env(ctx), PORT: String(port), HOST }, cpu: pinning.gatewayCpu });
+    child = registry.start({ name: spec.id, role: 'gateway', entry: spec.entry, env: { ...spec.env(ctx), PORT: String(port), HOST }, cpu: pinning.gatewayCpu, cpuProfDir: options.cpuProfDir && path.join(options.cpuProfDir, group.id) });
     await waitUntilReady(child, origin, spec.ready);
 
     const response = await fetchOnce(origin, op);
@@ -119,10 +119,10 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
     }
 
     env.log(`  ${group.id}/${spec.id}: response ${formatBytes(response.bytes)}, warming up ${options.settings.warmupSec} s, measuring ${options.settings.measureSec} s`);
-    await runLoad(origin, op, options.settings, options.settings.warmupSec);
+    await runLoad(origin, op, options.settings, options.settings.warmupSec, response.text);
 
     const before = takeSnapshot(child.pid, upstreams.pids, pinning);
-    const load = await runLoad(origin, op, options.settings, options.settings.measureSec);
+    const load = await runLoad(origin, op, options.settings, options.settings.measureSec, response.text);
     const after = takeSnapshot(child.pid, upstreams.pids, pinning);
     const hwmKib = readStatusKib(child.pid, 'VmHWM') ?? readStatusKib(child.pid, 'VmRSS');
     const cpu = windowCpu(before, after, clockTicks, load.windowSec);
@@ -137,9 +137,10 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
       ratio: null,
       p50Ms: load.p50Ms ?? null,
       p99Ms: load.p99Ms ?? null,
-      errors: load.non2xx + load.socketErrors,
+      errors: load.non2xx + load.socketErrors + load.wrongBodies,
       non2xx: load.non2xx,
       socketErrors: load.socketErrors,
+      wrongBodies: load.wrongBodies,
       cpuUsPerRequest: cpu.gatewayCpuSec === null || load.responses === 0 ? null : (cpu.gatewayCpuSec * 1e6) / load.responses,
       gatewayCpuShare: cpu.gatewayShare,
       peakRssMiB: hwmKib === undefined ? null : hwmKib / 1024,
