@@ -65,10 +65,13 @@ const JWT_ENV = {
   JWT_AUDIENCE: DEV_AUDIENCE,
 };
 
+/** Every BFF caches what its upstreams allow, in memory (REST GETs by Cache-Control, GraphQL queries by hints). */
+const CACHE_ENV = { RESPONSE_CACHE: 'memory' };
+
 const bffs: StackProcess[] = [
-  { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT), ...JWT_ENV, ...INTROSPECTION_ENV } },
-  { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT), ...JWT_ENV, ...INTROSPECTION_ENV } },
-  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...INTROSPECTION_ENV } },
+  { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT), ...JWT_ENV, ...INTROSPECTION_ENV, ...CACHE_ENV } },
+  { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT), ...JWT_ENV, ...INTROSPECTION_ENV, ...CACHE_ENV } },
+  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...INTROSPECTION_ENV, ...CACHE_ENV } },
 ];
 
 /** Upstreams first: BFFs report ready only once their upstreams answer. */

@@ -13,6 +13,7 @@ import type { BreakerSettings } from './policies/breaker/upstream-breaker';
 import { validateCorsSettings, type CorsSettings } from './policies/edge/edge-headers';
 import { validateAccessRules, type AccessRules } from './policies/edge/access-rules';
 import { validateRateLimitSettings, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
+import { validateResponseCacheSettings, type ResponseCacheSettings } from './policies/response-cache/response-cache-settings';
 import { LOG_LEVELS } from './observability/logger';
 import { validateTargetSettings } from './upstream/target-settings';
 
@@ -62,6 +63,8 @@ export interface PolicySettings {
   rateLimit?: RateLimitSettings;
   /** Circuit breaker settings (`all` plus per-upstream overrides); breakers are always on. */
   breakers?: BreakerSettings;
+  /** Response caching (GraphQL queries by their cache hints, REST GET by upstream Cache-Control); absent means off. */
+  responseCache?: ResponseCacheSettings;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
@@ -76,7 +79,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 };
 
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
-const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'accessRules', 'cors', 'authn', 'rateLimit', 'breakers']);
+const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'accessRules', 'cors', 'authn', 'rateLimit', 'breakers', 'responseCache']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
 const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphTargets', 'subgraphPools', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
 
@@ -112,6 +115,7 @@ export function validateManifest(manifest: BffManifest): string[] {
     unknown('manifest.policies', manifest.policies, POLICY_KEYS);
     if (manifest.policies.authn) problems.push(...validateAuthnSettings(manifest.policies.authn));
     if (manifest.policies.rateLimit) problems.push(...validateRateLimitSettings(manifest.policies.rateLimit));
+    if (manifest.policies.responseCache) problems.push(...validateResponseCacheSettings(manifest.policies.responseCache));
     if (manifest.policies.cors) problems.push(...validateCorsSettings(manifest.policies.cors));
     if (manifest.policies.accessRules) problems.push(...validateAccessRules(manifest.policies.accessRules));
   }

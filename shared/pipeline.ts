@@ -24,6 +24,7 @@ import { DEFAULT_PUBLIC_PATHS, authnPlugin } from './policies/authn/authn-plugin
 import { ipRateLimitPlugin, principalRateLimitPlugin, type RateLimitPluginOptions } from './policies/rate-limit/rate-limit-plugin';
 import { createRateLimitStore, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
 import { authnPluginOptions } from './policies/authn/authn-settings';
+import { createResponseCache, type ResponseCache, type ResponseCacheSettings } from './policies/response-cache/response-cache-settings';
 import { injectIdentityHeadersPlugin, stripIdentityHeadersPlugin } from './policies/authn/header-hygiene-plugin';
 
 declare module 'fastify' {
@@ -32,6 +33,8 @@ declare module 'fastify' {
     metrics: PorticoMetrics;
     /** One circuit breaker per upstream. */
     breakers: BreakerRegistry;
+    /** The response cache the routes consult, when the manifest turns it on. */
+    responseCache: ResponseCache | undefined;
   }
 }
 
@@ -44,6 +47,26 @@ export interface BffAppOptions<M extends BffManifest> {
   manifest: M;
   /** The `route` stage: the BFF's own routes (GraphQL gateway or REST facade). */
   routes: FastifyPluginAsync<{ manifest: M }>;
+}
+
+function responseCacheFor(app: FastifyInstance, bff: string, settings: ResponseCacheSettings): ResponseCache {
+  const { metrics } = app;
+  let lastLoggedAt = 0;
+  const cache = createResponseCache(settings, bff, {
+    onStatus: (status) => metrics.responseCache.inc({ status }),
+    onEvict: () => metrics.responseCacheEvictions.inc(),
+    onError: (err) => {
+      metrics.responseCacheErrors.inc();
+      // One line per outage-ish period, not one per request.
+      const now = Date.now();
+      if (now - lastLoggedAt < 10_000) return;
+      lastLoggedAt = now;
+      app.log.warn({ err }, 'response cache unavailable; answering without it');
+    },
+  });
+  app.addHook('onReady', async () => cache.store.whenReady());
+  app.addHook('onClose', async () => cache.store.close());
+  return cache;
 }
 
 function rateLimiterOptions(app: FastifyInstance, bff: string, settings: RateLimitSettings, exemptPaths: readonly string[]): RateLimitPluginOptions {
@@ -115,6 +138,8 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
   });
   app.decorate('breakers', breakers);
   app.addHook('onClose', async () => breakers.shutdown());
+  // Consulted in the route stage only, so every cached answer has passed authentication and limits first.
+  app.decorate('responseCache', manifest.policies?.responseCache ? responseCacheFor(app, manifest.name, manifest.policies.responseCache) : undefined);
 
   const policies = manifest.policies ?? {};
   // Browser edge: security headers on every answer, CORS preflights answered before any credential is asked for.

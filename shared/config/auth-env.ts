@@ -1,7 +1,7 @@
 /**
  * Environment variables of the policy stages, common to every BFF: authentication
- * (JWT via JWKS, opaque tokens via introspection, API keys), rate limiting (in memory, or Redis via REDIS_URL) and
- * trusted proxies.
+ * (JWT via JWKS, opaque tokens via introspection, API keys), rate limiting (in memory, or Redis via REDIS_URL),
+ * response caching, access rules, CORS and trusted proxies.
  */
 import type { PolicySettings } from '../manifest';
 import type { AuthnSettings } from '../policies/authn/authn-settings';
@@ -16,6 +16,8 @@ import {
 } from '../policies/authn/introspection';
 import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from '../policies/rate-limit/rate-limit-settings';
 import type { RateLimitFailMode } from '../policies/rate-limit/resilient-store';
+import { DEFAULT_MAX_ENTRY_BYTES, DEFAULT_MAX_TTL_SEC, type ResponseCacheSettings } from '../policies/response-cache/response-cache-settings';
+import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENTRIES } from '../policies/response-cache/response-cache-store';
 import { ConfigError, integer, oneOf, optionalHttpUrl, optionalText, readEnv, text } from './env';
 
 export const authEnvSpec = {
@@ -44,6 +46,12 @@ export const authEnvSpec = {
   USER_AGENT_DENY: optionalText('Comma-separated regular expressions; matching user agents are refused with 403'),
   CORS_ORIGINS: optionalText('Comma-separated origins allowed to call from a browser (`*` for any); unset: no CORS'),
   CORS_CREDENTIALS: oneOf('Allow cookies and credentials cross-origin (true/false)', ['true', 'false'] as const, 'false'),
+  RESPONSE_CACHE: oneOf('Response cache: `off`, `memory` (per process) or `redis` (shared, RESPONSE_CACHE_REDIS_URL)', ['off', 'memory', 'redis'] as const, 'off'),
+  RESPONSE_CACHE_REDIS_URL: optionalText('Redis URL of the shared response cache (RESPONSE_CACHE=redis)'),
+  RESPONSE_CACHE_MAX_ENTRIES: integer('Most entries in the memory response cache', DEFAULT_CACHE_MAX_ENTRIES, { min: 1, max: 10_000_000 }),
+  RESPONSE_CACHE_MAX_BYTES: integer('Most bytes in the memory response cache', DEFAULT_CACHE_MAX_BYTES, { min: 1_024, max: 68_719_476_736 }),
+  RESPONSE_CACHE_MAX_ENTRY_BYTES: integer('Largest response body cached, in bytes', DEFAULT_MAX_ENTRY_BYTES, { min: 1, max: 1_073_741_824 }),
+  RESPONSE_CACHE_MAX_TTL_SEC: integer('Longest lifetime of any cached response, in seconds', DEFAULT_MAX_TTL_SEC, { min: 1, max: 31_536_000 }),
   RATE_LIMIT: oneOf('`on` or `off`', ['on', 'off'] as const, 'on'),
   RATE_LIMIT_PER_MIN: integer('Requests per minute per principal on the default plan (burst the same)', DEFAULT_PLAN_RULES.default?.limit ?? 600, { min: 1, max: 60_000_000 }),
   RATE_LIMIT_PER_IP_PER_MIN: integer('Requests per minute per client IP before authentication (0 = off)', DEFAULT_PER_IP_RULE.limit, { min: 0, max: 60_000_000 }),
@@ -100,6 +108,26 @@ function introspectionFromEnv(
   };
 }
 
+function responseCacheFromEnv(parsed: {
+  RESPONSE_CACHE: 'off' | 'memory' | 'redis';
+  RESPONSE_CACHE_REDIS_URL: string | undefined;
+  RESPONSE_CACHE_MAX_ENTRIES: number;
+  RESPONSE_CACHE_MAX_BYTES: number;
+  RESPONSE_CACHE_MAX_ENTRY_BYTES: number;
+  RESPONSE_CACHE_MAX_TTL_SEC: number;
+}): ResponseCacheSettings | undefined {
+  if (parsed.RESPONSE_CACHE === 'off') return undefined;
+  if (parsed.RESPONSE_CACHE === 'redis' && !parsed.RESPONSE_CACHE_REDIS_URL) throw new ConfigError(['RESPONSE_CACHE=redis: set RESPONSE_CACHE_REDIS_URL']);
+  return {
+    store:
+      parsed.RESPONSE_CACHE === 'redis'
+        ? { kind: 'redis', url: parsed.RESPONSE_CACHE_REDIS_URL as string }
+        : { kind: 'memory', maxEntries: parsed.RESPONSE_CACHE_MAX_ENTRIES, maxBytes: parsed.RESPONSE_CACHE_MAX_BYTES },
+    maxEntryBytes: parsed.RESPONSE_CACHE_MAX_ENTRY_BYTES,
+    maxTtlSec: parsed.RESPONSE_CACHE_MAX_TTL_SEC,
+  };
+}
+
 function list(value: string | undefined): string[] | undefined {
   const items = value?.split(',').map((s) => s.trim()).filter(Boolean);
   return items && items.length > 0 ? items : undefined;
@@ -115,8 +143,10 @@ export function policiesFromEnv(env: NodeJS.ProcessEnv): PolicySettings {
   const deny = list(parsed.IP_DENY);
   const denyUserAgents = list(parsed.USER_AGENT_DENY);
   const accessRules = allow || deny || denyUserAgents ? { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}), ...(denyUserAgents ? { denyUserAgents } : {}) } : undefined;
+  const responseCache = responseCacheFromEnv(parsed);
   const policies: PolicySettings = {
     ...(trustedProxies ? { trustedProxies } : {}),
+    ...(responseCache ? { responseCache } : {}),
     ...(rateLimit ? { rateLimit } : {}),
     ...(corsOrigins ? { cors: { origins: corsOrigins, credentials: parsed.CORS_CREDENTIALS === 'true' } } : {}),
     ...(accessRules ? { accessRules } : {}),

@@ -7,6 +7,7 @@
  * NOT_READY and `/readyz` reports the supergraph as not loaded. A missing or invalid file
  * is retried, so a BFF can start before its supergraph is published.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -25,6 +26,8 @@ import { PorticoError } from '../errors';
 import { createUpstreamPool, type UpstreamPoolOptions } from '../upstream/upstream-pool';
 import { createUpstreamProbe } from '../upstream/upstream-probe';
 import { formatClientError } from './format-error';
+import { graphqlResponseCachePlugins } from '../policies/response-cache/graphql-response-cache';
+import { principalCacheScope } from '../policies/authn/principal';
 import type { GatewayContext } from './gateway-context';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { createUpstreamObserver } from '../upstream/upstream-observer';
@@ -147,6 +150,9 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
       requestIdOnErrors,
       ...(contract ? [contractIntrospectionPlugin(contract)] : []),
       operationLimitsPlugin(limits, opts.costPerRateLimitUnit),
+      // Last: limits and costs are checked and charged before a cached answer is served.
+      // Entries are keyed by the supergraph too: a reload never serves answers shaped by the old schema.
+      ...(app.responseCache ? graphqlResponseCachePlugins<GatewayContext>(app.responseCache, createHash('sha256').update(sdl).digest('base64url')) : []),
     ],
   });
   try {
@@ -161,6 +167,7 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
       requestId: request.id,
       forwardHeaders: request.upstreamHeaders ?? {},
       ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
+      ...(request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
       ...(readOverride && request.headers[TARGET_OVERRIDE_HEADER] ? { targetOverride: String(request.headers[TARGET_OVERRIDE_HEADER]) } : {}),
     }),
   }) as unknown as RouteHandler;

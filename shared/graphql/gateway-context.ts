@@ -6,6 +6,8 @@ export interface GatewayContext {
   forwardHeaders: Record<string, string>;
   /** Charges extra units to the caller's rate limit (absent when limiting is off); throws RATE_LIMITED when over. */
   chargeRateLimit?: (units: number) => Promise<void>;
+  /** Stable key of the verified principal, so PRIVATE cached responses are only ever served back to it. */
+  cacheScope?: string;
   /** The client's target override header, when a subgraph has several targets (honoured only for permitted principals). */
   targetOverride?: string;
 }

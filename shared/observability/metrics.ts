@@ -86,6 +86,12 @@ export interface PorticoMetrics {
   readonly upstreamTargetEndpoints: Gauge<'upstream' | 'target' | 'state'>;
   /** `portico_upstream_endpoint_ejections_total{upstream, target}`: endpoints taken out by outlier detection. */
   readonly upstreamEndpointEjections: Counter<'upstream' | 'target'>;
+  /** `portico_response_cache_total{status}`: responses by cache status (`HIT`, `MISS`, `BYPASS`). */
+  readonly responseCache: Counter<'status'>;
+  /** `portico_response_cache_evictions_total`: entries pushed out of the memory cache to make room. */
+  readonly responseCacheEvictions: Counter;
+  /** `portico_response_cache_errors_total`: cache reads or writes that failed (Redis down or slow); each is a miss. */
+  readonly responseCacheErrors: Counter;
   /** Runs `refresh` just before every scrape (for gauges computed from live state); returns its removal. */
   onScrape(refresh: () => void): () => void;
 }
@@ -232,6 +238,22 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
       name: 'portico_supergraph_reloads_total',
       help: 'Supergraph changes picked up while running, by outcome (success, failure: the previous one kept serving).',
       labelNames: ['outcome'],
+      registers,
+    }),
+    responseCache: new Counter({
+      name: 'portico_response_cache_total',
+      help: 'Responses by cache status (HIT: served from the cache, MISS: fetched, BYPASS: not cacheable).',
+      labelNames: ['status'],
+      registers,
+    }),
+    responseCacheEvictions: new Counter({
+      name: 'portico_response_cache_evictions_total',
+      help: 'Response cache entries pushed out to make room.',
+      registers,
+    }),
+    responseCacheErrors: new Counter({
+      name: 'portico_response_cache_errors_total',
+      help: 'Response cache reads or writes that failed (each one a miss).',
       registers,
     }),
     accessDenied: new Counter({

@@ -20,6 +20,7 @@ import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { createOperationExecutor, type OperationExecutor } from '../graphql/operation-executor';
 import { docsPage } from './docs-page';
 import { validateRouteTables, type VersionDeprecation, type AggregateRoute, type PassthroughRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
+import { createPassthroughCache, type UpstreamResponse } from './passthrough-cache';
 import { createUpstreamCaller, type UpstreamCallerDeps } from './upstream-caller';
 import { createRetryBudget, type RetryBudget } from '../upstream/retry';
 import { createUpstreamObserver, type UpstreamObserver } from '../upstream/upstream-observer';
@@ -57,6 +58,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
   const observe = createUpstreamObserver(app.metrics);
   const pool = { ...DEFAULT_UPSTREAM_POOL_OPTIONS, ...upstream.pool };
   const routing = targets ? passthroughTargetRouting(targets, observe) : undefined;
+  const cache = app.responseCache ? createPassthroughCache(app.responseCache) : undefined;
   await app.register(httpProxy, {
     upstream: routing ? routing.upstream : upstream.origin,
     prefix: route.prefix,
@@ -65,11 +67,13 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
     config: { auth: route.auth, forwardAuthorization: route.forwardAuthorization },
     // The proxy streams bodies without buffering them, so the body limit is enforced
     // on the declared length before anything is sent upstream.
-    preHandler: async (request) => {
+    preHandler: async (request, reply) => {
       const length = Number(request.headers['content-length'] ?? 0);
       if (length > bodyLimitBytes) throw new PorticoError('PAYLOAD_TOO_LARGE');
       const unsafe = unsafePathReason(request.url.slice(route.prefix.length));
       if (unsafe) throw new PorticoError('BAD_REQUEST', `This path is not allowed: ${unsafe}.`);
+      // A fresh cached answer is served even while the upstream's circuit is open.
+      if (cache && (await cache.serveCached(request, reply))) return reply;
       trackThroughBreaker(request, breaker, observe);
       routing?.choose(request);
     },
@@ -85,6 +89,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
       // reply-from has already removed the client's Connection header and the names it lists.
       rewriteRequestHeaders: (request, headers) => upstreamRequestHeaders(request as FastifyRequest, headers),
       rewriteHeaders: (headers) => stripHopByHopHeaders(headers),
+      ...(cache ? { onResponse: (request, reply, response) => cache.sendAndStore(request as FastifyRequest, reply as FastifyReply, response as unknown as UpstreamResponse) } : {}),
       onError: (reply, { error }) => {
         reply.request.log.warn({ err: error, upstream: route.upstream }, 'passthrough failed');
         void sendError(reply.request as FastifyRequest, reply as FastifyReply, upstreamError(route.upstream, error));

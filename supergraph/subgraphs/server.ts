@@ -23,6 +23,9 @@ function errorPayload(statusCode: number, code: string, message: string) {
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
+/** Operational and GraphQL routes: never given the service's REST caching policy. */
+const NO_CACHE_PATHS = new Set(['/graphql', '/healthz', '/__stats']);
+
 export function createSubgraphServer(service: SubgraphService, options: SubgraphServerOptions = {}): FastifyInstance {
   const app = Fastify({ logger: { level: options.logLevel ?? 'silent' }, bodyLimit: options.bodyLimit ?? 1_048_576,
     // Unknown body fields are an error, not silently dropped.
@@ -44,6 +47,13 @@ export function createSubgraphServer(service: SubgraphService, options: Subgraph
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(errorPayload(404, 'NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} does not exist.`));
+  });
+
+  // REST reads carry the service's caching policy too, so gateways in front may cache them as the service allows.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.method === 'GET' && reply.statusCode === 200 && !reply.hasHeader('cache-control') && !NO_CACHE_PATHS.has(request.url.split('?')[0] ?? '')) {
+      reply.header('cache-control', service.cacheControl);
+    }
   });
 
   app.post<{ Body: GraphqlRequestBody }>('/graphql', async (request, reply) => {

@@ -111,8 +111,10 @@ describe('APQ, GET and CSRF', () => {
     expect((await get('{ topProducts { name price } }')).headers['cache-control']).toBe('max-age=60, public');
     // Stock changes faster than the catalogue: the shortest hint wins.
     expect((await get('{ topProducts { name inStock } }')).headers['cache-control']).toBe('max-age=5, public');
-    // Anything personal makes the whole response uncacheable.
-    expect((await get('{ me { name } topProducts { name } }')).headers['cache-control']).toBe('no-store');
+    // Anything personal makes the whole response private, for the shortest time.
+    expect((await get('{ me { name } topProducts { name } }')).headers['cache-control']).toBe('max-age=10, private');
+    // A service that forbids storing makes the whole response uncacheable.
+    expect((await get('{ me { orders { id } } topProducts { name } }')).headers['cache-control']).toBe('no-store');
   });
 
   it('refuses mutations over GET', async () => {

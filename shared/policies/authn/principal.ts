@@ -31,3 +31,8 @@ declare module 'fastify' {
     principal?: Principal;
   }
 }
+
+/** The principal as a cache scope: private cached responses are keyed by it and served to it alone. */
+export function principalCacheScope(principal: Principal): string {
+  return JSON.stringify([principal.kind, principal.tenant ?? '', principal.id]);
+}

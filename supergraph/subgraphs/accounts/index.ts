@@ -58,5 +58,5 @@ export function createAccountsService(data: DemoData): SubgraphService {
   }
 
   // User records are personal.
-  return { name: 'accounts', cacheControl: 'private, max-age=0', typeDefs: loadServiceSchema('accounts'), resolvers, createContext: (headers) => createContext(data, stats, headers), registerRestRoutes, stats };
+  return { name: 'accounts', cacheControl: 'private, max-age=10', typeDefs: loadServiceSchema('accounts'), resolvers, createContext: (headers) => createContext(data, stats, headers), registerRestRoutes, stats };
 }

@@ -1,0 +1,101 @@
+/**
+ * The response cache on REST passthrough routes: a GET is looked up before anything is
+ * sent upstream (after authentication and limits, which run first), and a cacheable
+ * upstream answer is buffered, sent, then stored. Anything else streams through untouched.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { principalCacheScope } from '../policies/authn/principal';
+import { httpCacheKey, serializeEntry, servableEntry, storageDecision, type CacheRequest } from '../policies/response-cache/http-response-cache';
+import type { ResponseCache } from '../policies/response-cache/response-cache-settings';
+import { REQUEST_ID_HEADER } from '../observability/request-id';
+import { PorticoError } from '../errors';
+import { sendError } from './error-handler';
+
+/** What reply-from hands to `onResponse`: the upstream status, headers and body stream. */
+export interface UpstreamResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  stream: Readable;
+}
+
+export interface PassthroughCache {
+  /** Serves the request from the cache when a fresh entry exists; true when it did. */
+  serveCached(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
+  /** Sends the upstream response, storing it first when it may be. */
+  sendAndStore(request: FastifyRequest, reply: FastifyReply, response: UpstreamResponse): void;
+}
+
+/** Headers that belong to one exchange, not to the stored representation. */
+const PER_EXCHANGE_HEADERS = [REQUEST_ID_HEADER, 'connection', 'keep-alive', 'transfer-encoding'];
+
+function cacheRequest(request: FastifyRequest): CacheRequest {
+  return { method: request.method, url: request.url, headers: request.headers };
+}
+
+async function readBounded(stream: Readable, maxBytes: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buffer.length;
+    if (size > maxBytes) {
+      stream.destroy();
+      return undefined;
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function createPassthroughCache(cache: ResponseCache): PassthroughCache {
+  const statusHeader = cache.statusHeader;
+  return {
+    async serveCached(request, reply) {
+      if (request.method !== 'GET') return false;
+      const req = cacheRequest(request);
+      // A principal's own entry first, then the shared one.
+      const scopes = request.principal ? [{ kind: 'private' as const, principal: principalCacheScope(request.principal) }, { kind: 'shared' as const }] : [{ kind: 'shared' as const }];
+      for (const scope of scopes) {
+        const text = await cache.store.get(httpCacheKey(req, scope));
+        const served = text === undefined ? undefined : servableEntry(text, req);
+        if (!served) continue;
+        for (const name of PER_EXCHANGE_HEADERS) delete served.headers[name];
+        cache.record('HIT');
+        await reply.code(served.status).headers(served.headers).header(statusHeader, 'HIT').send(served.body);
+        return true;
+      }
+      return false;
+    },
+
+    sendAndStore(request, reply, response) {
+      const req = cacheRequest(request);
+      const declared = Number(response.headers['content-length']);
+      const decision = storageDecision(req, { status: response.statusCode, headers: response.headers }, request.principal ? principalCacheScope(request.principal) : undefined);
+      // Only bodies of a declared, bounded length are buffered: anything else keeps streaming.
+      if (!decision || !(declared >= 0 && declared <= cache.maxEntryBytes)) {
+        cache.record('BYPASS');
+        reply.header(statusHeader, 'BYPASS').send(response.stream);
+        return;
+      }
+      cache.record('MISS');
+      reply.header(statusHeader, 'MISS');
+      readBounded(response.stream, cache.maxEntryBytes).then(
+        (body) => {
+          if (!body) {
+            void sendError(request, reply, new PorticoError('UPSTREAM_BAD_RESPONSE', 'The upstream sent more than the length it declared.'));
+            return;
+          }
+          reply.send(body);
+          const ttlMs = Math.min(decision.ttlMs, cache.maxTtlSec * 1_000);
+          void cache.store.set(httpCacheKey(req, decision.scope), serializeEntry(decision.policy, response.statusCode, body), ttlMs);
+        },
+        (err: unknown) => {
+          request.log.warn({ err }, 'upstream response ended early');
+          if (!reply.sent) void sendError(request, reply, new PorticoError('UPSTREAM_BAD_RESPONSE', 'The upstream response ended early.'));
+        },
+      );
+    },
+  };
+}
