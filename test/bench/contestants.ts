@@ -8,7 +8,7 @@ import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES, type SubgraphName } from '../../
 import type { ReadinessProbe } from './processes';
 
 /** Group ids, also the first half of the `--only` match text. */
-export type GroupId = 'graphql-heavy' | 'graphql-light' | 'rest';
+export type GroupId = 'graphql-heavy' | 'graphql-light' | 'graphql-cached' | 'rest';
 
 /** Everything a contestant's environment or request may depend on, known once the upstream services run. */
 export interface BenchContext {
@@ -155,6 +155,14 @@ const directUpstream: ContestantSpec = {
   path: '/products/1',
 };
 
+const webPoliciesOnCached: ContestantSpec = {
+  id: 'web-policies-on-cached',
+  description: 'Portico web BFF as web-policies-on, plus the in-memory response cache (RESPONSE_CACHE=memory)',
+  entry: 'bffs/web/main.ts',
+  env: (ctx) => ({ ...webPoliciesOn.env(ctx), RESPONSE_CACHE: 'memory' }),
+  ready: PORTICO_READY,
+};
+
 function graphqlOperation(query: string) {
   return (ctx: BenchContext): Operation => ({
     method: 'POST',
@@ -180,6 +188,13 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     title: 'GraphQL, light query ({ topProducts(first: 5) { name price } })',
     operation: graphqlOperation(LIGHT_QUERY),
     contestants: [apolloBaseline, webPoliciesOn, webPoliciesOff],
+  },
+  {
+    id: 'graphql-cached',
+    kind: 'graphql',
+    title: 'GraphQL, the light query repeated, response cache off (baseline) and on',
+    operation: graphqlOperation(LIGHT_QUERY),
+    contestants: [webPoliciesOn, webPoliciesOnCached],
   },
   {
     id: 'rest',

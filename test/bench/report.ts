@@ -62,6 +62,8 @@ export interface ContestantResult {
   gatewayCoreStealShare: number | null;
   /** Why the window's figures are not trustworthy (other load on the machine), or null. */
   disturbed: string | null;
+  /** Share of the window's responses the gateway served from its response cache (Portico with a cache only), or null. */
+  cacheHitRatio: number | null;
 }
 
 /** One group in the results file. */
@@ -127,6 +129,7 @@ export function failedResult(base: Pick<ContestantResult, 'id' | 'description' |
     loadCoreOtherShare: null,
     gatewayCoreStealShare: null,
     disturbed: null,
+    cacheHitRatio: null,
   };
 }
 
@@ -191,6 +194,7 @@ export function formatGroup(group: GroupResult): string {
       out.push(`  ! ${c.id}: upstream services + load generator used ${percent((c.upstreamCpuShare ?? 0) + (c.loadGeneratorCpuShare ?? 0))} of their shared core: the figure may be a lower bound`);
     }
     if (c.disturbed) out.push(`  * ${c.id}: disturbed: ${c.disturbed}`);
+    if (c.ok && c.cacheHitRatio !== null) out.push(`  ${c.id}: response cache hit ratio ${(c.cacheHitRatio * 100).toFixed(2)} % of the window's responses`);
     if (c.ok && c.errors) {
       out.push(`  ! ${c.id}: ${c.non2xx ?? 0} non-2xx responses, ${c.socketErrors ?? 0} connection errors/timeouts, ${c.wrongBodies ?? 0} 2xx responses with a body unlike the first in the window`);
     }

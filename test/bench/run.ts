@@ -97,6 +97,28 @@ interface Reference {
   json: unknown;
 }
 
+/** Response cache counters by status from a Portico gateway's /metrics; undefined when it has none. */
+async function cacheCounts(origin: string): Promise<Record<string, number> | undefined> {
+  try {
+    const res = await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) return undefined;
+    const counts: Record<string, number> = {};
+    for (const match of (await res.text()).matchAll(/^portico_response_cache_total\{[^}]*status="(\w+)"[^}]*\} (\d+)/gm)) {
+      counts[match[1] as string] = Number(match[2]);
+    }
+    return Object.keys(counts).length > 0 ? counts : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function cacheHitRatio(before: Record<string, number> | undefined, after: Record<string, number> | undefined): number | null {
+  if (!after) return null;
+  const delta = (status: string) => (after[status] ?? 0) - (before?.[status] ?? 0);
+  const total = delta('HIT') + delta('MISS') + delta('BYPASS');
+  return total > 0 ? delta('HIT') / total : null;
+}
+
 /** Starts one contestant, checks its response, warms it up, measures a window and stops it. */
 async function measureContestant(env: RunEnv, group: GroupSpec, spec: ContestantSpec, baseline: boolean, reference: Reference | undefined): Promise<{ result: ContestantResult; reference?: Reference }> {
   const { options, registry, pinning, ctx, upstreams, clockTicks } = env;
@@ -121,9 +143,11 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
     env.log(`  ${group.id}/${spec.id}: response ${formatBytes(response.bytes)}, warming up ${options.settings.warmupSec} s, measuring ${options.settings.measureSec} s`);
     await runLoad(origin, op, options.settings, options.settings.warmupSec, response.text);
 
+    const cacheBefore = await cacheCounts(origin);
     const before = takeSnapshot(child.pid, upstreams.pids, pinning);
     const load = await runLoad(origin, op, options.settings, options.settings.measureSec, response.text);
     const after = takeSnapshot(child.pid, upstreams.pids, pinning);
+    const cacheAfter = await cacheCounts(origin);
     const hwmKib = readStatusKib(child.pid, 'VmHWM') ?? readStatusKib(child.pid, 'VmRSS');
     const cpu = windowCpu(before, after, clockTicks, load.windowSec);
     const result: ContestantResult = {
@@ -152,6 +176,7 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
       loadCoreOtherShare: cpu.loadCoreOtherShare,
       gatewayCoreStealShare: cpu.gatewayCoreStealShare,
       disturbed: disturbance(cpu) ?? null,
+      cacheHitRatio: cacheHitRatio(cacheBefore, cacheAfter),
     };
     return { result, ...(baseline ? { reference: { json: response.json } } : {}) };
   } catch (err) {

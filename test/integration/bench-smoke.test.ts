@@ -16,6 +16,7 @@ const HARNESS_TIMEOUT_MS = 100_000;
 const EXPECTED_CONTESTANTS: Record<string, string[]> = {
   'graphql-heavy': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-off'],
   'graphql-light': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-off'],
+  'graphql-cached': ['web-policies-on', 'web-policies-on-cached'],
   rest: ['direct-upstream', 'partner-policies-on'],
 };
 
@@ -91,6 +92,13 @@ describe('npm run bench -- --smoke', () => {
         if (c.baseline) expect(c.ratio).toBe(1);
       }
     }
+  });
+
+  it('reports the response cache hit ratio only where a cache is on', () => {
+    const cached = results?.groups.find((g) => g.id === 'graphql-cached');
+    const ratios = Object.fromEntries((cached?.contestants ?? []).map((c) => [c.id, c.cacheHitRatio]));
+    expect(ratios['web-policies-on']).toBeNull();
+    expect(ratios['web-policies-on-cached']).toBeGreaterThan(0.9);
   });
 
   it('records the run settings and whether the CPUs were pinned', () => {
