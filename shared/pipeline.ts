@@ -113,8 +113,10 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
     // request.ip is the client: X-Forwarded-For is believed only from configured proxies.
     trustProxy: manifest.policies?.trustedProxies?.length ? [...manifest.policies.trustedProxies] : false,
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks with no asynchronous work are written callback-style: no promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
   // Requests still in flight at shutdown answer with `Connection: close`, so the client's
   // keep-alive socket does not hold the server open after its last response.
@@ -122,8 +124,9 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   installErrorHandling(app);
   await app.register(healthPlugin);

@@ -28,18 +28,20 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
     if (!path.startsWith('/')) throw new TypeError(`metricsPlugin: path must start with '/', got '${path}'`);
     const { registry, httpRequests, httpRequestDuration } = metrics;
 
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       // Undefined when no route matched and the not-found handler answered.
       const pattern = request.routeOptions.url;
       // Scrapes would otherwise dominate the counters and move every time Prometheus looks.
-      if (pattern === path) return;
-      const labels = {
-        method: request.method,
-        route: pattern ?? UNMATCHED_ROUTE,
-        status_code: String(reply.statusCode),
-      };
-      httpRequests.inc(labels);
-      httpRequestDuration.observe(labels, reply.elapsedTime / 1_000);
+      if (pattern !== path) {
+        const labels = {
+          method: request.method,
+          route: pattern ?? UNMATCHED_ROUTE,
+          status_code: String(reply.statusCode),
+        };
+        httpRequests.inc(labels);
+        httpRequestDuration.observe(labels, reply.elapsedTime / 1_000);
+      }
+      done();
     });
 
     app.get(path, { logLevel: 'warn' }, async (_request, reply) => {

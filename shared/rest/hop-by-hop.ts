@@ -17,22 +17,28 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
-/** Returns a copy of `headers` without hop-by-hop headers. */
-export function stripHopByHopHeaders<H extends Headers>(headers: H): H {
-  const named = new Set<string>();
-  const connection = headers.connection;
+/** The header names a `Connection` header lists (lowercase), or undefined when it lists none. */
+function namedByConnection(connection: Headers[string]): Set<string> | undefined {
+  if (connection === undefined) return undefined;
+  let named: Set<string> | undefined;
   for (const value of Array.isArray(connection) ? connection : [connection]) {
     if (typeof value !== 'string') continue;
     for (const token of value.split(',')) {
       const name = token.trim().toLowerCase();
-      if (name) named.add(name);
+      if (name) (named ??= new Set()).add(name);
     }
   }
+  return named;
+}
+
+/** Returns a copy of `headers` without hop-by-hop headers (runs on every proxied request and response). */
+export function stripHopByHopHeaders<H extends Headers>(headers: H): H {
+  const named = namedByConnection(headers.connection);
   const out: Headers = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP_HEADERS.has(lower) || named.has(lower)) continue;
-    out[name] = value;
+    if (HOP_BY_HOP_HEADERS.has(lower) || named?.has(lower)) continue;
+    out[name] = headers[name];
   }
   return out as H;
 }

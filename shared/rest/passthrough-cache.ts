@@ -4,21 +4,13 @@
  * upstream answer is buffered, sent, then stored. Anything else streams through untouched.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
 import { principalCacheScope } from '../policies/authn/principal';
 import { httpCacheKey, serializeEntry, servableEntry, storageDecision, type CacheRequest } from '../policies/response-cache/http-response-cache';
 import type { ResponseCache } from '../policies/response-cache/response-cache-settings';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
 import { PorticoError } from '../errors';
 import { sendError } from './error-handler';
-
-/** What reply-from hands to `onResponse`: the upstream status, headers and body stream. */
-export interface UpstreamResponse {
-  statusCode: number;
-  headers: IncomingHttpHeaders;
-  stream: Readable;
-}
+import { readDeclaredBody, sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
 
 export interface PassthroughCache {
   /** Serves the request from the cache when a fresh entry exists; true when it did. */
@@ -32,21 +24,6 @@ const PER_EXCHANGE_HEADERS = [REQUEST_ID_HEADER, 'connection', 'keep-alive', 'tr
 
 function cacheRequest(request: FastifyRequest): CacheRequest {
   return { method: request.method, url: request.url, headers: request.headers };
-}
-
-async function readBounded(stream: Readable, maxBytes: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += buffer.length;
-    if (size > maxBytes) {
-      stream.destroy();
-      return undefined;
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 export function createPassthroughCache(cache: ResponseCache): PassthroughCache {
@@ -71,29 +48,27 @@ export function createPassthroughCache(cache: ResponseCache): PassthroughCache {
 
     sendAndStore(request, reply, response) {
       const req = cacheRequest(request);
-      const declared = Number(response.headers['content-length']);
       const decision = storageDecision(req, { status: response.statusCode, headers: response.headers }, request.principal ? principalCacheScope(request.principal) : undefined);
-      // Only bodies of a declared, bounded length are buffered: anything else keeps streaming.
-      if (!decision || !(declared >= 0 && declared <= cache.maxEntryBytes)) {
+      // Only bodies of a declared, bounded length are stored: anything else keeps streaming.
+      const length = Number(response.headers['content-length']);
+      if (!decision || !(length >= 0 && length <= cache.maxEntryBytes)) {
         cache.record('BYPASS');
-        reply.header(statusHeader, 'BYPASS').send(response.stream);
+        reply.header(statusHeader, 'BYPASS');
+        sendUpstreamResponse(request, reply, response);
         return;
       }
       cache.record('MISS');
       reply.header(statusHeader, 'MISS');
-      readBounded(response.stream, cache.maxEntryBytes).then(
+      readDeclaredBody(response, cache.maxEntryBytes).then(
         (body) => {
-          if (!body) {
-            void sendError(request, reply, new PorticoError('UPSTREAM_BAD_RESPONSE', 'The upstream sent more than the length it declared.'));
-            return;
-          }
+          if (!body) return sendUpstreamResponse(request, reply, response);
           reply.send(body);
           const ttlMs = Math.min(decision.ttlMs, cache.maxTtlSec * 1_000);
           void cache.store.set(httpCacheKey(req, decision.scope), serializeEntry(decision.policy, response.statusCode, body), ttlMs);
         },
         (err: unknown) => {
-          request.log.warn({ err }, 'upstream response ended early');
-          if (!reply.sent) void sendError(request, reply, new PorticoError('UPSTREAM_BAD_RESPONSE', 'The upstream response ended early.'));
+          request.log.warn({ err }, 'upstream response unreadable');
+          if (!reply.sent) void sendError(request, reply, new PorticoError('UPSTREAM_BAD_RESPONSE', 'The upstream response did not match its declared length.'));
         },
       );
     },

@@ -55,12 +55,14 @@ export function passthroughTargetRouting(targets: UpstreamTargets, observe: Upst
 
 /** Settles every passthrough's endpoint choice when its response is done or its client went away; registered once per facade. */
 export function settleTargetLeases(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     request.targetLease?.release({ status: reply.statusCode });
     request.targetLease = undefined;
+    done();
   });
-  app.addHook('onRequestAbort', async (request) => {
+  app.addHook('onRequestAbort', (request, done) => {
     request.targetLease?.release();
     request.targetLease = undefined;
+    done();
   });
 }

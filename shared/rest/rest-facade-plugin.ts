@@ -20,7 +20,8 @@ import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { createOperationExecutor, type OperationExecutor } from '../graphql/operation-executor';
 import { docsPage } from './docs-page';
 import { validateRouteTables, type VersionDeprecation, type AggregateRoute, type PassthroughRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
-import { createPassthroughCache, type UpstreamResponse } from './passthrough-cache';
+import { createPassthroughCache } from './passthrough-cache';
+import { sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
 import { createUpstreamCaller, type UpstreamCallerDeps } from './upstream-caller';
 import { createRetryBudget, type RetryBudget } from '../upstream/retry';
 import { createUpstreamObserver, type UpstreamObserver } from '../upstream/upstream-observer';
@@ -50,7 +51,9 @@ function upstreamRequestHeaders(request: FastifyRequest, headers: IncomingHttpHe
   // Only Portico acts on the target override; upstreams never see it.
   delete out[TARGET_OVERRIDE_HEADER];
   if (!request.routeOptions.config?.forwardAuthorization) delete out.authorization;
-  return { ...out, ...request.upstreamHeaders, [REQUEST_ID_HEADER]: request.id };
+  Object.assign(out, request.upstreamHeaders);
+  out[REQUEST_ID_HEADER] = request.id;
+  return out;
 }
 
 async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, upstream: RestUpstream, bodyLimitBytes: number, targets: UpstreamTargets | undefined): Promise<void> {
@@ -89,7 +92,11 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
       // reply-from has already removed the client's Connection header and the names it lists.
       rewriteRequestHeaders: (request, headers) => upstreamRequestHeaders(request as FastifyRequest, headers),
       rewriteHeaders: (headers) => stripHopByHopHeaders(headers),
-      ...(cache ? { onResponse: (request, reply, response) => cache.sendAndStore(request as FastifyRequest, reply as FastifyReply, response as unknown as UpstreamResponse) } : {}),
+      onResponse: (request, reply, response) => {
+        const upstreamResponse = response as unknown as UpstreamResponse;
+        if (cache) cache.sendAndStore(request as FastifyRequest, reply as FastifyReply, upstreamResponse);
+        else sendUpstreamResponse(request as FastifyRequest, reply as FastifyReply, upstreamResponse);
+      },
       onError: (reply, { error }) => {
         reply.request.log.warn({ err: error, upstream: route.upstream }, 'passthrough failed');
         void sendError(reply.request as FastifyRequest, reply as FastifyReply, upstreamError(route.upstream, error));
@@ -151,13 +158,15 @@ function trackThroughBreaker(request: FastifyRequest, breaker: UpstreamBreaker, 
 }
 
 function settleHooks(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     request.settlePassthrough?.(reply.statusCode);
     request.settlePassthrough = undefined;
+    done();
   });
-  app.addHook('onRequestAbort', async (request) => {
+  app.addHook('onRequestAbort', (request, done) => {
     request.settlePassthrough?.(undefined);
     request.settlePassthrough = undefined;
+    done();
   });
 }
 
@@ -216,8 +225,9 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
     await app.register(async (versionApp) => {
       if (table.deprecation) {
         const headers = deprecationHeaders(table.deprecation);
-        versionApp.addHook('onSend', async (_request, reply) => {
-          for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+        versionApp.addHook('onSend', (_request, reply, payload, done) => {
+          reply.headers(headers);
+          done(null, payload);
         });
       }
       for (const route of table.routes) {

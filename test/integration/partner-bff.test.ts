@@ -41,6 +41,45 @@ describe('partner passthrough fidelity', () => {
     expect(upstream.requests[0]?.url).toBe('/products/12/variants?a=1&b=%20x&a=2&empty=');
   });
 
+  it('passes small and large bodies, of declared or unknown length, and HEAD answers through intact', async () => {
+    const large = 'L'.repeat(300_000);
+    upstream.respondWith((req, res) => {
+      if (req.url.startsWith('/products/large')) {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(large.length) });
+        res.end(req.method === 'HEAD' ? undefined : large);
+      } else if (req.url.startsWith('/products/chunked')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('one,');
+        setTimeout(() => res.end('two'), 10);
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '11' });
+        res.end(req.method === 'HEAD' ? undefined : '{"small":1}');
+      }
+    });
+    const small = await http(`${partner.url}/v1/products/small`);
+    expect([small.status, small.text, small.headers['content-length']]).toEqual([200, '{"small":1}', '11']);
+    const big = await http(`${partner.url}/v1/products/large`);
+    expect([big.status, big.text.length, big.headers['content-length']]).toEqual([200, large.length, String(large.length)]);
+    const chunked = await http(`${partner.url}/v1/products/chunked`);
+    expect([chunked.status, chunked.text]).toEqual([200, 'one,two']);
+    for (const path of ['small', 'large']) {
+      const head = await request(`${partner.url}/v1/products/${path}`, { method: 'HEAD' });
+      expect(head.statusCode).toBe(200);
+      expect(await head.body.text()).toBe('');
+    }
+  });
+
+  it('answers 502 UPSTREAM_BAD_RESPONSE when the upstream sends less than it declared', async () => {
+    upstream.respondWith((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"cut":');
+      setTimeout(() => res.destroy(), 20);
+    });
+    const res = await http(`${partner.url}/v1/products/1`);
+    expect(res.status).toBe(502);
+    expect(res.json.code).toBe('UPSTREAM_BAD_RESPONSE');
+  });
+
   it('preserves upstream status codes, headers and bodies', async () => {
     upstream.respondWith((_req, res) => {
       res.writeHead(418, { 'content-type': 'text/plain; charset=utf-8', 'x-upstream-trace': 'abc', etag: '"v1"', 'cache-control': 'max-age=60' });

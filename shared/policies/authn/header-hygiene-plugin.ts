@@ -34,7 +34,7 @@ export const stripIdentityHeadersPlugin = fp<HeaderHygieneOptions>(
   async function stripIdentity(app: FastifyInstance, opts) {
     const isIdentityHeader = createIdentityHeaderMatcher(opts.extraIdentityHeaders);
     app.decorateRequest('upstreamHeaders', null as unknown as Record<string, string>);
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       request.upstreamHeaders = {};
       const removed = stripIdentityHeaders(request.headers, isIdentityHeader);
       if (removed.length > 0) {
@@ -42,6 +42,7 @@ export const stripIdentityHeadersPlugin = fp<HeaderHygieneOptions>(
         request.log.info({ headers: removed }, 'client-sent identity headers removed');
         opts.onStripped?.(removed.length);
       }
+      done();
     });
   },
   { name: 'portico-strip-identity-headers' },
@@ -50,8 +51,9 @@ export const stripIdentityHeadersPlugin = fp<HeaderHygieneOptions>(
 /** Registered after rate limiting: the verified identity, as headers for upstreams. */
 export const injectIdentityHeadersPlugin = fp(
   async function injectIdentity(app: FastifyInstance) {
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       if (request.principal) request.upstreamHeaders = identityHeadersFor(request.principal);
+      done();
     });
   },
   { name: 'portico-inject-identity-headers', dependencies: ['portico-strip-identity-headers'] },

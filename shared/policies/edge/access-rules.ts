@@ -80,9 +80,9 @@ export const accessRulesPlugin = fp<{ rules: AccessRules; onDenied?: (rule: stri
   async function accessRules(app: FastifyInstance, opts) {
     const global = compileAccessRules(opts.rules);
     const perRoute = new WeakMap<object, CompiledAccessRules>();
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       // Liveness and readiness stay answerable to the infrastructure probing them.
-      if (request.routeOptions.url === '/healthz' || request.routeOptions.url === '/readyz') return;
+      if (request.routeOptions.url === '/healthz' || request.routeOptions.url === '/readyz') return done();
       const routeRules = request.routeOptions.config?.accessRules;
       let compiled = global;
       if (routeRules) {
@@ -90,10 +90,9 @@ export const accessRulesPlugin = fp<{ rules: AccessRules; onDenied?: (rule: stri
         perRoute.set(routeRules, compiled);
       }
       const decision = compiled.decide(request.ip, request.headers['user-agent']);
-      if (!decision.allowed) {
-        opts.onDenied?.(decision.rule);
-        throw new PorticoError('ACCESS_DENIED');
-      }
+      if (decision.allowed) return done();
+      opts.onDenied?.(decision.rule);
+      done(new PorticoError('ACCESS_DENIED'));
     });
   },
   { name: 'portico-access-rules' },

@@ -4,8 +4,9 @@
  * security headers with defaults for an API rather than a website.
  */
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface CorsSettings {
   /** Allowed origins, exact (`https://app.example.com`); `*` allows any origin (never with credentials). */
@@ -35,16 +36,46 @@ export function validateCorsSettings(cors: CorsSettings): string[] {
   return problems;
 }
 
-/** Registers CORS (when configured) and the security headers; both run before authentication, so a preflight needs no credentials. */
-export async function registerEdgeHeaders(app: FastifyInstance, cors: CorsSettings | undefined): Promise<void> {
-  await app.register(fastifyHelmet, {
-    // JSON APIs render nothing: no content security policy to negotiate, and cross-origin
-    // reads are governed by CORS rather than blocked outright.
+/** JSON APIs render nothing: no content security policy to negotiate, and cross-origin reads are governed by CORS. */
+function helmetOptions(cors: boolean): HelmetOptions {
+  return {
     contentSecurityPolicy: false,
     crossOriginEmbedderPolicy: false,
     crossOriginResourcePolicy: { policy: cors ? 'cross-origin' : 'same-origin' },
     referrerPolicy: { policy: 'no-referrer' },
     frameguard: { action: 'deny' },
+  };
+}
+
+/**
+ * Pure: the security headers helmet sets for these options. None of them depends on the
+ * request, so they are computed once at start instead of running helmet on every request.
+ */
+export function securityHeaders(cors: boolean): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: unknown) => {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader: (name: string) => {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  let completed = false;
+  helmet(helmetOptions(cors))({} as IncomingMessage, response as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+    completed = true;
+  });
+  if (!completed) throw new Error('security headers could not be computed');
+  return headers;
+}
+
+/** Registers CORS (when configured) and the security headers; both run before authentication, so a preflight needs no credentials. */
+export async function registerEdgeHeaders(app: FastifyInstance, cors: CorsSettings | undefined): Promise<void> {
+  const headers = securityHeaders(cors !== undefined);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   if (!cors) return;
   const anyOrigin = cors.origins.includes('*');
