@@ -192,8 +192,8 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
   {
     id: 'graphql-cached',
     kind: 'graphql',
-    title: 'GraphQL, the light query repeated, response cache off (baseline) and on',
-    operation: graphqlOperation(LIGHT_QUERY),
+    title: 'GraphQL, the heavy query repeated, response cache off (baseline) and on',
+    operation: graphqlOperation(HEAVY_QUERY),
     contestants: [webPoliciesOn, webPoliciesOnCached],
   },
   {
