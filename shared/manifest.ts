@@ -81,7 +81,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
 const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'accessRules', 'cors', 'authn', 'rateLimit', 'breakers', 'responseCache']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
-const GRAPHQL_KEYS = new Set(['supergraphPath', 'subgraphUrls', 'subgraphTargets', 'subgraphPools', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
+const GRAPHQL_KEYS = new Set(['supergraphPath', 'supergraphUrl', 'subgraphUrls', 'subgraphTargets', 'subgraphPools', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
 
 /** Pure validation: every problem in the manifest, as readable sentences. */
 export function validateManifest(manifest: BffManifest): string[] {
@@ -105,6 +105,7 @@ export function validateManifest(manifest: BffManifest): string[] {
   if (manifest.graphql) {
     unknown('manifest.graphql', manifest.graphql, GRAPHQL_KEYS);
     if (!manifest.graphql.supergraphPath) problems.push('graphql.supergraphPath is required');
+    if (manifest.graphql.supergraphUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(manifest.graphql.supergraphUrl)) problems.push(`graphql.supergraphUrl must be an http(s) URL (got '${manifest.graphql.supergraphUrl}')`);
     if (manifest.graphql.limits) problems.push(...validateOperationLimits(manifest.graphql.limits));
     for (const [name, url] of Object.entries(manifest.graphql.subgraphUrls ?? {})) {
       if (!/^https?:\/\//.test(url)) problems.push(`graphql.subgraphUrls.${name} must be an http(s) URL`);

@@ -2,18 +2,21 @@
 import type { BffManifest, ServerSettings } from '../manifest';
 import { defineManifest } from '../manifest';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from '../graphql/operation-limits';
-import { integer, oneOf, optionalText, readEnv, text } from './env';
+import { integer, oneOf, optionalHttpUrl, optionalText, readEnv, text } from './env';
+import { DEFAULT_WATCH_SUPERGRAPH_MS } from '../graphql/federated-graphql-plugin';
 import { policiesFromEnv } from './auth-env';
 import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-env';
 import { readPrefixedTargets, SUBGRAPH_TARGETS_PREFIX } from './targets-env';
 
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
 
-export function graphqlEnvSpec(defaults: { server: ServerSettings; supergraphPath: string; limits: OperationLimits }) {
+export function graphqlEnvSpec(defaults: { server: ServerSettings; supergraphPath: string; watchSupergraphMs: number; limits: OperationLimits }) {
   return {
     ...serverEnvSpec(defaults.server),
     NODE_ENV: optionalText('`production` turns off introspection (unless INTROSPECTION=true), the landing page and field suggestions'),
     SUPERGRAPH_PATH: text('Supergraph SDL file served by the BFF', defaults.supergraphPath),
+    SUPERGRAPH_URL: optionalHttpUrl('URL the supergraph SDL is fetched and polled from, instead of SUPERGRAPH_PATH'),
+    SUPERGRAPH_WATCH_MS: integer('How often the supergraph (file or URL) is checked for changes, in ms; 0 = never', defaults.watchSupergraphMs, { min: 0, max: 86_400_000 }),
     INTROSPECTION: oneOf('Serve schema introspection (true/false); default true in development, false in production', ['true', 'false', 'default'] as const, 'default'),
     TRUSTED_DOCUMENTS_ONLY: oneOf('Refuse operations not in the trusted documents manifest (BFFs that have one); default true in production', ['true', 'false', 'default'] as const, 'default'),
     GRAPHQL_MAX_DEPTH: integer('Deepest field nesting', defaults.limits.maxDepth, { min: 1 }),
@@ -28,7 +31,7 @@ export function graphqlEnvSpec(defaults: { server: ServerSettings; supergraphPat
 /** Applies the environment to a GraphQL BFF manifest; throws ConfigError naming bad variables. */
 export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: NodeJS.ProcessEnv): M {
   if (!manifest.graphql) throw new Error(`manifest '${manifest.name}' has no graphql section`);
-  const parsed = readEnv(env, graphqlEnvSpec({ server: manifest.server, supergraphPath: manifest.graphql.supergraphPath, limits: { ...DEFAULT_OPERATION_LIMITS, ...manifest.graphql.limits } }));
+  const parsed = readEnv(env, graphqlEnvSpec({ server: manifest.server, supergraphPath: manifest.graphql.supergraphPath, watchSupergraphMs: manifest.graphql.watchSupergraphMs ?? DEFAULT_WATCH_SUPERGRAPH_MS, limits: { ...DEFAULT_OPERATION_LIMITS, ...manifest.graphql.limits } }));
   const production = parsed.NODE_ENV === 'production';
   const subgraphUrls = { ...manifest.graphql.subgraphUrls, ...readPrefixedUrls(env, SUBGRAPH_URL_PREFIX) };
   const subgraphTargets = { ...manifest.graphql.subgraphTargets, ...readPrefixedTargets(env, SUBGRAPH_TARGETS_PREFIX) };
@@ -38,6 +41,8 @@ export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: 
     graphql: {
       ...manifest.graphql,
       supergraphPath: parsed.SUPERGRAPH_PATH,
+      ...(parsed.SUPERGRAPH_URL ? { supergraphUrl: parsed.SUPERGRAPH_URL } : {}),
+      watchSupergraphMs: parsed.SUPERGRAPH_WATCH_MS,
       production,
       introspection: parsed.INTROSPECTION === 'default' ? !production && (manifest.graphql.introspection ?? true) : parsed.INTROSPECTION === 'true',
       limits: {

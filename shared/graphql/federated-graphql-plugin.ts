@@ -8,7 +8,6 @@
  * is retried, so a BFF can start before its supergraph is published.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -26,6 +25,7 @@ import { PorticoError } from '../errors';
 import { createUpstreamPool, type UpstreamPoolOptions } from '../upstream/upstream-pool';
 import { createUpstreamProbe } from '../upstream/upstream-probe';
 import { formatClientError } from './format-error';
+import { SupergraphFetchError, fileSupergraphSource, urlSupergraphSource } from './supergraph-source';
 import { graphqlResponseCachePlugins } from '../policies/response-cache/graphql-response-cache';
 import { principalCacheScope } from '../policies/authn/principal';
 import type { GatewayContext } from './gateway-context';
@@ -38,6 +38,8 @@ import { createTargetsRegistry, type UpstreamTargets } from '../upstream/upstrea
 export interface FederatedGraphqlOptions {
   /** Path of the composed supergraph SDL file. */
   supergraphPath: string;
+  /** URL the supergraph is fetched from instead of the file (polled every `watchSupergraphMs`, with `If-None-Match`). Default: none. */
+  supergraphUrl?: string;
   /** Subgraph URL overrides by subgraph name; others use the URL in the supergraph. */
   subgraphUrls?: Readonly<Record<string, string>>;
   /**
@@ -104,8 +106,7 @@ const requestIdOnErrors: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
-async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOptions, subgraphTargets: ReadonlyMap<string, UpstreamTargets>): Promise<LoadedSupergraph> {
-  const sdl = await readFile(opts.supergraphPath, 'utf8');
+async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOptions, subgraphTargets: ReadonlyMap<string, UpstreamTargets>, sdl: string): Promise<LoadedSupergraph> {
   const pools: Pool[] = [];
   const probes: Array<[string, ReturnType<typeof createUpstreamProbe>]> = [];
   const gateway = new ApolloGateway({
@@ -187,6 +188,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     opts.subgraphTargets,
     (name) => ({ ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] }),
   );
+  const source = opts.supergraphUrl ? urlSupergraphSource(opts.supergraphUrl) : fileSupergraphSource(opts.supergraphPath);
   let loaded: LoadedSupergraph | undefined;
   let lastProblem = 'loading';
   let stopped = false;
@@ -217,25 +219,27 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     if (stopped || reloading || !loaded) return;
     let text: string;
     try {
-      text = await readFile(opts.supergraphPath, 'utf8');
-    } catch {
-      return; // a file being replaced may be briefly absent; the next check sees it
+      text = await source.read();
+    } catch (err) {
+      // A file being replaced may be briefly absent, a registry briefly down: the next check sees it.
+      app.log.debug({ err, supergraph: source.location }, 'supergraph check failed');
+      return;
     }
     if (text === loaded.sdl) return;
     reloading = true;
     try {
-      const next = await loadSupergraph(app, opts, subgraphTargets);
+      const next = await loadSupergraph(app, opts, subgraphTargets, text);
       if (stopped) return await stopSupergraph(next);
       const previous = loaded;
       serve(next);
       reloadProblem = undefined;
       app.metrics.supergraphReloads.inc({ outcome: 'success' });
-      app.log.info({ supergraphPath: opts.supergraphPath }, 'supergraph reloaded');
+      app.log.info({ supergraph: source.location }, 'supergraph reloaded');
       await retire(previous);
     } catch (err) {
       reloadProblem = 'it failed to load';
       app.metrics.supergraphReloads.inc({ outcome: 'failure' });
-      app.log.error({ err, supergraphPath: opts.supergraphPath }, 'supergraph change refused; still serving the previous one');
+      app.log.error({ err, supergraph: source.location }, 'supergraph change refused; still serving the previous one');
       // Remember the refused text so it is not retried on every check.
       loaded.sdl = text;
     } finally {
@@ -246,10 +250,10 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   const attempt = async (): Promise<void> => {
     if (stopped) return;
     try {
-      const result = await loadSupergraph(app, opts, subgraphTargets);
+      const result = await loadSupergraph(app, opts, subgraphTargets, await source.read());
       if (stopped) return await stopSupergraph(result);
       serve(result);
-      app.log.info({ supergraphPath: opts.supergraphPath }, 'supergraph loaded');
+      app.log.info({ supergraph: source.location }, 'supergraph loaded');
       const watchMs = opts.watchSupergraphMs ?? DEFAULT_WATCH_SUPERGRAPH_MS;
       if (watchMs > 0 && !watchTimer) {
         watchTimer = setInterval(() => void checkForChange(), watchMs);
@@ -257,8 +261,8 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
       }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const problem = code === 'ENOENT' ? 'supergraph file not found' : 'supergraph failed to load';
-      if (problem !== lastProblem) app.log.warn({ err, supergraphPath: opts.supergraphPath }, problem);
+      const problem = code === 'ENOENT' ? 'supergraph file not found' : err instanceof SupergraphFetchError ? 'supergraph URL unreachable' : 'supergraph failed to load';
+      if (problem !== lastProblem) app.log.warn({ err, supergraph: source.location }, problem);
       lastProblem = problem;
       retryTimer = setTimeout(() => void attempt(), retryMs);
     }

@@ -1,8 +1,12 @@
 /**
- * Supergraph hot reload on a running web BFF: a changed file is picked up without a
- * restart; a broken one is refused while the previous supergraph keeps serving.
+ * Supergraph hot reload on a running web BFF: a changed file (or a changed answer from a
+ * polled URL) is picked up without a restart; a broken one is refused while the previous
+ * supergraph keeps serving.
  */
+import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SUBGRAPHS_DIR, SUPERGRAPH_FILE, composeSupergraph, loadSubgraphDefinitions } from '../../supergraph/composition';
@@ -68,5 +72,79 @@ describe('supergraph hot reload', () => {
     expect(ready?.json.checks.supergraph).toEqual({ ok: true, detail: 'loaded; the latest change was refused (it failed to load), the previous supergraph keeps serving' });
     expect((await postGraphql(web.url, '{ product(upc: "1") { name } }')).json.data.product.name).toEqual(expect.any(String));
     expect((await http(`${web.url}/metrics`)).text).toMatch(/portico_supergraph_reloads_total\{outcome="failure",bff="web"\} 1/);
+  });
+});
+
+describe('supergraph polled from a URL', () => {
+  let registry: Server;
+  let registryUrl: string;
+  let served = '';
+  let status = 200;
+  const conditional: boolean[] = [];
+  let fromUrl: RunningBff;
+
+  beforeAll(async () => {
+    served = await readFile(SUPERGRAPH_FILE, 'utf8');
+    registry = createServer((req, res) => {
+      const etag = `"${createHash('sha256').update(served).digest('hex').slice(0, 16)}"`;
+      conditional.push(req.headers['if-none-match'] === etag);
+      if (status !== 200) {
+        res.writeHead(status).end();
+      } else if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { etag }).end();
+      } else {
+        res.writeHead(200, { 'content-type': 'text/plain', etag }).end(served);
+      }
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    registryUrl = `http://127.0.0.1:${(registry.address() as AddressInfo).port}/supergraph.graphql`;
+    // The file path points nowhere: everything must come from the URL.
+    fromUrl = await startWebBff({ graphql: { supergraphPath: path.join(dir, 'absent.graphql'), supergraphUrl: registryUrl, subgraphUrls: subgraphs.urls, watchSupergraphMs: 100 } });
+  });
+
+  afterAll(async () => {
+    await fromUrl?.close();
+    await new Promise((resolve) => registry?.close(resolve));
+  });
+
+  it('serves the supergraph from the URL and asks again with If-None-Match', async () => {
+    expect((await postGraphql(fromUrl.url, '{ product(upc: "1") { description } }')).json.data.product.description).toEqual(expect.any(String));
+    conditional.length = 0;
+    await new Promise((r) => setTimeout(r, 350));
+    expect(conditional.length).toBeGreaterThanOrEqual(2);
+    expect(conditional.every(Boolean)).toBe(true);
+  });
+
+  it('swaps to a changed supergraph, and keeps serving while the URL fails', async () => {
+    served = await supergraphWithoutDescription();
+    let errors: Array<{ message: string }> | undefined;
+    for (let i = 0; i < 100 && !errors; i++) {
+      errors = (await postGraphql(fromUrl.url, '{ product(upc: "1") { description } }')).json.errors;
+      if (!errors) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(errors?.[0]?.message).toBe('Cannot query field "description" on type "Product".');
+
+    status = 503;
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await postGraphql(fromUrl.url, '{ product(upc: "1") { name } }')).json.data.product.name).toEqual(expect.any(String));
+    const ready = await http(`${fromUrl.url}/readyz`);
+    expect(ready.status).toBe(200);
+    status = 200;
+  });
+
+  it('reports an unreachable URL at start as not ready, with the reason', async () => {
+    const unreachable = await startWebBff({ ready: false, graphql: { supergraphPath: path.join(dir, 'absent.graphql'), supergraphUrl: `${registryUrl.replace(/:\d+\//, ':1/')}`, subgraphUrls: subgraphs.urls, loadRetryMs: 50 } });
+    try {
+      let ready: { status: number; json: { checks: Record<string, { ok: boolean; detail: string }> } } | undefined;
+      for (let i = 0; i < 40; i++) {
+        ready = await http(`${unreachable.url}/readyz`);
+        if (ready.json.checks.supergraph?.detail === 'supergraph URL unreachable') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(ready?.status).toBe(503);
+      expect(ready?.json.checks.supergraph).toEqual({ ok: false, detail: 'supergraph URL unreachable' });
+    } finally {
+      await unreachable.close();
+    }
   });
 });
