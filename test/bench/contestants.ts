@@ -155,6 +155,15 @@ const directUpstream: ContestantSpec = {
   path: '/products/1',
 };
 
+const nodeProxyFloor: ContestantSpec = {
+  id: 'node-proxy-floor',
+  description: 'reference, not Portico: node:http + undici pool, no framework, no policy; GET /products/1 proxied',
+  entry: 'test/bench/node-proxy-floor.ts',
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, UPSTREAM_URL_PRODUCTS: ctx.upstreamOrigins.products }),
+  ready: { method: 'GET', path: '/healthz' },
+  path: '/products/1',
+};
+
 const webPoliciesOnCached: ContestantSpec = {
   id: 'web-policies-on-cached',
   description: 'Portico web BFF as web-policies-on, plus the in-memory response cache (RESPONSE_CACHE=memory)',
@@ -201,7 +210,7 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'rest',
     title: 'REST, one product',
     operation: (ctx) => ({ method: 'GET', path: '/products/1', headers: { accept: 'application/json', 'x-api-key': ctx.apiKey } }),
-    contestants: [directUpstream, partnerPoliciesOn],
+    contestants: [directUpstream, nodeProxyFloor, partnerPoliciesOn],
   },
 ];
 

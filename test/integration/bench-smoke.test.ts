@@ -17,7 +17,7 @@ const EXPECTED_CONTESTANTS: Record<string, string[]> = {
   'graphql-heavy': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-off'],
   'graphql-light': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-off'],
   'graphql-cached': ['web-policies-on', 'web-policies-on-cached'],
-  rest: ['direct-upstream', 'partner-policies-on'],
+  rest: ['direct-upstream', 'node-proxy-floor', 'partner-policies-on'],
 };
 
 interface HarnessRun {
