@@ -21,7 +21,7 @@ export function buildServer(manifest: PartnerManifest = partnerManifest): Promis
         // The demo services answer GraphQL on the same origin as their REST routes.
         ...(routes.graphql ? { graphql: { ...routes.graphql, subgraphUrls: { ...subgraphUrlsOf(routes.upstreams), ...routes.graphql.subgraphUrls } } } : {}),
         bodyLimitBytes: manifest.server.bodyLimitBytes,
-        docs: { title: 'Portico partner API', apiKeys: Boolean(manifest.policies?.authn?.apiKeys), ...(manifest.policies?.rateLimit ? { rateLimit: manifest.policies.rateLimit } : {}) },
+        docs: { title: 'Portico partner API', apiKeys: Boolean(manifest.policies?.authn?.apiKeys), bearerTokens: Boolean(manifest.policies?.authn?.jwt || manifest.policies?.authn?.introspection), ...(manifest.policies?.rateLimit ? { rateLimit: manifest.policies.rateLimit } : {}) },
       }),
   });
 }

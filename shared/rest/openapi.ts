@@ -8,8 +8,10 @@ import type { AggregateRoute, PassthroughRoute, RouteTable } from './route-table
 
 export interface OpenApiOptions {
   title: string;
-  /** Whether the facade requires API keys (authentication on). */
+  /** Whether the facade accepts API keys (`x-api-key`). */
   apiKeys: boolean;
+  /** Whether the facade accepts bearer tokens (JWT or introspected opaque tokens). Default false. */
+  bearerTokens?: boolean;
   rateLimit?: RateLimitSettings;
 }
 
@@ -46,15 +48,20 @@ function rateLimitsFor(opts: OpenApiOptions, method: string, path: string): Json
 function common(opts: OpenApiOptions, table: RouteTable, method: string, path: string, scopes: readonly string[] | undefined, isPublic: boolean | undefined): Json {
   return {
     ...(table.deprecation ? { deprecated: true } : {}),
-    ...(opts.apiKeys && !isPublic ? { security: [{ apiKey: [...(scopes ?? [])] }] } : { security: [] }),
+    security: isPublic ? [] : securityRequirements(opts, scopes),
     ...(opts.rateLimit ? { 'x-rate-limits': rateLimitsFor(opts, method, path) } : {}),
   };
+}
+
+/** Any one accepted credential satisfies a route (OpenAPI: alternatives in the list). */
+function securityRequirements(opts: OpenApiOptions, scopes: readonly string[] | undefined): Json[] {
+  return [...(opts.apiKeys ? [{ apiKey: [...(scopes ?? [])] }] : []), ...(opts.bearerTokens ? [{ bearer: [...(scopes ?? [])] }] : [])];
 }
 
 function standardErrors(opts: OpenApiOptions): Json {
   return {
     '400': errorResponse('Invalid input (VALIDATION_FAILED names the field)'),
-    ...(opts.apiKeys ? { '401': errorResponse('Missing or invalid API key') } : {}),
+    ...(opts.apiKeys || opts.bearerTokens ? { '401': errorResponse(opts.bearerTokens ? 'Missing or invalid credentials (API key or bearer token)' : 'Missing or invalid API key') } : {}),
     '404': errorResponse('No such record or route (NOT_FOUND)'),
     ...(opts.rateLimit ? { '429': errorResponse('Rate limit exceeded (RATE_LIMITED, Retry-After)') } : {}),
     '502': errorResponse('An upstream service failed'),
@@ -119,7 +126,14 @@ export function buildOpenApiDocument(table: RouteTable, opts: OpenApiOptions): J
     paths,
     components: {
       schemas: { Error: ERROR_SCHEMA },
-      ...(opts.apiKeys ? { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } } } : {}),
+      ...(opts.apiKeys || opts.bearerTokens
+        ? {
+            securitySchemes: {
+              ...(opts.apiKeys ? { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } } : {}),
+              ...(opts.bearerTokens ? { bearer: { type: 'http', scheme: 'bearer', description: 'A JWT, or an opaque token checked by OAuth2 token introspection' } } : {}),
+            },
+          }
+        : {}),
     },
   };
 }

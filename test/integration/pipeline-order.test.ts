@@ -147,6 +147,25 @@ describe('client address behind proxies', () => {
 });
 
 describe('partner documentation with policies on', () => {
+  it('declares bearer tokens as an alternative when the facade accepts them', async () => {
+    const upstream = await startRecordingUpstream();
+    const key = generateApiKey({ clientId: 'docs', plan: 'free', scopes: [] });
+    const partner = await startPartnerBff(allUpstreamsAt(upstream.origin), {
+      policies: { authn: { apiKeys: { records: [key.record] }, jwt: { jwks: { keys: [] }, issuer: 'https://issuer.test', audience: 'partner' } } },
+    });
+    try {
+      const doc = (await http(`${partner.url}/v2/openapi.json`)).json;
+      expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(doc.paths['/v2/orders/{id}'].get.security).toEqual([{ apiKey: ['orders:read'] }, { bearer: ['orders:read'] }]);
+      const { validate } = await import('@readme/openapi-parser');
+      const result = await validate(structuredClone(doc));
+      expect(result.valid ? [] : result.errors).toEqual([]);
+    } finally {
+      await partner.close();
+      await upstream.close();
+    }
+  });
+
   it('declares API-key auth and plan limits per route, and stays public', async () => {
     const upstream = await startRecordingUpstream();
     const upstreams = allUpstreamsAt(upstream.origin);
@@ -161,6 +180,7 @@ describe('partner documentation with policies on', () => {
       expect(doc.paths['/v2/products'].get['x-rate-limits'].free).toEqual({ limit: 60, windowMs: 60_000 });
       expect(doc.paths['/v2/orders/{id}'].get['x-rate-limits']).toEqual({ all: { limit: 10, windowMs: 60_000 } });
       expect((await http(`${partner.url}/docs`)).status).toBe(200);
+      expect(doc.components.securitySchemes.bearer).toBeUndefined();
     } finally {
       await partner.close();
       await upstream.close();
