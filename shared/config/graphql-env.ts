@@ -16,6 +16,7 @@ export function graphqlEnvSpec(defaults: { server: ServerSettings; supergraphPat
     NODE_ENV: optionalText('`production` turns off introspection (unless INTROSPECTION=true), the landing page and field suggestions'),
     SUPERGRAPH_PATH: text('Supergraph SDL file served by the BFF', defaults.supergraphPath),
     SUPERGRAPH_URL: optionalHttpUrl('URL the supergraph SDL is fetched and polled from, instead of SUPERGRAPH_PATH'),
+    SUBGRAPH_DEDUP: oneOf('Share one subgraph call among identical queries in flight at once (same document, variables and identity): `on` or `off`', ['on', 'off'] as const, 'on'),
     SUPERGRAPH_WATCH_MS: integer('How often the supergraph (file or URL) is checked for changes, in ms; 0 = never', defaults.watchSupergraphMs, { min: 0, max: 86_400_000 }),
     INTROSPECTION: oneOf('Serve schema introspection (true/false); default true in development, false in production', ['true', 'false', 'default'] as const, 'default'),
     TRUSTED_DOCUMENTS_ONLY: oneOf('Refuse operations not in the trusted documents manifest (BFFs that have one); default true in production', ['true', 'false', 'default'] as const, 'default'),
@@ -43,6 +44,7 @@ export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: 
       supergraphPath: parsed.SUPERGRAPH_PATH,
       ...(parsed.SUPERGRAPH_URL ? { supergraphUrl: parsed.SUPERGRAPH_URL } : {}),
       watchSupergraphMs: parsed.SUPERGRAPH_WATCH_MS,
+      dedupeSubgraphQueries: parsed.SUBGRAPH_DEDUP === 'on',
       production,
       introspection: parsed.INTROSPECTION === 'default' ? !production && (manifest.graphql.introspection ?? true) : parsed.INTROSPECTION === 'true',
       limits: {

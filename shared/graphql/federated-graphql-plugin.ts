@@ -47,6 +47,8 @@ export interface FederatedGraphqlOptions {
    * subgraph name; the endpoints replace the URL's origin, its path stays. Default: none.
    */
   subgraphTargets?: Readonly<Record<string, UpstreamTargetsSettings>>;
+  /** Identical subgraph queries in flight at once (same document, variables and identity headers) share one call. Default true. */
+  dedupeSubgraphQueries?: boolean;
   /** Pool settings for every subgraph (`all`) and per subgraph by name. */
   subgraphPools?: { all?: UpstreamPoolOptions; subgraphs?: Readonly<Record<string, UpstreamPoolOptions>> };
   /** Route path. Default `/graphql`. */
@@ -119,13 +121,13 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
       const targets = subgraphTargets.get(name);
       if (targets) {
         probes.push([`subgraph:${name}`, () => targets.readiness()]);
-        return new SubgraphDataSource({ name, url: target, targets, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics) });
+        return new SubgraphDataSource({ name, url: target, targets, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics), dedupe: opts.dedupeSubgraphQueries ?? true });
       }
       const parsed = new URL(target);
       const pool = createUpstreamPool(parsed.origin, { ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] });
       pools.push(pool);
       probes.push([`subgraph:${name}`, createUpstreamProbe({ pool, kind: 'graphql', path: `${parsed.pathname}${parsed.search}` })]);
-      return new SubgraphDataSource({ name, url: target, pool, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics) });
+      return new SubgraphDataSource({ name, url: target, pool, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics), dedupe: opts.dedupeSubgraphQueries ?? true });
     },
   });
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...opts.limits };

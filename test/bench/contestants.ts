@@ -121,6 +121,14 @@ const webPoliciesOn: ContestantSpec = {
   ready: PORTICO_READY,
 };
 
+const webPoliciesOnNoDedup: ContestantSpec = {
+  id: 'web-policies-on-no-dedup',
+  description: 'Portico web BFF as web-policies-on, with subgraph deduplication off (SUBGRAPH_DEDUP=off): every connection sends the same query, the best case for it',
+  entry: 'bffs/web/main.ts',
+  env: (ctx) => ({ ...webPoliciesOn.env(ctx), SUBGRAPH_DEDUP: 'off' }),
+  ready: PORTICO_READY,
+};
+
 const webPoliciesOff: ContestantSpec = {
   id: 'web-policies-off',
   description: 'Portico web BFF: AUTH=off, RATE_LIMIT=off (breakers stay on)',
@@ -189,7 +197,7 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'graphql',
     title: 'GraphQL, heavy query (users and topProducts, three levels of reviews)',
     operation: graphqlOperation(HEAVY_QUERY),
-    contestants: [apolloBaseline, webPoliciesOn, webPoliciesOff],
+    contestants: [apolloBaseline, webPoliciesOn, webPoliciesOnNoDedup, webPoliciesOff],
   },
   {
     id: 'graphql-light',

@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../helpers/processes';
 const HARNESS_TIMEOUT_MS = 100_000;
 
 const EXPECTED_CONTESTANTS: Record<string, string[]> = {
-  'graphql-heavy': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-off'],
+  'graphql-heavy': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-on-no-dedup', 'web-policies-off'],
   'graphql-light': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-off'],
   'graphql-cached': ['web-policies-on', 'web-policies-on-cached'],
   rest: ['direct-upstream', 'node-proxy-floor', 'partner-policies-on'],

@@ -54,6 +54,23 @@ describe('in-flight deduplication', () => {
     expect(calls()).toHaveLength(2);
   });
 
+  it('sends every call when deduplication is turned off', async () => {
+    const separate = await startWebBff({
+      ready: false,
+      graphql: { subgraphUrls: { products: `${subgraph.origin}/graphql` }, dedupeSubgraphQueries: false },
+      policies: { authn: { jwt: { jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE } } },
+    });
+    try {
+      await waitForSupergraph(separate);
+      subgraph.requests.length = 0;
+      const token = await signer.mint({ sub: 'alice' });
+      await Promise.all(Array.from({ length: 5 }, () => postGraphql(separate.url, '{ topProducts { name } }', undefined, { authorization: `Bearer ${token}` })));
+      expect(calls()).toHaveLength(5);
+    } finally {
+      await separate.close();
+    }
+  });
+
   it('keys on identity headers regardless of their order, and forgets settled calls', async () => {
     expect(subgraphCallKey('{}', { 'x-user-id': '1', 'x-tenant-id': 't' })).toBe(subgraphCallKey('{}', { 'x-tenant-id': 't', 'x-user-id': '1' }));
     expect(subgraphCallKey('{}', { 'x-user-id': '1' })).not.toBe(subgraphCallKey('{}', { 'x-user-id': '2' }));
