@@ -10,7 +10,7 @@ import type { ResponseCache } from '../policies/response-cache/response-cache-se
 import { REQUEST_ID_HEADER } from '../observability/request-id';
 import { PorticoError } from '../errors';
 import { sendError } from './error-handler';
-import { readDeclaredBody, sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
+import { declaredLength, readDeclaredBody, sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
 
 export interface PassthroughCache {
   /** Serves the request from the cache when a fresh entry exists; true when it did. */
@@ -50,8 +50,8 @@ export function createPassthroughCache(cache: ResponseCache): PassthroughCache {
       const req = cacheRequest(request);
       const decision = storageDecision(req, { status: response.statusCode, headers: response.headers }, request.principal ? principalCacheScope(request.principal) : undefined);
       // Only bodies of a declared, bounded length are stored: anything else keeps streaming.
-      const length = Number(response.headers['content-length']);
-      if (!decision || !(length >= 0 && length <= cache.maxEntryBytes)) {
+      const length = declaredLength(response.headers);
+      if (!decision || length === undefined || length > cache.maxEntryBytes) {
         cache.record('BYPASS');
         reply.header(statusHeader, 'BYPASS');
         sendUpstreamResponse(request, reply, response);

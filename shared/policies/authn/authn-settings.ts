@@ -4,7 +4,7 @@
  */
 import type { ApiKeyRecord, ApiKeyStore } from './api-key';
 import type { Redis } from 'ioredis';
-import { closeRedisClient, createRedisClient, waitForRedisReady } from '../rate-limit/redis-store';
+import { closeRedisClient, createRedisClient, DEFAULT_REDIS_STARTUP_WAIT_MS, waitForRedisReady } from '../rate-limit/redis-store';
 import { createFileApiKeyStore, createMemoryApiKeyStore, createRedisApiKeyStore } from './api-key';
 import type { AuthnPluginOptions } from './authn-plugin';
 import { createIntrospectionVerifier, type IntrospectionObserver, type IntrospectionOptions } from './introspection';
@@ -88,9 +88,6 @@ export interface AuthnLifecycle {
   onClose(task: () => Promise<void>): void;
 }
 
-/** How long startup waits for the API-key Redis before serving anyway (lookups answer 503 until it connects). */
-export const API_KEY_REDIS_STARTUP_WAIT_MS = 5_000;
-
 /** Builds the stage's runtime pieces, registering its startup and shutdown work with `lifecycle`. */
 export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: string) => void, lifecycle?: AuthnLifecycle, introspectionObserver?: IntrospectionObserver): AuthnPluginOptions {
   const introspection = settings.introspection ? createIntrospectionVerifier(settings.introspection, introspectionObserver) : undefined;
@@ -102,7 +99,8 @@ export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: s
     const client = createRedisClient({ url: settings.apiKeys.redisUrl, commandTimeoutMs: 250 });
     apiKeys = createRedisApiKeyStore(client as Redis);
     lifecycle?.onReady(async () => {
-      await waitForRedisReady(client, API_KEY_REDIS_STARTUP_WAIT_MS);
+      // Until it connects, lookups answer 503; startup waits a bounded time so the first requests do not.
+      await waitForRedisReady(client, DEFAULT_REDIS_STARTUP_WAIT_MS);
     });
     lifecycle?.onClose(() => closeRedisClient(client));
   }

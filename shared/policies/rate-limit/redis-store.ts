@@ -77,7 +77,7 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   /** Whether `close()` also closes `client`. Default false. */
   ownsClient?: boolean;
-  /** Longest wait in `whenReady()` for the connection at startup, in ms. Default 5,000. */
+  /** Longest wait in `whenReady()` for the connection at startup, in ms. Default `DEFAULT_REDIS_STARTUP_WAIT_MS` (5,000). */
   startupWaitMs?: number;
 }
 
@@ -108,7 +108,7 @@ function toDecision(reply: unknown, limit: number): LimitDecision {
  * `createResilientStore` to fall back to local limits instead.
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
-  const { client, keyPrefix, ownsClient = false, startupWaitMs = 5_000 } = options;
+  const { client, keyPrefix, ownsClient = false, startupWaitMs = DEFAULT_REDIS_STARTUP_WAIT_MS } = options;
   if (typeof (client as unknown as Partial<GcraClient>)[GCRA_COMMAND] !== 'function') {
     client.defineCommand(GCRA_COMMAND, { numberOfKeys: 1, lua: GCRA_SCRIPT });
   }
@@ -148,6 +148,8 @@ export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 50;
 export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 500;
 export const DEFAULT_REDIS_RECONNECT_MAX_DELAY_MS = 2_000;
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** How long startup waits for a Redis connection before serving without it, in ms. */
+export const DEFAULT_REDIS_STARTUP_WAIT_MS = 5_000;
 
 /** Reconnection delay: doubling from 50 ms, capped; it never gives up, so Redis coming back is noticed. */
 function backoff(maxDelayMs: number): (times: number) => number {

@@ -5,7 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { closeRedisClient, createRedisClient, waitForRedisReady } from '../rate-limit/redis-store';
+import { closeRedisClient, createRedisClient, DEFAULT_REDIS_STARTUP_WAIT_MS, waitForRedisReady } from '../rate-limit/redis-store';
 
 export interface ResponseCacheStore {
   /** The stored value, or undefined when absent, expired or unreadable. */
@@ -93,7 +93,7 @@ export function createRedisResponseStore(options: RedisResponseStoreOptions, eve
       }
     },
     async whenReady() {
-      await waitForRedisReady(client, 5_000);
+      await waitForRedisReady(client, DEFAULT_REDIS_STARTUP_WAIT_MS);
     },
     async close() {
       await closeRedisClient(client);
