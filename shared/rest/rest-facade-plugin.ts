@@ -61,7 +61,7 @@ async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute
   const observe = createUpstreamObserver(app.metrics);
   const pool = { ...DEFAULT_UPSTREAM_POOL_OPTIONS, ...upstream.pool };
   const routing = targets ? passthroughTargetRouting(targets, observe) : undefined;
-  const cache = app.responseCache ? createPassthroughCache(app.responseCache) : undefined;
+  const cache = app.responseCache && route.cache !== false ? createPassthroughCache(app.responseCache) : undefined;
   await app.register(httpProxy, {
     upstream: routing ? routing.upstream : upstream.origin,
     prefix: route.prefix,

@@ -32,6 +32,8 @@ export interface PassthroughRoute {
   auth?: AuthRequirement;
   /** Send the client's Authorization header upstream. Default false. */
   forwardAuthorization?: boolean;
+  /** Answer GETs from the BFF's response cache (when it has one) as the upstream's Cache-Control allows. Default true. */
+  cache?: boolean;
 }
 
 export interface AggregateRequest {

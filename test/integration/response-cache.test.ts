@@ -5,6 +5,8 @@
  */
 import { generateApiKey } from '../../shared/policies/authn/api-key';
 import type { PolicySettings } from '../../shared/manifest';
+import { buildServer as buildPartner } from '../../bffs/partner/server';
+import { partnerManifest } from '../../bffs/partner/manifest';
 import { startPartnerBff, startWebBff, type RunningBff } from '../helpers/bffs';
 import { http, postGraphql } from '../helpers/http';
 import { metricValue } from '../helpers/metrics';
@@ -155,6 +157,30 @@ describe('REST response cache (partner BFF)', () => {
     expect((await get('/v1/reviews/1', acme.key)).headers['x-cache']).toBe('BYPASS');
     expect((await get('/v1/reviews/1', acme.key)).headers['x-cache']).toBe('BYPASS');
     expect(cookies.requests.filter((r) => r.url === '/reviews/1')).toHaveLength(2);
+  });
+
+  it('leaves a route that opts out uncached', async () => {
+    const versions = partnerManifest.routes.versions.map((table) => ({
+      ...table,
+      routes: table.routes.map((route) => (route.kind === 'passthrough' && route.prefix === '/v1/products' ? { ...route, cache: false } : route)),
+    }));
+    const upstreams = Object.fromEntries(Object.entries(subgraphs.origins).map(([name, origin]) => [name, { origin }]));
+    const app = await buildPartner({
+      ...partnerManifest,
+      server: { ...partnerManifest.server, logLevel: 'silent' },
+      routes: { ...partnerManifest.routes, versions, upstreams: { ...partnerManifest.routes.upstreams, ...upstreams } },
+      policies: { authn: { apiKeys: { records: [acme.record] } }, responseCache: { store: { kind: 'memory' } } },
+    });
+    try {
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      for (let i = 0; i < 2; i++) {
+        const res = await http(`${url}/v1/products/7`, { headers: { 'x-api-key': acme.key } });
+        expect([res.status, res.headers['x-cache']]).toEqual([200, undefined]);
+      }
+      expect((await http(`${url}/v1/inventory?upcs=7`, { headers: { 'x-api-key': acme.key } })).headers['x-cache']).toBeDefined();
+    } finally {
+      await app.close();
+    }
   });
 
   it('leaves errors uncached', async () => {
