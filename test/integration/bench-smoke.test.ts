@@ -11,7 +11,7 @@ import type { BenchResults } from '../bench/report';
 import { REPO_ROOT } from '../helpers/processes';
 
 /** Longest the harness may run before it is told to stop (SIGTERM, then SIGKILL). */
-const HARNESS_TIMEOUT_MS = 100_000;
+const HARNESS_TIMEOUT_MS = 180_000;
 
 const EXPECTED_CONTESTANTS: Record<string, string[]> = {
   'graphql-heavy': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-on-no-dedup', 'web-policies-off'],
