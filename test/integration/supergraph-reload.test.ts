@@ -75,6 +75,45 @@ describe('supergraph hot reload', () => {
   });
 });
 
+describe('supergraph hot reload under load', () => {
+  it('swaps while queries run, with zero failed requests', async () => {
+    const metricsText = async () => (await http(`${web.url}/metrics`)).text;
+    const reloads = async () => Number(/portico_supergraph_reloads_total\{outcome="success",bff="web"\} (\d+)/.exec(await metricsText())?.[1] ?? 0);
+    const before = await reloads();
+    const failures: string[] = [];
+    let sent = 0;
+    let stop = false;
+    // Eight clients in a loop, bounded in count and time, so the swap lands among requests in flight.
+    const deadline = Date.now() + 15_000;
+    const client = async () => {
+      while (!stop && sent < 5_000 && Date.now() < deadline) {
+        sent += 1;
+        const res = await postGraphql(web.url, 'query Name($upc: String!) { product(upc: $upc) { name } }', { upc: String((sent % 40) + 1) });
+        if (res.status !== 200 || res.json.errors || !res.json.data?.product?.name) failures.push(`${res.status} ${res.text.slice(0, 200)}`);
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, client));
+    await new Promise((r) => setTimeout(r, 200));
+    const sentBeforeSwap = sent;
+    // Whatever the earlier tests left serving, swap to the other of the two valid supergraphs.
+    const original = await readFile(SUPERGRAPH_FILE, 'utf8');
+    const toOriginal = (await readFile(supergraphPath, 'utf8')) !== original;
+    await writeFile(supergraphPath, toOriginal ? original : await supergraphWithoutDescription());
+    for (let i = 0; i < 200 && (await reloads()) === before; i++) await new Promise((r) => setTimeout(r, 25));
+    const sentAtReload = sent;
+    await new Promise((r) => setTimeout(r, 200));
+    stop = true;
+    await load;
+    expect(await reloads()).toBe(before + 1);
+    // Requests ran before the change, while it was loaded, and after the swap.
+    expect(sentBeforeSwap).toBeGreaterThan(8);
+    expect(sentAtReload).toBeGreaterThan(sentBeforeSwap);
+    expect(sent).toBeGreaterThan(sentAtReload);
+    expect(failures).toEqual([]);
+    expect(Boolean((await postGraphql(web.url, '{ product(upc: "1") { description } }')).json.errors)).toBe(!toOriginal);
+  });
+});
+
 describe('supergraph polled from a URL', () => {
   let registry: Server;
   let registryUrl: string;
