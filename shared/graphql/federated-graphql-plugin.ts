@@ -165,12 +165,14 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     throw err;
   }
   const readOverride = subgraphTargets.size > 0;
+  // The cache scope is only worked out when there is a cache to key.
+  const scopeCache = app.responseCache !== undefined;
   const handler = fastifyApolloHandler<GatewayContext>(apollo, {
     context: async (request) => ({
       requestId: request.id,
       forwardHeaders: request.upstreamHeaders ?? {},
       ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
-      ...(request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
+      ...(scopeCache && request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
       ...(readOverride && request.headers[TARGET_OVERRIDE_HEADER] ? { targetOverride: String(request.headers[TARGET_OVERRIDE_HEADER]) } : {}),
     }),
   }) as unknown as RouteHandler;
