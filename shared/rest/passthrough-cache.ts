@@ -8,9 +8,7 @@ import { principalCacheScope } from '../policies/authn/principal';
 import { httpCacheKey, serializeEntry, servableEntry, storageDecision, type CacheRequest } from '../policies/response-cache/http-response-cache';
 import type { ResponseCache } from '../policies/response-cache/response-cache-settings';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
-import { PorticoError } from '../errors';
-import { sendError } from './error-handler';
-import { declaredLength, readDeclaredBody, sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
+import { declaredLength, sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
 
 export interface PassthroughCache {
   /** Serves the request from the cache when a fresh entry exists; true when it did. */
@@ -59,18 +57,13 @@ export function createPassthroughCache(cache: ResponseCache): PassthroughCache {
       }
       cache.record('MISS');
       reply.header(statusHeader, 'MISS');
-      readDeclaredBody(response, cache.maxEntryBytes).then(
-        (body) => {
-          if (!body) return sendUpstreamResponse(request, reply, response);
-          reply.send(body);
+      sendUpstreamResponse(request, reply, response, {
+        maxWholeBytes: cache.maxEntryBytes,
+        onWholeBody: (body) => {
           const ttlMs = Math.min(decision.ttlMs, cache.maxTtlSec * 1_000);
           void cache.store.set(httpCacheKey(req, decision.scope), serializeEntry(decision.policy, response.statusCode, body), ttlMs);
         },
-        (err: unknown) => {
-          request.log.warn({ err }, 'upstream response unreadable');
-          if (!reply.sent) void sendError(request, reply, new PorticoError('UPSTREAM_BAD_RESPONSE', 'The upstream response did not match its declared length.'));
-        },
-      );
+      });
     },
   };
 }

@@ -39,32 +39,30 @@ async function readWhole(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/**
- * Reads a body whole when it is declared and at most `maxBytes`; undefined when it is not
- * (the caller streams it instead). Rejects when the upstream sends a different length.
- */
-export async function readDeclaredBody(response: UpstreamResponse, maxBytes: number): Promise<Buffer | undefined> {
-  const length = declaredLength(response.headers);
-  if (length === undefined || length > maxBytes) return undefined;
-  const body = await readWhole(response.stream);
-  if (body.length !== length) throw new Error(`the upstream declared ${length} bytes and sent ${body.length}`);
-  return body;
+export interface SendOptions {
+  /** Bodies of a declared length up to this are read whole; bigger ones stream. Default DEFAULT_WHOLE_BODY_BYTES. */
+  maxWholeBytes?: number;
+  /** Called with a body that was read whole, once it is on its way to the client (e.g. to store it). */
+  onWholeBody?: (body: Buffer) => void;
 }
 
 /** Sends the upstream's answer: whole when small and declared, streamed otherwise. */
-export function sendUpstreamResponse(request: FastifyRequest, reply: FastifyReply, response: UpstreamResponse, maxWholeBytes = DEFAULT_WHOLE_BODY_BYTES): void {
+export function sendUpstreamResponse(request: FastifyRequest, reply: FastifyReply, response: UpstreamResponse, options: SendOptions = {}): void {
   const length = declaredLength(response.headers);
   // HEAD, 204 and 304 answers declare a length but carry no body.
   const bodiless = request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
-  if (bodiless || length === undefined || length > maxWholeBytes) {
+  if (bodiless || length === undefined || length > (options.maxWholeBytes ?? DEFAULT_WHOLE_BODY_BYTES)) {
     reply.send(response.stream);
     return;
   }
-  readDeclaredBody(response, maxWholeBytes).then(
-    (body) => reply.send(body),
-    (err: unknown) => {
+  void readWhole(response.stream)
+    .then((body) => {
+      if (body.length !== length) throw new Error(`the upstream declared ${length} bytes and sent ${body.length}`);
+      reply.send(body);
+      options.onWholeBody?.(body);
+    })
+    .catch((err: unknown) => {
       request.log.warn({ err }, 'upstream response unreadable');
       if (!reply.sent) void sendError(request, reply, new PorticoError('UPSTREAM_BAD_RESPONSE', 'The upstream response did not match its declared length.'));
-    },
-  );
+    });
 }
