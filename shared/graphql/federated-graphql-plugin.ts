@@ -78,6 +78,8 @@ export interface FederatedGraphqlOptions {
 export const DEFAULT_GRAPHQL_PATH = '/graphql';
 export const DEFAULT_LOAD_RETRY_MS = 1_000;
 export const DEFAULT_WATCH_SUPERGRAPH_MS = 1_000;
+/** How long a changed supergraph must stay the same before it is loaded, in ms. */
+const CHANGE_SETTLE_MS = 100;
 
 type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -232,6 +234,9 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     if (text === loaded.sdl) return;
     reloading = true;
     try {
+      // A file caught mid-write differs from itself a moment later: only a settled change is loaded.
+      await new Promise((resolve) => setTimeout(resolve, CHANGE_SETTLE_MS));
+      if (stopped || (await source.read().catch(() => undefined)) !== text) return;
       const next = await loadSupergraph(app, opts, subgraphTargets, text);
       if (stopped) return await stopSupergraph(next);
       const previous = loaded;
