@@ -18,6 +18,7 @@ import { operationLimitsPlugin } from './operation-limits-plugin';
 import { contractIntrospectionPlugin, contractValidationRule, loadContractSchema } from './contract';
 import { loadTrustedDocuments } from './trusted-documents';
 import { trustedDocumentsHook } from './trusted-documents-hook';
+import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT, isLandingPageRequest, sendLandingPage } from './landing-page';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'undici';
@@ -110,6 +111,11 @@ const requestIdOnErrors: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
+/** The IDE page is served in development where introspection is on; never in production. */
+function landingPageEnabled(opts: FederatedGraphqlOptions): boolean {
+  return !opts.production && opts.introspection === true;
+}
+
 async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOptions, subgraphTargets: ReadonlyMap<string, UpstreamTargets>, sdl: string): Promise<LoadedSupergraph> {
   const pools: Pool[] = [];
   const probes: Array<[string, ReturnType<typeof createUpstreamProbe>]> = [];
@@ -150,7 +156,9 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     stopOnTerminationSignals: false,
     formatError: (formatted) => formatClientError(formatted),
     plugins: [
-      opts.production || !opts.introspection ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: false }),
+      landingPageEnabled(opts)
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, headers: { authorization: LANDING_PAGE_AUTHORIZATION_HINT }, document: LANDING_PAGE_DOCUMENT, footer: false })
+        : ApolloServerPluginLandingPageDisabled(),
       ...(opts.production ? [ApolloServerPluginDisableSuggestions()] : []),
       requestIdOnErrors,
       ...(contract ? [contractIntrospectionPlugin(contract)] : []),
@@ -179,6 +187,11 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     }),
   }) as unknown as RouteHandler;
   return { apollo, handler, pools, sdl, probes, inFlight: 0, retired: false };
+}
+
+/** The context of a request that runs no operation (the IDE page). */
+function anonymousContext(request: FastifyRequest): GatewayContext {
+  return { requestId: request.id, forwardHeaders: {} };
 }
 
 async function stopSupergraph(supergraph: LoadedSupergraph): Promise<void> {
@@ -289,15 +302,19 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   });
 
   const trusted = opts.trustedDocuments ? loadTrustedDocuments(opts.trustedDocuments.manifestPath) : undefined;
+  const landingPage = landingPageEnabled(opts);
   app.route({
     method: ['GET', 'POST'],
     url: opts.path ?? DEFAULT_GRAPHQL_PATH,
+    // A browser opening the URL gets the IDE page without credentials; its operations still need them.
+    ...(landingPage ? { config: { auth: { publicWhen: isLandingPageRequest } } } : {}),
     ...(trusted && opts.trustedDocuments ? { preHandler: trustedDocumentsHook(trusted, opts.trustedDocuments.requireTrusted) } : {}),
     handler: async (request, reply) => {
       const current = loaded;
       if (!current) throw new PorticoError('NOT_READY', 'The supergraph is not loaded yet.', { headers: { 'retry-after': '1' } });
       current.inFlight += 1;
       try {
+        if (landingPage && isLandingPageRequest(request)) return await sendLandingPage(current.apollo, request, reply, anonymousContext(request));
         return await current.handler(request, reply);
       } finally {
         current.inFlight -= 1;

@@ -23,6 +23,9 @@ import {
   type ValueNode,
   GraphQLObjectType,
   GraphQLInterfaceType,
+  buildSchema,
+  getIntrospectionQuery,
+  parse,
 } from 'graphql';
 
 export interface OperationLimits {
@@ -56,7 +59,10 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = {
 const SIZE_ARGUMENTS = ['first', 'last', 'limit'];
 
 export interface OperationMeasurements {
+  /** Deepest nesting of ordinary fields (root fields are depth 1). */
   depth: number;
+  /** Deepest nesting under `__schema` / `__type`, checked against the standard introspection query's depth. */
+  introspectionDepth: number;
   aliases: number;
   rootFields: number;
   maxDirectivesOnField: number;
@@ -70,12 +76,31 @@ export interface LimitViolation {
   message: string;
 }
 
+/** What one selection set amounts to once its fragments are expanded. */
+interface SelectionSummary {
+  depth: number;
+  introspectionDepth: number;
+  cost: number;
+  aliases: number;
+  /** Fields selected at this level (the root fields, for the operation's selection set). */
+  fields: number;
+  maxDirectives: number;
+}
+
+const EMPTY: SelectionSummary = { depth: 0, introspectionDepth: 0, cost: 0, aliases: 0, fields: 0, maxDirectives: 0 };
+
+/** Root fields whose subtrees are answered from the schema itself. */
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
+
 interface WalkContext {
   schema: GraphQLSchema;
   fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   variables: Readonly<Record<string, unknown>>;
   assumedListSize: number;
-  m: OperationMeasurements;
+  /** Each fragment is summarised once, however often it is spread: analysis stays linear in the document. */
+  fragmentSummaries: Map<string, SelectionSummary>;
+  /** Fragments being summarised right now; spreading one of them again is a cycle (validation rejects those). */
+  inProgress: Set<string>;
 }
 
 function listSize(field: FieldNode, ctx: WalkContext): number {
@@ -100,40 +125,72 @@ function fieldDefinition(parent: GraphQLType | undefined, name: string): GraphQL
   return undefined;
 }
 
-/**
- * Walks a selection set; returns its cost. `seen` holds the fragments on the current path,
- * so a fragment cycle (which validation also rejects) can never recurse forever.
- */
-function walk(selectionSet: SelectionSetNode, parent: GraphQLType | undefined, depth: number, ctx: WalkContext, seen: ReadonlySet<string>, isRoot: boolean): number {
-  let cost = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (isRoot) ctx.m.rootFields += 1;
-      if (selection.alias) ctx.m.aliases += 1;
-      ctx.m.maxDirectivesOnField = Math.max(ctx.m.maxDirectivesOnField, selection.directives?.length ?? 0);
-      if (selection.name.value.startsWith('__') && !selection.selectionSet) continue;
-      ctx.m.depth = Math.max(ctx.m.depth, depth);
-      const definition = fieldDefinition(parent, selection.name.value);
-      if (!selection.selectionSet) continue;
-      const type = definition?.type;
-      const multiplier = type && isListType(getNullableType(type)) ? listSize(selection, ctx) : 1;
-      const childCost = walk(selection.selectionSet, type, depth + 1, ctx, seen, false);
-      cost += 1 + multiplier * childCost;
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const typeCondition = selection.typeCondition ? ctx.schema.getType(selection.typeCondition.name.value) : undefined;
-      cost += walk(selection.selectionSet, typeCondition && isCompositeType(typeCondition) ? typeCondition : parent, depth, ctx, seen, isRoot);
-    } else {
-      const name = selection.name.value;
-      const fragment = ctx.fragments.get(name);
-      if (!fragment || seen.has(name)) continue;
-      const typeCondition = ctx.schema.getType(fragment.typeCondition.name.value);
-      cost += walk(fragment.selectionSet, typeCondition && isCompositeType(typeCondition) ? typeCondition : parent, depth, ctx, new Set([...seen, name]), isRoot);
-    }
-  }
-  return cost;
+function addInto(target: SelectionSummary, part: SelectionSummary): void {
+  target.depth = Math.max(target.depth, part.depth);
+  target.introspectionDepth = Math.max(target.introspectionDepth, part.introspectionDepth);
+  target.cost += part.cost;
+  target.aliases += part.aliases;
+  target.fields += part.fields;
+  target.maxDirectives = Math.max(target.maxDirectives, part.maxDirectives);
 }
 
-/** Measures one operation of a (validated) document. */
+function fragmentSummary(name: string, ctx: WalkContext): SelectionSummary {
+  const known = ctx.fragmentSummaries.get(name);
+  if (known) return known;
+  const fragment = ctx.fragments.get(name);
+  if (!fragment || ctx.inProgress.has(name)) return EMPTY;
+  ctx.inProgress.add(name);
+  const typeCondition = ctx.schema.getType(fragment.typeCondition.name.value);
+  const summary = summarise(fragment.selectionSet, typeCondition && isCompositeType(typeCondition) ? typeCondition : undefined, ctx);
+  ctx.inProgress.delete(name);
+  ctx.fragmentSummaries.set(name, summary);
+  return summary;
+}
+
+/** Summarises a selection set; depth is relative (a field of this set is depth 1). */
+function summarise(selectionSet: SelectionSetNode, parent: GraphQLType | undefined, ctx: WalkContext): SelectionSummary {
+  const summary: SelectionSummary = { ...EMPTY };
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      summary.fields += 1;
+      if (selection.alias) summary.aliases += 1;
+      summary.maxDirectives = Math.max(summary.maxDirectives, selection.directives?.length ?? 0);
+      if (!selection.selectionSet) {
+        // `__typename` is answered without a fetch: it adds no depth.
+        if (!selection.name.value.startsWith('__')) summary.depth = Math.max(summary.depth, 1);
+        continue;
+      }
+      const definition = fieldDefinition(parent, selection.name.value);
+      const child = summarise(selection.selectionSet, definition?.type, ctx);
+      summary.aliases += child.aliases;
+      summary.maxDirectives = Math.max(summary.maxDirectives, child.maxDirectives);
+      if (INTROSPECTION_ROOTS.has(selection.name.value)) {
+        // Answered by the gateway from the schema: no subgraph call, so it costs one unit,
+        // and its depth has its own bound (what the standard introspection query needs).
+        summary.introspectionDepth = Math.max(summary.introspectionDepth, 1 + Math.max(child.depth, child.introspectionDepth));
+        summary.cost += 1;
+        continue;
+      }
+      summary.depth = Math.max(summary.depth, 1 + child.depth);
+      if (child.introspectionDepth > 0) summary.introspectionDepth = Math.max(summary.introspectionDepth, 1 + child.introspectionDepth);
+      const type = definition?.type;
+      const multiplier = type && isListType(getNullableType(type)) ? listSize(selection, ctx) : 1;
+      summary.cost += 1 + multiplier * child.cost;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      const typeCondition = selection.typeCondition ? ctx.schema.getType(selection.typeCondition.name.value) : undefined;
+      addInto(summary, summarise(selection.selectionSet, typeCondition && isCompositeType(typeCondition) ? typeCondition : parent, ctx));
+    } else {
+      addInto(summary, fragmentSummary(selection.name.value, ctx));
+    }
+  }
+  return summary;
+}
+
+/**
+ * Measures one operation of a (validated) document. Linear in the document's size: a
+ * fragment spread many times (or doubled level after level) is walked once, and counts
+ * (aliases, root fields, cost) are multiplied out arithmetically instead of by expansion.
+ */
 export function measureOperation(
   schema: GraphQLSchema,
   operation: OperationDefinitionNode,
@@ -141,16 +198,34 @@ export function measureOperation(
   variables: Readonly<Record<string, unknown>> = {},
   assumedListSize = DEFAULT_OPERATION_LIMITS.assumedListSize,
 ): OperationMeasurements {
-  const m: OperationMeasurements = { depth: 0, aliases: 0, rootFields: 0, maxDirectivesOnField: 0, cost: 0 };
   const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
-  m.cost = walk(operation.selectionSet, root ?? undefined, 1, { schema, fragments, variables, assumedListSize, m }, new Set(), true);
-  return m;
+  const ctx: WalkContext = { schema, fragments, variables, assumedListSize, fragmentSummaries: new Map(), inProgress: new Set() };
+  const s = summarise(operation.selectionSet, root ?? undefined, ctx);
+  return { depth: s.depth, introspectionDepth: s.introspectionDepth, aliases: s.aliases, rootFields: s.fields, maxDirectivesOnField: s.maxDirectives, cost: s.cost };
 }
+
+/**
+ * Depth of graphql-js's standard introspection query with every option on (the query
+ * GraphiQL, Sandbox, codegen and IDE plugins send): introspection may nest this deep,
+ * whatever `maxDepth` is, and no deeper.
+ */
+export const STANDARD_INTROSPECTION_DEPTH: number = (() => {
+  const document = parse(
+    getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true }),
+  );
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (!operation) throw new Error('the standard introspection query has no operation');
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  return measureOperation(buildSchema('type Query { _: Boolean }'), operation, fragments).introspectionDepth;
+})();
 
 /** Pure: every limit the measurements exceed, with a message naming the value and the limit. */
 export function checkOperationLimits(m: OperationMeasurements, limits: OperationLimits): LimitViolation[] {
   const violations: LimitViolation[] = [];
   if (m.depth > limits.maxDepth) violations.push({ code: 'OPERATION_TOO_DEEP', message: `The operation is ${m.depth} levels deep; the limit is ${limits.maxDepth}.` });
+  if (m.introspectionDepth > STANDARD_INTROSPECTION_DEPTH) {
+    violations.push({ code: 'OPERATION_TOO_DEEP', message: `The introspection is ${m.introspectionDepth} levels deep; the standard introspection query needs ${STANDARD_INTROSPECTION_DEPTH}.` });
+  }
   if (m.aliases > limits.maxAliases) violations.push({ code: 'TOO_MANY_ALIASES', message: `The operation uses ${m.aliases} aliases; the limit is ${limits.maxAliases}.` });
   if (m.rootFields > limits.maxRootFields) violations.push({ code: 'TOO_MANY_ROOT_FIELDS', message: `The operation selects ${m.rootFields} root fields; the limit is ${limits.maxRootFields}.` });
   if (m.maxDirectivesOnField > limits.maxDirectivesPerField) {

@@ -1,5 +1,5 @@
-import { Kind, buildSchema, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
-import { DEFAULT_OPERATION_LIMITS, checkOperationLimits, measureOperation } from '../../shared/graphql/operation-limits';
+import { Kind, buildSchema, getIntrospectionQuery, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { DEFAULT_OPERATION_LIMITS, STANDARD_INTROSPECTION_DEPTH, checkOperationLimits, measureOperation } from '../../shared/graphql/operation-limits';
 
 const schema = buildSchema(`
   type Query { users(first: Int): [User!]! me: User topProducts(first: Int = 5): [Product!] }
@@ -40,14 +40,42 @@ describe('operation measurements', () => {
   });
 });
 
+describe('introspection depth', () => {
+  const ALL_OPTIONS = { descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true };
+
+  it.each([
+    ['the default options', {}],
+    ['every option on', ALL_OPTIONS],
+  ])('measures the standard introspection query (%s) as introspection, not as field depth', (_name, options) => {
+    const m = measure(getIntrospectionQuery(options));
+    expect(m.depth).toBe(0);
+    expect(m.introspectionDepth).toBe(15);
+    expect(checkOperationLimits(m, { ...DEFAULT_OPERATION_LIMITS, maxDepth: 3 })).toEqual([]);
+  });
+
+  it('refuses ofType nesting deeper than the standard query needs', () => {
+    let typeRef = 'name';
+    for (let i = 0; i < 20; i++) typeRef = `name ofType { ${typeRef} }`;
+    const m = measure(`{ __type(name: "User") { fields { type { ${typeRef} } } } }`);
+    expect(m.introspectionDepth).toBeGreaterThan(STANDARD_INTROSPECTION_DEPTH);
+    expect(checkOperationLimits(m, DEFAULT_OPERATION_LIMITS).map((v) => v.code)).toEqual(['OPERATION_TOO_DEEP']);
+  });
+
+  it('keeps ordinary fields beside introspection under the normal depth limit', () => {
+    const m = measure('{ __schema { queryType { name } } users(first: 1) { reviews { product { reviews { id } } } } }');
+    expect(m).toMatchObject({ depth: 5, introspectionDepth: 3 });
+    expect(checkOperationLimits(m, { ...DEFAULT_OPERATION_LIMITS, maxDepth: 4 }).map((v) => v.code)).toEqual(['OPERATION_TOO_DEEP']);
+  });
+});
+
 describe('operation limit checks', () => {
   it('names each exceeded limit with the value and the limit', () => {
-    const violations = checkOperationLimits({ depth: 13, aliases: 31, rootFields: 21, maxDirectivesOnField: 5, cost: 10_001 }, DEFAULT_OPERATION_LIMITS);
+    const violations = checkOperationLimits({ depth: 13, introspectionDepth: 0, aliases: 31, rootFields: 21, maxDirectivesOnField: 5, cost: 10_001 }, DEFAULT_OPERATION_LIMITS);
     expect(violations.map((v) => v.code)).toEqual(['OPERATION_TOO_DEEP', 'TOO_MANY_ALIASES', 'TOO_MANY_ROOT_FIELDS', 'TOO_MANY_DIRECTIVES', 'OPERATION_TOO_COSTLY']);
     expect(violations[4]?.message).toBe("The operation's estimated cost is 10001; the limit is 10000.");
   });
 
   it('lets operations at the limits pass', () => {
-    expect(checkOperationLimits({ depth: 12, aliases: 30, rootFields: 20, maxDirectivesOnField: 4, cost: 10_000 }, DEFAULT_OPERATION_LIMITS)).toEqual([]);
+    expect(checkOperationLimits({ depth: 12, introspectionDepth: STANDARD_INTROSPECTION_DEPTH, aliases: 30, rootFields: 20, maxDirectivesOnField: 4, cost: 10_000 }, DEFAULT_OPERATION_LIMITS)).toEqual([]);
   });
 });

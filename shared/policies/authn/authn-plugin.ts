@@ -15,6 +15,11 @@ import { parseBearer, type JwtVerifier } from './jwt';
 export interface AuthRequirement {
   /** Anyone may call it; credentials are not even read. */
   public?: boolean;
+  /**
+   * Requests this predicate accepts are public (credentials are not read); the route must
+   * answer them with public content only. Used for the GraphQL IDE page in development.
+   */
+  publicWhen?: (request: FastifyRequest) => boolean;
   /** Every one of these scopes must be granted. */
   scopes?: readonly string[];
 }
@@ -83,7 +88,7 @@ export const authnPlugin = fp<AuthnPluginOptions>(
     async function authenticate(request: FastifyRequest): Promise<void> {
       const requirement = request.routeOptions.config?.auth;
       const route = request.routeOptions.url;
-      if (requirement?.public || (route !== undefined && publicPaths.has(route))) return;
+      if (requirement?.public || (route !== undefined && publicPaths.has(route)) || requirement?.publicWhen?.(request)) return;
 
       const authorization = request.headers.authorization;
       const apiKey = request.headers[API_KEY_HEADER];
