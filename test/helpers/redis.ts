@@ -1,9 +1,8 @@
 /** Runs a real, throwaway redis-server on 127.0.0.1 for integration tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
+import { NO_REDIS_MESSAGE, locateRedisServer } from './redis-binary';
 
 export interface RedisServer {
   /** `redis://127.0.0.1:<port>` */
@@ -19,20 +18,6 @@ export interface RedisServer {
 
 /** Longest wait for a started server to answer PING, in ms. */
 const READY_TIMEOUT_MS = 10_000;
-
-function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -75,10 +60,9 @@ function exited(proc: ChildProcess): Promise<void> {
  * `kill()` it (in afterAll); as a last resort the process is killed when the test worker exits.
  */
 export async function startRedis(): Promise<RedisServer> {
-  const found = findOnPath('redis-server');
-  if (!found) {
-    throw new Error('redis-server is not on PATH; the Redis integration tests need it: apt-get install -y redis-server');
-  }
+  // The global setup (test/global-setup.ts) has found or installed it.
+  const found = locateRedisServer();
+  if (!found) throw new Error(NO_REDIS_MESSAGE);
   const binary: string = found;
   const port = await freePort();
   let proc: ChildProcess | undefined;
