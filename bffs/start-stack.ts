@@ -18,7 +18,7 @@ Portico demo stack is up.
   partner BFF  ${urls.partner}/v1/...
   upstreams    ${STACK.filter((p) => p.kind === 'upstream').map((p) => `${p.name} ${urls[p.name]}`).join(', ')}
 
-Dev credentials (new on every start; mint more with \`npm run token\` and \`npm run apikey\`):
+Dev credentials (new on every start; mint more with \`TOKEN=$(npm run -s token)\` and \`npm run -s apikey -- --help\`):
   export TOKEN=${token}
   export API_KEY=${apiKey}
 
@@ -28,6 +28,9 @@ Try:
   curl -s -H "x-api-key: $API_KEY" ${urls.partner}/v1/products?limit=3
   curl -s -H "x-api-key: $API_KEY" ${urls.partner}/v1/orders/1
   curl -s ${urls.web}/readyz
+  curl -s ${urls.partner}/                       # the partner API's public index
+
+GraphQL IDE (development): open ${urls.web}/graphql in a browser and paste $TOKEN into its Authorization header.
 
 Opaque OAuth2 tokens from the demo authorization server, checked by introspection on every BFF
 (this one: ${PARTNER_CLIENT.clientId}, client credentials, valid 1 hour):

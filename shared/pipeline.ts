@@ -12,6 +12,7 @@ import fastifyEtag from '@fastify/etag';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { BffManifest } from './manifest';
 import { installErrorHandling } from './rest/error-handler';
+import { clientErrorHandler } from './rest/client-errors';
 import { healthPlugin } from './observability/health';
 import { createLoggerOptions } from './observability/logger';
 import { REQUEST_ID_HEADER, resolveRequestId } from './observability/request-id';
@@ -106,6 +107,8 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
     bodyLimit: server.bodyLimitBytes,
     requestTimeout: server.requestTimeoutMs,
     return503OnClosing: true,
+    // Requests the HTTP parser refuses still get a catalogue body with a request id.
+    clientErrorHandler,
     // Unknown fields in validated input are an error the client should hear about, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     // Idle keep-alive sockets are closed at shutdown; busy ones finish their request first.

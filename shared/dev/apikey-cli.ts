@@ -1,6 +1,6 @@
 /**
- * `npm run apikey -- create --client acme [--plan pro] [--scopes orders:read,orders:write]`
- * `npm run apikey -- revoke <keyId>` | `npm run apikey -- list`
+ * `npm run -s apikey -- create --client acme [--plan pro] [--scopes orders:read,orders:write]`
+ * `npm run -s apikey -- revoke <keyId>` | `npm run -s apikey -- list`
  * Manages the demo stack's API key file (only hashes are stored; a new key is shown once).
  * `--file <path>` edits another key file, e.g. a production one.
  */
@@ -8,11 +8,30 @@ import { parseArgs } from 'node:util';
 import { createApiKeyInFile, listApiKeysInFile, revokeApiKeyInFile } from './api-key-file';
 import { ensureDevKeys } from './dev-keys';
 
+export const APIKEY_USAGE = `Usage: npm run -s apikey -- <command> [options]
+
+Manages the partner BFF's API keys (the demo stack's key file unless --file is given; only
+hashes are stored). A new key is printed alone on stdout, once.
+
+Commands:
+  create --client <id> [--plan <plan>] [--scopes a,b]   a new key (plan: free, pro, enterprise; default free)
+  revoke <keyId>                                         refuse a key from now on (BFFs notice within a second)
+  list                                                   every key: id, client, plan, scopes, revoked
+
+Options:
+  --file <path>       another key file, e.g. a production one
+  -h, --help          this text
+`;
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { client: { type: 'string' }, plan: { type: 'string', default: 'free' }, scopes: { type: 'string', default: '' }, file: { type: 'string' } },
+    options: { help: { type: 'boolean', short: 'h' }, client: { type: 'string' }, plan: { type: 'string', default: 'free' }, scopes: { type: 'string', default: '' }, file: { type: 'string' } },
   });
+  if (values.help) {
+    process.stdout.write(APIKEY_USAGE);
+    return;
+  }
   const file = values.file ?? (await ensureDevKeys()).apiKeysFile;
   const [command, arg] = positionals;
   if (command === 'create') {
@@ -27,11 +46,11 @@ async function main(): Promise<void> {
   } else if (command === 'list') {
     for (const r of listApiKeysInFile(file)) process.stdout.write(`${r.keyId}  ${r.clientId}  ${r.plan}  [${r.scopes.join(' ')}]${r.revoked ? '  revoked' : ''}\n`);
   } else {
-    throw new Error('usage: apikey create --client <id> [--plan <plan>] [--scopes a,b] | revoke <keyId> | list [--file <path>]');
+    throw new Error(command ? `unknown command '${command}'` : 'a command is needed');
   }
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`apikey: ${err.message}\n`);
+  process.stderr.write(`apikey: ${err.message}\n\n${APIKEY_USAGE}`);
   process.exit(1);
 });

@@ -25,7 +25,7 @@ import type { Pool } from 'undici';
 import { PorticoError } from '../errors';
 import { createUpstreamPool, type UpstreamPoolOptions } from '../upstream/upstream-pool';
 import { createUpstreamProbe } from '../upstream/upstream-probe';
-import { formatClientError } from './format-error';
+import { addRequestIdToErrorBody, formatClientError } from './format-error';
 import { SupergraphFetchError, fileSupergraphSource, urlSupergraphSource } from './supergraph-source';
 import { graphqlResponseCachePlugins } from '../policies/response-cache/graphql-response-cache';
 import { principalCacheScope } from '../policies/authn/principal';
@@ -315,7 +315,8 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
       current.inFlight += 1;
       try {
         if (landingPage && isLandingPageRequest(request)) return await sendLandingPage(current.apollo, request, reply, anonymousContext(request));
-        return await current.handler(request, reply);
+        const body = await current.handler(request, reply);
+        return reply.statusCode >= 400 && typeof body === 'string' ? addRequestIdToErrorBody(body, request.id) : body;
       } finally {
         current.inFlight -= 1;
         if (current.retired && current.inFlight === 0) void retire(current);

@@ -21,3 +21,25 @@ export function formatClientError(formatted: GraphQLFormattedError): GraphQLForm
     extensions,
   };
 }
+
+/**
+ * Adds the request id to the errors of a GraphQL error body Apollo Server wrote before any
+ * plugin ran (batching refused, CSRF prevention, a GET without a query, bad variables JSON).
+ * Only error statuses pass through here, so answers that succeed are never re-parsed.
+ */
+export function addRequestIdToErrorBody(body: string, requestId: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  const errors = (parsed as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return body;
+  for (const error of errors) {
+    if (!error || typeof error !== 'object') continue;
+    const e = error as { extensions?: Record<string, unknown> };
+    e.extensions = { ...e.extensions, requestId };
+  }
+  return JSON.stringify(parsed);
+}

@@ -19,6 +19,7 @@ import { unsafePathReason } from './path-safety';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { createOperationExecutor, type OperationExecutor } from '../graphql/operation-executor';
 import { docsPage } from './docs-page';
+import { apiIndex, versionIndexEntry } from './api-index';
 import { validateRouteTables, type VersionDeprecation, type AggregateRoute, type PassthroughRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
 import { createPassthroughCache } from './passthrough-cache';
 import { sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
@@ -219,6 +220,8 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
   app.get('/docs', { config: { auth: { public: true } } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(docsPage(docsOptions.title, opts.versions.map((t) => t.version))),
   );
+  const index = apiIndex(docsOptions.title, opts.versions);
+  app.get('/', { config: { auth: { public: true } } }, async () => index);
 
   for (const table of opts.versions) {
     // Each version in its own context, so its response headers (deprecation) stay its own.
@@ -230,6 +233,8 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
           done(null, payload);
         });
       }
+      const entry = { ...versionIndexEntry(table), docs: index.docs };
+      versionApp.get(`/${table.version}`, { config: { auth: { public: true } } }, async () => entry);
       for (const route of table.routes) {
         if (route.kind === 'passthrough') {
           await registerPassthrough(versionApp, route, opts.upstreams[route.upstream] as RestUpstream, opts.bodyLimitBytes, targets.get(route.upstream));

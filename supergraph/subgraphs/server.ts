@@ -19,8 +19,9 @@ export interface SubgraphServerOptions {
   jwks?: object;
 }
 
-function errorPayload(statusCode: number, code: string, message: string) {
-  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
+/** The service's error body: the gateway's error shape, with the request id the gateway forwarded. */
+function errorPayload(statusCode: number, code: string, message: string, requestId: string) {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message, requestId };
 }
 
 /** Operational and GraphQL routes: never given the service's REST caching policy. */
@@ -30,23 +31,25 @@ export function createSubgraphServer(service: SubgraphService, options: Subgraph
   const app = Fastify({ logger: { level: options.logLevel ?? 'silent' }, bodyLimit: options.bodyLimit ?? 1_048_576,
     // Unknown body fields are an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    // The gateway's request id is this request's id, so errors and logs match across the hop.
+    requestIdHeader: 'x-request-id',
   });
   const schema = buildSubgraphSchema({ typeDefs: service.typeDefs, resolvers: service.resolvers });
   const run = createGraphqlExecutor(schema);
 
-  app.setErrorHandler((err: FastifyError | RestError, _request, reply) => {
-    if (err instanceof RestError) return reply.code(err.statusCode).send(errorPayload(err.statusCode, err.code, err.message));
-    if ((err as FastifyError).validation) return reply.code(400).send(errorPayload(400, 'VALIDATION_FAILED', err.message));
+  app.setErrorHandler((err: FastifyError | RestError, request, reply) => {
+    if (err instanceof RestError) return reply.code(err.statusCode).send(errorPayload(err.statusCode, err.code, err.message, request.id));
+    if ((err as FastifyError).validation) return reply.code(400).send(errorPayload(400, 'VALIDATION_FAILED', err.message, request.id));
     const status = (err as FastifyError).statusCode;
     if (status && status >= 400 && status < 500) {
       const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : (err as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? 'INVALID_JSON' : 'BAD_REQUEST';
-      return reply.code(status).send(errorPayload(status, code, err.message));
+      return reply.code(status).send(errorPayload(status, code, err.message, request.id));
     }
     app.log.error({ err }, 'unhandled error');
-    return reply.code(500).send(errorPayload(500, 'INTERNAL_ERROR', 'The service failed to handle the request.'));
+    return reply.code(500).send(errorPayload(500, 'INTERNAL_ERROR', 'The service failed to handle the request.', request.id));
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(errorPayload(404, 'NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} does not exist.`));
+    reply.code(404).send(errorPayload(404, 'NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} does not exist.`, request.id));
   });
 
   // REST reads carry the service's caching policy too, so gateways in front may cache them as the service allows.

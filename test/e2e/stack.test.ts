@@ -4,6 +4,8 @@
  * Ports are remapped to free ones so the test never collides with a running stack;
  * the BFFs find their upstreams through the same URL overrides docker-compose uses.
  */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { STACK, type StackProcess } from '../../bffs/stack';
 import { startStack, type RunningStack } from '../../bffs/stack-runner';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
@@ -119,6 +121,23 @@ describe('the demo stack', () => {
     const me = await postGraphql(stack?.urls.web as string, '{ me { id } }', undefined, { authorization: `Bearer ${user.json.access_token}` });
     expect(me.json).toEqual({ data: { me: { id: DEMO_USERS[1]?.sub } } });
   });
+
+  it("walks a new user's first steps: a captured token, the IDE page, the partner index, CLI help", async () => {
+    const root = path.join(__dirname, '../..');
+    const captured = execFileSync('npm', ['run', '-s', 'token', '--', '--sub', '7'], { cwd: root, encoding: 'utf8' });
+    expect(captured.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const me = await postGraphql(stack?.urls.web as string, '{ me { id } }', undefined, { authorization: `Bearer ${captured.trim()}` });
+    expect(me.json).toEqual({ data: { me: { id: '7' } } });
+    const ide = await http(`${stack?.urls.web}/graphql`, { headers: { accept: 'text/html' } });
+    expect(ide.status).toBe(200);
+    expect(ide.text).toContain('npm run -s token');
+    const index = await http(`${stack?.urls.partner}/`);
+    expect(index.status).toBe(200);
+    expect(index.json.versions.map((v: { version: string; status: string }) => `${v.version}:${v.status}`)).toEqual(['v1:deprecated', 'v2:current']);
+    for (const cli of ['token', 'apikey']) {
+      expect(execFileSync('npm', ['run', '-s', cli, '--', '--help'], { cwd: root, encoding: 'utf8' })).toMatch(/^Usage: npm run -s /);
+    }
+  }, 60_000);
 
   it('stops every process cleanly', async () => {
     await stack?.stop();

@@ -89,6 +89,8 @@ export const authnPlugin = fp<AuthnPluginOptions>(
       const requirement = request.routeOptions.config?.auth;
       const route = request.routeOptions.url;
       if (requirement?.public || (route !== undefined && publicPaths.has(route)) || requirement?.publicWhen?.(request)) return;
+      // No route matched: the answer is 404 whoever asks, and nothing is called.
+      if (request.is404) return;
 
       const authorization = request.headers.authorization;
       const apiKey = request.headers[API_KEY_HEADER];
