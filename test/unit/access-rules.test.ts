@@ -1,4 +1,4 @@
-import { compileAccessRules, validateAccessRules } from '../../shared/policies/edge/access-rules';
+import { MAX_USER_AGENT_LENGTH, compileAccessRules, validateAccessRules } from '../../shared/policies/edge/access-rules';
 
 describe('access rules', () => {
   it('deny before allow, by address and CIDR, IPv4 and IPv6, mapped IPv4 included', () => {
@@ -21,5 +21,13 @@ describe('access rules', () => {
     expect(validateAccessRules({ deny: ['10.0.0.0/33'] })[0]).toMatch(/invalid prefix length/);
     expect(validateAccessRules({ allow: ['example.com'] })[0]).toMatch(/not an IP address/);
     expect(validateAccessRules({ denyUserAgents: ['('] })[0]).toMatch(/Invalid regular expression/);
+  });
+
+  it('refuses patterns that could backtrack catastrophically, and matches only a capped user agent', () => {
+    expect(validateAccessRules({ denyUserAgents: ['(a+)+$'] })[0]).toMatch(/denyUserAgents\[0\].*backtrack/);
+    expect(validateAccessRules({ denyUserAgents: ['bot|crawler', '^python-requests/'] })).toEqual([]);
+    const rules = compileAccessRules({ denyUserAgents: ['evil$'] });
+    expect(rules.decide('1.2.3.4', `${'x'.repeat(MAX_USER_AGENT_LENGTH)}evil`)).toEqual({ allowed: true });
+    expect(rules.decide('1.2.3.4', `${'x'.repeat(MAX_USER_AGENT_LENGTH - 4)}evil`)).toEqual({ allowed: false, rule: 'user_agent' });
   });
 });

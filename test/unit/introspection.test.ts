@@ -1,11 +1,10 @@
 import { policiesFromEnv } from '../../shared/config/auth-env';
 import { bearerMethodFor } from '../../shared/policies/authn/authn-plugin';
 import { validateAuthnSettings } from '../../shared/policies/authn/authn-settings';
+import { looksLikeJws, parseBearerToken } from '../../shared/policies/authn/bearer';
 import {
   basicCredentials,
   createExpiringLru,
-  looksLikeJws,
-  parseBearerToken,
   positiveCacheTtlMs,
   principalFromIntrospection,
   readIntrospectionResponse,

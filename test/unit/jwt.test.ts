@@ -1,5 +1,6 @@
 import { PorticoError } from '../../shared/errors';
-import { createJwtVerifier, parseBearer, principalFromClaims } from '../../shared/policies/authn/jwt';
+import { createJwtVerifier, principalFromClaims } from '../../shared/policies/authn/jwt';
+import { MAX_BEARER_TOKEN_LENGTH, parseBearerJwt as parseBearer } from '../../shared/policies/authn/bearer';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestSigner, hmacWithPublicKey, unsecuredToken, type TestSigner } from '../helpers/tokens';
 
 let signer: TestSigner;
@@ -89,6 +90,17 @@ describe('bearer parsing and claims', () => {
     expect(parseBearer('bearer   aaa.bbb.ccc ')).toBe('aaa.bbb.ccc');
     expect(parseBearer('Basic dXNlcjpwYXNz')).toBe('');
     expect(parseBearer('Bearer')).toBe('');
+    expect(parseBearer('Bearer opaque-token')).toBe('');
+  });
+
+  it('refuses overlong and pathological headers without scanning them twice', () => {
+    // Once 0.7 s of backtracking per request: a long second segment ending in a character no class allows.
+    expect(parseBearer(`Bearer a.${'a'.repeat(15_000)}!`)).toBe('');
+    expect(parseBearer(`Bearer a.${'a'.repeat(5_000)}!`)).toBe('');
+    expect(parseBearer(`Bearer a.${'a'.repeat(MAX_BEARER_TOKEN_LENGTH)}.c`)).toBe('');
+    expect(parseBearer(`Bearer a.${'a'.repeat(100)}.c`)).toBe(`a.${'a'.repeat(100)}.c`);
+    expect(parseBearer(`Bearer a..c`)).toBe('');
+    expect(parseBearer(`Bearer a.b.c.d`)).toBe('');
   });
 
   it('reads scopes from scope or scp and defaults the plan', () => {

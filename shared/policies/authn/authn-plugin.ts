@@ -8,8 +8,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../../errors';
 import { API_KEY_HEADER, verifyApiKey, type ApiKeyStore } from './api-key';
-import { looksLikeJws, parseBearerToken, type IntrospectionVerifier } from './introspection';
-import { parseBearer, type JwtVerifier } from './jwt';
+import { looksLikeJws, parseBearerJwt, parseBearerToken } from './bearer';
+import type { IntrospectionVerifier } from './introspection';
+import type { JwtVerifier } from './jwt';
 
 /** What a route demands of its caller; set as `config: { auth: {...} }` on the route. */
 export interface AuthRequirement {
@@ -96,7 +97,7 @@ export const authnPlugin = fp<AuthnPluginOptions>(
       const apiKey = request.headers[API_KEY_HEADER];
       try {
         if (authorization !== undefined && (opts.jwt || opts.introspection)) {
-          const token = opts.introspection ? parseBearerToken(authorization) : parseBearer(authorization);
+          const token = opts.introspection ? parseBearerToken(authorization) : parseBearerJwt(authorization);
           if (!token) throw new PorticoError('AUTH_TOKEN_INVALID', `The Authorization header must be \`Bearer <${opts.introspection ? 'token' : 'JWT'}>\`.`);
           const method = bearerMethodFor(token, { jwt: Boolean(opts.jwt), introspection: Boolean(opts.introspection) });
           const verifier = method === 'jwt' ? opts.jwt : opts.introspection;

@@ -98,17 +98,6 @@ export interface IntrospectionExpectations {
   rolesClaim?: string;
 }
 
-/** Pure: whether a bearer token has the shape of a compact JWS (three base64url segments; the last may be empty). */
-export function looksLikeJws(token: string): boolean {
-  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
-}
-
-/** Pure: the token of an `Authorization: Bearer <token>` header (RFC 6750 syntax); undefined when absent, empty when malformed. */
-export function parseBearerToken(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const match = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)[ ]*$/i.exec(header);
-  return match ? (match[1] as string) : '';
-}
 
 /** Pure: the cache key of a token, so the raw token is never kept in memory longer than its request. */
 export function tokenCacheKey(token: string): string {

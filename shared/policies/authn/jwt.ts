@@ -166,9 +166,3 @@ export function createJwtVerifier(opts: JwtOptions): JwtVerifier {
   };
 }
 
-/** Pure: the token of an `Authorization: Bearer <token>` header; undefined when absent, empty when present but not a bearer JWT. */
-export function parseBearer(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const match = /^Bearer[ ]+([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.?[A-Za-z0-9\-_.+/=]*)[ ]*$/i.exec(header);
-  return match ? match[1] : '';
-}

@@ -4,6 +4,7 @@
  * client costs no token verification and no limiter budget. Pure core plus a thin hook;
  * a route can carry its own rules in `config.accessRules`.
  */
+import safeRegex from 'safe-regex2';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { BlockList, isIP } from 'node:net';
@@ -51,16 +52,33 @@ function contains(list: BlockList, ip: string): boolean {
   return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
 }
 
+/** Longest part of a User-Agent header the deny patterns are matched against, in characters. */
+export const MAX_USER_AGENT_LENGTH = 512;
+
+/**
+ * Compiles a configured user-agent pattern, refusing one whose matching time could grow
+ * super-linearly with the input (nested or overlapping quantifiers such as `(a+)+`).
+ */
+function compileUserAgentPattern(pattern: string, where: string): RegExp {
+  const regex = new RegExp(pattern, 'i');
+  if (!safeRegex(regex)) throw new Error(`${where}: '${pattern}' could backtrack catastrophically (nested quantifiers); simplify it`);
+  return regex;
+}
+
 /** Compiles rules once; throws on a malformed entry (reported at start). */
 export function compileAccessRules(rules: AccessRules, where = 'policies.accessRules'): CompiledAccessRules {
   const allow = rules.allow ? blockList(rules.allow, `${where}.allow`) : undefined;
   const deny = rules.deny ? blockList(rules.deny, `${where}.deny`) : undefined;
-  const agents = (rules.denyUserAgents ?? []).map((p) => new RegExp(p, 'i'));
+  const agents = (rules.denyUserAgents ?? []).map((p, i) => compileUserAgentPattern(p, `${where}.denyUserAgents[${i}]`));
   return {
     decide(ip, userAgent) {
       if (deny && contains(deny, ip)) return { allowed: false, rule: 'ip_deny' };
       if (allow && !contains(allow, ip)) return { allowed: false, rule: 'ip_not_allowed' };
-      if (userAgent && agents.some((a) => a.test(userAgent))) return { allowed: false, rule: 'user_agent' };
+      if (userAgent && agents.length > 0) {
+        // Client input is capped before any pattern sees it.
+        const capped = userAgent.length > MAX_USER_AGENT_LENGTH ? userAgent.slice(0, MAX_USER_AGENT_LENGTH) : userAgent;
+        if (agents.some((a) => a.test(capped))) return { allowed: false, rule: 'user_agent' };
+      }
       return { allowed: true };
     },
   };
@@ -69,7 +87,6 @@ export function compileAccessRules(rules: AccessRules, where = 'policies.accessR
 export function validateAccessRules(rules: AccessRules): string[] {
   try {
     compileAccessRules(rules);
-    for (const p of rules.denyUserAgents ?? []) new RegExp(p, 'i');
     return [];
   } catch (err) {
     return [(err as Error).message];
