@@ -10,6 +10,8 @@ import { ApolloServer } from '@apollo/server';
 import type { FastifyInstance } from 'fastify';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_OPERATION_LIMITS } from './operation-limits';
+import { operationLimitsPlugin } from './operation-limits-plugin';
 import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
 import type { Pool } from 'undici';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
@@ -66,7 +68,14 @@ export async function createOperationExecutor(app: FastifyInstance, opts: Operat
       return new SubgraphDataSource({ name, url: target, pool, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics) });
     },
   });
-  const apollo = new ApolloServer<GatewayContext>({ gateway, logger: app.log, stopOnTerminationSignals: false, introspection: false });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    logger: app.log,
+    stopOnTerminationSignals: false,
+    introspection: false,
+    // The documents are registered, but their variables (list sizes) come from partner requests.
+    plugins: [operationLimitsPlugin(DEFAULT_OPERATION_LIMITS)],
+  });
   await apollo.start();
   app.addHook('onClose', async () => {
     await apollo.stop();

@@ -1,13 +1,19 @@
 /**
- * Enforces the operation limits once an operation is resolved (so variables are known for
- * list sizes) and charges its estimated cost to the caller's rate limit: a query that
- * fans out to thousands of entities costs more of the budget than `{ me { name } }`.
+ * Enforces the operation limits in two places and charges the estimated cost to the
+ * caller's rate limit (a query that fans out to thousands of entities costs more of the
+ * budget than `{ me { name } }`):
+ * - right after parsing, before validation: every operation of the document is measured
+ *   (linear, fragments once), so a fragment bomb or a directive flood is refused before
+ *   graphql-js validation or query planning sees it;
+ * - once the operation is resolved, with its variables: the cost with the real list sizes.
+ * Documents served from the validated-document cache skip the first step; they passed it
+ * when they were first seen (a refused document is never cached).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, GraphQLError, type FragmentDefinitionNode } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode } from 'graphql';
 import { isPorticoError } from '../errors';
 import type { GatewayContext } from './gateway-context';
-import { checkOperationLimits, measureOperation, type OperationLimits } from './operation-limits';
+import { checkDocumentLimits, checkOperationLimits, fragmentsOf, measureOperation, type LimitViolation, type OperationLimits } from './operation-limits';
 
 /** Estimated cost covered by one rate-limit unit: operations up to this cost count as one request. Default 100. */
 export const DEFAULT_COST_PER_RATE_LIMIT_UNIT = 100;
@@ -16,21 +22,34 @@ export function rateLimitUnitsFor(cost: number, costPerUnit = DEFAULT_COST_PER_R
   return Math.max(1, Math.ceil(cost / costPerUnit));
 }
 
+/** Stand-in documents of refused requests, with the error that answers them. */
+const REFUSED_DOCUMENTS = new WeakMap<DocumentNode, GraphQLError>();
+
+function limitError(violation: LimitViolation, cost: number): GraphQLError {
+  return new GraphQLError(violation.message, { extensions: { code: violation.code, cost, http: { status: 400 } } });
+}
+
 export function operationLimitsPlugin(limits: OperationLimits, costPerUnit = DEFAULT_COST_PER_RATE_LIMIT_UNIT): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
+        async validationDidStart(requestContext) {
+          const refused = checkDocumentLimits(requestContext.schema, requestContext.document, limits, requestContext.request.variables ?? {});
+          if (!refused) return;
+          // A hook cannot stop validation (a throw here becomes a 500), so validation is given
+          // nothing to do and the refusal is answered when the (absent) operation resolves.
+          const nothing: DocumentNode = { kind: Kind.DOCUMENT, definitions: [] };
+          REFUSED_DOCUMENTS.set(nothing, limitError(refused.violation, refused.measured.cost));
+          (requestContext as { document: DocumentNode }).document = nothing;
+        },
         async didResolveOperation({ document, operation, schema, request, contextValue }) {
-          const fragments = new Map<string, FragmentDefinitionNode>();
-          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+          // Also reached by a refused document served again from the validated-document cache.
+          const refused = REFUSED_DOCUMENTS.get(document);
+          if (refused) throw refused;
           if (!operation) return;
-          const measured = measureOperation(schema, operation, fragments, request.variables ?? {}, limits.assumedListSize);
+          const measured = measureOperation(schema, operation, fragmentsOf(document), request.variables ?? {}, limits.assumedListSize);
           const [violation] = checkOperationLimits(measured, limits);
-          if (violation) {
-            throw new GraphQLError(violation.message, {
-              extensions: { code: violation.code, cost: measured.cost, http: { status: 400 } },
-            });
-          }
+          if (violation) throw limitError(violation, measured.cost);
           // The request already paid one unit at the door; the rest of its cost is charged now.
           const extra = rateLimitUnitsFor(measured.cost, costPerUnit) - 1;
           if (extra > 0 && contextValue.chargeRateLimit) {

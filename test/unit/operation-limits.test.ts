@@ -21,16 +21,50 @@ describe('operation measurements', () => {
     expect(measure('{ users(first: 1) { reviews { product { reviews { id } } } } }').depth).toBe(5);
   });
 
-  it('multiplies list costs by first/limit, from literals or variables, else the assumed size', () => {
-    // users(10): 1 + 10 x (reviews: 1 + 20 x (product: 1)) = 1 + 10 x 21 = 211
-    expect(measure('{ users(first: 10) { name reviews { product { name } } } }').cost).toBe(211);
-    expect(measure('query($n: Int) { users(first: $n) { name reviews { id } } }', { n: 2 }).cost).toBe(1 + 2 * (1 + 20 * 0));
-    expect(measure('{ me { name } }').cost).toBe(1);
+  it('counts every field, multiplying list contents by first/limit from literals or variables, else the assumed size', () => {
+    // users(10): 1 + 10 x (name 1 + reviews: 1 + 20 x (product: 1 + name 1)) = 1 + 10 x 42 = 421
+    expect(measure('{ users(first: 10) { name reviews { product { name } } } }').cost).toBe(421);
+    // users(2): 1 + 2 x (name 1 + reviews: 1 + 20 x id 1) = 1 + 2 x 22 = 45
+    expect(measure('query($n: Int) { users(first: $n) { name reviews { id } } }', { n: 2 }).cost).toBe(45);
+    expect(measure('{ me { name } }').cost).toBe(2);
+    expect(measure('{ me { __typename } }').cost).toBe(1);
+  });
+
+  it("takes list sizes from a variable's default and the argument's schema default", () => {
+    // $n defaults to 100: users(100) x (id) = 1 + 100 = 101
+    expect(measure('query($n: Int = 100) { users(first: $n) { id } }').cost).toBe(101);
+    expect(measure('query($n: Int = 100) { users(first: $n) { id } }', { n: 3 }).cost).toBe(4);
+    // topProducts(first: Int = 5) in the schema: 1 + 5 x (upc) = 6
+    expect(measure('{ topProducts { upc } }').cost).toBe(6);
   });
 
   it('counts aliases, root fields through fragments, and directives per field', () => {
     const m = measure('query { a: me { id } b: me { id } ...F } fragment F on Query { c: me { id @include(if: true) @skip(if: false) } }');
     expect(m).toMatchObject({ aliases: 3, rootFields: 3, maxDirectivesOnField: 2 });
+  });
+
+  it('measures a fragment bomb by arithmetic, visiting each selection once', () => {
+    // F0 spreads F1 twice, F1 spreads F2 twice, ...: 2^40 copies of `id` once expanded.
+    let doc = '{ me { ...F0 } }';
+    for (let i = 0; i < 40; i++) doc += ` fragment F${i} on User { ...F${i + 1} ...F${i + 1} }`;
+    doc += ' fragment F40 on User { id }';
+    const m = measure(doc);
+    expect(m.cost).toBe(1 + 2 ** 40);
+    expect(m.visited).toBe(1 + 1 + 40 * 2 + 1);
+    expect(checkOperationLimits(m, DEFAULT_OPERATION_LIMITS).map((v) => v.code)).toEqual(['OPERATION_TOO_COSTLY']);
+    // The same at the root: root fields and aliases multiply out too.
+    let root = '{ ...R0 }';
+    for (let i = 0; i < 30; i++) root += ` fragment R${i} on Query { ...R${i + 1} ...R${i + 1} }`;
+    root += ' fragment R30 on Query { a: me { id } }';
+    expect(measure(root)).toMatchObject({ rootFields: 2 ** 30, aliases: 2 ** 30 });
+  });
+
+  it('notes a directive repeated on one location', () => {
+    expect(measure('{ me @include(if: true) @include(if: true) { id } }').repeatedDirective).toBe('include');
+    expect(measure('{ me { ... @skip(if: false) @skip(if: false) { id } } }').repeatedDirective).toBe('skip');
+    expect(measure('{ me @include(if: true) @skip(if: false) { id } }').repeatedDirective).toBeUndefined();
+    const flood = measure(`{ me { id ${'@x '.repeat(1000)} } }`);
+    expect(checkOperationLimits(flood, DEFAULT_OPERATION_LIMITS).map((v) => v.code)).toEqual(['TOO_MANY_DIRECTIVES', 'TOO_MANY_DIRECTIVES']);
   });
 
   it('terminates on fragment cycles (which validation rejects anyway)', () => {
@@ -70,12 +104,12 @@ describe('introspection depth', () => {
 
 describe('operation limit checks', () => {
   it('names each exceeded limit with the value and the limit', () => {
-    const violations = checkOperationLimits({ depth: 13, introspectionDepth: 0, aliases: 31, rootFields: 21, maxDirectivesOnField: 5, cost: 10_001 }, DEFAULT_OPERATION_LIMITS);
+    const violations = checkOperationLimits({ visited: 1, depth: 13, introspectionDepth: 0, aliases: 31, rootFields: 21, maxDirectivesOnField: 5, cost: 10_001 }, DEFAULT_OPERATION_LIMITS);
     expect(violations.map((v) => v.code)).toEqual(['OPERATION_TOO_DEEP', 'TOO_MANY_ALIASES', 'TOO_MANY_ROOT_FIELDS', 'TOO_MANY_DIRECTIVES', 'OPERATION_TOO_COSTLY']);
     expect(violations[4]?.message).toBe("The operation's estimated cost is 10001; the limit is 10000.");
   });
 
   it('lets operations at the limits pass', () => {
-    expect(checkOperationLimits({ depth: 12, introspectionDepth: STANDARD_INTROSPECTION_DEPTH, aliases: 30, rootFields: 20, maxDirectivesOnField: 4, cost: 10_000 }, DEFAULT_OPERATION_LIMITS)).toEqual([]);
+    expect(checkOperationLimits({ visited: 1, depth: 12, introspectionDepth: STANDARD_INTROSPECTION_DEPTH, aliases: 30, rootFields: 20, maxDirectivesOnField: 4, cost: 10_000 }, DEFAULT_OPERATION_LIMITS)).toEqual([]);
   });
 });
