@@ -4,8 +4,8 @@
  * docker-compose.yml describes the same stack for containers; a test keeps the two from
  * drifting apart.
  */
-import { DEV_AUDIENCE, DEV_ISSUER } from '../shared/dev/dev-keys';
-import { AUTHORIZATION_SERVER_PORT, DEMO_AUTH_AUDIENCE, DEMO_AUTH_ISSUER, GATEWAY_CLIENT } from '../supergraph/authorization-server/demo-clients';
+import { BFF_AUDIENCES, DEV_ISSUER } from '../shared/dev/dev-keys';
+import { AUTHORIZATION_SERVER_PORT, DEMO_AUTH_ISSUER, GATEWAY_CLIENT } from '../supergraph/authorization-server/demo-clients';
 import { SUBGRAPH_NAMES, SUBGRAPH_PORTS } from '../supergraph/subgraphs/catalog';
 import { MOBILE_DEFAULT_PORT } from './mobile/manifest';
 import { PARTNER_DEFAULT_PORT } from './partner/manifest';
@@ -49,29 +49,32 @@ const authorizationServer: StackProcess = {
   env: { PORT: String(AUTHORIZATION_SERVER_PORT) },
 };
 
-/** Every BFF also accepts the authorization server's opaque tokens (JWS-shaped tokens still go to the JWKS). */
-const INTROSPECTION_ENV = {
+/**
+ * Every BFF also accepts the authorization server's opaque tokens (JWS-shaped tokens still
+ * go to the JWKS), each only those issued for its own audience.
+ */
+const introspectionEnv = (audience: string) => ({
   INTROSPECTION_URL: `http://127.0.0.1:${AUTHORIZATION_SERVER_PORT}/oauth/introspect`,
   INTROSPECTION_CLIENT_ID: GATEWAY_CLIENT.clientId,
   INTROSPECTION_CLIENT_SECRET: GATEWAY_CLIENT.clientSecret,
   INTROSPECTION_ISSUER: DEMO_AUTH_ISSUER,
-  INTROSPECTION_AUDIENCE: DEMO_AUTH_AUDIENCE,
-};
+  INTROSPECTION_AUDIENCE: audience,
+});
 
-/** Web and mobile verify dev JWTs against the JWKS the accounts service publishes. */
-const JWT_ENV = {
+/** Web and mobile verify dev JWTs against the JWKS the accounts service publishes, each for its own audience. */
+const jwtEnv = (audience: string) => ({
   JWT_JWKS_URL: `http://127.0.0.1:${SUBGRAPH_PORTS.accounts}/.well-known/jwks.json`,
   JWT_ISSUER: DEV_ISSUER,
-  JWT_AUDIENCE: DEV_AUDIENCE,
-};
+  JWT_AUDIENCE: audience,
+});
 
 /** Every BFF caches what its upstreams allow, in memory (REST GETs by Cache-Control, GraphQL queries by hints). */
 const CACHE_ENV = { RESPONSE_CACHE: 'memory' };
 
 const bffs: StackProcess[] = [
-  { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT), ...JWT_ENV, ...INTROSPECTION_ENV, ...CACHE_ENV } },
-  { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT), ...JWT_ENV, ...INTROSPECTION_ENV, ...CACHE_ENV } },
-  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...INTROSPECTION_ENV, ...CACHE_ENV } },
+  { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT), ...jwtEnv(BFF_AUDIENCES.web), ...introspectionEnv(BFF_AUDIENCES.web), ...CACHE_ENV } },
+  { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT), ...jwtEnv(BFF_AUDIENCES.mobile), ...introspectionEnv(BFF_AUDIENCES.mobile), ...CACHE_ENV } },
+  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...introspectionEnv(BFF_AUDIENCES.partner), ...CACHE_ENV } },
 ];
 
 /** Upstreams first: BFFs report ready only once their upstreams answer. */

@@ -21,6 +21,7 @@ export const ERROR_CATALOGUE = {
   AUTH_TOKEN_WRONG_ISSUER: { statusCode: 401, message: 'The bearer token was issued by an untrusted issuer.' },
   AUTH_ALGORITHM_NOT_ALLOWED: { statusCode: 401, message: 'The bearer token is signed with an algorithm that is not allowed.' },
   AUTH_API_KEY_INVALID: { statusCode: 401, message: 'The API key is unknown or revoked.' },
+  AUTH_PRINCIPAL_KIND_NOT_ACCEPTED: { statusCode: 401, message: 'These credentials belong to another kind of client than this API serves.' },
   AUTH_KEYS_UNAVAILABLE: { statusCode: 503, message: 'The keys needed to check credentials could not be fetched; try again shortly.' },
   AUTH_TOKEN_INACTIVE: { statusCode: 401, message: 'The bearer token is not active: it is unknown, expired or revoked.' },
   AUTH_INTROSPECTION_UNAVAILABLE: { statusCode: 503, message: 'The bearer token could not be checked with the authorization server; try again shortly.' },

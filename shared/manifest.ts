@@ -9,6 +9,7 @@ import { ConfigError } from './config/env';
 import { validateOperationLimits } from './graphql/operation-limits';
 import type { LogLevel } from './observability/logger';
 import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
+import type { PrincipalKind } from './policies/authn/principal';
 import type { BreakerSettings } from './policies/breaker/upstream-breaker';
 import { validateCorsSettings, type CorsSettings } from './policies/edge/edge-headers';
 import { validateAccessRules, type AccessRules } from './policies/edge/access-rules';
@@ -55,6 +56,8 @@ export interface PolicySettings {
   extraIdentityHeaders?: readonly string[];
   /** Authentication; absent means every route is open and no identity is forwarded. */
   authn?: AuthnSettings;
+  /** Kinds of principals this BFF serves (`user`, `client`); credentials of another kind are refused with 401. Default: every kind. */
+  principalKinds?: readonly PrincipalKind[];
   /** IP allow/deny lists and user-agent deny patterns, checked before authentication; absent means everyone. */
   accessRules?: AccessRules;
   /** Cross-origin browser access; absent means no CORS headers (same-origin only). */
@@ -79,7 +82,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 };
 
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
-const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'accessRules', 'cors', 'authn', 'rateLimit', 'breakers', 'responseCache']);
+const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'accessRules', 'cors', 'authn', 'principalKinds', 'rateLimit', 'breakers', 'responseCache']);
 const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
 const GRAPHQL_KEYS = new Set(['supergraphPath', 'supergraphUrl', 'subgraphUrls', 'subgraphTargets', 'subgraphPools', 'dedupeSubgraphQueries', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
 
@@ -115,6 +118,10 @@ export function validateManifest(manifest: BffManifest): string[] {
   if (manifest.policies) {
     unknown('manifest.policies', manifest.policies, POLICY_KEYS);
     if (manifest.policies.authn) problems.push(...validateAuthnSettings(manifest.policies.authn));
+    const kinds = manifest.policies.principalKinds;
+    if (kinds !== undefined && (!Array.isArray(kinds) || kinds.length === 0 || kinds.some((k) => k !== 'user' && k !== 'client'))) {
+      problems.push(`policies.principalKinds must list 'user' and/or 'client', got ${JSON.stringify(kinds)}`);
+    }
     if (manifest.policies.rateLimit) problems.push(...validateRateLimitSettings(manifest.policies.rateLimit));
     if (manifest.policies.responseCache) problems.push(...validateResponseCacheSettings(manifest.policies.responseCache));
     if (manifest.policies.cors) problems.push(...validateCorsSettings(manifest.policies.cors));

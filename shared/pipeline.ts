@@ -180,7 +180,7 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
         onEndpointFailure: (outcome, err) => app.log.error({ err, outcome }, `token introspection failed: ${err.message}`),
       },
     );
-    await app.register(authnPlugin, options);
+    await app.register(authnPlugin, { ...options, ...(policies.principalKinds ? { principalKinds: policies.principalKinds } : {}) });
   }
 
   // Stage 3, rate limit, keyed by the verified principal.

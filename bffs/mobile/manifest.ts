@@ -29,4 +29,6 @@ export const mobileManifest = defineManifest({
     // Screens are fixed; a tighter budget than web.
     limits: { maxDepth: 8, maxCost: 2_000 },
   },
+  // The app's users; partner credentials are refused here.
+  policies: { principalKinds: ['user'] },
 } satisfies BffManifest);

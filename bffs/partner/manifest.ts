@@ -28,6 +28,8 @@ export const partnerManifest = defineManifest({
     // Aggregates backed by a federated query run these registered operations.
     graphql: { supergraphPath: DEFAULT_SUPERGRAPH_PATH, operationsDir: PARTNER_OPERATIONS_DIR },
   },
+  // Partner integrations (API keys, client-credentials tokens); end-user tokens are refused here.
+  policies: { principalKinds: ['client'] },
 } satisfies BffManifest<RestFacadeOptions>);
 
 export type PartnerManifest = BffManifest<RestFacadeOptions>;

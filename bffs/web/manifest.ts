@@ -18,6 +18,8 @@ export const webManifest = defineManifest({
     introspection: true,
     subgraphPools: { all: { connections: 64, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 } },
   },
+  // The browser app's users; partner credentials are refused here.
+  policies: { principalKinds: ['user'] },
 } satisfies BffManifest);
 
 export type WebManifest = typeof webManifest;

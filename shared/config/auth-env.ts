@@ -5,6 +5,7 @@
  */
 import type { PolicySettings } from '../manifest';
 import type { AuthnSettings } from '../policies/authn/authn-settings';
+import type { PrincipalKind } from '../policies/authn/principal';
 import {
   DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES,
   DEFAULT_INTROSPECTION_MAX_CACHE_TTL_MS,
@@ -22,6 +23,7 @@ import { ConfigError, integer, oneOf, optionalHttpUrl, optionalText, readEnv, te
 
 export const authEnvSpec = {
   AUTH: oneOf('`required`: every non-public route needs credentials; `off`: no authentication (local experiments only)', ['required', 'off'] as const, 'required'),
+  AUTH_PRINCIPAL_KINDS: optionalText("Comma-separated kinds of callers served: `user` (end users), `client` (partner integrations); default: the BFF's own (web and mobile `user`, partner `client`)"),
   JWT_JWKS_URL: optionalHttpUrl('JWKS URL the bearer tokens are verified against'),
   JWT_JWKS_FILE: optionalText('Local JWKS file, instead of JWT_JWKS_URL'),
   JWT_ISSUER: optionalText('Accepted token issuer (`iss`); required with a JWKS'),
@@ -144,8 +146,11 @@ export function policiesFromEnv(env: NodeJS.ProcessEnv): PolicySettings {
   const denyUserAgents = list(parsed.USER_AGENT_DENY);
   const accessRules = allow || deny || denyUserAgents ? { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}), ...(denyUserAgents ? { denyUserAgents } : {}) } : undefined;
   const responseCache = responseCacheFromEnv(parsed);
+  const principalKinds = list(parsed.AUTH_PRINCIPAL_KINDS);
+  if (principalKinds?.some((k) => k !== 'user' && k !== 'client')) throw new ConfigError([`AUTH_PRINCIPAL_KINDS: must list user and/or client, got '${parsed.AUTH_PRINCIPAL_KINDS}'`]);
   const policies: PolicySettings = {
     ...(trustedProxies ? { trustedProxies } : {}),
+    ...(principalKinds ? { principalKinds: principalKinds as PrincipalKind[] } : {}),
     ...(responseCache ? { responseCache } : {}),
     ...(rateLimit ? { rateLimit } : {}),
     ...(corsOrigins ? { cors: { origins: corsOrigins, credentials: parsed.CORS_CREDENTIALS === 'true' } } : {}),

@@ -11,7 +11,10 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, typ
 
 export const DEV_KEYS_DIR = path.resolve(__dirname, '../../.portico/dev-keys');
 export const DEV_ISSUER = 'https://accounts.portico.dev';
-export const DEV_AUDIENCE = 'portico-demo';
+/** Each demo BFF's own audience: a token names the BFFs it is for, and each BFF accepts only its own. */
+export const BFF_AUDIENCES = { web: 'portico-web', mobile: 'portico-mobile', partner: 'portico-partner' } as const;
+/** Dev user tokens are for the first-party apps' BFFs, web and mobile. */
+export const DEV_USER_AUDIENCES: readonly string[] = [BFF_AUDIENCES.web, BFF_AUDIENCES.mobile];
 
 export interface DevKeyFiles {
   dir: string;
@@ -48,6 +51,8 @@ export interface DevTokenClaims {
   plan?: string;
   /** Lifetime in seconds. Default 3600. */
   ttlSec?: number;
+  /** `aud`: the BFFs the token is for. Default web and mobile (`DEV_USER_AUDIENCES`). */
+  audience?: string | readonly string[];
 }
 
 /** Signs a development access token with the dev private key. */
@@ -55,12 +60,12 @@ export async function mintDevToken(claims: DevTokenClaims, dir = DEV_KEYS_DIR): 
   const files = await ensureDevKeys(dir);
   const jwk = JSON.parse(readFileSync(files.privateKeyFile, 'utf8')) as JWK;
   const key = await importJWK(jwk, 'ES256');
-  const { sub, ttlSec = 3600, ...rest } = claims;
+  const { sub, ttlSec = 3600, audience = DEV_USER_AUDIENCES, ...rest } = claims;
   const payload = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   return new SignJWT(payload)
     .setProtectedHeader({ alg: 'ES256', kid: jwk.kid as string, typ: 'JWT' })
     .setIssuer(DEV_ISSUER)
-    .setAudience(DEV_AUDIENCE)
+    .setAudience(typeof audience === 'string' ? audience : [...audience])
     .setSubject(sub)
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSec)

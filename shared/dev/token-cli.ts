@@ -3,7 +3,7 @@
  * prints a development JWT for the demo stack's web and mobile BFFs.
  */
 import { parseArgs } from 'node:util';
-import { mintDevToken } from './dev-keys';
+import { BFF_AUDIENCES, mintDevToken } from './dev-keys';
 
 export const TOKEN_USAGE = `Usage: npm run -s token -- [options]
 
@@ -17,6 +17,7 @@ Options:
   --tenant <id>       tenant id
   --plan <plan>       rate-limit plan: free, pro, enterprise
   --ttl <seconds>     lifetime (default 3600)
+  --aud <bffs>        comma-separated BFFs the token is for: web, mobile (default web,mobile)
   -h, --help          this text
 `;
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
       tenant: { type: 'string' },
       plan: { type: 'string' },
       ttl: { type: 'string', default: '3600' },
+      aud: { type: 'string', default: 'web,mobile' },
     },
   });
   if (values.help) {
@@ -38,7 +40,13 @@ async function main(): Promise<void> {
   }
   const ttlSec = Number(values.ttl);
   if (!Number.isInteger(ttlSec) || ttlSec <= 0) throw new Error('--ttl must be a positive number of seconds');
+  const audience = (values.aud ?? '').split(',').filter(Boolean).map((name) => {
+    const known = BFF_AUDIENCES[name as keyof typeof BFF_AUDIENCES];
+    if (!known) throw new Error(`--aud: unknown BFF '${name}' (web, mobile, partner)`);
+    return known;
+  });
   const token = await mintDevToken({
+    audience,
     sub: values.sub ?? '1',
     ...(values.scope ? { scope: values.scope } : {}),
     ...(values.roles ? { roles: values.roles.split(',') } : {}),

@@ -3,7 +3,7 @@
  * credentials only, fixed so that `npm start`, docker-compose.yml and the BFFs agree on
  * them without any setup; a real deployment points Portico at its own authorization server.
  */
-import { DEV_AUDIENCE } from '../../shared/dev/dev-keys';
+import { BFF_AUDIENCES, DEV_USER_AUDIENCES } from '../../shared/dev/dev-keys';
 import type { DemoUser, RegisteredClient } from './token-store';
 
 /** Default listen port of the demo authorization server. */
@@ -12,8 +12,8 @@ export const AUTHORIZATION_SERVER_PORT = 4106;
 /** `iss` of every token the demo authorization server issues. */
 export const DEMO_AUTH_ISSUER = 'https://auth.portico.dev';
 
-/** `aud` of every token it issues: the same audience the dev JWTs carry. */
-export const DEMO_AUTH_AUDIENCE = DEV_AUDIENCE;
+/** `aud` of tokens whose client names none: the partner API (clients are partners unless they say otherwise). */
+export const DEMO_AUTH_AUDIENCE = BFF_AUDIENCES.partner;
 
 /** The gateway itself: a resource server that may introspect tokens but not obtain any. */
 export const GATEWAY_CLIENT: RegisteredClient = {
@@ -31,6 +31,8 @@ export const PARTNER_CLIENT: RegisteredClient = {
   grants: ['client_credentials'],
   scopes: ['orders:read', 'orders:write'],
   plan: 'pro',
+  // Its tokens are for the partner API only: web and mobile refuse them.
+  audience: BFF_AUDIENCES.partner,
 };
 
 /** A first-party app signing users in with their password (the demo's stand-in for an interactive login). */
@@ -39,6 +41,8 @@ export const WEB_CLIENT: RegisteredClient = {
   clientSecret: 'demo-web-secret',
   grants: ['password'],
   scopes: ['profile', 'orders:read'],
+  // Signed-in users' tokens are for the first-party apps' BFFs: partner refuses them.
+  audience: DEV_USER_AUDIENCES,
 };
 
 export const DEMO_CLIENTS: readonly RegisteredClient[] = [GATEWAY_CLIENT, PARTNER_CLIENT, WEB_CLIENT];

@@ -124,6 +124,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       scope,
       ...(user ? { sub: user.sub, username: user.username, roles: user.roles, ...(user.tenant ? { tenant: user.tenant } : {}) } : {}),
       ...(client.plan ? { plan: client.plan } : {}),
+      ...(client.audience ? { audience: client.audience } : {}),
     });
     noStore(reply);
     return { access_token: token, token_type: 'Bearer', expires_in: record.expiresAt - record.issuedAt, scope: scope.join(' ') };

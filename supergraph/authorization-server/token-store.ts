@@ -18,6 +18,8 @@ export interface RegisteredClient {
   introspect?: boolean;
   /** `plan` claim of its tokens (Portico sizes rate limits by it). */
   plan?: string;
+  /** `aud` of its tokens: the APIs they are for. Default: the server's audience. */
+  audience?: string | readonly string[];
 }
 
 export interface DemoUser {
@@ -38,6 +40,8 @@ export interface TokenRecord {
   roles?: readonly string[];
   tenant?: string;
   plan?: string;
+  /** `aud` of the token, when its client names one. */
+  audience?: string | readonly string[];
   /** Seconds since the epoch. */
   issuedAt: number;
   /** Seconds since the epoch. */
@@ -111,7 +115,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
         iat: record.issuedAt,
         nbf: record.issuedAt,
         iss: issuer,
-        aud: audience,
+        aud: record.audience ?? audience,
         ...(record.sub ? { sub: record.sub } : {}),
         ...(record.username ? { username: record.username } : {}),
         ...(record.roles ? { roles: [...record.roles] } : {}),

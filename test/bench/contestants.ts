@@ -3,7 +3,7 @@
  * with a baseline (the denominator of every ratio in the group) and the Portico
  * contestants, all sending the same request.
  */
-import { DEV_AUDIENCE, DEV_ISSUER } from '../../shared/dev/dev-keys';
+import { BFF_AUDIENCES, DEV_ISSUER } from '../../shared/dev/dev-keys';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
 import type { ReadinessProbe } from './processes';
 
@@ -114,7 +114,7 @@ const webPoliciesOn: ContestantSpec = {
     AUTH: 'required',
     JWT_JWKS_URL: `${ctx.upstreamOrigins.accounts}/.well-known/jwks.json`,
     JWT_ISSUER: DEV_ISSUER,
-    JWT_AUDIENCE: DEV_AUDIENCE,
+    JWT_AUDIENCE: BFF_AUDIENCES.web,
     ...generousRateLimits,
     GRAPHQL_MAX_COST: BENCH_GRAPHQL_MAX_COST,
   }),

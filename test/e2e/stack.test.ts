@@ -139,6 +139,32 @@ describe('the demo stack', () => {
     }
   }, 60_000);
 
+  it('binds tokens to their BFF: a user token is refused by partner, a partner client token by web and mobile', async () => {
+    const partnerTokenRes = await http(`${stack?.urls['authorization-server']}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${PARTNER_CLIENT.clientId}:${PARTNER_CLIENT.clientSecret}`).toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    const clientBearer = { authorization: `Bearer ${partnerTokenRes.json.access_token}` };
+    for (const bff of ['web', 'mobile']) {
+      const refused = await postGraphql(stack?.urls[bff] as string, '{ me { id } }', undefined, clientBearer);
+      expect({ bff, status: refused.status, code: refused.json.code }).toEqual({ bff, status: 401, code: 'AUTH_TOKEN_WRONG_AUDIENCE' });
+    }
+    // A dev user JWT (for web and mobile): partner does not take JWTs at all, and refuses the user's opaque token by audience.
+    const userTokenRes = await http(`${stack?.urls['authorization-server']}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${WEB_CLIENT.clientId}:${WEB_CLIENT.clientSecret}`).toString('base64')}` },
+      body: `grant_type=password&username=${DEMO_USERS[0]?.username}&password=${DEMO_USERS[0]?.password}`,
+    });
+    for (const bearer of [userTokenRes.json.access_token, token]) {
+      const refused = await http(`${stack?.urls.partner}/v1/products/1`, { headers: { authorization: `Bearer ${bearer}` } });
+      expect(refused.status).toBe(401);
+      expect(['AUTH_TOKEN_WRONG_AUDIENCE', 'AUTH_TOKEN_INACTIVE']).toContain(refused.json.code);
+    }
+    const mobileOnly = await mintDevToken({ sub: '1', audience: 'portico-mobile' });
+    expect((await postGraphql(stack?.urls.web as string, '{ me { id } }', undefined, { authorization: `Bearer ${mobileOnly}` })).json.code).toBe('AUTH_TOKEN_WRONG_AUDIENCE');
+  });
+
   it('stops every process cleanly', async () => {
     await stack?.stop();
     const urls = Object.values(stack?.urls ?? {});

@@ -11,6 +11,7 @@ import { SUBGRAPH_NAMES, SUBGRAPH_PORTS, SUBGRAPH_GRAPHQL_PATH } from '../../sup
 
 interface ComposeService {
   command?: string[];
+  networks?: string[];
   environment?: Record<string, string>;
   ports?: string[];
   depends_on?: Record<string, { condition: string }>;
@@ -19,6 +20,7 @@ interface ComposeService {
 
 const compose = parse(readFileSync(path.resolve(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>;
+  networks: Record<string, { internal?: boolean } | null>;
 };
 
 describe('docker-compose.yml matches the launcher stack', () => {
@@ -30,7 +32,9 @@ describe('docker-compose.yml matches the launcher stack', () => {
     const service = compose.services[name];
     expect(service).toBeDefined();
     expect(service?.command).toEqual(['node', '--import', 'tsx', proc.entry]);
-    expect(service?.ports).toEqual([`${proc.port}:${proc.port}`]);
+    // Only the BFFs are published; everything behind them is reachable through them alone.
+    if (proc.kind === 'bff') expect(service?.ports).toEqual([`${proc.port}:${proc.port}`]);
+    else expect(service?.ports).toBeUndefined();
     // Addresses differ by design (service names instead of 127.0.0.1); everything else is equal.
     const { JWT_JWKS_URL, INTROSPECTION_URL, ...sameEnv } = proc.env;
     expect(service?.environment).toMatchObject(sameEnv);
@@ -51,6 +55,19 @@ describe('docker-compose.yml matches the launcher stack', () => {
 
   it.each(STACK.filter((p) => p.env.INTROSPECTION_URL).map((p) => p.name))('%s waits for the authorization server it introspects tokens with', (name) => {
     expect(compose.services[name]?.depends_on?.['authorization-server']).toEqual({ condition: 'service_healthy' });
+  });
+
+  it('keeps upstreams, the authorization server and Redis on an internal network, Redis behind a password', () => {
+    expect(compose.networks.internal?.internal).toBe(true);
+    for (const proc of STACK) {
+      expect({ name: proc.name, networks: compose.services[proc.name]?.networks }).toEqual({ name: proc.name, networks: proc.kind === 'bff' ? ['edge', 'internal'] : ['internal'] });
+    }
+    expect(compose.services.redis?.networks).toEqual(['internal']);
+    expect(compose.services.redis?.ports).toBeUndefined();
+    expect(compose.services.redis?.command?.join(' ')).toContain('--requirepass');
+    for (const bff of STACK.filter((p) => p.kind === 'bff')) {
+      expect(compose.services[bff.name]?.environment?.REDIS_URL).toMatch(/^redis:\/\/:[^@]+@redis:6379$/);
+    }
   });
 
   it('partner reaches every REST upstream of its manifest by service name', () => {

@@ -11,6 +11,7 @@ import { API_KEY_HEADER, verifyApiKey, type ApiKeyStore } from './api-key';
 import { looksLikeJws, parseBearerJwt, parseBearerToken } from './bearer';
 import type { IntrospectionVerifier } from './introspection';
 import type { JwtVerifier } from './jwt';
+import type { PrincipalKind } from './principal';
 
 /** What a route demands of its caller; set as `config: { auth: {...} }` on the route. */
 export interface AuthRequirement {
@@ -43,6 +44,12 @@ export interface AuthnPluginOptions {
   apiKeys?: ApiKeyStore;
   /** Route patterns that need no credentials. Default `/healthz`, `/readyz`, `/metrics`. */
   publicPaths?: readonly string[];
+  /**
+   * Kinds of verified principals this BFF serves (`user`: end users of first-party apps;
+   * `client`: partner integrations). Others are refused with 401 AUTH_PRINCIPAL_KIND_NOT_ACCEPTED,
+   * so a token minted for one BFF is not a pass to another. Default: every kind.
+   */
+  principalKinds?: readonly PrincipalKind[];
   /** Realm in `WWW-Authenticate`. Default `portico`. */
   realm?: string;
   /** Called with the error code of every rejected request (metrics). */
@@ -80,6 +87,7 @@ export const authnPlugin = fp<AuthnPluginOptions>(
   async function authn(app: FastifyInstance, opts) {
     const publicPaths = new Set(opts.publicPaths ?? DEFAULT_PUBLIC_PATHS);
     const realm = opts.realm ?? DEFAULT_REALM;
+    const kinds = opts.principalKinds ? new Set(opts.principalKinds) : undefined;
 
     const reject = (error: PorticoError, header: string): never => {
       opts.onFailure?.(error.code);
@@ -116,8 +124,16 @@ export const authnPlugin = fp<AuthnPluginOptions>(
         }
         reject(error, challenge(opts, realm, { code: 'invalid_token', description: error.message.replace(/"/g, "'") }));
       }
-      if (!request.principal) reject(new PorticoError('AUTH_REQUIRED'), challenge(opts, realm));
-      const missing = (requirement?.scopes ?? []).filter((s) => !request.principal?.scopes.includes(s));
+      const principal = request.principal;
+      if (!principal) return reject(new PorticoError('AUTH_REQUIRED'), challenge(opts, realm));
+      if (kinds && !kinds.has(principal.kind)) {
+        const served = [...kinds].map((k) => (k === 'user' ? 'end users' : 'partner integrations')).join(' and ');
+        reject(
+          new PorticoError('AUTH_PRINCIPAL_KIND_NOT_ACCEPTED', `These credentials identify a ${principal.kind === 'user' ? 'user' : 'client'}; this API serves ${served} only.`),
+          challenge(opts, realm, { code: 'invalid_token', description: 'The credentials are for another kind of client.' }),
+        );
+      }
+      const missing = (requirement?.scopes ?? []).filter((s) => !principal.scopes.includes(s));
       if (missing.length > 0) {
         reject(
           new PorticoError('FORBIDDEN', `Missing scope(s): ${missing.join(', ')}.`),
