@@ -8,6 +8,7 @@ import type { FederatedGraphqlOptions } from './graphql/federated-graphql-plugin
 import { ConfigError } from './config/env';
 import { validateOperationLimits } from './graphql/operation-limits';
 import type { LogLevel } from './observability/logger';
+import type { MetricsAccess } from './observability/metrics-access';
 import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
 import type { PrincipalKind } from './policies/authn/principal';
 import type { BreakerSettings } from './policies/breaker/upstream-breaker';
@@ -35,6 +36,8 @@ export interface ServerSettings {
   compress: boolean;
   /** ETag on responses and 304 for a matching `If-None-Match` on GET. Default false. */
   etag: boolean;
+  /** Where `/metrics` is served: its own port and/or a bearer token. Default: public on the client port (refused in production). */
+  metrics?: MetricsAccess;
 }
 
 export interface BffManifest<Routes = unknown> {
@@ -83,7 +86,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
 const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'accessRules', 'cors', 'authn', 'principalKinds', 'rateLimit', 'breakers', 'responseCache']);
-const SERVER_KEYS = new Set(Object.keys(DEFAULT_SERVER_SETTINGS));
+const SERVER_KEYS = new Set([...Object.keys(DEFAULT_SERVER_SETTINGS), 'metrics']);
 const GRAPHQL_KEYS = new Set(['supergraphPath', 'supergraphUrl', 'subgraphUrls', 'subgraphTargets', 'subgraphPools', 'dedupeSubgraphQueries', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
 
 /** Pure validation: every problem in the manifest, as readable sentences. */

@@ -135,7 +135,7 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
   await app.register(healthPlugin);
   const metrics = createMetrics({ bff: manifest.name });
   app.decorate('metrics', metrics);
-  await app.register(metricsPlugin, { metrics });
+  await app.register(metricsPlugin, { metrics, host: server.host, ...(server.metrics ? { access: server.metrics } : {}) });
   // Upstream calls (route stage) go through one breaker per upstream.
   const breakers = createBreakerRegistry(manifest.policies?.breakers, (upstream, state) => {
     app.log.warn({ upstream, state }, 'circuit breaker state changed');

@@ -71,6 +71,11 @@ export function text(description: string, fallback: string | undefined): EnvVar<
   return withDefault(description, fallback, (raw) => raw);
 }
 
+export function optionalInteger(description: string, { min = 0, max = 65535 }: { min?: number; max?: number } = {}): EnvVar<number | undefined> {
+  const inner = integer(description, undefined, { min, max });
+  return { description, defaultText: undefined, parse: (raw) => (raw === undefined || raw.trim() === '' ? undefined : inner.parse(raw)) };
+}
+
 export function optionalText(description: string): EnvVar<string | undefined> {
   return { description, defaultText: undefined, parse: (raw) => raw?.trim() || undefined };
 }

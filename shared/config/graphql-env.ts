@@ -5,6 +5,7 @@ import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from '../graphql/opera
 import { integer, oneOf, optionalHttpUrl, optionalText, readEnv, text } from './env';
 import { DEFAULT_WATCH_SUPERGRAPH_MS } from '../graphql/federated-graphql-plugin';
 import { policiesFromEnv } from './auth-env';
+import { enforceProductionChecks } from './production-checks';
 import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-env';
 import { readPrefixedTargets, SUBGRAPH_TARGETS_PREFIX } from './targets-env';
 
@@ -36,7 +37,7 @@ export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: 
   const production = parsed.NODE_ENV === 'production';
   const subgraphUrls = { ...manifest.graphql.subgraphUrls, ...readPrefixedUrls(env, SUBGRAPH_URL_PREFIX) };
   const subgraphTargets = { ...manifest.graphql.subgraphTargets, ...readPrefixedTargets(env, SUBGRAPH_TARGETS_PREFIX) };
-  return defineManifest({
+  return enforceProductionChecks(defineManifest({
     ...manifest,
     server: serverSettingsFrom(parsed, manifest.server),
     graphql: {
@@ -63,5 +64,5 @@ export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: 
         : {}),
     },
     policies: { ...manifest.policies, ...policiesFromEnv(env) },
-  });
+  }), env);
 }

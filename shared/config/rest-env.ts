@@ -3,6 +3,7 @@ import { defineManifest, type BffManifest } from '../manifest';
 import type { RestFacadeOptions } from '../rest/route-table';
 import { ConfigError, readEnv } from './env';
 import { policiesFromEnv } from './auth-env';
+import { enforceProductionChecks } from './production-checks';
 import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-env';
 import { readPrefixedTargets, UPSTREAM_TARGETS_PREFIX } from './targets-env';
 
@@ -28,5 +29,5 @@ export function restManifestFromEnv(manifest: BffManifest<RestFacadeOptions>, en
   const upstreams = Object.fromEntries(
     Object.entries(manifest.routes.upstreams).map(([name, upstream]) => [name, overrides[name] ? { ...upstream, origin: new URL(overrides[name]).origin } : upstream]),
   );
-  return defineManifest({ ...manifest, server: serverSettingsFrom(parsed, manifest.server), routes: { ...manifest.routes, upstreams, ...(Object.keys(upstreamTargets).length > 0 ? { upstreamTargets } : {}) }, policies: { ...manifest.policies, ...policiesFromEnv(env) } });
+  return enforceProductionChecks(defineManifest({ ...manifest, server: serverSettingsFrom(parsed, manifest.server), routes: { ...manifest.routes, upstreams, ...(Object.keys(upstreamTargets).length > 0 ? { upstreamTargets } : {}) }, policies: { ...manifest.policies, ...policiesFromEnv(env) } }), env);
 }

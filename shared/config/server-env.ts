@@ -4,7 +4,7 @@
  */
 import { LOG_LEVELS } from '../observability/logger';
 import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from '../manifest';
-import { ConfigError, integer, oneOf, port, readEnv, text } from './env';
+import { ConfigError, integer, oneOf, optionalInteger, optionalText, port, readEnv, text } from './env';
 
 /** The server variables, defaulting to the manifest's own settings. */
 export function serverEnvSpec(base: ServerSettings = DEFAULT_SERVER_SETTINGS) {
@@ -15,11 +15,18 @@ export function serverEnvSpec(base: ServerSettings = DEFAULT_SERVER_SETTINGS) {
     BODY_LIMIT_BYTES: integer('Largest accepted request body, in bytes', base.bodyLimitBytes, { min: 1 }),
     REQUEST_TIMEOUT_MS: integer('Longest time to receive a whole request, in ms', base.requestTimeoutMs, { min: 1 }),
     SHUTDOWN_TIMEOUT_MS: integer('Longest graceful shutdown, in ms', base.shutdownTimeoutMs, { min: 1 }),
+    METRICS_PORT: optionalInteger('Serve /metrics on this port (same HOST) instead of the client port'),
+    METRICS_TOKEN: optionalText('Bearer token /metrics requires (`Authorization: Bearer <token>`)'),
   };
 }
 
-export function serverSettingsFrom(env: { PORT: number; HOST: string; LOG_LEVEL: ServerSettings['logLevel']; BODY_LIMIT_BYTES: number; REQUEST_TIMEOUT_MS: number; SHUTDOWN_TIMEOUT_MS: number }, base: ServerSettings = DEFAULT_SERVER_SETTINGS): ServerSettings {
+export function serverSettingsFrom(
+  env: { PORT: number; HOST: string; LOG_LEVEL: ServerSettings['logLevel']; BODY_LIMIT_BYTES: number; REQUEST_TIMEOUT_MS: number; SHUTDOWN_TIMEOUT_MS: number; METRICS_PORT?: number | undefined; METRICS_TOKEN?: string | undefined },
+  base: ServerSettings = DEFAULT_SERVER_SETTINGS,
+): ServerSettings {
+  const metrics = { ...base.metrics, ...(env.METRICS_PORT !== undefined ? { port: env.METRICS_PORT } : {}), ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}) };
   return {
+    ...(Object.keys(metrics).length > 0 ? { metrics } : {}),
     ...base,
     host: env.HOST,
     port: env.PORT,

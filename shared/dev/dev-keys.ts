@@ -11,6 +11,11 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, typ
 
 export const DEV_KEYS_DIR = path.resolve(__dirname, '../../.portico/dev-keys');
 export const DEV_ISSUER = 'https://accounts.portico.dev';
+/** The demo gateway's secret at the demo authorization server: a dev credential, refused in production. */
+export const DEV_INTROSPECTION_CLIENT_SECRET = 'portico-gateway-dev-secret';
+/** docker-compose's default Redis password: a dev credential, refused in production. */
+export const DEV_REDIS_PASSWORD = 'portico-dev-redis-password';
+
 /** Each demo BFF's own audience: a token names the BFFs it is for, and each BFF accepts only its own. */
 export const BFF_AUDIENCES = { web: 'portico-web', mobile: 'portico-mobile', partner: 'portico-partner' } as const;
 /** Dev user tokens are for the first-party apps' BFFs, web and mobile. */

@@ -5,7 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { PorticoError } from '../errors';
 import { UNMATCHED_ROUTE, type PorticoMetrics } from './metrics';
+import { listenForMetrics, metricsTokenMatches, type MetricsAccess, type MetricsListener } from './metrics-access';
 
 /**
  * Where Prometheus scrapes. Stages that guard routes (authentication, rate limit) must exempt
@@ -18,6 +20,17 @@ export interface MetricsPluginOptions {
   metrics: PorticoMetrics;
   /** Path of the scrape endpoint (GET, and HEAD). Default {@link METRICS_PATH}. */
   path?: string;
+  /** A separate admin port and/or a bearer token for the scrape endpoint. Default: public on the client port. */
+  access?: MetricsAccess;
+  /** Listen address of the admin port. Default `127.0.0.1`. */
+  host?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The admin listener serving `/metrics`, when the BFF has one. */
+    metricsListener: MetricsListener | undefined;
+  }
 }
 
 /** Registers the response recorder (app-wide) and the scrape endpoint on the root instance. */
@@ -44,9 +57,25 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
       done();
     });
 
-    app.get(path, { logLevel: 'warn' }, async (_request, reply) => {
-      const body = await registry.metrics();
-      return reply.type(registry.contentType).header('cache-control', 'no-store').send(body);
+    const render = async () => ({ contentType: registry.contentType, body: await registry.metrics() });
+    const access = opts.access ?? {};
+    app.decorate('metricsListener', undefined);
+    if (access.port !== undefined) {
+      // Its own port: the client port has no /metrics at all (404, like any unknown path).
+      const port = access.port;
+      app.addHook('onReady', async () => {
+        app.metricsListener = await listenForMetrics(opts.host ?? '127.0.0.1', { ...access, port }, render);
+      });
+      app.addHook('onClose', async () => app.metricsListener?.close());
+      return;
+    }
+    const token = access.token;
+    app.get(path, { logLevel: 'warn' }, async (request, reply) => {
+      if (token && !metricsTokenMatches(request.headers.authorization, token)) {
+        throw new PorticoError('AUTH_REQUIRED', 'The metrics token is required.', { headers: { 'www-authenticate': 'Bearer realm="portico-metrics"' } });
+      }
+      const { contentType, body } = await render();
+      return reply.type(contentType).header('cache-control', 'no-store').send(body);
     });
   },
   { name: 'portico-metrics' },

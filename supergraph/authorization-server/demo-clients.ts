@@ -3,7 +3,7 @@
  * credentials only, fixed so that `npm start`, docker-compose.yml and the BFFs agree on
  * them without any setup; a real deployment points Portico at its own authorization server.
  */
-import { BFF_AUDIENCES, DEV_USER_AUDIENCES } from '../../shared/dev/dev-keys';
+import { BFF_AUDIENCES, DEV_INTROSPECTION_CLIENT_SECRET, DEV_USER_AUDIENCES } from '../../shared/dev/dev-keys';
 import type { DemoUser, RegisteredClient } from './token-store';
 
 /** Default listen port of the demo authorization server. */
@@ -18,7 +18,7 @@ export const DEMO_AUTH_AUDIENCE = BFF_AUDIENCES.partner;
 /** The gateway itself: a resource server that may introspect tokens but not obtain any. */
 export const GATEWAY_CLIENT: RegisteredClient = {
   clientId: 'portico-gateway',
-  clientSecret: 'portico-gateway-dev-secret',
+  clientSecret: DEV_INTROSPECTION_CLIENT_SECRET,
   grants: [],
   scopes: [],
   introspect: true,

@@ -85,8 +85,8 @@ export const HEAVY_QUERY = `query BenchHeavy {
 /** The light query: one subgraph, five products, two fields each. */
 export const LIGHT_QUERY = '{ topProducts(first: 5) { name price } }';
 
-/** Environment of every process the benchmark starts: quiet logs, production mode (Portico and Apollo Server both follow NODE_ENV). */
-export const BENCH_PROCESS_ENV = { LOG_LEVEL: 'error', NODE_ENV: 'production' };
+/** Environment of every process the benchmark starts: quiet logs, production mode (Portico and Apollo Server both follow NODE_ENV), without the deployment checks (the bench runs on dev keys over loopback). */
+export const BENCH_PROCESS_ENV = { LOG_LEVEL: 'error', NODE_ENV: 'production', PRODUCTION_CHECKS: 'off' };
 
 const PORTICO_READY: ReadinessProbe = { method: 'GET', path: '/readyz' };
 
