@@ -8,3 +8,13 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   }
   return undefined;
 }
+
+/** Upstream calls a BFF has made so far (every upstream, every outcome), from its own metrics. */
+export async function upstreamCallCount(app: { metrics: { registry: { metrics(): Promise<string> } } }): Promise<number> {
+  const text = await app.metrics.registry.metrics();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('portico_upstream_request_duration_seconds_count')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
