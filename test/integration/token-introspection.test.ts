@@ -5,6 +5,7 @@
  * answer is a 503, never a 401.
  */
 import type { IntrospectionOptions } from '../../shared/policies/authn/introspection';
+import { DEV_USER_AUDIENCES } from '../../shared/dev/dev-keys';
 import { DEMO_AUTH_AUDIENCE, DEMO_AUTH_ISSUER, DEMO_CLIENTS, DEMO_USERS, GATEWAY_CLIENT, PARTNER_CLIENT, WEB_CLIENT } from '../../supergraph/authorization-server/demo-clients';
 import { createAuthorizationServer } from '../../supergraph/authorization-server/server';
 import type { RegisteredClient } from '../../supergraph/authorization-server/token-store';
@@ -68,7 +69,8 @@ function gatewayIntrospection(as: RunningAuthorizationServer, overrides: Partial
     endpoint: as.introspectEndpoint,
     clientId: GATEWAY_CLIENT.clientId,
     clientSecret: GATEWAY_CLIENT.clientSecret,
-    audience: DEMO_AUTH_AUDIENCE,
+    // Partner client tokens and signed-in users' tokens alike: these tests are about identity, not audience binding.
+    audience: [DEMO_AUTH_AUDIENCE, ...DEV_USER_AUDIENCES],
     issuer: DEMO_AUTH_ISSUER,
     ...overrides,
   };
