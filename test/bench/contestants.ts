@@ -103,7 +103,7 @@ function upstreamUrlEnv(ctx: BenchContext): Record<string, string> {
 
 const generousRateLimits = { RATE_LIMIT: 'on', RATE_LIMIT_PER_MIN: GENEROUS_RATE_LIMIT, RATE_LIMIT_PER_IP_PER_MIN: GENEROUS_RATE_LIMIT };
 
-const webPoliciesOn: ContestantSpec = {
+export const webPoliciesOn: ContestantSpec = {
   id: 'web-policies-on',
   description: 'Portico web BFF: JWT (JWKS from the accounts service), rate limit on (generous), breakers',
   entry: 'bffs/web/main.ts',
@@ -180,7 +180,7 @@ const webPoliciesOnCached: ContestantSpec = {
   ready: PORTICO_READY,
 };
 
-function graphqlOperation(query: string) {
+export function graphqlOperation(query: string) {
   return (ctx: BenchContext): Operation => ({
     method: 'POST',
     path: '/graphql',

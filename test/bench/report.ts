@@ -2,6 +2,7 @@
  * The benchmark's results: the JSON document written to the results file, and the table
  * printed to stdout (one block per group).
  */
+import type { AttackResult } from './attacks';
 import type { GroupId } from './contestants';
 import type { BenchMode, LoadSettings } from './options';
 import type { PinningPlan } from './proc-stats';
@@ -99,6 +100,8 @@ export interface BenchResults {
   settings: LoadSettings & { pipelining: 1 };
   pinning: PinningPlan;
   groups: GroupResult[];
+  /** The attack group; null when `--only` left it out. */
+  attacks: AttackResult[] | null;
 }
 
 /** A contestant that could not be measured. */

@@ -19,6 +19,7 @@ import { createApiKeyInFile } from '../../shared/dev/api-key-file';
 import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
 import { BENCH_GROUPS, BENCH_PROCESS_ENV, selectContestants, type BenchContext, type ContestantSpec, type GroupSpec } from './contestants';
+import { ATTACK_GROUP_ID, formatAttacks, runAttackGroup, type AttackResult } from './attacks';
 import { fetchOnce, firstDifference, responseProblem, runLoad, stopRunningLoad } from './load';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { createProcessRegistry, freePort, REPO_ROOT, waitUntilReady, type ManagedProcess, type ProcessRegistry } from './processes';
@@ -215,7 +216,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const groups = selectContestants(BENCH_GROUPS, options.only);
-  if (groups.length === 0) {
+  const withAttacks = options.only === undefined || ATTACK_GROUP_ID.includes(options.only) || options.only.startsWith(`${ATTACK_GROUP_ID}/`);
+  if (groups.length === 0 && !withAttacks) {
     process.stderr.write(`--only ${options.only ?? ''}: no contestant matches\n`);
     return 2;
   }
@@ -276,18 +278,33 @@ async function main(): Promise<number> {
       if (interrupted) break;
       groupResults.push(await runGroup(env, group));
     }
+    let attacks: AttackResult[] | null = null;
+    if (withAttacks && !interrupted) {
+      progress('Attacks on the web BFF (every policy on, default limits), an ordinary query alongside');
+      const smoke = options.mode === 'smoke';
+      attacks = await runAttackGroup({
+        registry,
+        ctx: env.ctx,
+        gatewayCpu: pinning.gatewayCpu,
+        settings: { ...options.settings, connections: Math.min(8, options.settings.connections) },
+        repeats: smoke ? 3 : 20,
+        windowSec: smoke ? 1 : 3,
+        log: progress,
+      });
+    }
     if (interrupted) return 130;
 
-    const results: BenchResults = { schemaVersion: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...header, groups: groupResults };
+    const results: BenchResults = { schemaVersion: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...header, groups: groupResults, attacks };
     mkdirSync(path.dirname(options.out), { recursive: true });
     writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
 
     log('');
     for (const group of groupResults) log(`${formatGroup(group)}\n`);
+    if (attacks) log(`${formatAttacks(attacks)}\n`);
     log(LEGEND);
     const shown = path.relative(process.cwd(), options.out);
     log(`\nresults: ${shown.startsWith('..') ? options.out : shown}`);
-    return groupResults.every((g) => g.contestants.every((c) => c.ok)) ? 0 : 1;
+    return groupResults.every((g) => g.contestants.every((c) => c.ok)) && (attacks ?? []).every((a) => a.ok) ? 0 : 1;
   } finally {
     await registry.stopAll();
     rmSync(tmpDir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ATTACKS, CONTROL_ID } from '../bench/attacks';
 import type { BenchResults } from '../bench/report';
 import { REPO_ROOT } from '../helpers/processes';
 
@@ -99,6 +100,16 @@ describe('npm run bench -- --smoke', () => {
     const ratios = Object.fromEntries((cached?.contestants ?? []).map((c) => [c.id, c.cacheHitRatio]));
     expect(ratios['web-policies-on']).toBeNull();
     expect(ratios['web-policies-on-cached']).toBeGreaterThan(0.9);
+  });
+
+  it('runs every attack: refused with its code, nothing reaching an upstream, the ordinary load served, the event-loop delay measured', () => {
+    const attacks = results?.attacks ?? [];
+    expect(attacks.map((a) => a.id)).toEqual([CONTROL_ID, ...ATTACKS.map((a) => a.id)]);
+    for (const a of attacks) {
+      expect({ id: a.id, ok: a.ok, failure: a.failure, upstreamCalls: a.upstreamCalls, ordinaryErrors: a.concurrentErrors }).toEqual({ id: a.id, ok: true, failure: null, upstreamCalls: 0, ordinaryErrors: 0 });
+      expect(a.eventLoopDelayMaxMs).toEqual(expect.any(Number));
+    }
+    expect(run.output).toContain('Attacks on the web BFF');
   });
 
   it('records the run settings and whether the CPUs were pinned', () => {
