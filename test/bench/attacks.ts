@@ -6,6 +6,7 @@
  * p99, and how many calls reached the subgraph the attack aims at. Target: every attack
  * refused with its code, under 50 ms of event-loop delay, and no upstream call.
  */
+import { deepThroughFragments, fragmentDoubling } from '../helpers/attack-documents';
 import { request } from 'undici';
 import { webPoliciesOn, graphqlOperation, LIGHT_QUERY, type BenchContext } from './contestants';
 import { runLoad } from './load';
@@ -49,17 +50,6 @@ export interface AttackResult {
   upstreamCalls: number | null;
 }
 
-function doubling(levels: number, root: string, type: string, leaf: string): string {
-  let doc = `query ${root}`;
-  for (let i = 0; i < levels; i++) doc += ` fragment F${i} on ${type} { ...F${i + 1} ...F${i + 1} }`;
-  return `${doc} fragment F${levels} on ${type} { ${leaf} }`;
-}
-
-function deepThroughFragments(levels: number): string {
-  let doc = '{ me { ...D0 } }';
-  for (let i = 0; i < levels; i++) doc += i % 2 === 0 ? ` fragment D${i} on User { reviews { product { ...D${i + 1} } } }` : ` fragment D${i} on Product { reviews { author { ...D${i + 1} } } }`;
-  return `${doc} fragment D${levels} on ${levels % 2 === 0 ? 'User' : 'Product'} { id }`;
-}
 
 const graphql = (query: string) => (token: string) => ({
   method: 'POST' as const,
@@ -70,8 +60,8 @@ const graphql = (query: string) => (token: string) => ({
 
 /** Every attack aims at the accounts subgraph (`me`); the ordinary load calls products only. */
 export const ATTACKS: readonly HttpAttack[] = [
-  { id: 'fragment-bomb-root', description: 'fragment doubling, 24 levels at the root (under 1 KB)', authenticated: true, request: graphql(doubling(24, '{ ...F0 }', 'Query', 'me { id }')), status: 400, code: 'TOO_MANY_ROOT_FIELDS' },
-  { id: 'fragment-bomb-nested', description: 'fragment doubling, 40 levels under a field', authenticated: true, request: graphql(doubling(40, '{ me { ...F0 } }', 'User', 'id')), status: 400, code: 'OPERATION_TOO_COSTLY' },
+  { id: 'fragment-bomb-root', description: 'fragment doubling, 24 levels at the root (under 1 KB)', authenticated: true, request: graphql(fragmentDoubling(24, '{ ...F0 }', 'Query', 'me { id }')), status: 400, code: 'TOO_MANY_ROOT_FIELDS' },
+  { id: 'fragment-bomb-nested', description: 'fragment doubling, 40 levels under a field', authenticated: true, request: graphql(fragmentDoubling(40, '{ me { ...F0 } }', 'User', 'id')), status: 400, code: 'OPERATION_TOO_COSTLY' },
   { id: 'deep-fragments', description: 'nesting 20 levels deep through fragments', authenticated: true, request: graphql(deepThroughFragments(10)), status: 400, code: 'OPERATION_TOO_DEEP' },
   { id: 'field-duplication', description: '380 copies of a list field', authenticated: true, request: graphql(`{ me { ${'reviews { id body } '.repeat(380)} } }`), status: 400, code: 'OPERATION_TOO_COSTLY' },
   { id: 'alias-flood', description: '500 aliases', authenticated: true, request: graphql(`{ me { ${Array.from({ length: 500 }, (_, i) => `a${i}: id`).join(' ')} } }`), status: 400, code: 'TOO_MANY_ALIASES' },

@@ -5,6 +5,7 @@
  * every path a document can take (POST, GET, automatic persisted queries, mobile), before
  * anything reaches a subgraph; an ordinary query sent alongside still succeeds.
  */
+import { deepThroughFragments, fragmentDoubling } from '../helpers/attack-documents';
 import { createHash } from 'node:crypto';
 import { startMobileBff, startWebBff, type RunningBff } from '../helpers/bffs';
 import { http, postGraphql, type HttpResult } from '../helpers/http';
@@ -32,17 +33,6 @@ afterAll(async () => {
   await subgraphs?.close();
 });
 
-function doubling(levels: number, root: string, type: string, leaf: string): string {
-  let doc = `query ${root}`;
-  for (let i = 0; i < levels; i++) doc += ` fragment F${i} on ${type} { ...F${i + 1} ...F${i + 1} }`;
-  return `${doc} fragment F${levels} on ${type} { ${leaf} }`;
-}
-
-function deepThroughFragments(levels: number): string {
-  let doc = '{ me { ...D0 } }';
-  for (let i = 0; i < levels; i++) doc += i % 2 === 0 ? ` fragment D${i} on User { reviews { product { ...D${i + 1} } } }` : ` fragment D${i} on Product { reviews { author { ...D${i + 1} } } }`;
-  return `${doc} fragment D${levels} on ${levels % 2 === 0 ? 'User' : 'Product'} { id }`;
-}
 
 function deepThroughInlineFragments(levels: number): string {
   let inner = 'id';
@@ -51,9 +41,9 @@ function deepThroughInlineFragments(levels: number): string {
 }
 
 const ATTACKS: Array<[string, string, string]> = [
-  ['a fragment bomb at the root (24 levels, under 1 KB)', doubling(24, '{ ...F0 }', 'Query', 'me { id }'), 'TOO_MANY_ROOT_FIELDS'],
-  ['a fragment bomb under a field (40 levels)', doubling(40, '{ me { ...F0 } }', 'User', 'id'), 'OPERATION_TOO_COSTLY'],
-  ['a fragment bomb of aliases', doubling(20, '{ me { ...F0 } }', 'User', 'a: id'), 'TOO_MANY_ALIASES'],
+  ['a fragment bomb at the root (24 levels, under 1 KB)', fragmentDoubling(24, '{ ...F0 }', 'Query', 'me { id }'), 'TOO_MANY_ROOT_FIELDS'],
+  ['a fragment bomb under a field (40 levels)', fragmentDoubling(40, '{ me { ...F0 } }', 'User', 'id'), 'OPERATION_TOO_COSTLY'],
+  ['a fragment bomb of aliases', fragmentDoubling(20, '{ me { ...F0 } }', 'User', 'a: id'), 'TOO_MANY_ALIASES'],
   ['deep nesting through named fragments', deepThroughFragments(10), 'OPERATION_TOO_DEEP'],
   ['deep nesting through inline fragments', deepThroughInlineFragments(8), 'OPERATION_TOO_DEEP'],
   ['alias duplication', `{ me { ${Array.from({ length: 200 }, (_, i) => `a${i}: id`).join(' ')} } }`, 'TOO_MANY_ALIASES'],
@@ -82,7 +72,7 @@ describe.each([
 });
 
 describe('every path a document can take', () => {
-  const bomb = doubling(24, '{ ...F0 }', 'Query', 'me { id }');
+  const bomb = fragmentDoubling(24, '{ ...F0 }', 'Query', 'me { id }');
 
   it('GET', async () => {
     await assertRefusedWhileOthersServed(web, () => http(`${web.url}/graphql?query=${encodeURIComponent(bomb)}`, { headers: { ...auth, 'apollo-require-preflight': '1' } }), 'TOO_MANY_ROOT_FIELDS');
