@@ -30,7 +30,7 @@ export type AuthorizationClause =
 
 /** The rules of a supergraph, by type name and by field coordinate (`Type.field`). */
 export interface AuthorizationRules {
-  /** Rules on object types, interfaces, scalars and enums. */
+  /** Rules on object types, interfaces, unions, scalars and enums. */
   readonly types: ReadonlyMap<string, readonly AuthorizationClause[]>;
   /** Rules on fields, keyed `Type.field`. */
   readonly fields: ReadonlyMap<string, readonly AuthorizationClause[]>;
@@ -140,7 +140,15 @@ export function prepareSupergraph(supergraphSdl: string): AuthorizedSupergraph {
       definitions.push({ ...withoutDirectives(def, links), fields: def.fields?.map((f) => withoutDirectives(f, links)) } as DefinitionNode);
       continue;
     }
-    if (def.kind === Kind.SCALAR_TYPE_DEFINITION || def.kind === Kind.SCALAR_TYPE_EXTENSION || def.kind === Kind.ENUM_TYPE_DEFINITION || def.kind === Kind.ENUM_TYPE_EXTENSION) {
+    // Composition copies the rules of implementations and members onto interfaces and unions.
+    if (
+      def.kind === Kind.SCALAR_TYPE_DEFINITION ||
+      def.kind === Kind.SCALAR_TYPE_EXTENSION ||
+      def.kind === Kind.ENUM_TYPE_DEFINITION ||
+      def.kind === Kind.ENUM_TYPE_EXTENSION ||
+      def.kind === Kind.UNION_TYPE_DEFINITION ||
+      def.kind === Kind.UNION_TYPE_EXTENSION
+    ) {
       record(types, def.name.value, clausesOf(def.directives, links, def.name.value));
       definitions.push(withoutDirectives(def, links));
       continue;
