@@ -24,9 +24,10 @@ Dev credentials (new on every start; mint more with \`TOKEN=$(npm run -s token)\
 
 Try:
   curl -s ${urls.web}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
-    -d '{"query":"{ users(first: 2) { name reviews { body product { name price inStock shippingEstimate } } } }"}'
+    -d '{"query":"{ me { name email orders(first: 2) { id status totalCents } } topProducts(first: 2) { name price inStock shippingEstimate } }"}'
   curl -s -H "x-api-key: $API_KEY" ${urls.partner}/v1/products?limit=3
   curl -s -H "x-api-key: $API_KEY" ${urls.partner}/v1/orders/1
+  curl -s -H "x-api-key: $API_KEY" ${urls.partner}/v2/customers/1   # needs customers:read and orders:read
   curl -s ${urls.web}/readyz
   curl -s ${urls.partner}/                       # the partner API's public index
 
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const keys = await ensureDevKeys();
   const token = await mintDevToken({ sub: '1', scope: 'profile orders:read', ttlSec: 12 * 3600 });
-  const { key: apiKey } = createApiKeyInFile(keys.apiKeysFile, { clientId: 'demo-partner', plan: 'pro', scopes: ['orders:read', 'orders:write'] }, { replaceClient: true });
+  const { key: apiKey } = createApiKeyInFile(keys.apiKeysFile, { clientId: 'demo-partner', plan: 'pro', scopes: ['orders:read', 'orders:write', 'customers:read'] }, { replaceClient: true });
   let shuttingDown = false;
   const stack = await startStack({
     processes: STACK,

@@ -7,6 +7,7 @@
 import type { FederatedGraphqlOptions } from './graphql/federated-graphql-plugin';
 import { ConfigError } from './config/env';
 import { validateOperationLimits } from './graphql/operation-limits';
+import { validateAuthorizationSettings } from './graphql/authorization/authorization-policies';
 import type { LogLevel } from './observability/logger';
 import type { MetricsAccess } from './observability/metrics-access';
 import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
@@ -87,7 +88,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
 const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
 const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'accessRules', 'cors', 'authn', 'principalKinds', 'rateLimit', 'breakers', 'responseCache']);
 const SERVER_KEYS = new Set([...Object.keys(DEFAULT_SERVER_SETTINGS), 'metrics']);
-const GRAPHQL_KEYS = new Set(['supergraphPath', 'supergraphUrl', 'subgraphUrls', 'subgraphTargets', 'subgraphPools', 'dedupeSubgraphQueries', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments']);
+const GRAPHQL_KEYS = new Set(['supergraphPath', 'supergraphUrl', 'subgraphUrls', 'subgraphTargets', 'subgraphPools', 'dedupeSubgraphQueries', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments', 'authorization']);
 
 /** Pure validation: every problem in the manifest, as readable sentences. */
 export function validateManifest(manifest: BffManifest): string[] {
@@ -113,6 +114,7 @@ export function validateManifest(manifest: BffManifest): string[] {
     if (!manifest.graphql.supergraphPath) problems.push('graphql.supergraphPath is required');
     if (manifest.graphql.supergraphUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(manifest.graphql.supergraphUrl)) problems.push(`graphql.supergraphUrl must be an http(s) URL (got '${manifest.graphql.supergraphUrl}')`);
     if (manifest.graphql.limits) problems.push(...validateOperationLimits(manifest.graphql.limits));
+    if (manifest.graphql.authorization) problems.push(...validateAuthorizationSettings(manifest.graphql.authorization));
     for (const [name, url] of Object.entries(manifest.graphql.subgraphUrls ?? {})) {
       if (!/^https?:\/\//.test(url)) problems.push(`graphql.subgraphUrls.${name} must be an http(s) URL`);
     }

@@ -4,7 +4,7 @@
  * in a subgraph schema). Derived when the supergraph is composed and committed next to it,
  * so a review shows exactly what the mobile app gains or loses.
  */
-import { Supergraph } from '@apollo/federation-internals';
+import { prepareSupergraph } from '../shared/graphql/authorization/supergraph-authorization';
 import path from 'node:path';
 import {
   GraphQLSchema,
@@ -60,7 +60,7 @@ export function taggedCoordinates(supergraphSdl: string, excludeTags: readonly s
 /** Builds the contract schema: the supergraph's API schema minus tagged elements and whatever becomes unreachable. */
 export function buildContractSchema(supergraphSdl: string, excludeTags: readonly string[]): GraphQLSchema {
   const hidden = taggedCoordinates(supergraphSdl, excludeTags);
-  const api = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  const api = prepareSupergraph(supergraphSdl).apiSchema;
   const removedTypes = new Set([...hidden].filter((c) => !c.includes('.')));
   const document = parse(printSchema(api));
   const definitions = document.definitions

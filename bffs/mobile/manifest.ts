@@ -3,6 +3,7 @@
  * so its limits and contract can differ from web's without affecting it.
  * Pipeline order is fixed by `shared/pipeline.ts`; this file says what fills it.
  */
+import { DEMO_AUTHORIZATION_POLICIES } from '../authorization-policies';
 import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
 import path from 'node:path';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
@@ -19,6 +20,8 @@ export const mobileManifest = defineManifest({
   server: { ...DEFAULT_SERVER_SETTINGS, port: MOBILE_DEFAULT_PORT, bodyLimitBytes: 262_144, compress: true, etag: true },
   graphql: {
     supergraphPath: DEFAULT_SUPERGRAPH_PATH,
+    // The supergraph's @authenticated, @requiresScopes and @policy are enforced; these are the @policy rules.
+    authorization: { policies: DEMO_AUTHORIZATION_POLICIES },
     introspection: true,
     // Mobile networks are slow; subgraph calls still answer within the same bounds as web.
     subgraphPools: { all: { connections: 32, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 } },

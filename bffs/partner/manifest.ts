@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
+import { DEMO_AUTHORIZATION_POLICIES } from '../authorization-policies';
 import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
 import type { RestFacadeOptions, RestUpstream } from '../../shared/rest/route-table';
 import { SUBGRAPH_NAMES, SUBGRAPH_PORTS, type SubgraphName } from '../../supergraph/subgraphs/catalog';
@@ -26,7 +27,7 @@ export const partnerManifest = defineManifest({
     upstreams: demoUpstreams,
     versions: [v1Routes, v2Routes],
     // Aggregates backed by a federated query run these registered operations.
-    graphql: { supergraphPath: DEFAULT_SUPERGRAPH_PATH, operationsDir: PARTNER_OPERATIONS_DIR },
+    graphql: { supergraphPath: DEFAULT_SUPERGRAPH_PATH, operationsDir: PARTNER_OPERATIONS_DIR, authorization: { policies: DEMO_AUTHORIZATION_POLICIES } },
   },
   // Partner integrations (API keys, client-credentials tokens); end-user tokens are refused here.
   policies: { principalKinds: ['client'] },

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
+import { DEMO_AUTHORIZATION_POLICIES } from '../authorization-policies';
 import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
 
 export const WEB_DEFAULT_PORT = 4000;
@@ -15,6 +16,8 @@ export const webManifest = defineManifest({
   server: { ...DEFAULT_SERVER_SETTINGS, port: WEB_DEFAULT_PORT },
   graphql: {
     supergraphPath: DEFAULT_SUPERGRAPH_PATH,
+    // The supergraph's @authenticated, @requiresScopes and @policy are enforced; these are the @policy rules.
+    authorization: { policies: DEMO_AUTHORIZATION_POLICIES },
     introspection: true,
     subgraphPools: { all: { connections: 64, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 } },
   },

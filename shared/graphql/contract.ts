@@ -6,7 +6,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import { readFileSync } from 'node:fs';
-import { Kind, buildSchema, execute, specifiedRules, validate, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from 'graphql';
+import { Kind, buildSchema, execute, specifiedRules, validate, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 import type { GatewayContext } from './gateway-context';
 
 export function loadContractSchema(schemaPath: string): GraphQLSchema {
@@ -29,19 +29,51 @@ export function contractValidationRule(contract: GraphQLSchema): ValidationRule 
   });
 }
 
-const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename']);
+/** Root fields answered from the schema itself. */
+const SCHEMA_FIELDS = new Set(['__schema', '__type']);
 
-function isIntrospectionOnly(operation: OperationDefinitionNode): boolean {
-  return operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(s.name.value));
+/** The root field names of an operation, through fragments (each fragment read once). */
+function rootFieldNames(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): Set<string> {
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode) => {
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) names.add(s.name.value);
+      else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet);
+      else if (!seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        const fragment = fragments.get(s.name.value);
+        if (fragment) visit(fragment.selectionSet);
+      }
+    }
+  };
+  visit(operation.selectionSet);
+  return names;
 }
 
-/** Answers introspection-only operations from the contract, so the hidden part of the graph is never described. */
+/**
+ * Answers introspection-only operations from the contract, so the hidden part of the graph
+ * is never described. Introspection mixed with data fields (`{ me { id } __type(name: "User")
+ * { fields { name } } }`) would be answered by the gateway from the full schema: it is
+ * refused, and must be sent on its own.
+ */
 export function contractIntrospectionPlugin(contract: GraphQLSchema): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async responseForOperation({ operation, document, request }) {
-          if (!isIntrospectionOnly(operation)) return null;
+          const fragments = new Map<string, FragmentDefinitionNode>();
+          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+          const names = rootFieldNames(operation, fragments);
+          const describesSchema = [...names].some((n) => SCHEMA_FIELDS.has(n));
+          const readsData = [...names].some((n) => n !== '__typename' && !SCHEMA_FIELDS.has(n));
+          if (describesSchema && readsData) {
+            return {
+              http: { status: 400, headers: new HeaderMap() },
+              body: { kind: 'single', singleResult: { errors: [{ message: 'Introspection (__schema, __type) must be sent in an operation of its own on this API.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] } },
+            };
+          }
+          if (!describesSchema) return null;
           const result = await execute({ schema: contract, document, variableValues: request.variables, operationName: request.operationName });
           return {
             http: { status: undefined, headers: new HeaderMap() },

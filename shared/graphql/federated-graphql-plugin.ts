@@ -8,13 +8,14 @@
  * is retried, so a BFF can start before its supergraph is published.
  */
 import { createHash } from 'node:crypto';
-import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
+import { createAuthorizedGateway } from './authorization/authorized-gateway';
+import type { GraphqlAuthorizationSettings } from './authorization/authorization-policies';
 import { contractIntrospectionPlugin, contractValidationRule, loadContractSchema } from './contract';
 import { loadTrustedDocuments } from './trusted-documents';
 import { trustedDocumentsHook } from './trusted-documents-hook';
@@ -74,6 +75,12 @@ export interface FederatedGraphqlOptions {
   loadRetryMs?: number;
   /** How often the supergraph file is checked for changes once loaded, in ms; 0 turns hot reload off. Default 1,000. */
   watchSupergraphMs?: number;
+  /**
+   * Enforcement of the supergraph's `@authenticated`, `@requiresScopes` and `@policy`
+   * (always on): the rules `@policy` names refer to, and whether an operation with an
+   * unauthorized field is refused whole. Default: no policies, unauthorized fields answer null.
+   */
+  authorization?: GraphqlAuthorizationSettings;
 }
 
 export const DEFAULT_GRAPHQL_PATH = '/graphql';
@@ -119,8 +126,8 @@ function landingPageEnabled(opts: FederatedGraphqlOptions): boolean {
 async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOptions, subgraphTargets: ReadonlyMap<string, UpstreamTargets>, sdl: string): Promise<LoadedSupergraph> {
   const pools: Pool[] = [];
   const probes: Array<[string, ReturnType<typeof createUpstreamProbe>]> = [];
-  const gateway = new ApolloGateway({
-    supergraphSdl: sdl,
+  // The rules and the SDL the gateway loads come from this one text (a load error when a policy is undeclared).
+  const { gateway, plugin: authorization } = createAuthorizedGateway<GatewayContext>(sdl, opts.authorization, {
     logger: app.log,
     buildService: ({ name, url }) => {
       const target = opts.subgraphUrls?.[name] ?? url;
@@ -160,6 +167,8 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
         ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, headers: { authorization: LANDING_PAGE_AUTHORIZATION_HINT }, document: LANDING_PAGE_DOCUMENT, footer: false })
         : ApolloServerPluginLandingPageDisabled(),
       ...(opts.production ? [ApolloServerPluginDisableSuggestions()] : []),
+      // Before the request id is added to errors (it adds it to the authorization errors too) and before the cache is consulted.
+      authorization,
       requestIdOnErrors,
       ...(contract ? [contractIntrospectionPlugin(contract)] : []),
       operationLimitsPlugin(limits, opts.costPerRateLimitUnit),
@@ -181,6 +190,7 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
     context: async (request) => ({
       requestId: request.id,
       forwardHeaders: request.upstreamHeaders ?? {},
+      ...(request.principal ? { principal: request.principal } : {}),
       ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
       ...(scopeCache && request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
       ...(readOverride && request.headers[TARGET_OVERRIDE_HEADER] ? { targetOverride: String(request.headers[TARGET_OVERRIDE_HEADER]) } : {}),

@@ -1,5 +1,9 @@
+import type { Principal } from '../policies/authn/principal';
+
 /** What the gateway knows about an incoming request when it calls subgraphs. */
 export interface GatewayContext {
+  /** The verified caller, whose rights the supergraph's authorization rules are checked against; absent for anonymous callers. */
+  principal?: Principal;
   /** The request id, forwarded as `x-request-id` on every subgraph call. */
   requestId: string;
   /** Headers the pipeline decided to send to every subgraph (e.g. verified identity). */

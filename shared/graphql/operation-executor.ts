@@ -4,8 +4,6 @@
  * time and validated against the supergraph at start, so a schema change that breaks one
  * stops the process with the operation's name instead of failing requests.
  */
-import { Supergraph } from '@apollo/federation-internals';
-import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { FastifyInstance } from 'fastify';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -18,6 +16,9 @@ import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
 import { createUpstreamPool, type UpstreamPoolOptions } from '../upstream/upstream-pool';
 import { createUpstreamObserver } from '../upstream/upstream-observer';
 import type { GatewayContext } from './gateway-context';
+import type { GraphqlAuthorizationSettings } from './authorization/authorization-policies';
+import { createAuthorizedGateway } from './authorization/authorized-gateway';
+import { UNAUTHORIZED_FIELD_OR_TYPE } from './authorization/complete-unauthorized';
 import { SubgraphDataSource } from './subgraph-data-source';
 
 export interface OperationExecutorOptions {
@@ -27,10 +28,19 @@ export interface OperationExecutorOptions {
   /** Subgraph URL overrides by subgraph name. */
   subgraphUrls?: Readonly<Record<string, string>>;
   pool?: UpstreamPoolOptions;
+  /**
+   * The rules `@policy` names refer to. The supergraph's authorization rules are enforced
+   * on every registered operation against the caller's principal, as on the GraphQL BFFs:
+   * unauthorized fields come back null. Default: no policies.
+   */
+  authorization?: Pick<GraphqlAuthorizationSettings, 'policies'>;
 }
 
 export interface OperationExecutor {
-  /** Runs a registered operation; returns its data, or throws a PorticoError for upstream failures. */
+  /**
+   * Runs a registered operation as `context.principal`; returns its data (fields the
+   * principal may not read are null), or throws a PorticoError for upstream failures.
+   */
   execute<T>(name: string, variables: Record<string, unknown>, context: GatewayContext): Promise<T>;
   operationNames(): string[];
 }
@@ -57,8 +67,9 @@ function failure(errors: readonly GraphQLFormattedError[], name: string): Portic
 export async function createOperationExecutor(app: FastifyInstance, opts: OperationExecutorOptions): Promise<OperationExecutor> {
   const operations = readOperations(opts.operationsDir);
   const pools: Pool[] = [];
-  const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(opts.supergraphPath, 'utf8'),
+  const supergraphText = readFileSync(opts.supergraphPath, 'utf8');
+  // A partner route never runs an operation past the rules the web and mobile BFFs enforce.
+  const { gateway, supergraph, plugin: authorization } = createAuthorizedGateway<GatewayContext>(supergraphText, opts.authorization, {
     logger: app.log,
     buildService: ({ name, url }) => {
       const target = opts.subgraphUrls?.[name] ?? url;
@@ -74,7 +85,7 @@ export async function createOperationExecutor(app: FastifyInstance, opts: Operat
     stopOnTerminationSignals: false,
     introspection: false,
     // The documents are registered, but their variables (list sizes) come from partner requests.
-    plugins: [operationLimitsPlugin(DEFAULT_OPERATION_LIMITS)],
+    plugins: [operationLimitsPlugin(DEFAULT_OPERATION_LIMITS), authorization],
   });
   await apollo.start();
   app.addHook('onClose', async () => {
@@ -83,7 +94,7 @@ export async function createOperationExecutor(app: FastifyInstance, opts: Operat
   });
 
   // Fail at start, naming the operation, rather than on the first request.
-  const schema = Supergraph.build(readFileSync(opts.supergraphPath, 'utf8')).apiSchema().toGraphQLJSSchema();
+  const schema = supergraph.apiSchema;
   for (const [name, body] of operations) {
     const errors = validate(schema, parse(body), specifiedRules);
     if (errors.length > 0) throw new Error(`registered operation '${name}' is invalid against the supergraph: ${errors.map((e) => e.message).join('; ')}`);
@@ -96,7 +107,9 @@ export async function createOperationExecutor(app: FastifyInstance, opts: Operat
       if (!query) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error(`no registered operation '${name}'`) });
       const response = await apollo.executeOperation({ query, variables, operationName: name }, { contextValue: context });
       if (response.body.kind !== 'single') throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new GraphQLError('incremental delivery is not used here') });
-      const { data, errors } = response.body.singleResult;
+      const { data } = response.body.singleResult;
+      // Fields the caller may not read are null by design; any other error fails the route.
+      const errors = response.body.singleResult.errors?.filter((e) => e.extensions?.code !== UNAUTHORIZED_FIELD_OR_TYPE);
       if (errors?.length) throw failure(errors, name);
       return data as T;
     },

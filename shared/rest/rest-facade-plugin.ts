@@ -119,7 +119,7 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, deps: Up
         upstreams: createUpstreamCaller(deps, request.id, request.upstreamHeaders, deps.targets && request.headers[TARGET_OVERRIDE_HEADER]),
         graphql: async <T>(name: string, variables: Record<string, unknown>) => {
           if (!executor) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error('this facade has no GraphQL operations') });
-          return executor.execute<T>(name, variables, { requestId: request.id, forwardHeaders: request.upstreamHeaders ?? {} });
+          return executor.execute<T>(name, variables, { requestId: request.id, forwardHeaders: request.upstreamHeaders ?? {}, ...(request.principal ? { principal: request.principal } : {}) });
         },
       }),
   });

@@ -29,7 +29,7 @@ export const PARTNER_CLIENT: RegisteredClient = {
   clientId: 'demo-partner',
   clientSecret: 'demo-partner-secret',
   grants: ['client_credentials'],
-  scopes: ['orders:read', 'orders:write'],
+  scopes: ['orders:read', 'orders:write', 'customers:read'],
   plan: 'pro',
   // Its tokens are for the partner API only: web and mobile refuse them.
   audience: BFF_AUDIENCES.partner,

@@ -5,7 +5,7 @@
  * operation validated against the schema it will run on. A breaking change fails only when
  * a registered operation uses it; unused ones are reported as warnings.
  */
-import { Supergraph } from '@apollo/federation-internals';
+import { prepareSupergraph } from '../../shared/graphql/authorization/supergraph-authorization';
 import { CriticalityLevel, diff, type Change } from '@graphql-inspector/core';
 import {
   Kind,
@@ -85,7 +85,7 @@ const LEVELS: Record<string, ChangeLevel> = {
 };
 
 function apiSchema(supergraphSdl: string): GraphQLSchema {
-  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  return prepareSupergraph(supergraphSdl).apiSchema;
 }
 
 /** Pure: which subgraphs define each type and field of a supergraph (from its join directives). */

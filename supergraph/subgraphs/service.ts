@@ -81,3 +81,8 @@ export function assertListArguments(first: number, offset = 0): void {
   const problem = checkListArguments(first, offset);
   if (problem) throw new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT' } });
 }
+
+/** The caller may not read this object or field: the service's own rule, answered as FORBIDDEN. */
+export function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+}

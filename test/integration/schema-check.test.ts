@@ -79,7 +79,7 @@ describe('schema check', () => {
   });
 
   it('passes with a warning when a removed field is used by no registered operation', async () => {
-    await edit('accounts', /  "ISO 8601 timestamp of sign-up."\n  createdAt: String! @tag\(name: "internal"\)\n/, '');
+    await edit('accounts', /  "ISO 8601 timestamp of sign-up\. Needs the `customers:pii` scope\."\n  createdAt: String! @tag\(name: "internal"\) @requiresScopes\(scopes: \[\["customers:pii"\]\]\)\n/, '');
     const report = await check();
     expect(report.ok).toBe(true);
     expect(report.warnings.join('\n')).toMatch(/breaking change used by no registered operation: Field 'createdAt' was removed from object type 'User' \[User.createdAt, subgraph accounts\]/);

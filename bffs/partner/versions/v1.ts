@@ -37,7 +37,9 @@ export const v1Routes: RouteTable = {
   // v2 is the successor: v1 keeps working until its sunset, and says so on every response.
   deprecation: { since: '2026-11-01', sunset: '2027-06-30', successor: '/v2' },
   routes: [
-    { kind: 'passthrough', prefix: '/v1/users', upstream: 'accounts', rewritePrefix: '/users', methods: ['GET', 'HEAD'] },
+    // Customers are personal data: listing them needs its scope; their email and sign-up date
+    // are projected out by accounts unless the key also holds `customers:pii`.
+    { kind: 'passthrough', prefix: '/v1/users', upstream: 'accounts', rewritePrefix: '/users', methods: ['GET', 'HEAD'], auth: { scopes: ['customers:read'] } },
     { kind: 'passthrough', prefix: '/v1/products', upstream: 'products', rewritePrefix: '/products', methods: ['GET', 'HEAD'] },
     { kind: 'passthrough', prefix: '/v1/inventory', upstream: 'inventory', rewritePrefix: '/inventory', methods: ['GET', 'HEAD'] },
     { kind: 'passthrough', prefix: '/v1/reviews', upstream: 'reviews', rewritePrefix: '/reviews', methods: ['GET', 'HEAD'] },

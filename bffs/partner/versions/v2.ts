@@ -168,6 +168,8 @@ export const v2Routes: RouteTable = {
       description: 'A customer with their reviews and five most recent orders (one federated query).',
       handler: getCustomer,
       operation: 'CustomerProfile',
+      // A customer's profile and their orders: both scopes, as the routes serving each alone ask.
+      auth: { scopes: ['customers:read', 'orders:read'] },
       schema: { params: idParams('id') },
     },
     {

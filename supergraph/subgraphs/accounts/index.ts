@@ -4,24 +4,26 @@ import type { FastifyInstance } from 'fastify';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DemoData, UserRecord } from '../seed';
 import { notFound, paginate, parseIdList, parsePaging } from '../rest-support';
-import { BatchStats, assertListArguments, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
+import { BatchStats, assertListArguments, countedLoader, forbidden, loadServiceSchema, type SubgraphService } from '../service';
+import { mayReadPersonalData, viewerFrom, type Viewer } from '../viewer';
 
-/** Who `me` is when the gateway sends no identity at all (authentication off): the demo's first user. */
-export const DEMO_VIEWER_ID = '1';
+/** Personal fields of a user record: only the user, staff and `customers:pii` holders get them. */
+const PERSONAL_FIELDS = ['email', 'createdAt'] as const;
 
-/**
- * The signed-in user, as the gateway asserts it in `x-user-id` (it strips any client-sent
- * copy first). An API-key client is not a user, so it has no `me`.
- */
-export function viewerIdFrom(headers: IncomingHttpHeaders): string | undefined {
-  const userId = headers['x-user-id'];
-  if (typeof userId === 'string' && userId !== '') return userId;
-  return headers['x-principal-kind'] === undefined ? DEMO_VIEWER_ID : undefined;
+/** The record as `viewer` may see it: without its personal fields unless they may read them. */
+export function projectUser(user: UserRecord, viewer: Viewer): Partial<UserRecord> {
+  if (mayReadPersonalData(viewer, user.id)) return user;
+  const projected: Partial<UserRecord> = { ...user };
+  for (const field of PERSONAL_FIELDS) delete projected[field];
+  return projected;
 }
 
 function createContext(data: DemoData, stats: BatchStats, headers: IncomingHttpHeaders) {
+  const viewer = viewerFrom(headers);
   return {
-    viewerId: viewerIdFrom(headers),
+    viewer,
+    // An API-key client is not a user, so it has no `me`.
+    viewerId: viewer.userId,
     users: countedLoader<string, UserRecord | null>(stats, 'User', (ids) => ids.map((id) => data.userById.get(id) ?? null)),
   };
 }
@@ -40,6 +42,15 @@ export function createAccountsService(data: DemoData): SubgraphService {
     },
     User: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.users.load(ref.id),
+      // The service owns who may read personal data; the gateway only checks that someone signed in.
+      email: (user: UserRecord, _: unknown, ctx: Context) => {
+        if (!mayReadPersonalData(ctx.viewer, user.id)) throw forbidden("Only the user themself or back-office staff may read this user's email.");
+        return user.email;
+      },
+      createdAt: (user: UserRecord, _: unknown, ctx: Context) => {
+        if (!mayReadPersonalData(ctx.viewer, user.id)) throw forbidden("Only the user themself or back-office staff may read this user's sign-up date.");
+        return user.createdAt;
+      },
     },
   };
 
@@ -48,12 +59,14 @@ export function createAccountsService(data: DemoData): SubgraphService {
       const paging = parsePaging(request.query);
       const ids = parseIdList(request.query, 'ids');
       const users = ids ? ids.flatMap((id) => data.userById.get(id) ?? []) : data.users;
-      return paginate(users, paging);
+      const viewer = viewerFrom(request.headers);
+      const page = paginate(users, paging);
+      return { ...page, items: page.items.map((user) => projectUser(user, viewer)) };
     });
     app.get<{ Params: { id: string } }>('/users/:id', async (request) => {
       const user = data.userById.get(request.params.id);
       if (!user) throw notFound('User', request.params.id);
-      return user;
+      return projectUser(user, viewerFrom(request.headers));
     });
   }
 

@@ -7,15 +7,18 @@ import type { FastifyInstance } from 'fastify';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { addOrder, orderTotal, type DemoData, type OrderItemRecord, type OrderRecord } from '../seed';
 import { RestError, notFound, optionalParam, paginate, parsePaging } from '../rest-support';
-import { BatchStats, assertListArguments, countedLoader, loadServiceSchema, type SubgraphService } from '../service';
+import { BatchStats, assertListArguments, countedLoader, forbidden, loadServiceSchema, type SubgraphService } from '../service';
+import { mayReadAllOrders, mayReadOrdersOf, viewerFrom, type Viewer } from '../viewer';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /** Most line items one order may carry. */
 export const MAX_ORDER_ITEMS = 50;
 /** Most units of one product per line. */
 export const MAX_ITEM_QUANTITY = 1_000;
 
-function createContext(data: DemoData, stats: BatchStats) {
+function createContext(data: DemoData, stats: BatchStats, headers: IncomingHttpHeaders) {
   return {
+    viewer: viewerFrom(headers),
     orders: countedLoader<string, OrderRecord | null>(stats, 'Order', (ids) => ids.map((id) => data.orderById.get(id) ?? null)),
     ordersByCustomer: countedLoader<string, OrderRecord[]>(stats, 'User.orders', (ids) => ids.map((id) => data.ordersByCustomer.get(id) ?? [])),
   };
@@ -50,18 +53,30 @@ const newOrderSchema = {
   },
 } as const;
 
+/** The order when `viewer` may read it; someone else's order is FORBIDDEN. */
+function ownOrder(order: OrderRecord | null, viewer: Viewer): OrderRecord | null {
+  if (order && !mayReadOrdersOf(viewer, order.customerId)) throw forbidden("Only the order's customer or back-office staff may read this order.");
+  return order;
+}
+
+/** REST: someone else's orders are 403. */
+function assertMayReadOrdersOf(viewer: Viewer, customerId: string): void {
+  if (!mayReadOrdersOf(viewer, customerId)) throw new RestError(403, 'FORBIDDEN', "Only the customer themself, back-office staff or a client granted 'orders:read' may read these orders.");
+}
+
 export function createOrdersService(data: DemoData): SubgraphService {
   const stats = new BatchStats();
   const resolvers: GraphQLResolverMap<Context> = {
     Query: {
-      order: (_: unknown, { id }: { id: string }, ctx: Context) => ctx.orders.load(id),
-      orders: (_: unknown, { first, offset }: { first: number; offset: number }) => {
+      order: async (_: unknown, { id }: { id: string }, ctx: Context) => ownOrder(await ctx.orders.load(id), ctx.viewer),
+      orders: (_: unknown, { first, offset }: { first: number; offset: number }, ctx: Context) => {
+        if (!mayReadAllOrders(ctx.viewer)) throw forbidden('Only back-office staff may list every order.');
         assertListArguments(first, offset);
         return data.orders.slice(offset, offset + first);
       },
     },
     Order: {
-      __resolveReference: (ref: { id: string }, ctx: Context) => ctx.orders.load(ref.id),
+      __resolveReference: async (ref: { id: string }, ctx: Context) => ownOrder(await ctx.orders.load(ref.id), ctx.viewer),
       customer: (order: OrderRecord) => ({ __typename: 'User', id: order.customerId }),
     },
     OrderItem: {
@@ -70,6 +85,7 @@ export function createOrdersService(data: DemoData): SubgraphService {
     User: {
       __resolveReference: (ref: { id: string }) => ref,
       orders: async (user: { id: string }, { first }: { first: number }, ctx: Context) => {
+        if (!mayReadOrdersOf(ctx.viewer, user.id)) throw forbidden("Only the customer themself or back-office staff may read this customer's orders.");
         assertListArguments(first);
         return (await ctx.ordersByCustomer.load(user.id)).slice(0, first);
       },
@@ -80,12 +96,16 @@ export function createOrdersService(data: DemoData): SubgraphService {
     app.get<{ Querystring: Record<string, string> }>('/orders', async (request) => {
       const paging = parsePaging(request.query);
       const customerId = optionalParam(request.query, 'customerId');
+      const viewer = viewerFrom(request.headers);
+      if (customerId === undefined && !mayReadAllOrders(viewer)) throw new RestError(403, 'FORBIDDEN', "Only back-office staff or a client granted 'orders:read' may list every order.");
+      if (customerId !== undefined) assertMayReadOrdersOf(viewer, customerId);
       const orders = customerId === undefined ? data.orders : (data.ordersByCustomer.get(customerId) ?? []);
       return paginate(orders, paging);
     });
     app.get<{ Params: { id: string } }>('/orders/:id', async (request) => {
       const order = data.orderById.get(request.params.id);
       if (!order) throw notFound('Order', request.params.id);
+      assertMayReadOrdersOf(viewerFrom(request.headers), order.customerId);
       return order;
     });
     app.post<{ Body: NewOrderBody }>('/orders', { schema: { body: newOrderSchema } }, async (request, reply) => {
@@ -106,5 +126,5 @@ export function createOrdersService(data: DemoData): SubgraphService {
   }
 
   // Orders are personal and change.
-  return { name: 'orders', cacheControl: 'private, no-store', typeDefs: loadServiceSchema('orders'), resolvers, createContext: () => createContext(data, stats), registerRestRoutes, stats };
+  return { name: 'orders', cacheControl: 'private, no-store', typeDefs: loadServiceSchema('orders'), resolvers, createContext: (headers) => createContext(data, stats, headers), registerRestRoutes, stats };
 }
