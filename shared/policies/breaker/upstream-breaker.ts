@@ -103,7 +103,7 @@ export function createUpstreamBreaker(upstream: string, options: BreakerOptions,
           try {
             value = await call();
           } catch (err) {
-            // Refused before anything reached the upstream: filtered, never a failure.
+            // Refused before anything reached the upstream: filtered (opossum counts it as a call, never as a failure).
             if (clientCausedError(err)) throw new ClientFault(err);
             throw err;
           }
