@@ -8,7 +8,7 @@
  * Everything a request needs from the route (header sets, limits) is compiled here once.
  */
 import httpProxy from '@fastify/http-proxy';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { API_KEY_HEADER } from '../policies/authn/api-key';
 import { PorticoError } from '../errors';
@@ -27,7 +27,7 @@ import { allowedResponseHeaders, compilePassthroughHeaderRules, upstreamRequestH
 import { bodyLeftUnread, openPassthroughCall, upstreamAnswered, upstreamCallFailed } from './passthrough-outcome';
 import { declaredBody, limitStreamedBody, payloadTooLarge } from './streaming-body-limit';
 
-export const DEFAULT_PASSTHROUGH_METHODS: PassthroughRoute['methods'] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+export const DEFAULT_PASSTHROUGH_METHODS: NonNullable<PassthroughRoute['methods']> = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** Headers Portico acts on itself: never sent upstream, whatever the route says. */
 const PORTICO_REQUEST_HEADERS = [API_KEY_HEADER, TARGET_OVERRIDE_HEADER];
@@ -49,6 +49,23 @@ function refuse(request: FastifyRequest, reply: FastifyReply, error: PorticoErro
   void sendError(request, reply, error);
 }
 
+/**
+ * The proxy hands the client's body stream to undici as is, so the limit is enforced here:
+ * on the declared length before anything is read, and on a chunked body as it streams.
+ */
+function bodyLimitHook(limitBytes: number): preParsingHookHandler {
+  return (request, reply, payload, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return done(null, payload);
+    const body = declaredBody(request.headers['content-length'], request.headers['transfer-encoding']);
+    if (body.kind === 'length' && body.bytes > limitBytes) {
+      reply.header('connection', 'close');
+      return done(payloadTooLarge(limitBytes));
+    }
+    if (body.kind === 'chunked') return done(null, limitStreamedBody(payload, limitBytes));
+    return done(null, payload);
+  };
+}
+
 /** Registers one passthrough route in its own context (its body-limit hook stays its own). */
 export async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, upstream: RestUpstream, bodyLimitBytes: number, targets: UpstreamTargets | undefined): Promise<void> {
   const breaker = app.breakers.get(route.upstream);
@@ -58,25 +75,16 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
   const rules = compilePassthroughHeaderRules(route, PORTICO_REQUEST_HEADERS);
   const cache = app.responseCache && route.cache !== false ? createPassthroughCache(app.responseCache, rules) : undefined;
 
+  const methods = route.methods ?? DEFAULT_PASSTHROUGH_METHODS;
   await app.register(async (scope) => {
-    // The proxy hands the client's body stream to undici as is: the limit is enforced here,
-    // on the declared length before anything is read, and on a chunked body as it streams.
-    scope.addHook('preParsing', (request, reply, payload, done) => {
-      if (request.method === 'GET' || request.method === 'HEAD') return done(null, payload);
-      const body = declaredBody(request.headers['content-length'], request.headers['transfer-encoding']);
-      if (body.kind === 'length' && body.bytes > bodyLimitBytes) {
-        reply.header('connection', 'close');
-        return done(payloadTooLarge(bodyLimitBytes));
-      }
-      if (body.kind === 'chunked') return done(null, limitStreamedBody(payload, bodyLimitBytes));
-      return done(null, payload);
-    });
+    // Read-only routes (GET, HEAD: Fastify never reads their bodies) need no body hook at all.
+    if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) scope.addHook('preParsing', bodyLimitHook(bodyLimitBytes));
 
     await scope.register(httpProxy, {
       upstream: routing ? routing.upstream : upstream.origin,
       prefix: route.prefix,
       rewritePrefix: route.rewritePrefix,
-      httpMethods: route.methods ?? DEFAULT_PASSTHROUGH_METHODS,
+      httpMethods: methods,
       config: { auth: route.auth, forwardAuthorization: route.forwardAuthorization },
       preHandler: async (request, reply) => {
         const unsafe = unsafePathReason(request.url.slice(route.prefix.length));
