@@ -126,7 +126,7 @@ describe('subgraph REST endpoints', () => {
     for (const path of [`${subgraphs.origins.accounts}/users/999`, `${subgraphs.origins.products}/products/abc`, `${subgraphs.origins.orders}/orders/0`]) {
       const res = await http(path);
       expect(res.status).toBe(404);
-      expect(res.json).toEqual({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: expect.stringContaining('was not found') });
+      expect(res.json).toEqual({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: expect.stringContaining('was not found'), requestId: expect.any(String) });
     }
   });
 
