@@ -12,7 +12,7 @@
  * upstream CORS, internal headers) stays inside, so an upstream cannot speak for Portico.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { HOP_BY_HOP_HEADERS } from './hop-by-hop';
+import { HOP_BY_HOP_HEADERS, namedByConnection } from './hop-by-hop';
 
 /** Client headers an upstream might honour as another method or another path. */
 export const METHOD_OVERRIDE_HEADERS: readonly string[] = ['x-http-method-override', 'x-http-method', 'x-method-override'];
@@ -169,8 +169,10 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, rules: Pass
 export function allowedResponseHeaders<H extends Record<string, unknown>>(headers: H, rules: PassthroughHeaderRules): H {
   const out: Record<string, unknown> = {};
   const allow = rules.allowResponse;
+  // An allowed name the upstream's Connection header lists is hop-by-hop for this answer.
+  const named = headers.connection === undefined ? undefined : namedByConnection(headers.connection as string | string[]);
   for (const name in headers) {
-    if (allow.has(name)) out[name] = headers[name];
+    if (allow.has(name) && !named?.has(name)) out[name] = headers[name];
   }
   return out as H;
 }

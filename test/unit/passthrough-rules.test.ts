@@ -49,6 +49,7 @@ describe('passthrough header rules', () => {
   it('returns only the default response headers plus what the route lists', () => {
     const rules = compilePassthroughHeaderRules({ responseHeaders: ['x-trace-id'] });
     expect(allowedResponseHeaders({ 'content-type': 'a', etag: '"1"', 'x-trace-id': 't', 'set-cookie': ['s'], server: 'x', 'access-control-allow-origin': '*', 'x-other': '1' }, rules)).toEqual({ 'content-type': 'a', etag: '"1"', 'x-trace-id': 't' });
+    expect(allowedResponseHeaders({ connection: 'etag', etag: '"1"', 'content-type': 'a' }, rules)).toEqual({ 'content-type': 'a' });
     expect(DEFAULT_RESPONSE_HEADERS).toEqual(['content-type', 'content-length', 'content-encoding', 'cache-control', 'etag', 'last-modified', 'expires', 'vary', 'location', 'link', 'retry-after']);
   });
 
