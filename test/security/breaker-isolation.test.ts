@@ -29,6 +29,11 @@ describe('one partner cannot open a circuit for every partner', () => {
         res.end('{"boom":true}');
         return;
       }
+      if (/^\/orders\/\d+$/.test(req.url)) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"code":"NOT_FOUND"}');
+        return;
+      }
       res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
       res.end('{"items":[]}');
     });
@@ -94,6 +99,18 @@ describe('one partner cannot open a circuit for every partner', () => {
     const text = await metrics();
     expect(metricValue(text, 'portico_upstream_errors_total', { upstream: 'orders', reason: 'unavailable' }) ?? 0).toBe(0);
     expect(metricValue(text, 'portico_circuit_breaker_transitions_total', { upstream: 'orders', to: 'open' }) ?? 0).toBe(0);
+  });
+
+  it('never counts the 4xx answers partner A provokes through an aggregate: 404 each, the circuit stays closed', async () => {
+    const before = upstream.requests.filter((r) => /^\/orders\/\d+$/.test(r.url)).length;
+    const [answers, ordinary] = await Promise.all([
+      Promise.all(Array.from({ length: 20 }, (_, i) => http(`${partner.url}/v1/orders/${90_000 + i}`, { headers: asA }))),
+      http(`${partner.url}/v1/products/1`, { headers: asB }),
+    ]);
+    for (const res of answers) expect(res.json).toMatchObject({ statusCode: 404, code: 'NOT_FOUND', requestId: expect.any(String) });
+    expect(ordinary.status).toBe(200);
+    expect(upstream.requests.filter((r) => /^\/orders\/\d+$/.test(r.url)).length - before).toBe(20);
+    expect(partner.app.breakers.states().orders).toBe('closed');
   });
 
   it('still opens the circuit when the upstream itself fails (5xx), for everyone', async () => {
