@@ -5,6 +5,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PorticoError, errorBody, toPorticoError } from '../errors';
 
+const MATRIX_PARAMETER = /;|%3b/i;
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: PorticoError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(errorBody(error, request.id));
@@ -21,7 +23,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     return sendError(request, reply, error);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, new PorticoError('NOT_FOUND', `No route matches ${request.method} ${request.url.split('?')[0]}.`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    // No route has a `;`: a path with one (`/v1/users;x`) is a matrix-parameter attempt, refused as such.
+    if (MATRIX_PARAMETER.test(path)) return sendError(request, reply, new PorticoError('BAD_REQUEST', 'This path is not allowed: matrix parameters (;) are not allowed.'));
+    return sendError(request, reply, new PorticoError('NOT_FOUND', `No route matches ${request.method} ${path}.`));
+  });
 }

@@ -18,7 +18,7 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /** The header names a `Connection` header lists (lowercase), or undefined when it lists none. */
-function namedByConnection(connection: Headers[string]): Set<string> | undefined {
+export function namedByConnection(connection: Headers[string]): Set<string> | undefined {
   if (connection === undefined) return undefined;
   let named: Set<string> | undefined;
   for (const value of Array.isArray(connection) ? connection : [connection]) {

@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principalCacheScope } from '../policies/authn/principal';
 import { httpCacheKey, serializeEntry, servableEntry, storageDecision, type CacheRequest } from '../policies/response-cache/http-response-cache';
 import type { ResponseCache } from '../policies/response-cache/response-cache-settings';
-import { REQUEST_ID_HEADER } from '../observability/request-id';
+import { allowedResponseHeaders, type PassthroughHeaderRules } from './passthrough-headers';
 import { declaredLength, sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
 
 export interface PassthroughCache {
@@ -17,14 +17,12 @@ export interface PassthroughCache {
   sendAndStore(request: FastifyRequest, reply: FastifyReply, response: UpstreamResponse): void;
 }
 
-/** Headers that belong to one exchange, not to the stored representation. */
-const PER_EXCHANGE_HEADERS = [REQUEST_ID_HEADER, 'connection', 'keep-alive', 'transfer-encoding'];
-
 function cacheRequest(request: FastifyRequest): CacheRequest {
   return { method: request.method, url: request.url, headers: request.headers };
 }
 
-export function createPassthroughCache(cache: ResponseCache): PassthroughCache {
+/** `rules`: the route's header rules; a stored answer is served with the same response headers a live one would get. */
+export function createPassthroughCache(cache: ResponseCache, rules: PassthroughHeaderRules): PassthroughCache {
   const statusHeader = cache.statusHeader;
   return {
     async serveCached(request, reply) {
@@ -36,9 +34,11 @@ export function createPassthroughCache(cache: ResponseCache): PassthroughCache {
         const text = await cache.store.get(httpCacheKey(req, scope));
         const served = text === undefined ? undefined : servableEntry(text, req);
         if (!served) continue;
-        for (const name of PER_EXCHANGE_HEADERS) delete served.headers[name];
+        // The route's allowlist (which leaves out per-exchange headers), plus the entry's Age.
+        const headers = allowedResponseHeaders(served.headers, rules);
+        if (served.headers.age !== undefined) headers.age = served.headers.age;
         cache.record('HIT');
-        await reply.code(served.status).headers(served.headers).header(statusHeader, 'HIT').send(served.body);
+        await reply.code(served.status).headers(headers).header(statusHeader, 'HIT').send(served.body);
         return true;
       }
       return false;

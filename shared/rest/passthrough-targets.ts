@@ -2,13 +2,14 @@
  * Passthrough routes to an upstream with several targets. The endpoint is chosen in the
  * route's preHandler, before anything is sent; the proxy then builds the upstream URL on
  * that endpoint's origin and dispatches through its pool. The response status settles the
- * choice (per-target counts and outlier detection); a client that went away settles it
- * without holding anything against the endpoint.
+ * choice (per-target counts and outlier detection); a client that went away, or a failure
+ * the client's request caused, settles it without holding anything against the endpoint.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { routingInputFromIdentity, TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
 import type { UpstreamObserver } from '../upstream/upstream-observer';
+import { abandonPassthroughCall } from './passthrough-outcome';
 import type { TargetLease, UpstreamTargets } from '../upstream/upstream-targets';
 
 declare module 'fastify' {
@@ -44,8 +45,7 @@ export function passthroughTargetRouting(targets: UpstreamTargets, observe: Upst
         request.targetLease = targets.acquire(routingInputFromIdentity(request.upstreamHeaders, request.headers[TARGET_OVERRIDE_HEADER]));
       } catch (err) {
         // Nothing is sent: the breaker call ends without counting against the upstream, and the refusal is observed like an open circuit.
-        request.settlePassthrough?.(undefined);
-        request.settlePassthrough = undefined;
+        abandonPassthroughCall(request);
         observe(targets.upstream, performance.now(), { error: err });
         throw err;
       }
@@ -53,10 +53,15 @@ export function passthroughTargetRouting(targets: UpstreamTargets, observe: Upst
   };
 }
 
-/** Settles every passthrough's endpoint choice when its response is done or its client went away; registered once per facade. */
+/**
+ * Releases every passthrough's endpoint choice still held when its response is done or its
+ * client went away; registered once per facade. The upstream's answer or failure has
+ * usually settled it already (passthrough-outcome.ts); what is left judges nothing, since
+ * the reply's own status may be Portico's, not the endpoint's.
+ */
 export function settleTargetLeases(app: FastifyInstance): void {
-  app.addHook('onResponse', (request, reply, done) => {
-    request.targetLease?.release({ status: reply.statusCode });
+  app.addHook('onResponse', (request, _reply, done) => {
+    request.targetLease?.release();
     request.targetLease = undefined;
     done();
   });

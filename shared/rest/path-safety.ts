@@ -3,7 +3,8 @@
  * prefix; that rest must never let a client address anything outside the upstream prefix,
  * whatever the upstream's own decoding does. So, after decoding each segment once, no
  * segment may be `.` or `..`, hold a slash or backslash, still hold a `%` (double
- * encoding), a NUL or control character; and no segment may be empty (`//`).
+ * encoding), a NUL or control character, or a `;` (matrix parameters: Tomcat, Spring and
+ * others cut `..;` to `..` after Portico checked the path); and no segment may be empty (`//`).
  */
 
 /** Returns why the path is refused, or undefined when it is safe. `rest` is the part after the route prefix, starting with `/` or empty. */
@@ -25,6 +26,7 @@ export function unsafePathReason(rest: string): string | undefined {
       return 'the path is not valid percent-encoding';
     }
     if (decoded === '.' || decoded === '..') return 'dot segments are not allowed';
+    if (decoded.includes(';')) return 'matrix parameters (;) are not allowed';
     if (/[/\\]/.test(decoded)) return 'encoded slashes are not allowed';
     if (decoded.includes('%')) return 'double-encoded characters are not allowed';
     // eslint-disable-next-line no-control-regex

@@ -8,6 +8,7 @@ import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
 import { validateTargetSettings, type UpstreamTargetsSettings } from '../upstream/target-settings';
 import type { OperationExecutorOptions } from '../graphql/operation-executor';
 import type { UpstreamCaller } from './upstream-caller';
+import { responseHeaderProblem } from './passthrough-headers';
 
 export interface RestUpstream {
   /** `http://host:port` of the service (no path). */
@@ -32,6 +33,20 @@ export interface PassthroughRoute {
   auth?: AuthRequirement;
   /** Send the client's Authorization header upstream. Default false. */
   forwardAuthorization?: boolean;
+  /** Send the client's Cookie header upstream. Default false: cookies are the browser's session with Portico's origin, not the upstream's. */
+  forwardCookie?: boolean;
+  /** Send the client's method-override headers (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override) upstream. Default false: the route's methods are the methods. */
+  forwardMethodOverride?: boolean;
+  /** Send the client's URL-override headers (X-Original-URL, X-Rewrite-URL) upstream. Default false: the path Portico checked is the path. */
+  forwardUrlOverride?: boolean;
+  /**
+   * Upstream response headers returned to the client besides the defaults (content-type,
+   * content-length, content-encoding, cache-control, etag, last-modified, expires, vary,
+   * location, link, retry-after); lowercase names. Everything else the upstream sends stays
+   * inside. Hop-by-hop names, server banners (server, x-powered-by), CORS and Portico's own
+   * headers cannot be listed; `set-cookie` can, on a route with `cache: false`. Default none.
+   */
+  responseHeaders?: readonly string[];
   /** Answer GETs from the BFF's response cache (when it has one) as the upstream's Cache-Control allows. Default true. */
   cache?: boolean;
 }
@@ -95,7 +110,32 @@ export interface RestFacadeOptions {
   graphql?: OperationExecutorOptions;
 }
 
-/** Pure validation of route tables against the declared upstreams. */
+const PASSTHROUGH_KEYS = new Set(['kind', 'prefix', 'upstream', 'rewritePrefix', 'methods', 'auth', 'forwardAuthorization', 'forwardCookie', 'forwardMethodOverride', 'forwardUrlOverride', 'responseHeaders', 'cache']);
+const AGGREGATE_KEYS = new Set(['kind', 'method', 'path', 'description', 'handler', 'auth', 'schema', 'response', 'operation']);
+const FORWARD_OPTIONS = ['forwardAuthorization', 'forwardCookie', 'forwardMethodOverride', 'forwardUrlOverride', 'cache'] as const;
+
+/** Pure: the problems of one passthrough route's own options. */
+function passthroughProblems(route: PassthroughRoute, at: string): string[] {
+  const problems: string[] = [];
+  for (const key of FORWARD_OPTIONS) {
+    if (route[key] !== undefined && typeof route[key] !== 'boolean') problems.push(`${at}: ${key} must be true or false`);
+  }
+  if (route.responseHeaders !== undefined) {
+    if (!Array.isArray(route.responseHeaders)) {
+      problems.push(`${at}: responseHeaders must be a list of header names`);
+    } else {
+      for (const name of route.responseHeaders) {
+        const problem = responseHeaderProblem(name);
+        if (problem) problems.push(`${at}: responseHeaders '${String(name)}' ${problem}`);
+      }
+      // A cookie set for one client must never be replayed from the cache to another.
+      if (route.responseHeaders.includes('set-cookie') && route.cache !== false) problems.push(`${at}: responseHeaders lists set-cookie, so the route needs cache: false`);
+    }
+  }
+  return problems;
+}
+
+/** Pure validation of route tables against the declared upstreams; unknown route keys are refused. */
 export function validateRouteTables(options: RestFacadeOptions): string[] {
   const problems: string[] = [];
   for (const [name, settings] of Object.entries(options.upstreamTargets ?? {})) {
@@ -106,8 +146,12 @@ export function validateRouteTables(options: RestFacadeOptions): string[] {
     for (const route of table.routes) {
       const path = route.kind === 'passthrough' ? route.prefix : route.path;
       if (!path.startsWith(`/${table.version}/`)) problems.push(`${table.version}: route '${path}' must start with /${table.version}/`);
-      if (route.kind === 'passthrough' && !options.upstreams[route.upstream]) {
-        problems.push(`${table.version}: route '${path}' names unknown upstream '${route.upstream}'`);
+      const at = `${table.version}: route '${path}'`;
+      const known = route.kind === 'passthrough' ? PASSTHROUGH_KEYS : AGGREGATE_KEYS;
+      for (const key of Object.keys(route)) if (!known.has(key)) problems.push(`${at}: unknown key '${key}'`);
+      if (route.kind === 'passthrough') {
+        if (!options.upstreams[route.upstream]) problems.push(`${at} names unknown upstream '${route.upstream}'`);
+        problems.push(...passthroughProblems(route, at));
       }
     }
   }

@@ -13,7 +13,7 @@ import { startHealthChecker, type HealthChecker } from './health-checker';
 import { createEndpointSource, type DiscoveryLog, type DnsResolver, type EndpointSource } from './target-discovery';
 import { isAvailable, TargetSet, type Endpoint, type RoutingInput } from './target-set';
 import { DEFAULT_HEALTH_CHECK, DEFAULT_OUTLIER_DETECTION, DEFAULT_TARGET_BALANCING, DEFAULT_TARGET_WEIGHT, type HealthCheckSettings, type UpstreamTargetsSettings } from './target-settings';
-import { upstreamPausedError } from './upstream-errors';
+import { clientCausedError, upstreamPausedError } from './upstream-errors';
 import { upstreamOutcome } from './upstream-observer';
 import { createUpstreamPool, type UpstreamPoolOptions } from './upstream-pool';
 
@@ -110,7 +110,8 @@ export function createUpstreamTargets(options: UpstreamTargetsOptions): Upstream
   const finish = (endpoint: Endpoint, result: { status: number } | { error: unknown } | undefined) => {
     endpoint.inFlight -= 1;
     if (endpoint.removed && endpoint.inFlight === 0 && draining.delete(endpoint)) closePool(endpoint.origin);
-    if (result === undefined) return;
+    // A failure the client's request caused says nothing about the endpoint.
+    if (result === undefined || ('error' in result && clientCausedError(result.error))) return;
     const outcome = upstreamOutcome(result);
     const failed = outcome !== 'success' && outcome !== 'client_error';
     if (metrics) {

@@ -11,7 +11,7 @@ import { buildServer as buildWeb } from '../../bffs/web/server';
 import { webManifest } from '../../bffs/web/manifest';
 import type { FederatedGraphqlOptions } from '../../shared/graphql/federated-graphql-plugin';
 import type { BffManifest, PolicySettings, ServerSettings } from '../../shared/manifest';
-import type { RestUpstream } from '../../shared/rest/route-table';
+import type { RestUpstream, RouteTable } from '../../shared/rest/route-table';
 import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
 
 export interface RunningBff {
@@ -85,12 +85,12 @@ export async function startMobileBff(overrides: GraphqlBffOverrides = {}): Promi
 
 export async function startPartnerBff(
   upstreams: Record<string, RestUpstream>,
-  overrides: { server?: Partial<ServerSettings>; ready?: boolean; policies?: PolicySettings } = {},
+  overrides: { server?: Partial<ServerSettings>; ready?: boolean; policies?: PolicySettings; versions?: readonly RouteTable[] } = {},
 ): Promise<RunningBff> {
   const manifest: PartnerManifest = {
     ...partnerManifest,
     server: { ...partnerManifest.server, ...TEST_SERVER, ...overrides.server },
-    routes: { ...partnerManifest.routes, upstreams: { ...partnerManifest.routes.upstreams, ...upstreams } },
+    routes: { ...partnerManifest.routes, upstreams: { ...partnerManifest.routes.upstreams, ...upstreams }, ...(overrides.versions ? { versions: overrides.versions } : {}) },
     ...(overrides.policies ? { policies: overrides.policies } : {}),
   };
   const running = await listen(await buildPartner(manifest));

@@ -19,7 +19,12 @@ export type Responder = (request: RecordedRequest, res: ServerResponse) => void 
 
 export interface RecordingUpstream {
   origin: string;
+  /** Requests received whole (a request cut off mid-body is not here, see `cutOff`). */
   requests: RecordedRequest[];
+  /** Body bytes received over all requests, whole or cut off. */
+  readonly bodyBytes: number;
+  /** Requests whose body was cut off before it ended (the sender aborted). */
+  readonly cutOff: number;
   /** Replaces the responder for subsequent requests. */
   respondWith(responder: Responder): void;
   close(): Promise<void>;
@@ -34,9 +39,17 @@ export const echoResponder: Responder = (request, res) => {
 export async function startRecordingUpstream(initial: Responder = echoResponder): Promise<RecordingUpstream> {
   let responder = initial;
   const requests: RecordedRequest[] = [];
+  let bodyBytes = 0;
+  let cutOff = 0;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('data', (c: Buffer) => {
+      bodyBytes += c.length;
+      chunks.push(c);
+    });
+    req.on('close', () => {
+      if (!req.complete) cutOff += 1;
+    });
     req.on('end', () => {
       const recorded: RecordedRequest = {
         method: req.method ?? '',
@@ -54,6 +67,12 @@ export async function startRecordingUpstream(initial: Responder = echoResponder)
   return {
     origin: `http://127.0.0.1:${port}`,
     requests,
+    get bodyBytes() {
+      return bodyBytes;
+    },
+    get cutOff() {
+      return cutOff;
+    },
     respondWith: (next) => {
       responder = next;
     },

@@ -4,11 +4,14 @@
  * Retry-After) instead of queueing behind timeouts; after the reset timeout one trial call
  * goes through (half-open) and a success closes the circuit again.
  *
- * Only the upstream's faults count: transport errors, timeouts and 5xx answers. A 4xx is
- * the client's problem and never opens a circuit.
+ * Only the upstream's faults count: 5xx answers, timeouts, and connection errors once the
+ * request was handed to the upstream. A 4xx answer, and any failure the client's request
+ * caused (a header undici refuses, a body over the limit, an upload cut off; see
+ * `clientCausedError`), never count as failures, so one client cannot open a circuit for
+ * every other client of the upstream.
  */
 import CircuitBreaker from 'opossum';
-import { upstreamPausedError } from '../../upstream/upstream-errors';
+import { clientCausedError, upstreamPausedError } from '../../upstream/upstream-errors';
 
 export interface BreakerOptions {
   /** Failure percentage in the rolling window that opens the circuit. Default 50. */
@@ -59,6 +62,12 @@ export interface UpstreamBreaker {
   run<T>(call: () => Promise<T>, isFailure?: (value: T) => boolean): Promise<T>;
   /** Throws UPSTREAM_CIRCUIT_OPEN (with Retry-After) when the circuit is open; for callers that cannot wrap their call. */
   assertNotOpen(): void;
+  /**
+   * Records the outcome of a call made outside `run` (a streamed passthrough, once the
+   * upstream's answer or failure is known). Calls the client ended or caused to fail are
+   * not recorded at all: they say nothing about the upstream.
+   */
+  record(failed: boolean): void;
   shutdown(): void;
 }
 
@@ -73,6 +82,7 @@ export function createUpstreamBreaker(upstream: string, options: BreakerOptions,
     errorFilter: (err: unknown) => err instanceof ClientFault,
   });
   let openedAt = 0;
+  const recordedFailure = new Error('upstream failure recorded');
   const openError = () => {
     return upstreamPausedError(upstream, (openedAt + options.resetTimeoutMs - now()) / 1000);
   };
@@ -89,7 +99,14 @@ export function createUpstreamBreaker(upstream: string, options: BreakerOptions,
     async run<T>(call: () => Promise<T>, isFailure?: (value: T) => boolean): Promise<T> {
       try {
         return (await breaker.fire(async () => {
-          const value = await call();
+          let value: T;
+          try {
+            value = await call();
+          } catch (err) {
+            // Refused before anything reached the upstream: filtered (opossum counts it as a call, never as a failure).
+            if (clientCausedError(err)) throw new ClientFault(err);
+            throw err;
+          }
           if (isFailure?.(value)) throw new FailedResult(value);
           return value;
         })) as T;
@@ -102,6 +119,10 @@ export function createUpstreamBreaker(upstream: string, options: BreakerOptions,
     },
     assertNotOpen() {
       if (breaker.opened) throw openError();
+    },
+    record(failed) {
+      // Settles at once; an open circuit refuses the record, which is then simply dropped.
+      void breaker.fire(() => (failed ? Promise.reject(recordedFailure) : Promise.resolve())).catch(() => undefined);
     },
     shutdown: () => breaker.shutdown(),
   };

@@ -1,0 +1,106 @@
+/**
+ * How a streamed passthrough's outcome is attributed. A passthrough cannot be wrapped in a
+ * promise like other upstream calls, so its breaker call is recorded once the outcome is
+ * known, and only when the upstream caused it:
+ *
+ * - the upstream answered: recorded, a failure when the status is 5xx;
+ * - the call failed and the client caused it (a header undici refuses, a body over the
+ *   limit, an upload cut off): answered with the client's 4xx, not recorded;
+ * - the call failed otherwise (no connection, reset, timeout): recorded as a failure;
+ * - the client went away first: not recorded.
+ *
+ * An open circuit refuses the request before anything is sent upstream. A multi-target
+ * endpoint's choice is settled by the same attribution.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PorticoError } from '../errors';
+import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
+import { clientCausedError, upstreamError } from '../upstream/upstream-errors';
+import type { UpstreamObserver } from '../upstream/upstream-observer';
+import { bodyCutOff } from './streaming-body-limit';
+
+/** One passthrough call in flight: what its settlement needs. */
+export interface PassthroughCall {
+  readonly breaker: UpstreamBreaker;
+  readonly observe: UpstreamObserver;
+  readonly startedAt: number;
+  /** What the upstream did: set once, by the answer or the failure. */
+  result?: { status: number } | { error: unknown };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The passthrough call of this request, until its response is done or its client went away. */
+    passthroughCall?: PassthroughCall;
+  }
+}
+
+/** Opens a request's passthrough call; throws UPSTREAM_CIRCUIT_OPEN (observed) when the circuit is open. */
+export function openPassthroughCall(request: FastifyRequest, breaker: UpstreamBreaker, observe: UpstreamObserver): void {
+  try {
+    breaker.assertNotOpen();
+  } catch (err) {
+    observe(breaker.upstream, performance.now(), { error: err });
+    throw err;
+  }
+  request.passthroughCall = { breaker, observe, startedAt: performance.now() };
+}
+
+/** Forgets a call that never reached the upstream (e.g. no endpoint was available). */
+export function abandonPassthroughCall(request: FastifyRequest): void {
+  request.passthroughCall = undefined;
+}
+
+/** The upstream answered with `status`: recorded now, before its body streams. */
+export function upstreamAnswered(request: FastifyRequest, status: number): void {
+  const call = request.passthroughCall;
+  request.targetLease?.release({ status });
+  if (!call || call.result) return;
+  call.result = { status };
+  call.breaker.record(status >= 500);
+}
+
+/** Whether the client's request stopped arriving (socket gone before the body was complete). */
+function clientWentAway(request: FastifyRequest): boolean {
+  const raw = request.raw;
+  return !raw.complete && (raw.aborted || raw.destroyed);
+}
+
+/**
+ * The call failed: returns the client-facing error. Client-caused failures are the
+ * client's 4xx and leave breaker and endpoint untouched; everything else is the upstream's.
+ */
+export function upstreamCallFailed(request: FastifyRequest, upstream: string, err: unknown): PorticoError {
+  const clients = clientCausedError(err) ?? (clientWentAway(request) ? bodyCutOff(err) : undefined);
+  const call = request.passthroughCall;
+  if (clients) {
+    request.targetLease?.release();
+    request.passthroughCall = undefined;
+    return clients;
+  }
+  request.targetLease?.release({ error: err });
+  if (call && !call.result) {
+    call.result = { error: err };
+    call.breaker.record(true);
+  }
+  return upstreamError(upstream, err);
+}
+
+/** Whether the reply should close the connection: the client's body was not read to its end. */
+export function bodyLeftUnread(request: FastifyRequest): boolean {
+  return !request.raw.complete;
+}
+
+/** Observes every passthrough's attributed outcome when its response is done; registered once per facade. */
+export function observePassthroughCalls(app: FastifyInstance): void {
+  app.addHook('onResponse', (request, _reply, done) => {
+    const call = request.passthroughCall;
+    request.passthroughCall = undefined;
+    if (call?.result) call.observe(call.breaker.upstream, call.startedAt, call.result);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    request.passthroughCall = undefined;
+    done();
+  });
+}

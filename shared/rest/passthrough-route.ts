@@ -1,0 +1,138 @@
+/**
+ * One passthrough route: @fastify/http-proxy streams bodies both ways, keeps status and
+ * query strings; around it, Portico's rules for what goes through, in request order:
+ *
+ *   body limit (declared, then while streaming) -> path safety -> response cache ->
+ *   breaker -> endpoint choice -> request headers rebuilt -> upstream -> response allowlist
+ *
+ * Everything a request needs from the route (header sets, limits) is compiled here once.
+ */
+import httpProxy from '@fastify/http-proxy';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { API_KEY_HEADER } from '../policies/authn/api-key';
+import { PorticoError } from '../errors';
+import { REQUEST_ID_HEADER } from '../observability/request-id';
+import { DEFAULT_UPSTREAM_POOL_OPTIONS } from '../upstream/upstream-pool';
+import { createUpstreamObserver } from '../upstream/upstream-observer';
+import { TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
+import type { UpstreamTargets } from '../upstream/upstream-targets';
+import { sendError } from './error-handler';
+import { unsafePathReason } from './path-safety';
+import type { PassthroughRoute, RestUpstream } from './route-table';
+import { createPassthroughCache } from './passthrough-cache';
+import { sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
+import { passthroughTargetRouting } from './passthrough-targets';
+import { allowedResponseHeaders, compilePassthroughHeaderRules, upstreamRequestHeaders, type ForwardingFacts } from './passthrough-headers';
+import { bodyLeftUnread, openPassthroughCall, upstreamAnswered, upstreamCallFailed } from './passthrough-outcome';
+import { declaredBody, limitStreamedBody, payloadTooLarge } from './streaming-body-limit';
+
+export const DEFAULT_PASSTHROUGH_METHODS: NonNullable<PassthroughRoute['methods']> = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** Headers Portico acts on itself: never sent upstream, whatever the route says. */
+const PORTICO_REQUEST_HEADERS = [API_KEY_HEADER, TARGET_OVERRIDE_HEADER];
+
+/** The connection as Fastify resolved it through the trusted proxies (`trustProxy`); without any, just the peer. */
+function forwardingFacts(request: FastifyRequest): ForwardingFacts {
+  // `ips` exists only with trustProxy: the peer first, then each trusted hop, the client last.
+  const ips = (request as { ips?: string[] }).ips;
+  return {
+    chain: ips && ips.length > 1 ? ips.slice().reverse() : [request.ip],
+    proto: request.protocol,
+    host: request.host || undefined,
+  };
+}
+
+/** Answers with a client's error; a body still arriving is not read on: the connection closes after the answer. */
+function refuse(request: FastifyRequest, reply: FastifyReply, error: PorticoError): void {
+  if (bodyLeftUnread(request)) reply.header('connection', 'close');
+  void sendError(request, reply, error);
+}
+
+/**
+ * The proxy hands the client's body stream to undici as is, so the limit is enforced here:
+ * on the declared length before anything is read, and on a chunked body as it streams.
+ */
+function bodyLimitHook(limitBytes: number): preParsingHookHandler {
+  return (request, reply, payload, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return done(null, payload);
+    const body = declaredBody(request.headers['content-length'], request.headers['transfer-encoding']);
+    if (body.kind === 'length' && body.bytes > limitBytes) {
+      reply.header('connection', 'close');
+      return done(payloadTooLarge(limitBytes));
+    }
+    if (body.kind === 'chunked') return done(null, limitStreamedBody(payload, limitBytes));
+    return done(null, payload);
+  };
+}
+
+/** Registers one passthrough route in its own context (its body-limit hook stays its own). */
+export async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, upstream: RestUpstream, bodyLimitBytes: number, targets: UpstreamTargets | undefined): Promise<void> {
+  const breaker = app.breakers.get(route.upstream);
+  const observe = createUpstreamObserver(app.metrics);
+  const pool = { ...DEFAULT_UPSTREAM_POOL_OPTIONS, ...upstream.pool };
+  const routing = targets ? passthroughTargetRouting(targets, observe) : undefined;
+  const rules = compilePassthroughHeaderRules(route, PORTICO_REQUEST_HEADERS);
+  const cache = app.responseCache && route.cache !== false ? createPassthroughCache(app.responseCache, rules) : undefined;
+
+  const methods = route.methods ?? DEFAULT_PASSTHROUGH_METHODS;
+  await app.register(async (scope) => {
+    // Read-only routes (GET, HEAD: Fastify never reads their bodies) need no body hook at all.
+    if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) scope.addHook('preParsing', bodyLimitHook(bodyLimitBytes));
+
+    await scope.register(httpProxy, {
+      upstream: routing ? routing.upstream : upstream.origin,
+      prefix: route.prefix,
+      rewritePrefix: route.rewritePrefix,
+      httpMethods: methods,
+      config: { auth: route.auth, forwardAuthorization: route.forwardAuthorization },
+      preHandler: async (request, reply) => {
+        const unsafe = unsafePathReason(request.url.slice(route.prefix.length));
+        if (unsafe) throw new PorticoError('BAD_REQUEST', `This path is not allowed: ${unsafe}.`);
+        // A fresh cached answer is served even while the upstream's circuit is open.
+        if (cache && (await cache.serveCached(request, reply))) return reply;
+        openPassthroughCall(request, breaker, observe);
+        routing?.choose(request);
+      },
+      undici: routing ? routing.dispatcher : {
+        connections: pool.connections,
+        connect: { timeout: pool.connectTimeoutMs },
+        headersTimeout: pool.headersTimeoutMs,
+        bodyTimeout: pool.bodyTimeoutMs,
+        keepAliveTimeout: pool.keepAliveTimeoutMs,
+      },
+      replyOptions: {
+        ...(routing ? { getUpstream: (request) => routing.getUpstream(request as FastifyRequest) } : {}),
+        rewriteRequestHeaders: (req, headers) => {
+          const request = req as FastifyRequest;
+          return upstreamRequestHeaders(headers as IncomingHttpHeaders, rules, {
+            identity: request.upstreamHeaders,
+            requestIdHeader: REQUEST_ID_HEADER,
+            requestId: request.id,
+            forwarding: forwardingFacts(request),
+          });
+        },
+        // Runs after the proxy has rewritten Location into the facade's path space.
+        rewriteHeaders: (headers) => allowedResponseHeaders(headers, rules),
+        onResponse: (req, rep, response) => {
+          const request = req as FastifyRequest;
+          const upstreamResponse = response as unknown as UpstreamResponse;
+          upstreamAnswered(request, upstreamResponse.statusCode);
+          if (cache) cache.sendAndStore(request, rep as FastifyReply, upstreamResponse);
+          else sendUpstreamResponse(request, rep as FastifyReply, upstreamResponse);
+        },
+        onError: (reply, { error }) => {
+          const request = reply.request as FastifyRequest;
+          const mapped = upstreamCallFailed(request, route.upstream, error);
+          if (mapped.statusCode < 500) {
+            request.log.info({ code: mapped.code, reason: mapped.message, upstream: route.upstream }, 'passthrough refused: the request caused it');
+            refuse(request, reply as FastifyReply, mapped);
+            return;
+          }
+          request.log.warn({ err: error, upstream: route.upstream }, 'passthrough failed');
+          void sendError(request, reply as FastifyReply, mapped);
+        },
+      },
+    });
+  });
+}
