@@ -13,19 +13,26 @@ import { CONTRACTS } from '../../supergraph/contracts';
 import { startMobileBff, startWebBff, type RunningBff } from '../helpers/bffs';
 import { http, postGraphql } from '../helpers/http';
 import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
+import { createTestIdentity, type TestIdentity } from '../helpers/identity';
 
 const documents = loadTrustedDocuments(MOBILE_TRUSTED_DOCUMENTS);
 const idOf = (name: string) => [...documents.values()].find((d) => d.name === name)?.id as string;
 
 let subgraphs: RunningSubgraphs;
+let identity: TestIdentity;
 let mobile: RunningBff;
 let production: RunningBff;
+/** The app's signed-in user (user 1): their own orders are theirs to read. */
+let me: Record<string, string> = {};
 
 beforeAll(async () => {
   subgraphs = await startSubgraphs();
-  mobile = await startMobileBff({ graphql: { subgraphUrls: subgraphs.urls } });
+  identity = await createTestIdentity();
+  me = await identity.user();
+  mobile = await startMobileBff({ graphql: { subgraphUrls: subgraphs.urls }, policies: identity.policies });
   production = await startMobileBff({
     graphql: { subgraphUrls: subgraphs.urls, production: true, introspection: false, trustedDocuments: { manifestPath: MOBILE_TRUSTED_DOCUMENTS, requireTrusted: true } },
+    policies: identity.policies,
   });
 });
 
@@ -36,25 +43,25 @@ afterAll(async () => {
 });
 
 function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  return http(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return http(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...me, ...headers }, body: JSON.stringify(body) });
 }
 
 describe('mobile contract', () => {
   it('refuses a hidden field as if it did not exist, while web still serves it', async () => {
-    const res = await postGraphql(mobile.url, '{ me { name email } }');
+    const res = await postGraphql(mobile.url, '{ me { name email } }', undefined, me);
     expect(res.status).toBe(400);
     expect(res.json.errors).toEqual([expect.objectContaining({ message: 'Cannot query field "email" on type "User".', extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })]);
-    const web = await startWebBff({ graphql: { subgraphUrls: subgraphs.urls } });
+    const web = await startWebBff({ graphql: { subgraphUrls: subgraphs.urls }, policies: identity.policies });
     try {
-      expect((await postGraphql(web.url, '{ me { email } }')).json.data.me.email).toMatch(/@example\.com$/);
+      expect((await postGraphql(web.url, '{ me { email } }', undefined, me)).json.data.me.email).toMatch(/@example\.com$/);
     } finally {
       await web.close();
     }
   });
 
   it('hides tagged root fields and describes only the contract in introspection', async () => {
-    expect((await postGraphql(mobile.url, '{ users { id } }')).json.errors[0].message).toMatch(/^Cannot query field "users" on type "Query"\./);
-    const res = await postGraphql(mobile.url, '{ user: __type(name: "User") { fields { name } } product: __type(name: "Product") { fields { name } } query: __schema { queryType { fields { name } } } }');
+    expect((await postGraphql(mobile.url, '{ users { id } }', undefined, me)).json.errors[0].message).toMatch(/^Cannot query field "users" on type "Query"\./);
+    const res = await postGraphql(mobile.url, '{ user: __type(name: "User") { fields { name } } product: __type(name: "Product") { fields { name } } query: __schema { queryType { fields { name } } } }', undefined, me);
     const userFields = res.json.data.user.fields.map((f: { name: string }) => f.name);
     expect(userFields).toEqual(expect.arrayContaining(['id', 'username', 'name', 'reviews', 'orders']));
     expect(userFields).not.toContain('email');
@@ -81,8 +88,8 @@ describe('trusted documents', () => {
   });
 
   it('accept any valid document in development but only trusted ones in production', async () => {
-    expect((await postGraphql(mobile.url, '{ me { name } }')).json.data.me.name).toEqual(expect.any(String));
-    const refused = await postGraphql(production.url, '{ me { name } }');
+    expect((await postGraphql(mobile.url, '{ me { name } }', undefined, me)).json.data.me.name).toEqual(expect.any(String));
+    const refused = await postGraphql(production.url, '{ me { name } }', undefined, me);
     expect(refused.status).toBe(400);
     expect(refused.json.errors[0].extensions).toMatchObject({ code: 'PERSISTED_QUERY_NOT_TRUSTED', requestId: expect.any(String) });
     const trustedText = [...documents.values()].find((d) => d.name === 'OrderHistory')?.body as string;
@@ -99,12 +106,12 @@ describe('trusted documents', () => {
 
   it('work over GET with ETag and 304', async () => {
     const url = `${production.url}/graphql?id=${idOf('HomeScreen')}`;
-    const first = await http(url, { headers: { 'apollo-require-preflight': 'true' } });
+    const first = await http(url, { headers: { ...me, 'apollo-require-preflight': 'true' } });
     expect(first.status).toBe(200);
     expect(first.json.data.me.orders.length).toBeGreaterThan(0);
     const etag = first.headers.etag as string;
     expect(etag).toBeTruthy();
-    const again = await http(url, { headers: { 'apollo-require-preflight': 'true', 'if-none-match': etag } });
+    const again = await http(url, { headers: { ...me, 'apollo-require-preflight': 'true', 'if-none-match': etag } });
     expect(again.status).toBe(304);
     expect(again.text).toBe('');
   });
@@ -113,9 +120,9 @@ describe('trusted documents', () => {
 describe('home screen payload', () => {
   it('fans out to several subgraphs in one round trip and comes compressed, without extensions', async () => {
     const body = JSON.stringify({ id: idOf('HomeScreen'), variables: { recentOrders: 5, recommended: 10 } });
-    const plain = await request(`${mobile.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const plain = await request(`${mobile.url}/graphql`, { method: 'POST', headers: { ...me, 'content-type': 'application/json' }, body });
     const plainBytes = Buffer.from(await plain.body.arrayBuffer());
-    const br = await request(`${mobile.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'br' }, body });
+    const br = await request(`${mobile.url}/graphql`, { method: 'POST', headers: { ...me, 'content-type': 'application/json', 'accept-encoding': 'br' }, body });
     expect(br.headers['content-encoding']).toBe('br');
     const compressed = Buffer.from(await br.body.arrayBuffer());
     const json = JSON.parse(brotliDecompressSync(compressed).toString('utf8'));

@@ -4,6 +4,7 @@
  */
 import { request } from 'undici';
 import { startPartnerBff, type RunningBff } from '../helpers/bffs';
+import { STAFF_IDENTITY_HEADERS, createPartnerCredentials } from '../helpers/identity';
 import { http, rawGet } from '../helpers/http';
 import { startRecordingUpstream, unusedPort, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startSubgraphs } from '../helpers/subgraphs';
@@ -162,10 +163,12 @@ describe('partner passthrough fidelity', () => {
 describe('partner order aggregate over the real services', () => {
   let subgraphs: Subgraphs;
   let partner: RunningBff;
+  // A partner key granted orders and customers' personal data: the services' rules let it read any order.
+  const partnerKey = createPartnerCredentials();
 
   beforeAll(async () => {
     subgraphs = await startSubgraphs();
-    partner = await startPartnerBff(restUpstreams(subgraphs));
+    partner = await startPartnerBff(restUpstreams(subgraphs), { policies: partnerKey.policies });
   });
 
   afterAll(async () => {
@@ -174,10 +177,10 @@ describe('partner order aggregate over the real services', () => {
   });
 
   it('joins order, customer, products and stock', async () => {
-    const res = await http(`${partner.url}/v1/orders/3`);
+    const res = await http(`${partner.url}/v1/orders/3`, { headers: partnerKey.headers });
     expect(res.status).toBe(200);
-    const order = (await http(`${subgraphs.origins.orders}/orders/3`)).json;
-    const customer = (await http(`${subgraphs.origins.accounts}/users/${order.customerId}`)).json;
+    const order = (await http(`${subgraphs.origins.orders}/orders/3`, { headers: { ...STAFF_IDENTITY_HEADERS } })).json;
+    const customer = (await http(`${subgraphs.origins.accounts}/users/${order.customerId}`, { headers: { ...STAFF_IDENTITY_HEADERS } })).json;
     expect(res.json).toMatchObject({ order_id: '3', status: order.status, total_cents: order.totalCents, customer_id: customer.id, customer_name: customer.name, customer_email: customer.email });
     expect(res.json.items).toHaveLength(order.items.length);
     for (const [i, item] of res.json.items.entries()) {
@@ -188,14 +191,14 @@ describe('partner order aggregate over the real services', () => {
   });
 
   it('answers a missing order with 404 NOT_FOUND naming it', async () => {
-    const res = await http(`${partner.url}/v1/orders/99999`);
+    const res = await http(`${partner.url}/v1/orders/99999`, { headers: partnerKey.headers });
     expect(res.status).toBe(404);
     expect(res.json).toMatchObject({ code: 'NOT_FOUND', message: "Order '99999' was not found." });
   });
 
   it('passes list requests with paging through to the orders service', async () => {
-    const res = await http(`${partner.url}/v1/orders?customerId=4&limit=2`);
-    const direct = await http(`${subgraphs.origins.orders}/orders?customerId=4&limit=2`);
+    const res = await http(`${partner.url}/v1/orders?customerId=4&limit=2`, { headers: partnerKey.headers });
+    const direct = await http(`${subgraphs.origins.orders}/orders?customerId=4&limit=2`, { headers: { ...STAFF_IDENTITY_HEADERS } });
     expect(res.status).toBe(200);
     expect(res.json).toEqual(direct.json);
   });

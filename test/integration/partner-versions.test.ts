@@ -7,15 +7,25 @@ import { startPartnerBff, type RunningBff } from '../helpers/bffs';
 import { http, rawGet } from '../helpers/http';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
+import { STAFF_IDENTITY_HEADERS, createPartnerCredentials } from '../helpers/identity';
 
 let subgraphs: RunningSubgraphs;
 let proxies: Record<string, RecordingUpstream>;
 let partner: RunningBff;
+/** A partner key granted every scope the routes and the services' rules know. */
+const partnerKey = createPartnerCredentials();
+
+/** A request to the partner BFF with the partner's key. */
+function partnerHttp(url: string, init: Parameters<typeof http>[1] = {}) {
+  return http(url, { ...init, headers: { ...partnerKey.headers, ...init.headers } });
+}
 
 /** A recording front for a real service: forwards every request and remembers its path. */
 async function recordingFront(origin: string): Promise<RecordingUpstream> {
   return startRecordingUpstream(async (req, res) => {
-    const upstream = await fetch(`${origin}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, ...(req.method === 'POST' ? { body: req.body } : {}) });
+    // The identity the gateway asserts goes along: the services decide what the caller may read.
+    const identity = Object.fromEntries(Object.entries(req.headers).filter((e): e is [string, string] => e[0].startsWith('x-') && typeof e[1] === 'string'));
+    const upstream = await fetch(`${origin}${req.url}`, { method: req.method, headers: { ...identity, 'content-type': 'application/json' }, ...(req.method === 'POST' ? { body: req.body } : {}) });
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
     res.end(await upstream.text());
   });
@@ -25,7 +35,7 @@ beforeAll(async () => {
   subgraphs = await startSubgraphs();
   proxies = {};
   for (const [name, origin] of Object.entries(subgraphs.origins)) proxies[name] = await recordingFront(origin);
-  partner = await startPartnerBff(Object.fromEntries(Object.entries(proxies).map(([name, p]) => [name, { origin: p.origin }])));
+  partner = await startPartnerBff(Object.fromEntries(Object.entries(proxies).map(([name, p]) => [name, { origin: p.origin }])), { policies: partnerKey.policies });
 });
 
 afterAll(async () => {
@@ -39,8 +49,8 @@ const reset = () => Object.values(proxies).forEach((p) => (p.requests.length = 0
 
 describe('v1 and v2', () => {
   it('return the same order in their own shapes', async () => {
-    const v1 = (await http(`${partner.url}/v1/orders/3`)).json;
-    const v2 = (await http(`${partner.url}/v2/orders/3`)).json;
+    const v1 = (await partnerHttp(`${partner.url}/v1/orders/3`)).json;
+    const v2 = (await partnerHttp(`${partner.url}/v2/orders/3`)).json;
     expect(v2).toMatchObject({ id: v1.order_id, status: v1.status, createdAt: v1.created_at, total: { amountCents: v1.total_cents, currency: 'USD' } });
     expect(v2.customer).toEqual({ id: v1.customer_id, username: v1.customer_username, name: v1.customer_name });
     expect(v2.items).toEqual(
@@ -50,18 +60,18 @@ describe('v1 and v2', () => {
 
   it('mark every v1 response deprecated with a sunset and a link to v2, and v2 not', async () => {
     for (const path of ['/v1/orders/3', '/v1/products?limit=1', '/v1/orders/99999']) {
-      const res = await http(`${partner.url}${path}`);
+      const res = await partnerHttp(`${partner.url}${path}`);
       // 2026-11-01T00:00:00Z
       expect(res.headers).toMatchObject({ deprecation: '@1793491200', sunset: 'Wed, 30 Jun 2027 00:00:00 GMT', link: '</v2>; rel="successor-version"' });
     }
-    expect((await http(`${partner.url}/v2/orders/3`)).headers.deprecation).toBeUndefined();
+    expect((await partnerHttp(`${partner.url}/v2/orders/3`)).headers.deprecation).toBeUndefined();
   });
 
   it('page v2 lists with cursors through the whole catalogue', async () => {
     const seen: string[] = [];
     let next: string | null = '';
     for (let i = 0; i < 10 && next !== null; i++) {
-      const res = await http(`${partner.url}/v2/products?limit=15${next ? `&cursor=${next}` : ''}`);
+      const res = await partnerHttp(`${partner.url}/v2/products?limit=15${next ? `&cursor=${next}` : ''}`);
       expect(res.status).toBe(200);
       seen.push(...res.json.data.map((p: { upc: string }) => p.upc));
       next = res.json.page.nextCursor;
@@ -74,7 +84,7 @@ describe('v1 and v2', () => {
 describe('batched fan-out', () => {
   it('costs one call per service for a whole page of orders', async () => {
     reset();
-    const res = await http(`${partner.url}/v2/customers/7/orders?limit=20`);
+    const res = await partnerHttp(`${partner.url}/v2/customers/7/orders?limit=20`);
     expect(res.status).toBe(200);
     const items = res.json.data.flatMap((o: { items: unknown[] }) => o.items);
     expect(items.length).toBeGreaterThan(1);
@@ -94,15 +104,15 @@ describe('input validation', () => {
     ['/v2/products?color=red', /additional/i],
     ['/v2/orders/abc', /id/],
   ])('answers %s with 400 naming the field', async (path, field) => {
-    const res = await http(`${partner.url}${path}`);
+    const res = await partnerHttp(`${partner.url}${path}`);
     expect(res.status).toBe(400);
     expect(res.json.code).toBe('VALIDATION_FAILED');
     expect(res.json.message).toMatch(field);
   });
 
   it('answers missing records with 404', async () => {
-    expect((await http(`${partner.url}/v2/orders/99999`)).json.code).toBe('NOT_FOUND');
-    expect((await http(`${partner.url}/v2/customers/99999/orders`)).status).toBe(404);
+    expect((await partnerHttp(`${partner.url}/v2/orders/99999`)).json.code).toBe('NOT_FOUND');
+    expect((await partnerHttp(`${partner.url}/v2/customers/99999/orders`)).status).toBe(404);
   });
 });
 
@@ -120,14 +130,14 @@ describe('passthrough path safety', () => {
 
   it('still passes ordinary paths', async () => {
     reset();
-    expect((await http(`${partner.url}/v1/products/12`)).status).toBe(200);
+    expect((await partnerHttp(`${partner.url}/v1/products/12`)).status).toBe(200);
     expect(calls('products').map((r) => r.url)).toEqual(['/products/12']);
   });
 });
 
 describe('OpenAPI documents', () => {
   it.each(['v1', 'v2'])('%s validates as OpenAPI 3.1 and lists every route', async (version) => {
-    const res = await http(`${partner.url}/${version}/openapi.json`);
+    const res = await partnerHttp(`${partner.url}/${version}/openapi.json`);
     expect(res.status).toBe(200);
     const { validate } = await import('@readme/openapi-parser');
     const result = await validate(structuredClone(res.json));
@@ -144,7 +154,7 @@ describe('OpenAPI documents', () => {
   });
 
   it('serves a docs page', async () => {
-    const res = await http(`${partner.url}/docs`);
+    const res = await partnerHttp(`${partner.url}/docs`);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
     expect(res.text).toContain('/openapi.json');
@@ -153,9 +163,9 @@ describe('OpenAPI documents', () => {
 
 describe('operation-backed aggregate', () => {
   it('answers GET /v2/customers/:id from one federated query across four services', async () => {
-    const res = await http(`${partner.url}/v2/customers/4`);
+    const res = await partnerHttp(`${partner.url}/v2/customers/4`);
     expect(res.status).toBe(200);
-    const user = (await http(`${subgraphs.origins.accounts}/users/4`)).json;
+    const user = (await http(`${subgraphs.origins.accounts}/users/4`, { headers: { ...STAFF_IDENTITY_HEADERS } })).json;
     expect(res.json).toMatchObject({ id: '4', username: user.username, name: user.name });
     expect(res.json.reviews.length).toBeGreaterThanOrEqual(2);
     expect(res.json.reviews[0]).toEqual({ id: expect.any(String), rating: expect.any(Number), product: { upc: expect.any(String), name: expect.any(String) } });
@@ -164,7 +174,7 @@ describe('operation-backed aggregate', () => {
   });
 
   it('answers an unknown customer with 404', async () => {
-    const res = await http(`${partner.url}/v2/customers/99999`);
+    const res = await partnerHttp(`${partner.url}/v2/customers/99999`);
     expect(res.status).toBe(404);
     expect(res.json.message).toBe("Customer '99999' was not found.");
   });

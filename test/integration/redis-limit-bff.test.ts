@@ -55,7 +55,7 @@ describe('rate limits shared through Redis', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 30; i++) {
       const started = Date.now();
-      const res = await http(`${first.url}/v1/users`, { headers: { 'x-api-key': key.key } });
+      const res = await http(`${first.url}/v1/products`, { headers: { 'x-api-key': key.key } });
       expect(Date.now() - started).toBeLessThan(2_000);
       statuses.push(res.status);
     }
@@ -70,7 +70,7 @@ describe('rate limits shared through Redis', () => {
     // Redis restarted empty; decisions come from it again once the client has reconnected.
     let fromRedis = false;
     for (let i = 0; i < 60 && !fromRedis; i++) {
-      const res = await http(`${first.url}/v1/users`, { headers: { 'x-api-key': key.key } });
+      const res = await http(`${first.url}/v1/products`, { headers: { 'x-api-key': key.key } });
       expect([200, 429]).toContain(res.status);
       fromRedis = (await primaryAllowed()) > beforeOutage;
       await new Promise((r) => setTimeout(r, 100));

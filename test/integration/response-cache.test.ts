@@ -107,8 +107,8 @@ describe('GraphQL response cache (web BFF, memory store)', () => {
 });
 
 describe('REST response cache (partner BFF)', () => {
-  const acme = generateApiKey({ clientId: 'acme', plan: 'pro', scopes: ['orders:read'] });
-  const globex = generateApiKey({ clientId: 'globex', plan: 'pro', scopes: ['orders:read'] });
+  const acme = generateApiKey({ clientId: 'acme', plan: 'pro', scopes: ['orders:read', 'customers:read'] });
+  const globex = generateApiKey({ clientId: 'globex', plan: 'pro', scopes: ['orders:read', 'customers:read'] });
   let partner: RunningBff;
   let cookies: RecordingUpstream;
 

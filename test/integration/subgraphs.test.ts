@@ -3,6 +3,7 @@
  * batching, and the REST routes the partner facade passes through to.
  */
 import { http, postGraphql } from '../helpers/http';
+import { STAFF_IDENTITY_HEADERS } from '../helpers/identity';
 import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
 
 let subgraphs: RunningSubgraphs;
@@ -84,7 +85,8 @@ describe('subgraph GraphQL endpoints', () => {
   });
 
   it('list a user\'s orders most recent first', async () => {
-    const res = await postGraphql(graphqlOrigin('orders'), '{ _entities(representations: [{ __typename: "User", id: "4" }]) { ... on User { orders { id createdAt } } } }');
+    // As the gateway calls it for a back-office user: anyone's orders.
+    const res = await postGraphql(graphqlOrigin('orders'), '{ _entities(representations: [{ __typename: "User", id: "4" }]) { ... on User { orders { id createdAt } } } }', undefined, { ...STAFF_IDENTITY_HEADERS });
     const dates = res.json.data._entities[0].orders.map((o: { createdAt: string }) => o.createdAt);
     expect(dates.length).toBeGreaterThan(0);
     expect([...dates].sort().reverse()).toEqual(dates);
@@ -118,7 +120,7 @@ describe('subgraph REST endpoints', () => {
     const byAuthor = await http(`${subgraphs.origins.reviews}/reviews?authorId=7&limit=100`);
     expect(byAuthor.json.items.length).toBeGreaterThanOrEqual(2);
     expect(byAuthor.json.items.every((r: { authorId: string }) => r.authorId === '7')).toBe(true);
-    const orders = await http(`${subgraphs.origins.orders}/orders?customerId=7`);
+    const orders = await http(`${subgraphs.origins.orders}/orders?customerId=7`, { headers: { ...STAFF_IDENTITY_HEADERS } });
     expect(orders.json.items.every((o: { customerId: string }) => o.customerId === '7')).toBe(true);
   });
 
@@ -140,13 +142,13 @@ describe('subgraph REST endpoints', () => {
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ customerId: '9', status: 'PENDING', items: [{ productUpc: '5', quantity: 3, unitPriceCents: product.price }], totalCents: 3 * product.price });
     expect(created.headers.location).toBe(`/orders/${created.json.id}`);
-    expect((await http(`${subgraphs.origins.orders}${created.headers.location}`)).json).toEqual(created.json);
-    const latest = await postGraphql(subgraphs.origins.orders, '{ _entities(representations: [{ __typename: "User", id: "9" }]) { ... on User { orders(first: 1) { id } } } }');
+    expect((await http(`${subgraphs.origins.orders}${created.headers.location}`, { headers: { ...STAFF_IDENTITY_HEADERS } })).json).toEqual(created.json);
+    const latest = await postGraphql(subgraphs.origins.orders, '{ _entities(representations: [{ __typename: "User", id: "9" }]) { ... on User { orders(first: 1) { id } } } }', undefined, { ...STAFF_IDENTITY_HEADERS });
     expect(latest.json.data._entities[0].orders[0].id).toBe(created.json.id);
   });
 
   it('reject invalid orders with a clear error and create nothing', async () => {
-    const before = (await http(`${subgraphs.origins.orders}/orders?limit=1`)).json.total;
+    const before = (await http(`${subgraphs.origins.orders}/orders?limit=1`, { headers: { ...STAFF_IDENTITY_HEADERS } })).json.total;
     const cases: Array<[unknown, number, string]> = [
       [{ customerId: '1', items: [] }, 400, 'VALIDATION_FAILED'],
       [{ customerId: '1', items: [{ productUpc: '1', quantity: 0 }] }, 400, 'VALIDATION_FAILED'],
@@ -162,7 +164,7 @@ describe('subgraph REST endpoints', () => {
     const malformed = await http(`${subgraphs.origins.orders}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"customerId":' });
     expect(malformed.status).toBe(400);
     expect(malformed.json.code).toBe('INVALID_JSON');
-    expect((await http(`${subgraphs.origins.orders}/orders?limit=1`)).json.total).toBe(before);
+    expect((await http(`${subgraphs.origins.orders}/orders?limit=1`, { headers: { ...STAFF_IDENTITY_HEADERS } })).json.total).toBe(before);
   });
 
   it('report health with the service name', async () => {

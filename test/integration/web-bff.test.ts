@@ -10,6 +10,7 @@ import { startWebBff, waitForReady, waitForSupergraph, type RunningBff } from '.
 import { http, postGraphql } from '../helpers/http';
 import { startRecordingUpstream, unusedPort, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startSubgraphs } from '../helpers/subgraphs';
+import { createTestIdentity, type TestIdentity } from '../helpers/identity';
 
 type Subgraphs = Awaited<ReturnType<typeof startSubgraphs>>;
 
@@ -30,10 +31,12 @@ const CROSS_SERVICE_QUERY = `
 describe('web BFF over the real subgraphs', () => {
   let subgraphs: Subgraphs;
   let web: RunningBff;
+  let identity: TestIdentity;
 
   beforeAll(async () => {
     subgraphs = await startSubgraphs();
-    web = await startWebBff({ graphql: { subgraphUrls: subgraphs.urls } });
+    identity = await createTestIdentity();
+    web = await startWebBff({ graphql: { subgraphUrls: subgraphs.urls }, policies: identity.policies });
   });
 
   afterAll(async () => {
@@ -42,7 +45,8 @@ describe('web BFF over the real subgraphs', () => {
   });
 
   it('joins data from accounts, reviews, products, inventory and orders in one query', async () => {
-    const res = await postGraphql(web.url, CROSS_SERVICE_QUERY);
+    // The user list and everyone's orders are back-office data.
+    const res = await postGraphql(web.url, CROSS_SERVICE_QUERY, undefined, identity.staff);
     expect(res.status).toBe(200);
     expect(res.json.errors).toBeUndefined();
     const users = res.json.data.users;
@@ -62,7 +66,7 @@ describe('web BFF over the real subgraphs', () => {
   });
 
   it('returns the same data as asking each subgraph directly', async () => {
-    const res = await postGraphql(web.url, '{ user(id: "5") { id username reviews { id body } } }');
+    const res = await postGraphql(web.url, '{ user(id: "5") { id username reviews { id body } } }', undefined, identity.staff);
     const direct = await postGraphql(subgraphs.urls.accounts.replace(/\/graphql$/, ''), '{ user(id: "5") { id username } }');
     expect(res.json.data.user.username).toBe(direct.json.data.user.username);
     const reviews = await http(`${subgraphs.origins.reviews}/reviews?authorId=5&limit=100`);
@@ -70,27 +74,27 @@ describe('web BFF over the real subgraphs', () => {
   });
 
   it('echoes a well-formed client request id and generates one otherwise', async () => {
-    const kept = await postGraphql(web.url, '{ __typename }', undefined, { 'x-request-id': 'client-trace-42' });
+    const kept = await postGraphql(web.url, '{ __typename }', undefined, { ...identity.staff, 'x-request-id': 'client-trace-42' });
     expect(kept.headers['x-request-id']).toBe('client-trace-42');
-    const generated = await postGraphql(web.url, '{ __typename }', undefined, { 'x-request-id': 'bad id with spaces' });
+    const generated = await postGraphql(web.url, '{ __typename }', undefined, { ...identity.staff, 'x-request-id': 'bad id with spaces' });
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('answers malformed JSON with 400 INVALID_JSON and the request id', async () => {
-    const res = await http(`${web.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{ me { id } "' });
+    const res = await http(`${web.url}/graphql`, { method: 'POST', headers: { ...identity.staff, 'content-type': 'application/json' }, body: '{"query": "{ me { id } "' });
     expect(res.status).toBe(400);
     expect(res.json).toEqual({ statusCode: 400, code: 'INVALID_JSON', error: 'Bad Request', message: expect.any(String), requestId: res.headers['x-request-id'] });
   });
 
   it('answers a GraphQL syntax error with 400 GRAPHQL_PARSE_FAILED', async () => {
-    const res = await postGraphql(web.url, '{ me { id ');
+    const res = await postGraphql(web.url, '{ me { id ', undefined, identity.staff);
     expect(res.status).toBe(400);
     expect(res.json.errors[0].extensions).toEqual({ code: 'GRAPHQL_PARSE_FAILED', requestId: res.headers['x-request-id'] });
     expect(res.text).not.toMatch(/stacktrace|at .*\.js:\d+/);
   });
 
   it('answers an unknown field with 400 GRAPHQL_VALIDATION_FAILED', async () => {
-    const res = await postGraphql(web.url, '{ me { passwordHash } }');
+    const res = await postGraphql(web.url, '{ me { passwordHash } }', undefined, identity.staff);
     expect(res.status).toBe(400);
     expect(res.json.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
@@ -103,13 +107,13 @@ describe('web BFF over the real subgraphs', () => {
 
   it('rejects bodies over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
     const huge = JSON.stringify({ query: `{ __typename } #${'x'.repeat(1_100_000)}` });
-    const res = await http(`${web.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+    const res = await http(`${web.url}/graphql`, { method: 'POST', headers: { ...identity.staff, 'content-type': 'application/json' }, body: huge });
     expect(res.status).toBe(413);
     expect(res.json.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('rejects an unsupported content type with 415', async () => {
-    const res = await http(`${web.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<q/>' });
+    const res = await http(`${web.url}/graphql`, { method: 'POST', headers: { ...identity.staff, 'content-type': 'application/xml' }, body: '<q/>' });
     expect(res.status).toBe(415);
     expect(res.json.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
@@ -126,6 +130,7 @@ describe('web BFF with failing subgraphs', () => {
   let subgraphs: Subgraphs;
   let slow: RecordingUpstream;
   let web: RunningBff;
+  let failingIdentity: TestIdentity;
 
   beforeAll(async () => {
     subgraphs = await startSubgraphs();
@@ -137,8 +142,10 @@ describe('web BFF with failing subgraphs', () => {
       }, 2_000);
     });
     const downPort = await unusedPort();
+    failingIdentity = await createTestIdentity();
     web = await startWebBff({
       ready: false,
+      policies: failingIdentity.policies,
       graphql: {
         subgraphUrls: { ...subgraphs.urls, inventory: `http://127.0.0.1:${downPort}/graphql`, orders: `${slow.origin}/graphql` },
         subgraphPools: { all: { headersTimeoutMs: 300, bodyTimeoutMs: 300 } },
@@ -154,7 +161,7 @@ describe('web BFF with failing subgraphs', () => {
   });
 
   it('returns data from healthy subgraphs and a coded error for the unreachable one', async () => {
-    const res = await postGraphql(web.url, '{ topProducts(first: 2) { upc name inStock } }');
+    const res = await postGraphql(web.url, '{ topProducts(first: 2) { upc name inStock } }', undefined, await failingIdentity.user());
     expect(res.status).toBe(200);
     expect(res.json.data.topProducts).toBeNull();
     const error = res.json.errors[0];
@@ -164,7 +171,8 @@ describe('web BFF with failing subgraphs', () => {
   });
 
   it('keeps partial data when a nullable field of a failing subgraph is asked', async () => {
-    const res = await postGraphql(web.url, '{ me { id name orders(first: 1) { id } } }');
+    // Orders are for signed-in callers: this one is user 1.
+    const res = await postGraphql(web.url, '{ me { id name orders(first: 1) { id } } }', undefined, await failingIdentity.user());
     expect(res.json.data.me).toMatchObject({ id: '1', name: expect.any(String) });
     expect(res.json.errors[0].extensions).toMatchObject({ code: 'UPSTREAM_TIMEOUT', subgraph: 'orders' });
     expect(res.text).not.toContain(slow.origin);

@@ -30,14 +30,14 @@ function nested(depth: number): string {
 
 describe('operation limits', () => {
   it('let an ordinary cross-service query through', async () => {
-    const res = await postGraphql(web.url, '{ users(first: 5) { name reviews { body product { name inStock } } } }');
+    const res = await postGraphql(web.url, '{ topProducts(first: 5) { name reviews { body author { name } } } }');
     expect(res.status).toBe(200);
     expect(res.json.errors).toBeUndefined();
   });
 
   it.each([
     ['a deep query', nested(12), 'OPERATION_TOO_DEEP'],
-    ['1,000 aliases', `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: __typename`).join(' ')} }`, 'TOO_MANY_ALIASES'],
+    ['400 aliases', `{ ${Array.from({ length: 400 }, (_, i) => `a${i}: __typename`).join(' ')} }`, 'TOO_MANY_ALIASES'],
     ['many root fields', `{ ${Array.from({ length: 25 }, () => 'me { id }').join(' ')} }`, 'TOO_MANY_ROOT_FIELDS'],
     ['an over-budget query', '{ users(first: 100) { reviews { product { reviews { author { reviews { id } } } } } } }', 'OPERATION_TOO_COSTLY'],
   ])('reject %s with 400 and its code', async (_name, query, code) => {
@@ -82,7 +82,7 @@ describe('operation limits', () => {
     const res = await postGraphql(web.url, `{ me { ${'id '.repeat(6000)} } }`);
     expect(res.status).toBe(400);
     expect(res.json.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
-    expect(res.json.errors[0].message).toMatch(/5000 tokens/);
+    expect(res.json.errors[0].message).toMatch(/2000 tokens/);
   });
 
   it('refuse batched requests (batching is off by default)', async () => {
@@ -149,11 +149,11 @@ describe('cost charged to the rate limit', () => {
     const cheap = await postGraphql(limited.url, '{ me { id } }');
     expect(cheap.headers['ratelimit-remaining']).toBe('29');
     // cost 1 + 25 x (1 + 20 x (1 + 1)) = 1026 -> 11 units
-    const expensive = await postGraphql(limited.url, '{ users(first: 25) { reviews { product { name } } } }');
+    const expensive = await postGraphql(limited.url, '{ topProducts(first: 25) { reviews { author { name } } } }');
     expect(expensive.json.errors).toBeUndefined();
     expect(expensive.headers['ratelimit-remaining']).toBe('18');
-    await postGraphql(limited.url, '{ users(first: 25) { reviews { product { name } } } }');
-    const refused = await postGraphql(limited.url, '{ users(first: 25) { reviews { product { name } } } }');
+    await postGraphql(limited.url, '{ topProducts(first: 25) { reviews { author { name } } } }');
+    const refused = await postGraphql(limited.url, '{ topProducts(first: 25) { reviews { author { name } } } }');
     expect(refused.status).toBe(429);
     expect(refused.json.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', cost: 1026 });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);

@@ -173,6 +173,7 @@ describe('no path serves a supergraph with its rules unenforced', () => {
       }
     };
     for (const top of ['shared', 'bffs', 'supergraph', 'test']) await walk(path.join(ROOT, top));
-    expect(offenders.filter((f) => !f.endsWith('supergraph-authorization-paths.test.ts'))).toEqual(['shared/graphql/authorization/authorized-gateway.ts']);
+    // The bench's baseline contestant is plain Apollo Gateway, not a Portico server: it is measured without Portico's enforcement.
+    expect(offenders.filter((f) => !f.endsWith('supergraph-authorization-paths.test.ts') && f !== 'test/bench/apollo-baseline.ts')).toEqual(['shared/graphql/authorization/authorized-gateway.ts']);
   });
 });
