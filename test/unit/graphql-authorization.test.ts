@@ -6,7 +6,9 @@
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import { parse, print, validate, specifiedRules } from 'graphql';
-import { authorizeOperation } from '../../shared/graphql/authorization/authorize-operation';
+import { readFileSync } from 'node:fs';
+import { authorizeOperation, touchesAuthorizationRules } from '../../shared/graphql/authorization/authorize-operation';
+import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
 import { completeUnauthorizedFields } from '../../shared/graphql/authorization/complete-unauthorized';
 import { principalPassesPolicy, undeclaredPolicies, validateAuthorizationSettings, type AuthorizationPolicy } from '../../shared/graphql/authorization/authorization-policies';
 import { prepareSupergraph } from '../../shared/graphql/authorization/supergraph-authorization';
@@ -179,5 +181,25 @@ describe('completeUnauthorizedFields', () => {
     const { data, errors } = completeUnauthorizedFields(outcome, { search: [{ _porticoAuthzType: 'User', name: 'Ada' }, { _porticoAuthzType: 'Invoice' }] });
     expect(data).toEqual({ search: [{ name: 'Ada' }, { amount: null }] });
     expect(errors.map((e) => e.path)).toEqual([['search', 1, 'amount']]);
+  });
+});
+
+describe('touchesAuthorizationRules (the per-document fast path)', () => {
+  const demo = prepareSupergraph(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
+  const touches = (query: string) => touchesAuthorizationRules(demo, parse(query));
+
+  it('lets documents that meet no rule skip authorization', () => {
+    expect(touches('{ topProducts(first: 5) { name price reviews { body author { username } } } }')).toBe(false);
+    expect(touches('{ user(id: "1") { id name reviews { product { upc } } } }')).toBe(false);
+  });
+
+  it('sends every document that meets a rule, wherever it meets it, to authorization', () => {
+    expect(touches('{ users { id } }')).toBe(true);
+    expect(touches('{ me { email } }')).toBe(true);
+    expect(touches('{ me { ...F } } fragment F on User { orders { id } }')).toBe(true);
+    expect(touches('{ me { ... on User { createdAt } } }')).toBe(true);
+    expect(touches('query A { topProducts { name } } query B { order(id: "1") { id } }')).toBe(true);
+    // Skipped selections count too: the check is about the document, not one execution of it.
+    expect(touches('{ me { email @skip(if: true) name } }')).toBe(true);
   });
 });

@@ -14,7 +14,7 @@ import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContext } from '
 import { print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../../policies/authn/principal';
 import type { GraphqlAuthorizationSettings } from './authorization-policies';
-import { authorizeOperation, type AuthorizationOutcome } from './authorize-operation';
+import { authorizeOperation, touchesAuthorizationRules, type AuthorizationOutcome } from './authorize-operation';
 import { completeUnauthorizedFields, unauthorizedOperationErrors } from './complete-unauthorized';
 import type { AuthorizedSupergraph } from './supergraph-authorization';
 
@@ -41,12 +41,20 @@ function replaceDocument(requestContext: GraphQLRequestContext<AuthorizationCont
 export function authorizationPlugin<C extends AuthorizationContext>(supergraph: AuthorizedSupergraph, settings: GraphqlAuthorizationSettings = {}): ApolloServerPlugin<C> {
   const policies = settings.policies ?? {};
   const reject = settings.rejectUnauthorized ?? false;
+  // Documents that meet no rule at all, judged once per document object (the validated-document cache hands the same one back).
+  const ruledDocuments = new WeakMap<DocumentNode, boolean>();
   return {
     async requestDidStart() {
       let outcome: AuthorizationOutcome | undefined;
       return {
         async didResolveOperation(requestContext) {
           const { document, request, contextValue } = requestContext;
+          let ruled = ruledDocuments.get(document);
+          if (ruled === undefined) {
+            ruled = touchesAuthorizationRules(supergraph, document);
+            ruledDocuments.set(document, ruled);
+          }
+          if (!ruled) return;
           const result = authorizeOperation(supergraph, policies, document, request.operationName, request.variables ?? {}, contextValue.principal);
           if (result.denied.length === 0) return;
           outcome = result;

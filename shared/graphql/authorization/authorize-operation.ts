@@ -231,3 +231,45 @@ export function authorizeOperation(
     supergraph,
   };
 }
+
+/**
+ * Pure: whether any selection of the document (every operation and fragment, ignoring
+ * `@skip`/`@include`) meets a rule of the supergraph. Conservative: when it says no, no
+ * principal can be denied anything in this document, so a document served again and again
+ * (the same object, from the validated-document cache) is judged once, not per request.
+ */
+export function touchesAuthorizationRules(supergraph: AuthorizedSupergraph, document: DocumentNode): boolean {
+  const { apiSchema: schema, rules } = supergraph;
+  if (rules.types.size === 0 && rules.fields.size === 0) return false;
+  const ruled = (typeName: string): boolean => rules.types.has(typeName);
+  const visit = (set: SelectionSetNode, parent: GraphQLCompositeType): boolean => {
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) {
+        const name = s.name.value;
+        if (name.startsWith('__') || !(isObjectType(parent) || isInterfaceType(parent))) continue;
+        const def = parent.getFields()[name];
+        if (!def) continue;
+        const inner = getNamedType(def.type);
+        if (ruled(parent.name) || rules.fields.has(`${parent.name}.${name}`) || ruled(inner.name)) return true;
+        if (isInterfaceType(parent) && schema.getPossibleTypes(parent).some((impl) => ruled(impl.name) || rules.fields.has(`${impl.name}.${name}`))) return true;
+        if (s.selectionSet && isCompositeType(inner) && visit(s.selectionSet, inner)) return true;
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        const named = s.typeCondition ? schema.getType(s.typeCondition.name.value) : parent;
+        const type = named && isCompositeType(named) ? named : parent;
+        if (ruled(type.name) || visit(s.selectionSet, type)) return true;
+      }
+      // Spreads: every fragment definition is visited on its own below.
+    }
+    return false;
+  };
+  for (const d of document.definitions) {
+    if (d.kind === Kind.OPERATION_DEFINITION) {
+      const root = schema.getRootType(d.operation);
+      if (!root || visit(d.selectionSet, root)) return true;
+    } else if (d.kind === Kind.FRAGMENT_DEFINITION) {
+      const type = schema.getType(d.typeCondition.name.value);
+      if (!type || !isCompositeType(type) || ruled(type.name) || visit(d.selectionSet, type)) return true;
+    }
+  }
+  return false;
+}
