@@ -6,8 +6,7 @@
 import { DEMO_AUTHORIZATION_POLICIES } from '../authorization-policies';
 import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
 import path from 'node:path';
-import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
-import { CONTRACTS } from '../../supergraph/contracts';
+import { DEFAULT_SUPERGRAPH_PATH, MOBILE_CONTRACT_PATH } from '../supergraph-file';
 
 export const MOBILE_DEFAULT_PORT = 4001;
 /** The app's operations, one per file; `npm run operations:manifest` registers them. */
@@ -27,7 +26,7 @@ export const mobileManifest = defineManifest({
     subgraphPools: { all: { connections: 32, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 } },
     // The app sees the mobile contract only, and runs only the operations it shipped with
     // (any document is accepted in development; production requires trusted ones).
-    contract: { schemaPath: (CONTRACTS.mobile as { file: string }).file },
+    contract: { schemaPath: MOBILE_CONTRACT_PATH },
     trustedDocuments: { manifestPath: MOBILE_TRUSTED_DOCUMENTS, requireTrusted: false },
     // Screens are fixed; a tighter budget than web.
     limits: { maxDepth: 8, maxCost: 2_000 },

@@ -3,7 +3,7 @@
  * Pipeline order is fixed by `shared/pipeline.ts`; this file says what fills it.
  */
 import path from 'node:path';
-import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
+import { DEFAULT_SUPERGRAPH_PATH } from '../supergraph-file';
 import { DEMO_AUTHORIZATION_POLICIES } from '../authorization-policies';
 import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
 

@@ -6,6 +6,7 @@ import { policiesFromEnv } from './auth-env';
 import { enforceProductionChecks } from './production-checks';
 import { readPrefixedUrls, serverEnvSpec, serverSettingsFrom } from './server-env';
 import { readPrefixedTargets, UPSTREAM_TARGETS_PREFIX } from './targets-env';
+import { SUBGRAPH_URL_PREFIX } from './graphql-env';
 
 export const UPSTREAM_URL_PREFIX = 'UPSTREAM_URL_';
 
@@ -26,8 +27,11 @@ export function restManifestFromEnv(manifest: BffManifest<RestFacadeOptions>, en
     throw new ConfigError(unknown.map(([prefix, name]) => `${prefix}${(name as string).toUpperCase().replace(/-/g, '_')}: no upstream named '${name}' (known: ${Object.keys(manifest.routes?.upstreams ?? {}).join(', ')})`));
   }
   const upstreamTargets = { ...manifest.routes.upstreamTargets, ...targets };
+  // Operation-backed aggregates call subgraphs at the supergraph's URLs unless told otherwise.
+  const subgraphUrls = readPrefixedUrls(env, SUBGRAPH_URL_PREFIX);
+  const graphql = manifest.routes.graphql && Object.keys(subgraphUrls).length > 0 ? { graphql: { ...manifest.routes.graphql, subgraphUrls: { ...manifest.routes.graphql.subgraphUrls, ...subgraphUrls } } } : {};
   const upstreams = Object.fromEntries(
     Object.entries(manifest.routes.upstreams).map(([name, upstream]) => [name, overrides[name] ? { ...upstream, origin: new URL(overrides[name]).origin } : upstream]),
   );
-  return enforceProductionChecks(defineManifest({ ...manifest, server: serverSettingsFrom(parsed, manifest.server), routes: { ...manifest.routes, upstreams, ...(Object.keys(upstreamTargets).length > 0 ? { upstreamTargets } : {}) }, policies: { ...manifest.policies, ...policiesFromEnv(env) } }), env);
+  return enforceProductionChecks(defineManifest({ ...manifest, server: serverSettingsFrom(parsed, manifest.server), routes: { ...manifest.routes, ...graphql, upstreams, ...(Object.keys(upstreamTargets).length > 0 ? { upstreamTargets } : {}) }, policies: { ...manifest.policies, ...policiesFromEnv(env) } }), env);
 }

@@ -1,40 +1,51 @@
 /**
  * Every GraphQL operation a Portico client depends on: the web app's documents, the mobile
  * app's trusted documents (which run on the mobile contract), and the operations behind
- * partner routes (with the routes they back, so a failure names the REST route).
+ * partner routes (with the routes they back, so a failure names the REST route). Read from
+ * the plain list `bffs/client-operations.json`: the schema check runs no BFF code.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MOBILE_TRUSTED_DOCUMENTS } from '../../bffs/mobile/manifest';
-import { PARTNER_OPERATIONS_DIR, partnerManifest } from '../../bffs/partner/manifest';
-import { WEB_OPERATIONS_DIR } from '../../bffs/web/manifest';
 import { readOperations } from '../../shared/graphql/operation-executor';
 import { loadTrustedDocuments } from '../../shared/graphql/trusted-documents';
 import type { RegisteredOperation } from './schema-check';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
-const relative = (file: string) => path.relative(REPO_ROOT, file);
+/** The list of clients and where their operations live. */
+export const CLIENT_OPERATIONS_FILE = path.join(REPO_ROOT, 'bffs/client-operations.json');
 
-function fileOf(dir: string, name: string): string {
-  return relative(path.join(dir, `${name}.graphql`));
+export interface ClientOperations {
+  client: RegisteredOperation['client'];
+  schema: RegisteredOperation['schema'];
+  /** Folder of `*.graphql` files, one named operation each (relative to the repository root). */
+  operationsDir?: string;
+  /** A trusted documents manifest (relative to the repository root). */
+  trustedDocuments?: string;
+  /** REST routes each operation backs, by operation name. */
+  routes?: Readonly<Record<string, readonly string[]>>;
 }
 
-export function registeredOperations(): RegisteredOperation[] {
+export function readClientOperations(file = CLIENT_OPERATIONS_FILE): ClientOperations[] {
+  return (JSON.parse(readFileSync(file, 'utf8')) as { clients: ClientOperations[] }).clients;
+}
+
+const relative = (file: string) => path.relative(REPO_ROOT, file);
+
+export function registeredOperations(clients: readonly ClientOperations[] = readClientOperations()): RegisteredOperation[] {
   const operations: RegisteredOperation[] = [];
-  for (const [name, document] of readOperations(WEB_OPERATIONS_DIR)) {
-    operations.push({ client: 'web', name, file: fileOf(WEB_OPERATIONS_DIR, name), document, schema: 'supergraph' });
-  }
-  for (const doc of loadTrustedDocuments(MOBILE_TRUSTED_DOCUMENTS).values()) {
-    operations.push({ client: 'mobile', name: doc.name, file: relative(path.join(path.dirname(MOBILE_TRUSTED_DOCUMENTS), doc.file)), document: doc.body, schema: 'contract:mobile' });
-  }
-  const routesByOperation = new Map<string, string[]>();
-  for (const table of partnerManifest.routes.versions) {
-    for (const route of table.routes) {
-      if (route.kind === 'aggregate' && route.operation) routesByOperation.set(route.operation, [...(routesByOperation.get(route.operation) ?? []), `${route.method} ${route.path}`]);
+  for (const entry of clients) {
+    if (entry.operationsDir) {
+      const dir = path.join(REPO_ROOT, entry.operationsDir);
+      for (const [name, document] of readOperations(dir)) {
+        operations.push({ client: entry.client, name, file: relative(path.join(dir, `${name}.graphql`)), document, schema: entry.schema, ...(entry.routes ? { routes: [...(entry.routes[name] ?? [])] } : {}) });
+      }
     }
-  }
-  for (const [name, document] of readOperations(PARTNER_OPERATIONS_DIR)) {
-    operations.push({ client: 'partner', name, file: fileOf(PARTNER_OPERATIONS_DIR, name), document, schema: 'supergraph', routes: routesByOperation.get(name) ?? [] });
+    if (entry.trustedDocuments) {
+      const manifest = path.join(REPO_ROOT, entry.trustedDocuments);
+      for (const doc of loadTrustedDocuments(manifest).values()) {
+        operations.push({ client: entry.client, name: doc.name, file: relative(path.join(path.dirname(manifest), doc.file)), document: doc.body, schema: entry.schema });
+      }
+    }
   }
   return operations;
 }

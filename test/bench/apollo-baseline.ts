@@ -16,7 +16,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { port, readEnv, text } from '../../shared/config/env';
 import { SUBGRAPH_URL_PREFIX } from '../../shared/config/graphql-env';
 import { readPrefixedUrls, runMain } from '../../shared/config/server-env';
-import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
+import { DEFAULT_SUPERGRAPH_PATH } from '../../bffs/supergraph-file';
 import { prepareSupergraph } from '../../shared/graphql/authorization/supergraph-authorization';
 
 void runMain(async () => {

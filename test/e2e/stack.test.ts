@@ -6,8 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { STACK, type StackProcess } from '../../bffs/stack';
-import { startStack, type RunningStack } from '../../bffs/stack-runner';
+import { STACK, type StackProcess } from '../../bffs/dev/stack';
+import { startStack, type RunningStack } from '../../bffs/dev/stack-runner';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
 import { createApiKeyInFile } from '../../shared/dev/api-key-file';
 import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
@@ -26,7 +26,7 @@ async function remapPorts(stack: readonly StackProcess[]): Promise<StackProcess[
     const port = ports.get(p.name) as number;
     const jwks = { JWT_JWKS_URL: `http://127.0.0.1:${ports.get('accounts')}/.well-known/jwks.json` };
     const introspection: Record<string, string> = p.env.INTROSPECTION_URL ? { INTROSPECTION_URL: `http://127.0.0.1:${ports.get('authorization-server')}/oauth/introspect` } : {};
-    const extra = p.name === 'partner' ? { ...upstreamEnv, ...introspection } : p.kind === 'bff' ? { ...subgraphEnv, ...jwks, ...introspection } : {};
+    const extra = p.name === 'partner' ? { ...upstreamEnv, ...subgraphEnv, ...introspection } : p.kind === 'bff' ? { ...subgraphEnv, ...jwks, ...introspection } : {};
     return { ...p, port, env: { ...p.env, ...extra, PORT: String(port) } };
   });
 }

@@ -12,7 +12,7 @@ import { webManifest } from '../../bffs/web/manifest';
 import type { FederatedGraphqlOptions } from '../../shared/graphql/federated-graphql-plugin';
 import type { BffManifest, PolicySettings, ServerSettings } from '../../shared/manifest';
 import type { RestUpstream, RouteTable } from '../../shared/rest/route-table';
-import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
+import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
 
 export interface RunningBff {
   app: FastifyInstance;
@@ -87,10 +87,14 @@ export async function startPartnerBff(
   upstreams: Record<string, RestUpstream>,
   overrides: { server?: Partial<ServerSettings>; ready?: boolean; policies?: PolicySettings; versions?: readonly RouteTable[] } = {},
 ): Promise<RunningBff> {
+  const allUpstreams = { ...partnerManifest.routes.upstreams, ...upstreams };
+  // The demo services answer GraphQL on the origin of their REST routes: the operation-backed aggregates call them there.
+  const subgraphUrls = Object.fromEntries(Object.entries(allUpstreams).map(([name, u]) => [name, `${u.origin}${SUBGRAPH_GRAPHQL_PATH}`]));
+  const graphql = partnerManifest.routes.graphql ? { graphql: { ...partnerManifest.routes.graphql, subgraphUrls } } : {};
   const manifest: PartnerManifest = {
     ...partnerManifest,
     server: { ...partnerManifest.server, ...TEST_SERVER, ...overrides.server },
-    routes: { ...partnerManifest.routes, upstreams: { ...partnerManifest.routes.upstreams, ...upstreams }, ...(overrides.versions ? { versions: overrides.versions } : {}) },
+    routes: { ...partnerManifest.routes, ...graphql, upstreams: allUpstreams, ...(overrides.versions ? { versions: overrides.versions } : {}) },
     ...(overrides.policies ? { policies: overrides.policies } : {}),
   };
   const running = await listen(await buildPartner(manifest));

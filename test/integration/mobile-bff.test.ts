@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { brotliDecompressSync } from 'node:zlib';
 import { parse, specifiedRules, validate, buildSchema } from 'graphql';
 import { request } from 'undici';
-import { MOBILE_OPERATIONS_DIR, MOBILE_TRUSTED_DOCUMENTS } from '../../bffs/mobile/manifest';
+import { MOBILE_OPERATIONS_DIR, MOBILE_TRUSTED_DOCUMENTS, mobileManifest } from '../../bffs/mobile/manifest';
 import { buildTrustedDocumentsManifest, loadTrustedDocuments } from '../../shared/graphql/trusted-documents';
 import { CONTRACTS } from '../../supergraph/contracts';
 import { startMobileBff, startWebBff, type RunningBff } from '../helpers/bffs';
@@ -68,6 +68,10 @@ describe('mobile contract', () => {
     expect(userFields).not.toContain('createdAt');
     expect(res.json.data.product.fields.map((f: { name: string }) => f.name)).not.toContain('description');
     expect(res.json.data.query.queryType.fields.map((f: { name: string }) => f.name)).not.toEqual(expect.arrayContaining(['users']));
+  });
+
+  it('serves the contract file the composition writes', () => {
+    expect(mobileManifest.graphql.contract?.schemaPath).toBe((CONTRACTS.mobile as { file: string }).file);
   });
 
   it('every trusted document is valid against the contract, and the manifest is current', () => {

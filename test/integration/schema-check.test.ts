@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CONTRACTS, printContract } from '../../supergraph/contracts';
 import { SUBGRAPHS_DIR, SUPERGRAPH_FILE, composeSupergraph, loadSubgraphDefinitions } from '../../supergraph/composition';
-import { registeredOperations } from '../../supergraph/schema-check/registered-operations';
+import { readClientOperations, registeredOperations } from '../../supergraph/schema-check/registered-operations';
+import { MOBILE_TRUSTED_DOCUMENTS } from '../../bffs/mobile/manifest';
+import { PARTNER_OPERATIONS_DIR, partnerManifest } from '../../bffs/partner/manifest';
+import { WEB_OPERATIONS_DIR } from '../../bffs/web/manifest';
 import { formatReport, runSchemaCheck, type RegisteredOperation, type SchemaCheckReport } from '../../supergraph/schema-check/schema-check';
 import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
 
@@ -147,5 +150,22 @@ describe('npm run schema:check', () => {
       execFile(process.execPath, ['--import', 'tsx', 'supergraph/schema-check/cli.ts', '--allow-breaking', 'yes'], { cwd: path.resolve(__dirname, '../..') }, (err) => resolve(err ? ((err as { code?: number }).code ?? 1) : 0));
     });
     expect(code).toBe(2);
+  });
+});
+
+describe('the plain list of client operations the schema check reads', () => {
+  it('names the folders and manifests the BFFs serve, and every operation-backed partner route', () => {
+    const clients = readClientOperations();
+    const root = path.resolve(__dirname, '../..');
+    const abs = (p: string | undefined) => (p ? path.join(root, p) : undefined);
+    expect(abs(clients.find((c) => c.client === 'web')?.operationsDir)).toBe(WEB_OPERATIONS_DIR);
+    expect(abs(clients.find((c) => c.client === 'mobile')?.trustedDocuments)).toBe(MOBILE_TRUSTED_DOCUMENTS);
+    const partner = clients.find((c) => c.client === 'partner');
+    expect(abs(partner?.operationsDir)).toBe(PARTNER_OPERATIONS_DIR);
+    const routes: Record<string, string[]> = {};
+    for (const table of partnerManifest.routes.versions) {
+      for (const route of table.routes) if (route.kind === 'aggregate' && route.operation) (routes[route.operation] ??= []).push(`${route.method} ${route.path}`);
+    }
+    expect(partner?.routes).toEqual(routes);
   });
 });

@@ -5,7 +5,7 @@
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
+import { DEFAULT_SUPERGRAPH_PATH } from '../../bffs/supergraph-file';
 import { startWebBff, waitForReady, waitForSupergraph, type RunningBff } from '../helpers/bffs';
 import { http, postGraphql } from '../helpers/http';
 import { startRecordingUpstream, unusedPort, type RecordingUpstream } from '../helpers/recording-upstream';

@@ -8,7 +8,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import { parse, print, validate, specifiedRules } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { authorizeOperation, touchesAuthorizationRules } from '../../shared/graphql/authorization/authorize-operation';
-import { DEFAULT_SUPERGRAPH_PATH } from '../../shared/graphql/supergraph-path';
+import { DEFAULT_SUPERGRAPH_PATH } from '../../bffs/supergraph-file';
 import { completeUnauthorizedFields } from '../../shared/graphql/authorization/complete-unauthorized';
 import { principalPassesPolicy, undeclaredPolicies, validateAuthorizationSettings, type AuthorizationPolicy } from '../../shared/graphql/authorization/authorization-policies';
 import { prepareSupergraph } from '../../shared/graphql/authorization/supergraph-authorization';

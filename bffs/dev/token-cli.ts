@@ -3,7 +3,7 @@
  * prints a development JWT for the demo stack's web and mobile BFFs.
  */
 import { parseArgs } from 'node:util';
-import { BFF_AUDIENCES, mintDevToken } from './dev-keys';
+import { BFF_AUDIENCES, mintDevToken } from '../../shared/dev/dev-keys';
 
 export const TOKEN_USAGE = `Usage: npm run -s token -- [options]
 

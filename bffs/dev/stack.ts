@@ -4,12 +4,12 @@
  * docker-compose.yml describes the same stack for containers; a test keeps the two from
  * drifting apart.
  */
-import { BFF_AUDIENCES, DEV_ISSUER } from '../shared/dev/dev-keys';
-import { AUTHORIZATION_SERVER_PORT, DEMO_AUTH_ISSUER, GATEWAY_CLIENT } from '../supergraph/authorization-server/demo-clients';
-import { SUBGRAPH_NAMES, SUBGRAPH_PORTS } from '../supergraph/subgraphs/catalog';
-import { MOBILE_DEFAULT_PORT } from './mobile/manifest';
-import { PARTNER_DEFAULT_PORT } from './partner/manifest';
-import { WEB_DEFAULT_PORT } from './web/manifest';
+import { BFF_AUDIENCES, DEV_ISSUER } from '../../shared/dev/dev-keys';
+import { AUTHORIZATION_SERVER_PORT, DEMO_AUTH_ISSUER, GATEWAY_CLIENT } from '../../supergraph/authorization-server/demo-clients';
+import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES, SUBGRAPH_PORTS } from '../../supergraph/subgraphs/catalog';
+import { MOBILE_DEFAULT_PORT } from '../mobile/manifest';
+import { PARTNER_DEFAULT_PORT } from '../partner/manifest';
+import { WEB_DEFAULT_PORT } from '../web/manifest';
 
 export interface StackProcess {
   /** Process name; also the docker-compose service name. */
@@ -68,13 +68,16 @@ const jwtEnv = (audience: string) => ({
   JWT_AUDIENCE: audience,
 });
 
+/** Partner's operation-backed aggregates reach the demo services' subgraphs on their own ports (as web and mobile do, from the supergraph). */
+const PARTNER_SUBGRAPH_ENV = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, `http://127.0.0.1:${SUBGRAPH_PORTS[name]}${SUBGRAPH_GRAPHQL_PATH}`]));
+
 /** Every BFF caches what its upstreams allow, in memory (REST GETs by Cache-Control, GraphQL queries by hints). */
 const CACHE_ENV = { RESPONSE_CACHE: 'memory' };
 
 const bffs: StackProcess[] = [
   { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT), ...jwtEnv(BFF_AUDIENCES.web), ...introspectionEnv(BFF_AUDIENCES.web), ...CACHE_ENV } },
   { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT), ...jwtEnv(BFF_AUDIENCES.mobile), ...introspectionEnv(BFF_AUDIENCES.mobile), ...CACHE_ENV } },
-  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...introspectionEnv(BFF_AUDIENCES.partner), ...CACHE_ENV } },
+  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...introspectionEnv(BFF_AUDIENCES.partner), ...PARTNER_SUBGRAPH_ENV, ...CACHE_ENV } },
 ];
 
 /** Upstreams first: BFFs report ready only once their upstreams answer. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import type { StackProcess } from './stack';
 
-export const REPO_ROOT = path.resolve(__dirname, '..');
+export const REPO_ROOT = path.resolve(__dirname, '../..');
 
 export interface StackRunnerOptions {
   processes: readonly StackProcess[];

@@ -4,9 +4,9 @@
  * every child on Ctrl-C/SIGTERM.
  */
 import { request } from 'undici';
-import { createApiKeyInFile } from '../shared/dev/api-key-file';
-import { DEMO_USERS, PARTNER_CLIENT, WEB_CLIENT } from '../supergraph/authorization-server/demo-clients';
-import { ensureDevKeys, mintDevToken } from '../shared/dev/dev-keys';
+import { createApiKeyInFile } from '../../shared/dev/api-key-file';
+import { DEMO_USERS, PARTNER_CLIENT, WEB_CLIENT } from '../../supergraph/authorization-server/demo-clients';
+import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
 import { STACK, STACK_HOST } from './stack';
 import { startStack } from './stack-runner';
 

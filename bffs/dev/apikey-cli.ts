@@ -5,8 +5,8 @@
  * `--file <path>` edits another key file, e.g. a production one.
  */
 import { parseArgs } from 'node:util';
-import { createApiKeyInFile, listApiKeysInFile, revokeApiKeyInFile } from './api-key-file';
-import { ensureDevKeys } from './dev-keys';
+import { createApiKeyInFile, listApiKeysInFile, revokeApiKeyInFile } from '../../shared/dev/api-key-file';
+import { ensureDevKeys } from '../../shared/dev/dev-keys';
 
 export const APIKEY_USAGE = `Usage: npm run -s apikey -- <command> [options]
 
