@@ -246,34 +246,38 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   /** Swaps to a changed supergraph atomically; a broken one leaves the current one serving. */
   const checkForChange = async (): Promise<void> => {
     if (stopped || reloading || !loaded) return;
-    let text: string;
-    try {
-      text = await source.read();
-    } catch (err) {
-      // A file being replaced may be briefly absent, a registry briefly down: the next check sees it.
-      app.log.debug({ err, supergraph: source.location }, 'supergraph check failed');
-      return;
-    }
-    if (text === loaded.sdl) return;
+    // Claimed before the first await: a check that outlasts the interval (a slow read on a
+    // busy machine) must not run beside the next one, or one change would load twice.
     reloading = true;
     try {
-      // A file caught mid-write differs from itself a moment later: only a settled change is loaded.
-      await new Promise((resolve) => setTimeout(resolve, CHANGE_SETTLE_MS));
-      if (stopped || (await source.read().catch(() => undefined)) !== text) return;
-      const next = await loadSupergraph(app, opts, subgraphTargets, text);
-      if (stopped) return await stopSupergraph(next);
-      const previous = loaded;
-      serve(next);
-      reloadProblem = undefined;
-      app.metrics.supergraphReloads.inc({ outcome: 'success' });
-      app.log.info({ supergraph: source.location }, 'supergraph reloaded');
-      await retire(previous);
-    } catch (err) {
-      reloadProblem = 'it failed to load';
-      app.metrics.supergraphReloads.inc({ outcome: 'failure' });
-      app.log.error({ err, supergraph: source.location }, 'supergraph change refused; still serving the previous one');
-      // Remember the refused text so it is not retried on every check.
-      loaded.sdl = text;
+      let text: string;
+      try {
+        text = await source.read();
+      } catch (err) {
+        // A file being replaced may be briefly absent, a registry briefly down: the next check sees it.
+        app.log.debug({ err, supergraph: source.location }, 'supergraph check failed');
+        return;
+      }
+      if (text === loaded.sdl) return;
+      try {
+        // A file caught mid-write differs from itself a moment later: only a settled change is loaded.
+        await new Promise((resolve) => setTimeout(resolve, CHANGE_SETTLE_MS));
+        if (stopped || (await source.read().catch(() => undefined)) !== text) return;
+        const next = await loadSupergraph(app, opts, subgraphTargets, text);
+        if (stopped) return await stopSupergraph(next);
+        const previous = loaded;
+        serve(next);
+        reloadProblem = undefined;
+        app.metrics.supergraphReloads.inc({ outcome: 'success' });
+        app.log.info({ supergraph: source.location }, 'supergraph reloaded');
+        await retire(previous);
+      } catch (err) {
+        reloadProblem = 'it failed to load';
+        app.metrics.supergraphReloads.inc({ outcome: 'failure' });
+        app.log.error({ err, supergraph: source.location }, 'supergraph change refused; still serving the previous one');
+        // Remember the refused text so it is not retried on every check.
+        loaded.sdl = text;
+      }
     } finally {
       reloading = false;
     }

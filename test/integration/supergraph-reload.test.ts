@@ -187,3 +187,27 @@ describe('supergraph polled from a URL', () => {
     }
   });
 });
+
+describe('supergraph checks slower than the watch interval', () => {
+  it('loads one change once, however many checks would overlap', async () => {
+    let served = await readFile(SUPERGRAPH_FILE, 'utf8');
+    // Every answer takes 250 ms while the BFF looks every 20 ms: checks would overlap unless each waits for the last.
+    const slow = createServer((_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end(served), 250);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/supergraph.graphql`;
+    const bff = await startWebBff({ graphql: { supergraphPath: path.join(dir, 'absent.graphql'), supergraphUrl: url, subgraphUrls: subgraphs.urls, watchSupergraphMs: 20 } });
+    try {
+      const reloads = async () => Number(/portico_supergraph_reloads_total\{outcome="success",bff="web"\} (\d+)/.exec((await http(`${bff.url}/metrics`)).text)?.[1] ?? 0);
+      served = await supergraphWithoutDescription();
+      for (let i = 0; i < 100 && (await reloads()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      // Room for any overlapping check to finish its own load.
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await reloads()).toBe(1);
+    } finally {
+      await bff.close();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+});
