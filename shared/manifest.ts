@@ -5,6 +5,7 @@
  * typo in configuration fails at start instead of being silently ignored.
  */
 import type { FederatedGraphqlOptions } from './graphql/federated-graphql-plugin';
+import type { RestFacadeOptions } from './rest/route-table';
 import { ConfigError } from './config/env';
 import { validateOperationLimits } from './graphql/operation-limits';
 import { validateAuthorizationSettings } from './graphql/authorization/authorization-policies';
@@ -41,14 +42,18 @@ export interface ServerSettings {
   metrics?: MetricsAccess;
 }
 
-export interface BffManifest<Routes = unknown> {
+/** The routes of a GraphQL BFF (web, mobile): a federated GraphQL endpoint over a supergraph. */
+export type GraphqlRoutes = { kind: 'graphql' } & FederatedGraphqlOptions;
+/** The routes of a REST BFF (partner): versioned route tables over upstream services. */
+export type RestRoutes = { kind: 'rest'; docs?: { title?: string } } & RestFacadeOptions;
+export type BffRoutes = GraphqlRoutes | RestRoutes;
+
+export interface BffManifest<R extends BffRoutes = BffRoutes> {
   /** BFF name: used in logs, metrics and upstream headers. */
   name: string;
   server: ServerSettings;
-  /** Present on GraphQL BFFs. */
-  graphql?: FederatedGraphqlOptions;
-  /** BFF-specific route description (e.g. the partner's versioned route tables). */
-  routes?: Routes;
+  /** The route stage: which kind of BFF this is and what it serves. */
+  routes: R;
   /** The policy stages; a missing slice leaves its stage out. */
   policies?: PolicySettings;
 }
@@ -85,10 +90,10 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   etag: false,
 };
 
-const MANIFEST_KEYS = new Set(['name', 'server', 'graphql', 'routes', 'policies']);
+const MANIFEST_KEYS = new Set(['name', 'server', 'routes', 'policies']);
 const POLICY_KEYS = new Set(['trustedProxies', 'extraIdentityHeaders', 'accessRules', 'cors', 'authn', 'principalKinds', 'rateLimit', 'breakers', 'responseCache']);
 const SERVER_KEYS = new Set([...Object.keys(DEFAULT_SERVER_SETTINGS), 'metrics']);
-const GRAPHQL_KEYS = new Set(['supergraphPath', 'supergraphUrl', 'subgraphUrls', 'subgraphTargets', 'subgraphPools', 'dedupeSubgraphQueries', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments', 'authorization']);
+const GRAPHQL_KEYS = new Set(['kind', 'supergraphPath', 'supergraphUrl', 'subgraphUrls', 'subgraphTargets', 'subgraphPools', 'dedupeSubgraphQueries', 'path', 'introspection', 'loadRetryMs', 'watchSupergraphMs', 'production', 'limits', 'costPerRateLimitUnit', 'persistedQueries', 'allowBatching', 'contract', 'trustedDocuments', 'authorization']);
 
 /** Pure validation: every problem in the manifest, as readable sentences. */
 export function validateManifest(manifest: BffManifest): string[] {
@@ -109,16 +114,21 @@ export function validateManifest(manifest: BffManifest): string[] {
     }
     if (!LOG_LEVELS.includes(s.logLevel)) problems.push(`server.logLevel must be one of ${LOG_LEVELS.join(', ')}`);
   }
-  if (manifest.graphql) {
-    unknown('manifest.graphql', manifest.graphql, GRAPHQL_KEYS);
-    if (!manifest.graphql.supergraphPath) problems.push('graphql.supergraphPath is required');
-    if (manifest.graphql.supergraphUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(manifest.graphql.supergraphUrl)) problems.push(`graphql.supergraphUrl must be an http(s) URL (got '${manifest.graphql.supergraphUrl}')`);
-    if (manifest.graphql.limits) problems.push(...validateOperationLimits(manifest.graphql.limits));
-    if (manifest.graphql.authorization) problems.push(...validateAuthorizationSettings(manifest.graphql.authorization));
-    for (const [name, url] of Object.entries(manifest.graphql.subgraphUrls ?? {})) {
-      if (!/^https?:\/\//.test(url)) problems.push(`graphql.subgraphUrls.${name} must be an http(s) URL`);
+  const routes = manifest.routes;
+  if (!routes || typeof routes !== 'object') {
+    problems.push("manifest.routes is required: { kind: 'graphql', ... } or { kind: 'rest', ... }");
+  } else if (routes.kind === 'graphql') {
+    unknown('manifest.routes', routes, GRAPHQL_KEYS);
+    if (!routes.supergraphPath) problems.push('routes.supergraphPath is required');
+    if (routes.supergraphUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(routes.supergraphUrl)) problems.push(`routes.supergraphUrl must be an http(s) URL (got '${routes.supergraphUrl}')`);
+    if (routes.limits) problems.push(...validateOperationLimits(routes.limits));
+    if (routes.authorization) problems.push(...validateAuthorizationSettings(routes.authorization));
+    for (const [name, url] of Object.entries(routes.subgraphUrls ?? {})) {
+      if (!/^https?:\/\//.test(url)) problems.push(`routes.subgraphUrls.${name} must be an http(s) URL`);
     }
-    for (const [name, settings] of Object.entries(manifest.graphql.subgraphTargets ?? {})) problems.push(...validateTargetSettings(settings, `graphql.subgraphTargets.${name}`));
+    for (const [name, settings] of Object.entries(routes.subgraphTargets ?? {})) problems.push(...validateTargetSettings(settings, `routes.subgraphTargets.${name}`));
+  } else if (routes.kind !== 'rest') {
+    problems.push(`manifest.routes.kind must be 'graphql' or 'rest', got ${JSON.stringify((routes as { kind?: unknown }).kind)}`);
   }
   if (manifest.policies) {
     unknown('manifest.policies', manifest.policies, POLICY_KEYS);

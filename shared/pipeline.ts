@@ -1,15 +1,17 @@
 /**
- * THE request pipeline of every Portico BFF, in one place and one order:
+ * THE request pipeline of every Portico BFF, in one place and one order (`PIPELINE`):
  *
- *   request id -> authentication -> rate limit -> transform -> route
+ *   request id -> edge headers -> access rules -> identity header hygiene -> per-IP limit
+ *     -> authentication -> principal limit -> transform -> response shaping -> route
  *
- * Every BFF is built by `createBffApp`, so web, mobile and partner cannot differ in
- * ordering. Stages whose configuration a manifest leaves out are absent, never reordered.
- * Liveness, readiness and error handling wrap the pipeline and are the same everywhere.
+ * Every BFF is built by `createBffApp(manifest)`, so web, mobile and partner cannot differ
+ * in ordering. A stage whose policy slice the manifest leaves out does nothing; stages are
+ * never reordered. Liveness, readiness, metrics and error handling wrap the pipeline and
+ * are the same everywhere.
  */
 import fastifyCompress from '@fastify/compress';
 import fastifyEtag from '@fastify/etag';
-import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { BffManifest } from './manifest';
 import { installErrorHandling } from './rest/error-handler';
 import { clientErrorHandler } from './rest/client-errors';
@@ -21,11 +23,14 @@ import { createBreakerRegistry, type BreakerRegistry } from './policies/breaker/
 import { metricsPlugin } from './observability/metrics-plugin';
 import { registerEdgeHeaders } from './policies/edge/edge-headers';
 import { accessRulesPlugin } from './policies/edge/access-rules';
-import { DEFAULT_PUBLIC_PATHS, authnPlugin } from './policies/authn/authn-plugin';
+import { DEFAULT_PUBLIC_PATHS } from './policies/authn/authn-plugin';
+import { registerAuthentication } from './policies/authn/authn-stage';
 import { ipRateLimitPlugin, principalRateLimitPlugin, type RateLimitPluginOptions } from './policies/rate-limit/rate-limit-plugin';
-import { createRateLimitStore, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
-import { authnPluginOptions } from './policies/authn/authn-settings';
-import { createResponseCache, type ResponseCache, type ResponseCacheSettings } from './policies/response-cache/response-cache-settings';
+import { createBffRateLimiter } from './policies/rate-limit/rate-limit-stage';
+import type { ResponseCache } from './policies/response-cache/response-cache-settings';
+import { createBffResponseCache } from './policies/response-cache/response-cache-stage';
+import { federatedGraphqlPlugin } from './graphql/federated-graphql-plugin';
+import { restFacadePlugin } from './rest/rest-facade-plugin';
 import { injectIdentityHeadersPlugin, stripIdentityHeadersPlugin } from './policies/authn/header-hygiene-plugin';
 
 declare module 'fastify' {
@@ -39,64 +44,97 @@ declare module 'fastify' {
   }
 }
 
-/** The stages in order; the manifest fills each slot or leaves it out. */
-export const PIPELINE_STAGES = ['request-id', 'authentication', 'rate-limit', 'transform', 'route'] as const;
-
-export type PipelineStage = (typeof PIPELINE_STAGES)[number];
-
-export interface BffAppOptions<M extends BffManifest> {
-  manifest: M;
-  /** The `route` stage: the BFF's own routes (GraphQL gateway or REST facade). */
-  routes: FastifyPluginAsync<{ manifest: M }>;
+/** What every stage is registered with. */
+interface StageContext {
+  app: FastifyInstance;
+  manifest: BffManifest;
+  /** The BFF's rate limiter, shared by the per-IP and per-principal stages; absent without a rate-limit policy. */
+  limiter: RateLimitPluginOptions | undefined;
 }
 
-function responseCacheFor(app: FastifyInstance, bff: string, settings: ResponseCacheSettings): ResponseCache {
-  const { metrics } = app;
-  let lastLoggedAt = 0;
-  const cache = createResponseCache(settings, bff, {
-    onStatus: (status) => metrics.responseCache.inc({ status }),
-    onEvict: () => metrics.responseCacheEvictions.inc(),
-    onError: (err) => {
-      metrics.responseCacheErrors.inc();
-      // One line per outage-ish period, not one per request.
-      const now = Date.now();
-      if (now - lastLoggedAt < 10_000) return;
-      lastLoggedAt = now;
-      app.log.warn({ err }, 'response cache unavailable; answering without it');
-    },
-  });
-  app.addHook('onReady', async () => cache.store.whenReady());
-  app.addHook('onClose', async () => cache.store.close());
-  return cache;
+interface PipelineStage {
+  name: string;
+  register(ctx: StageContext): Promise<void>;
 }
 
-function rateLimiterOptions(app: FastifyInstance, bff: string, settings: RateLimitSettings, exemptPaths: readonly string[]): RateLimitPluginOptions {
-  const { metrics } = app;
-  const store = createRateLimitStore(settings.store, bff, {
-    onPrimaryFailure: (err) => {
-      app.log.error({ err }, 'rate-limit store unreachable; deciding locally until it recovers');
-      metrics.rateLimitStoreFailures.inc();
-    },
-    onRecovered: () => app.log.warn('rate-limit store reachable again'),
-  });
-  // Decisions are shared only once the store is connected: wait for it (bounded) before listening.
-  app.addHook('onReady', async () => store.whenReady?.());
-  app.addHook('onClose', async () => store.close());
-  return {
-    store,
-    settings,
-    exemptPaths,
-    onDecision: (scope, decision) =>
-      metrics.rateLimitDecisions.inc({
-        scope,
-        decision: decision.allowed ? 'allowed' : 'limited',
-        source: decision.source === 'primary' || decision.source === 'fallback' ? decision.source : 'memory',
-      }),
+/** The route stage: the federated GraphQL endpoint or the versioned REST facade, in its own encapsulated context. */
+async function registerRoutes({ app, manifest }: StageContext): Promise<void> {
+  const { routes, policies = {} } = manifest;
+  if (routes.kind === 'graphql') {
+    const { kind: _graphql, ...options } = routes;
+    await app.register(async (scope) => federatedGraphqlPlugin(scope, options));
+    return;
+  }
+  const { kind: _rest, ...options } = routes;
+  // The OpenAPI documents describe the credentials and limits this BFF actually applies.
+  const docs = {
+    ...options.docs,
+    apiKeys: Boolean(policies.authn?.apiKeys),
+    bearerTokens: Boolean(policies.authn?.jwt || policies.authn?.introspection),
+    ...(policies.rateLimit ? { rateLimit: policies.rateLimit } : {}),
   };
+  await app.register(async (scope) => restFacadePlugin(scope, { ...options, bodyLimitBytes: manifest.server.bodyLimitBytes, docs }));
 }
+
+/** The stages, in request order. */
+export const PIPELINE: readonly PipelineStage[] = [
+  // Browser edge: security headers on every answer, CORS preflights answered before any credential is asked for.
+  { name: 'edge headers', register: async ({ app, manifest }) => registerEdgeHeaders(app, manifest.policies?.cors) },
+  // Denied clients are turned away before any token or limiter work.
+  {
+    name: 'access rules',
+    register: async ({ app, manifest }) => {
+      const rules = manifest.policies?.accessRules;
+      if (rules) await app.register(accessRulesPlugin, { rules, onDenied: (rule) => app.metrics.accessDenied.inc({ rule }) });
+    },
+  },
+  // Before any stage reads a header: client-sent identity headers are gone.
+  {
+    name: 'identity header hygiene',
+    register: async ({ app, manifest }) => {
+      await app.register(stripIdentityHeadersPlugin, { extraIdentityHeaders: manifest.policies?.extraIdentityHeaders ?? [], onStripped: (count) => app.metrics.identityHeadersStripped.inc(count) });
+    },
+  },
+  // The coarse per-IP limit, so floods are cut before any token work.
+  {
+    name: 'per-IP rate limit',
+    register: async ({ app, limiter }) => {
+      if (limiter) await app.register(ipRateLimitPlugin, limiter);
+    },
+  },
+  {
+    name: 'authentication',
+    register: async ({ app, manifest }) => {
+      if (manifest.policies?.authn) await registerAuthentication(app, manifest.policies.authn, manifest.policies.principalKinds);
+    },
+  },
+  // Keyed by the verified principal.
+  {
+    name: 'principal rate limit',
+    register: async ({ app, limiter }) => {
+      if (limiter) await app.register(principalRateLimitPlugin, limiter);
+    },
+  },
+  // The verified identity becomes the upstream headers.
+  {
+    name: 'transform',
+    register: async ({ app }) => {
+      await app.register(injectIdentityHeadersPlugin);
+    },
+  },
+  // Compression and ETags for metered networks, around the routes.
+  {
+    name: 'response shaping',
+    register: async ({ app, manifest }) => {
+      if (manifest.server.compress) await app.register(fastifyCompress, { global: true, threshold: 1_024, encodings: ['br', 'gzip'] });
+      if (manifest.server.etag) await app.register(fastifyEtag);
+    },
+  },
+  { name: 'route', register: registerRoutes },
+];
 
 /** Builds a BFF's Fastify app (not listening). */
-export async function createBffApp<M extends BffManifest>({ manifest, routes }: BffAppOptions<M>): Promise<FastifyInstance> {
+export async function createBffApp(manifest: BffManifest): Promise<FastifyInstance> {
   const { server } = manifest;
   const app = Fastify({
     logger: createLoggerOptions({ name: `portico-${manifest.name}`, level: server.logLevel }),
@@ -145,55 +183,10 @@ export async function createBffApp<M extends BffManifest>({ manifest, routes }: 
   app.decorate('breakers', breakers);
   app.addHook('onClose', async () => breakers.shutdown());
   // Consulted in the route stage only, so every cached answer has passed authentication and limits first.
-  app.decorate('responseCache', manifest.policies?.responseCache ? responseCacheFor(app, manifest.name, manifest.policies.responseCache) : undefined);
+  app.decorate('responseCache', manifest.policies?.responseCache ? createBffResponseCache(app, manifest.name, manifest.policies.responseCache) : undefined);
 
   const policies = manifest.policies ?? {};
-  // Browser edge: security headers on every answer, CORS preflights answered before any credential is asked for.
-  await registerEdgeHeaders(app, policies.cors);
-
-  // Denied clients are turned away before any token or limiter work.
-  if (policies.accessRules) await app.register(accessRulesPlugin, { rules: policies.accessRules, onDenied: (rule) => metrics.accessDenied.inc({ rule }) });
-
-  // Before any stage reads a header: client-sent identity headers are gone.
-  await app.register(stripIdentityHeadersPlugin, {
-    extraIdentityHeaders: policies.extraIdentityHeaders ?? [],
-    onStripped: (count) => metrics.identityHeadersStripped.inc(count),
-  });
-
-  const limiter = policies.rateLimit ? rateLimiterOptions(app, manifest.name, policies.rateLimit, policies.authn?.publicPaths ?? DEFAULT_PUBLIC_PATHS) : undefined;
-  // Before authentication: the coarse per-IP limit, so floods are cut before any token work.
-  if (limiter) await app.register(ipRateLimitPlugin, limiter);
-
-  // Stage 2, authentication.
-  if (policies.authn) {
-    const options = authnPluginOptions(
-      policies.authn,
-      (code) => metrics.authFailures.inc({ reason: code }),
-      {
-        onReady: (task) => app.addHook('onReady', task),
-        onClose: (task) => app.addHook('onClose', task),
-      },
-      {
-        onCall: (outcome) => metrics.introspectionRequests.inc({ outcome }),
-        onCache: (result) => metrics.introspectionCache.inc({ result }),
-        // Refused client credentials are a gateway misconfiguration: the log says which.
-        onEndpointFailure: (outcome, err) => app.log.error({ err, outcome }, `token introspection failed: ${err.message}`),
-      },
-    );
-    await app.register(authnPlugin, { ...options, ...(policies.principalKinds ? { principalKinds: policies.principalKinds } : {}) });
-  }
-
-  // Stage 3, rate limit, keyed by the verified principal.
-  if (limiter) await app.register(principalRateLimitPlugin, limiter);
-
-  // Stage 4, transform: the verified identity becomes the upstream headers.
-  await app.register(injectIdentityHeadersPlugin);
-
-  // Response shaping for metered networks, around the routes.
-  if (server.compress) await app.register(fastifyCompress, { global: true, threshold: 1_024, encodings: ['br', 'gzip'] });
-  if (server.etag) await app.register(fastifyEtag);
-
-  // Stage 5, route.
-  await app.register(routes, { manifest });
+  const limiter = policies.rateLimit ? createBffRateLimiter(app, manifest.name, policies.rateLimit, policies.authn?.publicPaths ?? DEFAULT_PUBLIC_PATHS) : undefined;
+  for (const stage of PIPELINE) await stage.register({ app, manifest, limiter });
   return app;
 }

@@ -4,7 +4,7 @@
  * Pipeline order is fixed by `shared/pipeline.ts`; this file says what fills it.
  */
 import { DEMO_AUTHORIZATION_POLICIES } from '../authorization-policies';
-import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
+import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest, type GraphqlRoutes } from '../../shared/manifest';
 import path from 'node:path';
 import { DEFAULT_SUPERGRAPH_PATH, MOBILE_CONTRACT_PATH } from '../supergraph-file';
 
@@ -17,7 +17,8 @@ export const mobileManifest = defineManifest({
   name: 'mobile',
   // Mobile payloads are small; a tighter body limit rejects abuse earlier.
   server: { ...DEFAULT_SERVER_SETTINGS, port: MOBILE_DEFAULT_PORT, bodyLimitBytes: 262_144, compress: true, etag: true },
-  graphql: {
+  routes: {
+    kind: 'graphql',
     supergraphPath: DEFAULT_SUPERGRAPH_PATH,
     // The supergraph's @authenticated, @requiresScopes and @policy are enforced; these are the @policy rules.
     authorization: { policies: DEMO_AUTHORIZATION_POLICIES },
@@ -33,4 +34,4 @@ export const mobileManifest = defineManifest({
   },
   // The app's users; partner credentials are refused here.
   policies: { principalKinds: ['user'] },
-} satisfies BffManifest);
+} satisfies BffManifest<GraphqlRoutes>);

@@ -1,9 +1,9 @@
-/** Builds the mobile BFF (not listening). */
+/** Builds the mobile BFF (not listening): the shared pipeline, filled by its manifest. */
 import type { FastifyInstance } from 'fastify';
-import { createGraphqlBff } from '../../shared/graphql/graphql-bff';
 import type { BffManifest } from '../../shared/manifest';
+import { createBffApp } from '../../shared/pipeline';
 import { mobileManifest } from './manifest';
 
 export function buildServer(manifest: BffManifest = mobileManifest): Promise<FastifyInstance> {
-  return createGraphqlBff(manifest);
+  return createBffApp(manifest);
 }

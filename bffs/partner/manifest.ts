@@ -5,8 +5,8 @@
 import path from 'node:path';
 import { DEFAULT_SUPERGRAPH_PATH } from '../supergraph-file';
 import { DEMO_AUTHORIZATION_POLICIES } from '../authorization-policies';
-import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
-import type { RestFacadeOptions, RestUpstream } from '../../shared/rest/route-table';
+import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest, type RestRoutes } from '../../shared/manifest';
+import type { RestUpstream } from '../../shared/rest/route-table';
 import { SUBGRAPH_NAMES, SUBGRAPH_PORTS, type SubgraphName } from '../../supergraph/subgraphs/catalog';
 import { v1Routes } from './versions/v1';
 import { v2Routes } from './versions/v2';
@@ -24,6 +24,8 @@ export const partnerManifest = defineManifest({
   name: 'partner',
   server: { ...DEFAULT_SERVER_SETTINGS, port: PARTNER_DEFAULT_PORT },
   routes: {
+    kind: 'rest',
+    docs: { title: 'Portico partner API' },
     upstreams: demoUpstreams,
     versions: [v1Routes, v2Routes],
     // Aggregates backed by a federated query run these registered operations.
@@ -31,6 +33,6 @@ export const partnerManifest = defineManifest({
   },
   // Partner integrations (API keys, client-credentials tokens); end-user tokens are refused here.
   policies: { principalKinds: ['client'] },
-} satisfies BffManifest<RestFacadeOptions>);
+} satisfies BffManifest<RestRoutes>);
 
-export type PartnerManifest = BffManifest<RestFacadeOptions>;
+export type PartnerManifest = BffManifest<RestRoutes>;

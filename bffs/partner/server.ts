@@ -1,19 +1,9 @@
-/** Builds the partner BFF (not listening): the shared pipeline with the versioned REST facade. */
+/** Builds the partner BFF (not listening): the shared pipeline, filled by its manifest. */
 import type { FastifyInstance } from 'fastify';
+import type { BffManifest } from '../../shared/manifest';
 import { createBffApp } from '../../shared/pipeline';
-import { restFacadePlugin } from '../../shared/rest/rest-facade-plugin';
-import { partnerManifest, type PartnerManifest } from './manifest';
+import { partnerManifest } from './manifest';
 
-export function buildServer(manifest: PartnerManifest = partnerManifest): Promise<FastifyInstance> {
-  const routes = manifest.routes;
-  if (!routes) throw new Error(`manifest '${manifest.name}' has no routes`);
-  return createBffApp({
-    manifest,
-    routes: async (app) =>
-      restFacadePlugin(app, {
-        ...routes,
-        bodyLimitBytes: manifest.server.bodyLimitBytes,
-        docs: { title: 'Portico partner API', apiKeys: Boolean(manifest.policies?.authn?.apiKeys), bearerTokens: Boolean(manifest.policies?.authn?.jwt || manifest.policies?.authn?.introspection), ...(manifest.policies?.rateLimit ? { rateLimit: manifest.policies.rateLimit } : {}) },
-      }),
-  });
+export function buildServer(manifest: BffManifest = partnerManifest): Promise<FastifyInstance> {
+  return createBffApp(manifest);
 }

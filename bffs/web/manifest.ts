@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { DEFAULT_SUPERGRAPH_PATH } from '../supergraph-file';
 import { DEMO_AUTHORIZATION_POLICIES } from '../authorization-policies';
-import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest } from '../../shared/manifest';
+import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest, type GraphqlRoutes } from '../../shared/manifest';
 
 export const WEB_DEFAULT_PORT = 4000;
 /** The web app's GraphQL documents, checked against every supergraph change by `npm run schema:check`. */
@@ -14,7 +14,8 @@ export const WEB_OPERATIONS_DIR = path.join(__dirname, 'operations');
 export const webManifest = defineManifest({
   name: 'web',
   server: { ...DEFAULT_SERVER_SETTINGS, port: WEB_DEFAULT_PORT },
-  graphql: {
+  routes: {
+    kind: 'graphql',
     supergraphPath: DEFAULT_SUPERGRAPH_PATH,
     // The supergraph's @authenticated, @requiresScopes and @policy are enforced; these are the @policy rules.
     authorization: { policies: DEMO_AUTHORIZATION_POLICIES },
@@ -23,6 +24,4 @@ export const webManifest = defineManifest({
   },
   // The browser app's users; partner credentials are refused here.
   policies: { principalKinds: ['user'] },
-} satisfies BffManifest);
-
-export type WebManifest = typeof webManifest;
+} satisfies BffManifest<GraphqlRoutes>);

@@ -1,5 +1,5 @@
 /** Environment variables of the GraphQL BFFs (web, mobile). */
-import type { BffManifest, ServerSettings } from '../manifest';
+import type { BffManifest, GraphqlRoutes, ServerSettings } from '../manifest';
 import { defineManifest } from '../manifest';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from '../graphql/operation-limits';
 import { integer, oneOf, optionalHttpUrl, optionalText, readEnv, text } from './env';
@@ -31,25 +31,24 @@ export function graphqlEnvSpec(defaults: { server: ServerSettings; supergraphPat
 }
 
 /** Applies the environment to a GraphQL BFF manifest; throws ConfigError naming bad variables. */
-export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: NodeJS.ProcessEnv): M {
-  if (!manifest.graphql) throw new Error(`manifest '${manifest.name}' has no graphql section`);
-  const parsed = readEnv(env, graphqlEnvSpec({ server: manifest.server, supergraphPath: manifest.graphql.supergraphPath, watchSupergraphMs: manifest.graphql.watchSupergraphMs ?? DEFAULT_WATCH_SUPERGRAPH_MS, limits: { ...DEFAULT_OPERATION_LIMITS, ...manifest.graphql.limits } }));
+export function graphqlManifestFromEnv(manifest: BffManifest<GraphqlRoutes>, env: NodeJS.ProcessEnv): BffManifest<GraphqlRoutes> {
+  const parsed = readEnv(env, graphqlEnvSpec({ server: manifest.server, supergraphPath: manifest.routes.supergraphPath, watchSupergraphMs: manifest.routes.watchSupergraphMs ?? DEFAULT_WATCH_SUPERGRAPH_MS, limits: { ...DEFAULT_OPERATION_LIMITS, ...manifest.routes.limits } }));
   const production = parsed.NODE_ENV === 'production';
-  const subgraphUrls = { ...manifest.graphql.subgraphUrls, ...readPrefixedUrls(env, SUBGRAPH_URL_PREFIX) };
-  const subgraphTargets = { ...manifest.graphql.subgraphTargets, ...readPrefixedTargets(env, SUBGRAPH_TARGETS_PREFIX) };
+  const subgraphUrls = { ...manifest.routes.subgraphUrls, ...readPrefixedUrls(env, SUBGRAPH_URL_PREFIX) };
+  const subgraphTargets = { ...manifest.routes.subgraphTargets, ...readPrefixedTargets(env, SUBGRAPH_TARGETS_PREFIX) };
   return enforceProductionChecks(defineManifest({
     ...manifest,
     server: serverSettingsFrom(parsed, manifest.server),
-    graphql: {
-      ...manifest.graphql,
+    routes: {
+      ...manifest.routes,
       supergraphPath: parsed.SUPERGRAPH_PATH,
       ...(parsed.SUPERGRAPH_URL ? { supergraphUrl: parsed.SUPERGRAPH_URL } : {}),
       watchSupergraphMs: parsed.SUPERGRAPH_WATCH_MS,
       dedupeSubgraphQueries: parsed.SUBGRAPH_DEDUP === 'on',
       production,
-      introspection: parsed.INTROSPECTION === 'default' ? !production && (manifest.graphql.introspection ?? true) : parsed.INTROSPECTION === 'true',
+      introspection: parsed.INTROSPECTION === 'default' ? !production && (manifest.routes.introspection ?? true) : parsed.INTROSPECTION === 'true',
       limits: {
-        ...manifest.graphql.limits,
+        ...manifest.routes.limits,
         maxDepth: parsed.GRAPHQL_MAX_DEPTH,
         maxAliases: parsed.GRAPHQL_MAX_ALIASES,
         maxRootFields: parsed.GRAPHQL_MAX_ROOT_FIELDS,
@@ -59,8 +58,8 @@ export function graphqlManifestFromEnv<M extends BffManifest>(manifest: M, env: 
       },
       subgraphUrls,
       ...(Object.keys(subgraphTargets).length > 0 ? { subgraphTargets } : {}),
-      ...(manifest.graphql.trustedDocuments
-        ? { trustedDocuments: { ...manifest.graphql.trustedDocuments, requireTrusted: parsed.TRUSTED_DOCUMENTS_ONLY === 'default' ? production : parsed.TRUSTED_DOCUMENTS_ONLY === 'true' } }
+      ...(manifest.routes.trustedDocuments
+        ? { trustedDocuments: { ...manifest.routes.trustedDocuments, requireTrusted: parsed.TRUSTED_DOCUMENTS_ONLY === 'default' ? production : parsed.TRUSTED_DOCUMENTS_ONLY === 'true' } }
         : {}),
     },
     policies: { ...manifest.policies, ...policiesFromEnv(env) },

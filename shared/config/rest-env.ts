@@ -1,6 +1,5 @@
 /** Environment variables of the REST BFF (partner). */
-import { defineManifest, type BffManifest } from '../manifest';
-import type { RestFacadeOptions } from '../rest/route-table';
+import { defineManifest, type BffManifest, type RestRoutes } from '../manifest';
 import { ConfigError, readEnv } from './env';
 import { policiesFromEnv } from './auth-env';
 import { enforceProductionChecks } from './production-checks';
@@ -14,7 +13,7 @@ export const UPSTREAM_URL_PREFIX = 'UPSTREAM_URL_';
  * Applies the environment to a REST BFF manifest; `UPSTREAM_URL_<NAME>` overrides an
  * upstream origin, `UPSTREAM_TARGETS_<NAME>` (JSON) gives it several targets.
  */
-export function restManifestFromEnv(manifest: BffManifest<RestFacadeOptions>, env: NodeJS.ProcessEnv): BffManifest<RestFacadeOptions> {
+export function restManifestFromEnv(manifest: BffManifest<RestRoutes>, env: NodeJS.ProcessEnv): BffManifest<RestRoutes> {
   if (!manifest.routes) throw new Error(`manifest '${manifest.name}' has no routes`);
   const parsed = readEnv(env, serverEnvSpec(manifest.server));
   const overrides = readPrefixedUrls(env, UPSTREAM_URL_PREFIX);

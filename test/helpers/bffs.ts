@@ -10,7 +10,7 @@ import { partnerManifest, type PartnerManifest } from '../../bffs/partner/manife
 import { buildServer as buildWeb } from '../../bffs/web/server';
 import { webManifest } from '../../bffs/web/manifest';
 import type { FederatedGraphqlOptions } from '../../shared/graphql/federated-graphql-plugin';
-import type { BffManifest, PolicySettings, ServerSettings } from '../../shared/manifest';
+import type { BffManifest, GraphqlRoutes, PolicySettings, ServerSettings } from '../../shared/manifest';
 import type { RestUpstream, RouteTable } from '../../shared/rest/route-table';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
 
@@ -62,11 +62,11 @@ export interface GraphqlBffOverrides {
   ready?: boolean;
 }
 
-function graphqlManifest(base: BffManifest, o: GraphqlBffOverrides): BffManifest {
+function graphqlManifest(base: BffManifest<GraphqlRoutes>, o: GraphqlBffOverrides): BffManifest<GraphqlRoutes> {
   return {
     ...base,
     server: { ...base.server, ...TEST_SERVER, ...o.server },
-    graphql: { ...(base.graphql as FederatedGraphqlOptions), loadRetryMs: 50, ...o.graphql },
+    routes: { ...base.routes, loadRetryMs: 50, ...o.graphql },
     ...(o.policies ? { policies: o.policies } : {}),
   };
 }

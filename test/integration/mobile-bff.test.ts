@@ -71,7 +71,7 @@ describe('mobile contract', () => {
   });
 
   it('serves the contract file the composition writes', () => {
-    expect(mobileManifest.graphql.contract?.schemaPath).toBe((CONTRACTS.mobile as { file: string }).file);
+    expect(mobileManifest.routes.contract?.schemaPath).toBe((CONTRACTS.mobile as { file: string }).file);
   });
 
   it('every trusted document is valid against the contract, and the manifest is current', () => {

@@ -92,9 +92,9 @@ describe('validateTargetSettings', () => {
 
 describe('where target settings are configured', () => {
   it('validates graphql.subgraphTargets in the manifest', () => {
-    expect(validateManifest({ ...webManifest, graphql: { ...webManifest.graphql, subgraphTargets: { products: CANARY } } } as BffManifest)).toEqual([]);
-    expect(validateManifest({ ...webManifest, graphql: { ...webManifest.graphql, subgraphTargets: { products: { targets: [] } } } } as BffManifest)).toEqual([
-      'graphql.subgraphTargets.products.targets must be a non-empty list',
+    expect(validateManifest({ ...webManifest, routes: { ...webManifest.routes, subgraphTargets: { products: CANARY } } })).toEqual([]);
+    expect(validateManifest({ ...webManifest, routes: { ...webManifest.routes, subgraphTargets: { products: { targets: [] } } } })).toEqual([
+      'routes.subgraphTargets.products.targets must be a non-empty list',
     ]);
   });
 
@@ -117,8 +117,8 @@ describe('where target settings are configured', () => {
     expect(restManifestFromEnv(partnerManifest, { AUTH: 'off' }).routes?.upstreamTargets).toBeUndefined();
     expect(() => restManifestFromEnv(partnerManifest, { AUTH: 'off', UPSTREAM_TARGETS_BILLING: JSON.stringify(CANARY) })).toThrow(ConfigError);
     expect(() => restManifestFromEnv(partnerManifest, { AUTH: 'off', UPSTREAM_TARGETS_BILLING: JSON.stringify(CANARY) })).toThrow(/UPSTREAM_TARGETS_BILLING: no upstream named 'billing'/);
-    const web = graphqlManifestFromEnv(webManifest as BffManifest, { AUTH: 'off', SUBGRAPH_TARGETS_PRODUCTS: JSON.stringify(CANARY) });
-    expect(web.graphql?.subgraphTargets).toEqual({ products: CANARY });
+    const web = graphqlManifestFromEnv(webManifest, { AUTH: 'off', SUBGRAPH_TARGETS_PRODUCTS: JSON.stringify(CANARY) });
+    expect(web.routes.subgraphTargets).toEqual({ products: CANARY });
   });
 });
 
