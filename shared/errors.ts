@@ -1,6 +1,6 @@
 /**
  * Portico's error catalogue: every error a client can receive from any BFF has one
- * stable `code`, one HTTP status and one default message, listed here and in the README.
+ * stable `code`, one HTTP status and one default message, listed here and in docs/errors.md.
  *
  * REST bodies are `{ statusCode, code, error, message, requestId }`; GraphQL errors carry
  * the same `code` in `extensions.code`. Library errors (Fastify, undici, Apollo) are mapped

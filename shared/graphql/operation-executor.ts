@@ -6,10 +6,10 @@
  */
 import { ApolloServer } from '@apollo/server';
 import type { FastifyInstance } from 'fastify';
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_OPERATION_LIMITS } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
+import { readOperationFiles } from './operation-files';
 import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
 import type { Pool } from 'undici';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
@@ -46,15 +46,7 @@ export interface OperationExecutor {
 }
 
 export function readOperations(dir: string): Map<string, string> {
-  const operations = new Map<string, string>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort()) {
-    const body = readFileSync(path.join(dir, file), 'utf8');
-    const definition = parse(body).definitions.find((d) => d.kind === 'OperationDefinition');
-    const name = definition && 'name' in definition ? definition.name?.value : undefined;
-    if (!name) throw new Error(`${file}: a registered operation needs a name`);
-    operations.set(name, body);
-  }
-  return operations;
+  return new Map(readOperationFiles(dir).map(({ name, body }) => [name, body]));
 }
 
 const KNOWN_CODES = new Set(Object.keys(ERROR_CATALOGUE));

@@ -6,9 +6,9 @@
  * reviewed and shipped.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { readOperationFiles } from './operation-files';
 
 export const TRUSTED_DOCUMENTS_FORMAT = 'portico-trusted-documents';
 
@@ -31,15 +31,11 @@ export function documentId(body: string): string {
 
 /** Reads every `*.graphql` file of `dir` (one named operation each) into a manifest. */
 export function buildTrustedDocumentsManifest(dir: string): TrustedDocumentsManifest {
-  const operations = readdirSync(dir)
-    .filter((f) => f.endsWith('.graphql'))
-    .sort()
-    .map((file) => {
-      const body = readFileSync(path.join(dir, file), 'utf8').trim() + '\n';
-      const ops = parse(body).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-      if (ops.length !== 1 || !ops[0]?.name) throw new Error(`${file}: a trusted document holds exactly one named operation`);
-      return { id: documentId(body), name: ops[0].name.value, file, body };
-    });
+  const operations = readOperationFiles(dir).map(({ file, name, body: raw }) => {
+    // Hashed as committed: trailing whitespace is not part of the document's identity.
+    const body = raw.trim() + '\n';
+    return { id: documentId(body), name, file, body };
+  });
   const names = new Set<string>();
   for (const op of operations) {
     if (names.has(op.name)) throw new Error(`operation name '${op.name}' is used twice`);

@@ -12,9 +12,9 @@ import { http, type HttpResult } from '../helpers/http';
 import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
 import { TEST_AUDIENCE, TEST_ISSUER, createTestSigner } from '../helpers/tokens';
 
-/** Codes listed in the README's error table. */
+/** Codes listed in the documented error table. */
 const DOCUMENTED_CODES = new Set(
-  [...readFileSync(path.join(__dirname, '../../README.md'), 'utf8').matchAll(/^\| (`[A-Z_]+`(?:[^|]*`[A-Z_]+`)*)[^|]*\|/gm)].flatMap((m) => [...(m[1] ?? '').matchAll(/`([A-Z_]+)`/g)].map((c) => c[1] as string)),
+  [...readFileSync(path.join(__dirname, '../../docs/errors.md'), 'utf8').matchAll(/^\| (`[A-Z_]+`(?:[^|]*`[A-Z_]+`)*)[^|]*\|/gm)].flatMap((m) => [...(m[1] ?? '').matchAll(/`([A-Z_]+)`/g)].map((c) => c[1] as string)),
 );
 
 interface BadInput {
