@@ -8,7 +8,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { GraphQLError } from 'graphql';
 import type { Pool } from 'undici';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
-import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
+import type { UpstreamBreaker } from '../upstream/breaker';
 import { createInFlightDeduplicator, subgraphCallKey, type InFlightDeduplicator } from '../upstream/in-flight-dedup';
 import { createRetryBudget, isGraphqlQuery, withRetries } from '../upstream/retry';
 import type { UpstreamObserver } from '../upstream/upstream-observer';

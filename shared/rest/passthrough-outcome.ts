@@ -14,7 +14,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PorticoError } from '../errors';
-import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
+import type { UpstreamBreaker } from '../upstream/breaker';
 import { clientCausedError, upstreamError } from '../upstream/upstream-errors';
 import type { UpstreamObserver } from '../upstream/upstream-observer';
 import { bodyCutOff } from './streaming-body-limit';

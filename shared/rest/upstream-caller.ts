@@ -3,7 +3,7 @@
  * with the request id forwarded and transport failures mapped to catalogue errors.
  */
 import type { Pool } from 'undici';
-import type { BreakerRegistry } from '../policies/breaker/upstream-breaker';
+import type { BreakerRegistry } from '../upstream/breaker';
 import { createRetryBudget, withRetries, type RetryBudget } from '../upstream/retry';
 import type { UpstreamObserver } from '../upstream/upstream-observer';
 import { PorticoError } from '../errors';
