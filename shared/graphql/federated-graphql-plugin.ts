@@ -1,7 +1,7 @@
 /**
  * The federated GraphQL route of the web and mobile BFFs: Apollo Gateway over a
- * supergraph file, served by Apollo Server on Fastify, with subgraph calls through
- * pooled undici clients.
+ * supergraph file, served by Apollo Server on Fastify, with subgraph calls through the
+ * app's upstream registry.
  *
  * The BFF listens before the supergraph is loaded: until then `/graphql` answers 503
  * NOT_READY and `/readyz` reports the supergraph as not loaded. A missing or invalid file
@@ -22,20 +22,18 @@ import { trustedDocumentsHook } from './trusted-documents-hook';
 import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT, isLandingPageRequest, sendLandingPage } from './landing-page';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Pool } from 'undici';
 import { PorticoError } from '../errors';
-import { createUpstreamPool, type UpstreamPoolOptions } from '../upstream/upstream-pool';
-import { createUpstreamProbe } from '../upstream/upstream-probe';
+import type { ReadinessCheck } from '../observability/health';
+import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
+import { createUpstreamRegistry, upstreamRegistryHost, type UpstreamRegistry } from '../upstream/upstream-registry';
 import { addRequestIdToErrorBody, formatClientError } from './format-error';
 import { SupergraphFetchError, fileSupergraphSource, urlSupergraphSource } from './supergraph-source';
 import { graphqlResponseCachePlugins } from '../policies/response-cache/graphql-response-cache';
 import { principalCacheScope } from '../policies/authn/principal';
 import type { GatewayContext } from './gateway-context';
 import { SubgraphDataSource } from './subgraph-data-source';
-import { createUpstreamObserver } from '../upstream/upstream-observer';
 import { TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
 import type { UpstreamTargetsSettings } from '../upstream/target-settings';
-import { createTargetsRegistry, type UpstreamTargets } from '../upstream/upstream-targets';
 
 export interface FederatedGraphqlOptions {
   /** Path of the composed supergraph SDL file. */
@@ -94,11 +92,10 @@ type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<un
 interface LoadedSupergraph {
   apollo: ApolloServer<GatewayContext>;
   handler: RouteHandler;
-  pools: Pool[];
   /** The file text it was built from, to notice changes. */
   sdl: string;
   /** Readiness checks of its subgraphs, registered while it serves. */
-  probes: Array<[string, ReturnType<typeof createUpstreamProbe>]>;
+  probes: Array<[string, ReadinessCheck]>;
   /** Requests currently executing on it; a replaced supergraph is stopped once they are done. */
   inFlight: number;
   retired: boolean;
@@ -123,26 +120,20 @@ function landingPageEnabled(opts: FederatedGraphqlOptions): boolean {
   return !opts.production && opts.introspection === true;
 }
 
-async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOptions, subgraphTargets: ReadonlyMap<string, UpstreamTargets>, sdl: string): Promise<LoadedSupergraph> {
-  const pools: Pool[] = [];
-  const probes: Array<[string, ReturnType<typeof createUpstreamProbe>]> = [];
+async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOptions, upstreams: UpstreamRegistry, sdl: string): Promise<LoadedSupergraph> {
+  const probes: Array<[string, ReadinessCheck]> = [];
   // The rules and the SDL the gateway loads come from this one text (a load error when a policy is undeclared).
   const { gateway, plugin: authorization } = createAuthorizedGateway<GatewayContext>(sdl, opts.authorization, {
     logger: app.log,
     buildService: ({ name, url }) => {
       const target = opts.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph '${name}' has no URL in the supergraph and no override`);
-      // Several targets: their endpoints and pools outlive this supergraph (health state survives reloads).
-      const targets = subgraphTargets.get(name);
-      if (targets) {
-        probes.push([`subgraph:${name}`, () => targets.readiness()]);
-        return new SubgraphDataSource({ name, url: target, targets, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics), dedupe: opts.dedupeSubgraphQueries ?? true });
-      }
+      // Several targets replace the URL's origin (its path stays); otherwise the URL's origin is the one target.
       const parsed = new URL(target);
-      const pool = createUpstreamPool(parsed.origin, { ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] });
-      pools.push(pool);
-      probes.push([`subgraph:${name}`, createUpstreamProbe({ pool, kind: 'graphql', path: `${parsed.pathname}${parsed.search}` })]);
-      return new SubgraphDataSource({ name, url: target, pool, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics), dedupe: opts.dedupeSubgraphQueries ?? true });
+      const upstream = upstreams.withTargets(name) ?? upstreams.atOrigin(name, parsed.origin);
+      const path = `${parsed.pathname}${parsed.search}`;
+      probes.push([`subgraph:${name}`, upstream.probe('graphql', path)]);
+      return new SubgraphDataSource({ name, url: target, upstream, dedupe: opts.dedupeSubgraphQueries ?? true });
     },
   });
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...opts.limits };
@@ -177,13 +168,8 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
       ...(app.responseCache ? graphqlResponseCachePlugins<GatewayContext>(app.responseCache, createHash('sha256').update(sdl).digest('base64url')) : []),
     ],
   });
-  try {
-    await apollo.start();
-  } catch (err) {
-    await Promise.allSettled(pools.map((p) => p.close()));
-    throw err;
-  }
-  const readOverride = subgraphTargets.size > 0;
+  await apollo.start();
+  const readOverride = upstreams.hasTargets;
   // The cache scope is only worked out when there is a cache to key.
   const scopeCache = app.responseCache !== undefined;
   const handler = fastifyApolloHandler<GatewayContext>(apollo, {
@@ -196,7 +182,7 @@ async function loadSupergraph(app: FastifyInstance, opts: FederatedGraphqlOption
       ...(readOverride && request.headers[TARGET_OVERRIDE_HEADER] ? { targetOverride: String(request.headers[TARGET_OVERRIDE_HEADER]) } : {}),
     }),
   }) as unknown as RouteHandler;
-  return { apollo, handler, pools, sdl, probes, inFlight: 0, retired: false };
+  return { apollo, handler, sdl, probes, inFlight: 0, retired: false };
 }
 
 /** The context of a request that runs no operation (the IDE page). */
@@ -206,17 +192,16 @@ function anonymousContext(request: FastifyRequest): GatewayContext {
 
 async function stopSupergraph(supergraph: LoadedSupergraph): Promise<void> {
   await supergraph.apollo.stop();
-  await Promise.allSettled(supergraph.pools.map((p) => p.close()));
 }
 
 /** Registers the GraphQL route; needs the health plugin registered before it. */
 export async function federatedGraphqlPlugin(app: FastifyInstance, opts: FederatedGraphqlOptions): Promise<void> {
   const retryMs = opts.loadRetryMs ?? DEFAULT_LOAD_RETRY_MS;
-  const subgraphTargets = createTargetsRegistry(
-    { metrics: app.metrics, log: app.log, onReady: (task) => app.addHook('onReady', task), onClose: (task) => app.addHook('onClose', task) },
-    opts.subgraphTargets,
-    (name) => ({ ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] }),
-  );
+  // The subgraphs' clients outlive any one supergraph: a reload keeps their sockets, breakers, budgets and targets' health state.
+  const upstreams = createUpstreamRegistry(upstreamRegistryHost(app), {
+    targets: opts.subgraphTargets,
+    poolOptionsOf: (name) => ({ ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] }),
+  });
   const source = opts.supergraphUrl ? urlSupergraphSource(opts.supergraphUrl) : fileSupergraphSource(opts.supergraphPath);
   let loaded: LoadedSupergraph | undefined;
   let lastProblem = 'loading';
@@ -260,7 +245,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
       // A file caught mid-write differs from itself a moment later: only a settled change is loaded.
       await new Promise((resolve) => setTimeout(resolve, CHANGE_SETTLE_MS));
       if (stopped || (await source.read().catch(() => undefined)) !== text) return;
-      const next = await loadSupergraph(app, opts, subgraphTargets, text);
+      const next = await loadSupergraph(app, opts, upstreams, text);
       if (stopped) return await stopSupergraph(next);
       const previous = loaded;
       serve(next);
@@ -282,7 +267,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   const attempt = async (): Promise<void> => {
     if (stopped) return;
     try {
-      const result = await loadSupergraph(app, opts, subgraphTargets, await source.read());
+      const result = await loadSupergraph(app, opts, upstreams, await source.read());
       if (stopped) return await stopSupergraph(result);
       serve(result);
       app.log.info({ supergraph: source.location }, 'supergraph loaded');
