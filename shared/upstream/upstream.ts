@@ -98,6 +98,7 @@ class EndpointDispatcher extends Dispatcher {
     const pool = this.poolFor(String(options.origin));
     if (pool) return pool.dispatch(options, handler);
     // The endpoint left discovery between its choice and this dispatch: a retryable failure.
+    // Callers dispatch through `request()` (the proxy, the clients here), whose handler reports errors by `onError`.
     const gone = Object.assign(new Error('endpoint no longer available'), { code: 'UND_ERR_CLOSED' });
     queueMicrotask(() => (handler as { onError?: (err: Error) => void }).onError?.(gone));
     return true;
@@ -154,6 +155,7 @@ export interface Upstream {
   observe(startedAt: number, result: { status: number } | { error: unknown }): void;
   /** A readiness check: a small request to `path` through the upstream's own pool, or for several targets whether any endpoint is available. */
   probe(kind: 'http' | 'graphql', path: string): ReadinessCheck;
+  /** The retry budget every call of this upstream shares (its balance, for metrics and tests). */
   retryBudget(): RetryBudget;
 }
 

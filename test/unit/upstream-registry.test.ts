@@ -100,6 +100,9 @@ describe('upstream registry', () => {
     const proxied = await orders!.dispatcher.request({ origin, path: '/orders/2', method: 'GET' });
     await proxied.body.dump();
     expect(paths).toEqual(['GET /orders/1', 'GET /orders/2']);
+    // An origin that is no longer an endpoint fails like a closed connection (retryable), without a request.
+    await expect(orders!.dispatcher.request({ origin: 'http://127.0.0.1:1', path: '/orders/3', method: 'GET' })).rejects.toMatchObject({ code: 'UND_ERR_CLOSED' });
+    expect(paths).toHaveLength(2);
     await app.close();
   });
 
