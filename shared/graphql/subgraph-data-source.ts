@@ -79,9 +79,9 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
         headers,
         body,
         idempotent: isQuery,
-        ...(this.upstream.targets ? { routing: routingInputFromIdentity(identity, incoming?.context?.targetOverride) } : {}),
+        routing: this.upstream.targets ? routingInputFromIdentity(identity, incoming?.context?.targetOverride) : undefined,
         // Identical concurrent queries for the same identity share one call; each caller parses its own copy.
-        ...(this.dedupe && isQuery ? { dedupeKey: subgraphCallKey(body, identity) } : {}),
+        dedupeKey: this.dedupe && isQuery ? subgraphCallKey(body, identity) : undefined,
       }));
     } catch (err) {
       const mapped = err instanceof PorticoError ? err : new PorticoError('INTERNAL_ERROR', undefined, { cause: err });

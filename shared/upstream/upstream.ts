@@ -182,7 +182,7 @@ async function attempt(endpoints: UpstreamEndpoints, call: UpstreamCall): Promis
   const lease = endpoints.acquire(call.routing ?? {});
   const signal = call.deadlineMs !== undefined ? AbortSignal.timeout(call.deadlineMs) : undefined;
   try {
-    const res = await lease.pool.request({ path: call.path, method: call.method, headers: call.headers, body: call.body, ...(signal ? { signal } : {}) });
+    const res = await lease.pool.request({ path: call.path, method: call.method, headers: call.headers, body: call.body, signal });
     const body = call.maxResponseBytes !== undefined ? await readLimited(res.body, call.maxResponseBytes) : await res.body.text();
     lease.release({ status: res.statusCode });
     return { statusCode: res.statusCode, headers: res.headers, body };
