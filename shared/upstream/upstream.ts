@@ -4,7 +4,7 @@
  * call shares, in this order:
  *
  *   dedup (GraphQL queries) -> breaker -> retries within the budget -> endpoint choice ->
- *   dispatch -> body read; the whole call observed once and its failure mapped once
+ *   dispatch -> body read; the whole call observed once per caller and its failure mapped once
  *
  * Why a thin wrapper and not undici interceptors for retries, breaker, observation and
  * mapping: an interceptor sees one dispatch on one already chosen origin. A retry must
