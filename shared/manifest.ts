@@ -13,7 +13,7 @@ import type { LogLevel } from './observability/logger';
 import type { MetricsAccess } from './observability/metrics-access';
 import { validateAuthnSettings, type AuthnSettings } from './policies/authn/authn-settings';
 import type { PrincipalKind } from './policies/authn/principal';
-import type { BreakerSettings } from './policies/breaker/upstream-breaker';
+import type { BreakerSettings } from './upstream/breaker';
 import { validateCorsSettings, type CorsSettings } from './policies/edge/edge-headers';
 import { validateAccessRules, type AccessRules } from './policies/edge/access-rules';
 import { validateRateLimitSettings, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';

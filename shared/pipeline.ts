@@ -19,7 +19,7 @@ import { healthPlugin } from './observability/health';
 import { createLoggerOptions } from './observability/logger';
 import { REQUEST_ID_HEADER, resolveRequestId } from './observability/request-id';
 import { BREAKER_STATE_VALUE, createMetrics, type PorticoMetrics } from './observability/metrics';
-import { createBreakerRegistry, type BreakerRegistry } from './policies/breaker/upstream-breaker';
+import { createBreakerRegistry, type BreakerRegistry } from './upstream/breaker';
 import { metricsPlugin } from './observability/metrics-plugin';
 import { registerEdgeHeaders } from './policies/edge/edge-headers';
 import { accessRulesPlugin } from './policies/edge/access-rules';

@@ -11,10 +11,9 @@ import { DEFAULT_OPERATION_LIMITS } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
 import { readOperationFiles } from './operation-files';
 import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
-import type { Pool } from 'undici';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
-import { createUpstreamPool, type UpstreamPoolOptions } from '../upstream/upstream-pool';
-import { createUpstreamObserver } from '../upstream/upstream-observer';
+import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
+import type { UpstreamRegistry } from '../upstream/upstream-registry';
 import type { GatewayContext } from './gateway-context';
 import type { GraphqlAuthorizationSettings } from './authorization/authorization-policies';
 import { createAuthorizedGateway } from './authorization/authorized-gateway';
@@ -27,6 +26,7 @@ export interface OperationExecutorOptions {
   operationsDir: string;
   /** Subgraph URL overrides by subgraph name. */
   subgraphUrls?: Readonly<Record<string, string>>;
+  /** Pool settings of each subgraph's pool, when the registry creates it. Default: the pool defaults. */
   pool?: UpstreamPoolOptions;
   /**
    * The rules `@policy` names refer to. The supergraph's authorization rules are enforced
@@ -56,9 +56,9 @@ function failure(errors: readonly GraphQLFormattedError[], name: string): Portic
   return new PorticoError(code ?? 'UPSTREAM_BAD_RESPONSE', code ? undefined : `The '${name}' query returned errors.`, { cause: new Error(errors.map((e) => e.message).join('; ')) });
 }
 
-export async function createOperationExecutor(app: FastifyInstance, opts: OperationExecutorOptions): Promise<OperationExecutor> {
+/** `upstreams`: the app's registry; each subgraph is called through its client at the subgraph's origin (never through a REST upstream's targets). */
+export async function createOperationExecutor(app: FastifyInstance, upstreams: UpstreamRegistry, opts: OperationExecutorOptions): Promise<OperationExecutor> {
   const operations = readOperations(opts.operationsDir);
-  const pools: Pool[] = [];
   const supergraphText = readFileSync(opts.supergraphPath, 'utf8');
   // A partner route never runs an operation past the rules the web and mobile BFFs enforce.
   const { gateway, supergraph, plugin: authorization } = createAuthorizedGateway<GatewayContext>(supergraphText, opts.authorization, {
@@ -66,9 +66,7 @@ export async function createOperationExecutor(app: FastifyInstance, opts: Operat
     buildService: ({ name, url }) => {
       const target = opts.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph '${name}' has no URL`);
-      const pool = createUpstreamPool(new URL(target).origin, opts.pool);
-      pools.push(pool);
-      return new SubgraphDataSource({ name, url: target, pool, breaker: app.breakers.get(name), observe: createUpstreamObserver(app.metrics) });
+      return new SubgraphDataSource({ name, url: target, upstream: upstreams.atOrigin(name, new URL(target).origin, opts.pool) });
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
@@ -82,7 +80,6 @@ export async function createOperationExecutor(app: FastifyInstance, opts: Operat
   await apollo.start();
   app.addHook('onClose', async () => {
     await apollo.stop();
-    await Promise.allSettled(pools.map((p) => p.close()));
   });
 
   // Fail at start, naming the operation, rather than on the first request.

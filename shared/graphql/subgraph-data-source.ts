@@ -1,21 +1,18 @@
 /**
- * The data source Apollo Gateway uses for every subgraph call: a keep-alive undici pool
- * per subgraph instead of the gateway's default fetcher, the request id and pipeline
- * headers forwarded, and transport failures turned into GraphQL errors with catalogue
- * codes (the client sees which subgraph failed, never its URL or raw response).
+ * The data source Apollo Gateway uses for every subgraph call: the subgraph's
+ * {@link Upstream} (keep-alive pool or weighted targets, retries, breaker, observation,
+ * error mapping) instead of the gateway's default fetcher, the request id and pipeline
+ * headers forwarded, and failures turned into GraphQL errors with catalogue codes (the
+ * client sees which subgraph failed, never its URL or raw response).
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import type { Pool } from 'undici';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
-import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
-import { createInFlightDeduplicator, subgraphCallKey, type InFlightDeduplicator } from '../upstream/in-flight-dedup';
-import { createRetryBudget, isGraphqlQuery, withRetries } from '../upstream/retry';
-import type { UpstreamObserver } from '../upstream/upstream-observer';
+import { subgraphCallKey } from '../upstream/in-flight-dedup';
+import { isGraphqlQuery } from '../upstream/retry';
 import { routingInputFromIdentity } from '../upstream/target-set';
-import type { UpstreamTargets } from '../upstream/upstream-targets';
+import type { Upstream } from '../upstream/upstream';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
-import { upstreamError } from '../upstream/upstream-errors';
 import type { GatewayContext } from './gateway-context';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
@@ -23,24 +20,12 @@ type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 export interface SubgraphDataSourceOptions {
   /** Subgraph name as in the supergraph (used in error messages and logs). */
   name: string;
-  /** Full GraphQL endpoint URL of the subgraph. */
+  /** Full GraphQL endpoint URL of the subgraph; its path and query are what calls are sent to. */
   url: string;
-  /** The pooled client for the subgraph's origin (a subgraph with several targets has `targets` instead). */
-  pool?: Pool;
-  /** The subgraph's weighted targets, when it has several: each call goes to the endpoint they choose. */
-  targets?: UpstreamTargets;
-  /** The subgraph's circuit breaker. */
-  breaker: UpstreamBreaker;
-  /** Records latency and outcome of every call. */
-  observe?: UpstreamObserver;
+  /** The subgraph's upstream client. */
+  upstream: Upstream;
   /** Share one subgraph call among identical concurrent queries (same document, variables and identity). Default true. */
   dedupe?: boolean;
-}
-
-interface RawSubgraphResponse {
-  statusCode: number;
-  responseHeaders: Record<string, string | string[] | undefined>;
-  text: string;
 }
 
 function subgraphError(code: ErrorCode, message: string, subgraph: string, cause?: unknown): GraphQLError {
@@ -53,23 +38,15 @@ function subgraphError(code: ErrorCode, message: string, subgraph: string, cause
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   readonly name: string;
   private readonly path: string;
-  private readonly pool: Pool | undefined;
-  private readonly targets: UpstreamTargets | undefined;
-  private readonly breaker: UpstreamBreaker;
-  private readonly observe: UpstreamObserver | undefined;
-  private readonly retryBudget = createRetryBudget();
-  private readonly inFlight: InFlightDeduplicator<RawSubgraphResponse> | undefined;
+  private readonly upstream: Upstream;
+  private readonly dedupe: boolean;
 
-  constructor({ name, url, pool, targets, breaker, observe, dedupe = true }: SubgraphDataSourceOptions) {
-    if (!pool && !targets) throw new Error(`subgraph '${name}' needs a pool or targets`);
-    this.inFlight = dedupe ? createInFlightDeduplicator() : undefined;
-    this.breaker = breaker;
-    this.observe = observe;
+  constructor({ name, url, upstream, dedupe = true }: SubgraphDataSourceOptions) {
     this.name = name;
     const parsed = new URL(url);
     this.path = `${parsed.pathname}${parsed.search}`;
-    this.pool = pool;
-    this.targets = targets;
+    this.upstream = upstream;
+    this.dedupe = dedupe;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
@@ -93,30 +70,22 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     let statusCode: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
-    const startedAt = performance.now();
+    // Only queries are safe to send twice, or to share.
     const isQuery = isGraphqlQuery(request.query);
-    const send = () =>
-      this.breaker.run(
-        () =>
-          withRetries(
-            async (): Promise<RawSubgraphResponse> => {
-              if (this.targets) return this.targets.call(routingInputFromIdentity(identity, incoming?.context?.targetOverride), (pool) => this.post(pool, headers, body));
-              const res = await (this.pool as Pool).request({ path: this.path, method: 'POST', headers, body });
-              return { statusCode: res.statusCode, responseHeaders: res.headers, text: await res.body.text() };
-            },
-            // Only queries are safe to send twice.
-            { idempotent: isQuery, budget: this.retryBudget },
-          ),
-        (r) => r.statusCode >= 500,
-      );
     try {
-      // Identical concurrent queries for the same identity share one call; each caller parses its own copy.
-      ({ statusCode, responseHeaders, text } = this.inFlight && isQuery ? await this.inFlight.run(subgraphCallKey(body, identity), send) : await send());
-      this.observe?.(this.name, startedAt, { status: statusCode });
+      ({ statusCode, headers: responseHeaders, body: text } = await this.upstream.call({
+        method: 'POST',
+        path: this.path,
+        headers,
+        body,
+        idempotent: isQuery,
+        routing: this.upstream.targets ? routingInputFromIdentity(identity, incoming?.context?.targetOverride) : undefined,
+        // Identical concurrent queries for the same identity share one call; each caller parses its own copy.
+        dedupeKey: this.dedupe && isQuery ? subgraphCallKey(body, identity) : undefined,
+      }));
     } catch (err) {
-      this.observe?.(this.name, startedAt, { error: err });
-      const mapped = err instanceof PorticoError ? err : upstreamError(this.name, err);
-      throw subgraphError(mapped.code, mapped.message, this.name, err);
+      const mapped = err instanceof PorticoError ? err : new PorticoError('INTERNAL_ERROR', undefined, { cause: err });
+      throw subgraphError(mapped.code, mapped.message, this.name, mapped.cause ?? err);
     }
 
     let parsed: unknown;
@@ -132,11 +101,6 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       restrictCachePolicy(incoming.incomingRequestContext.overallCachePolicy, responseHeaders['cache-control']);
     }
     return parsed as GatewayGraphQLResponse;
-  }
-
-  private async post(pool: Pool, headers: Record<string, string>, body: string): Promise<RawSubgraphResponse> {
-    const res = await pool.request({ path: this.path, method: 'POST', headers, body });
-    return { statusCode: res.statusCode, responseHeaders: res.headers, text: await res.body.text() };
   }
 }
 

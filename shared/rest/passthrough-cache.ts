@@ -8,7 +8,8 @@ import { principalCacheScope } from '../policies/authn/principal';
 import { httpCacheKey, serializeEntry, servableEntry, storageDecision, type CacheRequest } from '../policies/response-cache/http-response-cache';
 import type { ResponseCache } from '../policies/response-cache/response-cache-settings';
 import { allowedResponseHeaders, type PassthroughHeaderRules } from './passthrough-headers';
-import { declaredLength, sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
+import type { UpstreamResponse } from '../upstream/upstream';
+import { declaredLength, sendUpstreamResponse } from './upstream-response';
 
 export interface PassthroughCache {
   /** Serves the request from the cache when a fresh entry exists; true when it did. */

@@ -14,15 +14,15 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PorticoError } from '../errors';
-import type { UpstreamBreaker } from '../policies/breaker/upstream-breaker';
+import type { UpstreamBreaker } from '../upstream/breaker';
+import type { Upstream } from '../upstream/upstream';
 import { clientCausedError, upstreamError } from '../upstream/upstream-errors';
-import type { UpstreamObserver } from '../upstream/upstream-observer';
 import { bodyCutOff } from './streaming-body-limit';
 
 /** One passthrough call in flight: what its settlement needs. */
 export interface PassthroughCall {
-  readonly breaker: UpstreamBreaker;
-  readonly observe: UpstreamObserver;
+  readonly upstream: Upstream;
+  readonly breaker: UpstreamBreaker | undefined;
   readonly startedAt: number;
   /** What the upstream did: set once, by the answer or the failure. */
   result?: { status: number } | { error: unknown };
@@ -36,14 +36,15 @@ declare module 'fastify' {
 }
 
 /** Opens a request's passthrough call; throws UPSTREAM_CIRCUIT_OPEN (observed) when the circuit is open. */
-export function openPassthroughCall(request: FastifyRequest, breaker: UpstreamBreaker, observe: UpstreamObserver): void {
+export function openPassthroughCall(request: FastifyRequest, upstream: Upstream): void {
+  const breaker = upstream.breaker;
   try {
-    breaker.assertNotOpen();
+    breaker?.assertNotOpen();
   } catch (err) {
-    observe(breaker.upstream, performance.now(), { error: err });
+    upstream.observe(performance.now(), { error: err });
     throw err;
   }
-  request.passthroughCall = { breaker, observe, startedAt: performance.now() };
+  request.passthroughCall = { upstream, breaker, startedAt: performance.now() };
 }
 
 /** Forgets a call that never reached the upstream (e.g. no endpoint was available). */
@@ -57,7 +58,7 @@ export function upstreamAnswered(request: FastifyRequest, status: number): void 
   request.targetLease?.release({ status });
   if (!call || call.result) return;
   call.result = { status };
-  call.breaker.record(status >= 500);
+  call.breaker?.record(status >= 500);
 }
 
 /** Whether the client's request stopped arriving (socket gone before the body was complete). */
@@ -81,7 +82,7 @@ export function upstreamCallFailed(request: FastifyRequest, upstream: string, er
   request.targetLease?.release({ error: err });
   if (call && !call.result) {
     call.result = { error: err };
-    call.breaker.record(true);
+    call.breaker?.record(true);
   }
   return upstreamError(upstream, err);
 }
@@ -96,7 +97,7 @@ export function observePassthroughCalls(app: FastifyInstance): void {
   app.addHook('onResponse', (request, _reply, done) => {
     const call = request.passthroughCall;
     request.passthroughCall = undefined;
-    if (call?.result) call.observe(call.breaker.upstream, call.startedAt, call.result);
+    if (call?.result) call.upstream.observe(call.startedAt, call.result);
     done();
   });
   app.addHook('onRequestAbort', (request, done) => {

@@ -10,18 +10,17 @@
 import httpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { API_KEY_HEADER } from '../policies/authn/api-key';
 import { PorticoError } from '../errors';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
-import { DEFAULT_UPSTREAM_POOL_OPTIONS } from '../upstream/upstream-pool';
-import { createUpstreamObserver } from '../upstream/upstream-observer';
 import { TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
-import type { UpstreamTargets } from '../upstream/upstream-targets';
+import type { Upstream } from '../upstream/upstream';
 import { sendError } from './error-handler';
 import { unsafePathReason } from './path-safety';
 import type { PassthroughRoute, RestUpstream } from './route-table';
 import { createPassthroughCache } from './passthrough-cache';
-import { sendUpstreamResponse, type UpstreamResponse } from './upstream-response';
+import { sendUpstreamResponse } from './upstream-response';
 import { passthroughTargetRouting } from './passthrough-targets';
 import { allowedResponseHeaders, compilePassthroughHeaderRules, upstreamRequestHeaders, type ForwardingFacts } from './passthrough-headers';
 import { bodyLeftUnread, openPassthroughCall, upstreamAnswered, upstreamCallFailed } from './passthrough-outcome';
@@ -66,12 +65,13 @@ function bodyLimitHook(limitBytes: number): preParsingHookHandler {
   };
 }
 
-/** Registers one passthrough route in its own context (its body-limit hook stays its own). */
-export async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, upstream: RestUpstream, bodyLimitBytes: number, targets: UpstreamTargets | undefined): Promise<void> {
-  const breaker = app.breakers.get(route.upstream);
-  const observe = createUpstreamObserver(app.metrics);
-  const pool = { ...DEFAULT_UPSTREAM_POOL_OPTIONS, ...upstream.pool };
-  const routing = targets ? passthroughTargetRouting(targets, observe) : undefined;
+/**
+ * Registers one passthrough route in its own context (its body-limit hook stays its own).
+ * `upstream` is the route's upstream client: the proxy dispatches through its pool (or its
+ * endpoints' pools), and its breaker and observer settle each call.
+ */
+export async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, config: RestUpstream, upstream: Upstream, bodyLimitBytes: number): Promise<void> {
+  const routing = upstream.targets ? passthroughTargetRouting(upstream, upstream.targets) : undefined;
   const rules = compilePassthroughHeaderRules(route, PORTICO_REQUEST_HEADERS);
   const cache = app.responseCache && route.cache !== false ? createPassthroughCache(app.responseCache, rules) : undefined;
 
@@ -81,7 +81,7 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
     if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) scope.addHook('preParsing', bodyLimitHook(bodyLimitBytes));
 
     await scope.register(httpProxy, {
-      upstream: routing ? routing.upstream : upstream.origin,
+      upstream: routing ? routing.upstream : config.origin,
       prefix: route.prefix,
       rewritePrefix: route.rewritePrefix,
       httpMethods: methods,
@@ -91,16 +91,11 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
         if (unsafe) throw new PorticoError('BAD_REQUEST', `This path is not allowed: ${unsafe}.`);
         // A fresh cached answer is served even while the upstream's circuit is open.
         if (cache && (await cache.serveCached(request, reply))) return reply;
-        openPassthroughCall(request, breaker, observe);
+        openPassthroughCall(request, upstream);
         routing?.choose(request);
       },
-      undici: routing ? routing.dispatcher : {
-        connections: pool.connections,
-        connect: { timeout: pool.connectTimeoutMs },
-        headersTimeout: pool.headersTimeoutMs,
-        bodyTimeout: pool.bodyTimeoutMs,
-        keepAliveTimeout: pool.keepAliveTimeoutMs,
-      },
+      // The upstream's own pool: passthroughs and aggregates share its keep-alive sockets; the registry closes it.
+      undici: upstream.dispatcher,
       replyOptions: {
         ...(routing ? { getUpstream: (request) => routing.getUpstream(request as FastifyRequest) } : {}),
         rewriteRequestHeaders: (req, headers) => {
@@ -116,8 +111,10 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
         rewriteHeaders: (headers) => allowedResponseHeaders(headers, rules),
         onResponse: (req, rep, response) => {
           const request = req as FastifyRequest;
-          const upstreamResponse = response as unknown as UpstreamResponse;
-          upstreamAnswered(request, upstreamResponse.statusCode);
+          // reply-from calls the body `stream`; Portico's one response type calls it `body`.
+          const { statusCode, headers, stream } = response as unknown as { statusCode: number; headers: IncomingHttpHeaders; stream: Readable };
+          const upstreamResponse = { statusCode, headers, body: stream };
+          upstreamAnswered(request, statusCode);
           if (cache) cache.sendAndStore(request, rep as FastifyReply, upstreamResponse);
           else sendUpstreamResponse(request, rep as FastifyReply, upstreamResponse);
         },

@@ -6,9 +6,8 @@
  * the client's request caused, settles it without holding anything against the endpoint.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Dispatcher } from 'undici';
 import { routingInputFromIdentity, TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
-import type { UpstreamObserver } from '../upstream/upstream-observer';
+import type { Upstream } from '../upstream/upstream';
 import { abandonPassthroughCall } from './passthrough-outcome';
 import type { TargetLease, UpstreamTargets } from '../upstream/upstream-targets';
 
@@ -24,21 +23,13 @@ export interface PassthroughTargetRouting {
   choose(request: FastifyRequest): void;
   /** Replaces the proxy's fixed upstream origin. */
   upstream: '';
-  /** The proxy's dispatcher: each call goes to the pool of the origin chosen for it. */
-  dispatcher: { request: Dispatcher['request'] };
-  /** The origin chosen for a request (reply options `getUpstream`). */
+  /** The origin chosen for a request (reply options `getUpstream`); the upstream's dispatcher sends it to that endpoint's pool. */
   getUpstream(request: FastifyRequest): string;
 }
 
-export function passthroughTargetRouting(targets: UpstreamTargets, observe: UpstreamObserver): PassthroughTargetRouting {
-  const dispatch = (options: Dispatcher.RequestOptions, callback: (err: Error | null, data?: Dispatcher.ResponseData) => void) => {
-    const pool = targets.poolFor(String(options.origin));
-    if (!pool) return callback(Object.assign(new Error('endpoint no longer available'), { code: 'UND_ERR_CLOSED' }));
-    return pool.request(options, callback);
-  };
+export function passthroughTargetRouting(upstream: Upstream, targets: UpstreamTargets): PassthroughTargetRouting {
   return {
     upstream: '',
-    dispatcher: { request: dispatch as unknown as Dispatcher['request'] },
     getUpstream: (request) => request.targetLease?.endpoint.origin ?? '',
     choose(request) {
       try {
@@ -46,7 +37,7 @@ export function passthroughTargetRouting(targets: UpstreamTargets, observe: Upst
       } catch (err) {
         // Nothing is sent: the breaker call ends without counting against the upstream, and the refusal is observed like an open circuit.
         abandonPassthroughCall(request);
-        observe(targets.upstream, performance.now(), { error: err });
+        upstream.observe(performance.now(), { error: err });
         throw err;
       }
     },

@@ -2,23 +2,20 @@
  * The partner BFF's versioned REST facade: registers every route of every route table.
  * Passthrough routes (passthrough-route.ts) stream through @fastify/http-proxy under
  * Portico's header, body and breaker rules; aggregate routes call upstreams through
- * pooled clients.
+ * their clients. Both, and the GraphQL operations behind aggregates, use the one upstream
+ * registry of the app.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Pool } from 'undici';
 import { PorticoError } from '../errors';
-import { createUpstreamPool } from '../upstream/upstream-pool';
-import { createUpstreamProbe } from '../upstream/upstream-probe';
+import type { Upstream } from '../upstream/upstream';
+import { createUpstreamRegistry, upstreamRegistryHost } from '../upstream/upstream-registry';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { createOperationExecutor, type OperationExecutor } from '../graphql/operation-executor';
 import { docsPage } from './docs-page';
 import { apiIndex, versionIndexEntry } from './api-index';
 import { validateRouteTables, type VersionDeprecation, type AggregateRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
-import { createUpstreamCaller, type UpstreamCallerDeps } from './upstream-caller';
-import { createRetryBudget, type RetryBudget } from '../upstream/retry';
-import { createUpstreamObserver } from '../upstream/upstream-observer';
+import { createUpstreamCaller } from './upstream-caller';
 import { TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
-import { createTargetsRegistry } from '../upstream/upstream-targets';
 import { settleTargetLeases } from './passthrough-targets';
 import { observePassthroughCalls } from './passthrough-outcome';
 import { registerPassthrough } from './passthrough-route';
@@ -32,7 +29,7 @@ export interface RestFacadePluginOptions extends RestFacadeOptions {
   docs?: Omit<OpenApiOptions, 'title'> & { title?: string };
 }
 
-function registerAggregate(app: FastifyInstance, route: AggregateRoute, deps: UpstreamCallerDeps, executor: OperationExecutor | undefined): void {
+function registerAggregate(app: FastifyInstance, route: AggregateRoute, upstreams: ReadonlyMap<string, Upstream>, readOverride: boolean, executor: OperationExecutor | undefined): void {
   app.route({
     method: route.method,
     url: route.path,
@@ -42,7 +39,7 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, deps: Up
       route.handler({
         params: request.params as Record<string, string>,
         query: request.query as Record<string, string | string[] | undefined>,
-        upstreams: createUpstreamCaller(deps, request.id, request.upstreamHeaders, deps.targets && request.headers[TARGET_OVERRIDE_HEADER]),
+        upstreams: createUpstreamCaller(upstreams, request.id, request.upstreamHeaders, readOverride ? request.headers[TARGET_OVERRIDE_HEADER] : undefined),
         graphql: async <T>(name: string, variables: Record<string, unknown>) => {
           if (!executor) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error('this facade has no GraphQL operations') });
           return executor.execute<T>(name, variables, { requestId: request.id, forwardHeaders: request.upstreamHeaders ?? {}, ...(request.principal ? { principal: request.principal } : {}) });
@@ -66,32 +63,17 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
   if (problems.length > 0) throw new Error(`Invalid route tables:\n  - ${problems.join('\n  - ')}`);
 
   observePassthroughCalls(app);
-  const pools = new Map<string, Pool>();
-  const retryBudgets = new Map<string, RetryBudget>();
-  const targets = createTargetsRegistry(
-    { metrics: app.metrics, log: app.log, onReady: (task) => app.addHook('onReady', task), onClose: (task) => app.addHook('onClose', task) },
-    opts.upstreamTargets,
-    (name) => opts.upstreams[name]?.pool,
-  );
-  if (targets.size > 0) settleTargetLeases(app);
-  const deps: UpstreamCallerDeps = { pools, ...(targets.size > 0 ? { targets } : {}), breakers: app.breakers, retryBudgets, observe: createUpstreamObserver(app.metrics) };
+  const registry = createUpstreamRegistry(upstreamRegistryHost(app), { targets: opts.upstreamTargets, poolOptionsOf: (name) => opts.upstreams[name]?.pool });
+  if (registry.hasTargets) settleTargetLeases(app);
+  const upstreams = new Map<string, Upstream>();
   for (const [name, upstream] of Object.entries(opts.upstreams)) {
-    retryBudgets.set(name, createRetryBudget());
     // Several targets: endpoints, pools and readiness come from them, not from the origin.
-    const several = targets.get(name);
-    if (several) {
-      app.readiness.add(`upstream:${name}`, () => several.readiness());
-      continue;
-    }
-    const pool = createUpstreamPool(upstream.origin, upstream.pool);
-    pools.set(name, pool);
-    app.readiness.add(`upstream:${name}`, createUpstreamProbe({ pool, kind: 'http', path: upstream.healthPath ?? DEFAULT_HEALTH_PATH }));
+    const client = registry.upstream(name, upstream.origin);
+    upstreams.set(name, client);
+    registry.addReadiness(`upstream:${name}`, client, { kind: 'http', path: upstream.healthPath ?? DEFAULT_HEALTH_PATH });
   }
-  app.addHook('onClose', async () => {
-    await Promise.allSettled([...pools.values()].map((p) => p.close()));
-  });
 
-  const executor = opts.graphql ? await createOperationExecutor(app, opts.graphql) : undefined;
+  const executor = opts.graphql ? await createOperationExecutor(app, registry, opts.graphql) : undefined;
   const docsOptions: OpenApiOptions = { title: 'Partner API', apiKeys: false, ...opts.docs };
   for (const table of opts.versions) {
     const document = buildOpenApiDocument(table, docsOptions);
@@ -117,9 +99,9 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
       versionApp.get(`/${table.version}`, { config: { auth: { public: true } } }, async () => entry);
       for (const route of table.routes) {
         if (route.kind === 'passthrough') {
-          await registerPassthrough(versionApp, route, opts.upstreams[route.upstream] as RestUpstream, opts.bodyLimitBytes, targets.get(route.upstream));
+          await registerPassthrough(versionApp, route, opts.upstreams[route.upstream] as RestUpstream, upstreams.get(route.upstream) as Upstream, opts.bodyLimitBytes);
         } else {
-          registerAggregate(versionApp, route, deps, executor);
+          registerAggregate(versionApp, route, upstreams, registry.hasTargets, executor);
         }
       }
     });

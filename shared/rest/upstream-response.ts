@@ -9,13 +9,7 @@ import { PorticoError } from '../errors';
 import { sendError } from './error-handler';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-
-/** What reply-from hands over: the upstream status, headers (already on the reply) and body stream. */
-export interface UpstreamResponse {
-  statusCode: number;
-  headers: IncomingHttpHeaders;
-  stream: Readable;
-}
+import type { UpstreamResponse } from '../upstream/upstream';
 
 /** Bodies up to this size are sent whole; bigger ones stream. Default 64 KiB. */
 export const DEFAULT_WHOLE_BODY_BYTES = 65_536;
@@ -47,15 +41,15 @@ export interface SendOptions {
 }
 
 /** Sends the upstream's answer: whole when small and declared, streamed otherwise. */
-export function sendUpstreamResponse(request: FastifyRequest, reply: FastifyReply, response: UpstreamResponse, options: SendOptions = {}): void {
+export function sendUpstreamResponse(request: FastifyRequest, reply: FastifyReply, response: UpstreamResponse<Readable>, options: SendOptions = {}): void {
   const length = declaredLength(response.headers);
   // HEAD, 204 and 304 answers declare a length but carry no body.
   const bodiless = request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
   if (bodiless || length === undefined || length > (options.maxWholeBytes ?? DEFAULT_WHOLE_BODY_BYTES)) {
-    reply.send(response.stream);
+    reply.send(response.body);
     return;
   }
-  void readWhole(response.stream)
+  void readWhole(response.body)
     .then((body) => {
       if (body.length !== length) throw new Error(`the upstream declared ${length} bytes and sent ${body.length}`);
       reply.send(body);

@@ -14,7 +14,7 @@
  * - An endpoint is available unless its active health check says unhealthy or passive
  *   outlier detection ejected it and the ejection has not yet run out.
  */
-import { IDENTITY_HEADERS } from '../policies/authn/identity-headers';
+import { IDENTITY_HEADERS } from './identity-header-names';
 import type { HealthCheckSettings, OutlierDetectionSettings, TargetBalancing, TargetOverrideAllowList } from './target-settings';
 
 /** Header a permitted caller sends to pick a target: `x-canary: canary`, or per upstream `x-canary: orders=canary,products=blue`. Never forwarded upstream. */

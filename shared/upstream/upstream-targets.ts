@@ -207,35 +207,3 @@ export function createUpstreamTargets(options: UpstreamTargetsOptions): Upstream
     },
   };
 }
-
-/** What `createTargetsRegistry` needs from the app: its metrics, its logger and its lifecycle hooks. */
-export interface TargetsHost {
-  metrics?: PorticoMetrics;
-  log: DiscoveryLog;
-  onReady(task: () => Promise<void>): void;
-  onClose(task: () => Promise<void>): void;
-}
-
-/**
- * The multi-target upstreams a BFF's configuration names, by upstream name: started (first
- * discovery, then watching and health checks) when the app is ready, closed with it.
- */
-export function createTargetsRegistry(
-  host: TargetsHost,
-  settings: Readonly<Record<string, UpstreamTargetsSettings>> | undefined,
-  poolOptionsOf: (upstream: string) => UpstreamPoolOptions | undefined,
-): ReadonlyMap<string, UpstreamTargets> {
-  const registry = new Map<string, UpstreamTargets>();
-  for (const [upstream, targetSettings] of Object.entries(settings ?? {})) {
-    registry.set(upstream, createUpstreamTargets({ upstream, settings: targetSettings, pool: poolOptionsOf(upstream), metrics: host.metrics, log: host.log }));
-  }
-  if (registry.size > 0) {
-    host.onReady(async () => {
-      await Promise.all([...registry.values()].map((t) => t.start()));
-    });
-    host.onClose(async () => {
-      await Promise.allSettled([...registry.values()].map((t) => t.close()));
-    });
-  }
-  return registry;
-}

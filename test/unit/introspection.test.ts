@@ -1,10 +1,12 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { policiesFromEnv } from '../../shared/config/auth-env';
 import { bearerMethodFor } from '../../shared/policies/authn/authn-plugin';
 import { validateAuthnSettings } from '../../shared/policies/authn/authn-settings';
 import { looksLikeJws, parseBearerToken } from '../../shared/policies/authn/bearer';
 import {
   basicCredentials,
-  createExpiringLru,
+  createIntrospectionVerifier,
   positiveCacheTtlMs,
   principalFromIntrospection,
   readIntrospectionResponse,
@@ -103,31 +105,70 @@ describe('positiveCacheTtlMs', () => {
   });
 });
 
-describe('createExpiringLru', () => {
-  it('holds at most maxEntries, forgetting the least recently used first', () => {
-    const lru = createExpiringLru<string>(2);
-    lru.set('a', 'A', NOW_MS + 1_000);
-    lru.set('b', 'B', NOW_MS + 1_000);
-    expect(lru.get('a', NOW_MS)).toBe('A');
-    lru.set('c', 'C', NOW_MS + 1_000);
-    expect(lru.size).toBe(2);
-    expect(lru.get('b', NOW_MS)).toBeUndefined();
-    expect(lru.get('a', NOW_MS)).toBe('A');
-    expect(lru.get('c', NOW_MS)).toBe('C');
+describe('the verifier cache (real endpoint on 127.0.0.1, injected clock)', () => {
+  let server: Server;
+  let endpoint: string;
+  let calls = 0;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      calls += 1;
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ active: true, sub: '17', exp: NOW_SEC + 3_600 }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`;
   });
 
-  it('forgets entries at their expiry', () => {
-    const lru = createExpiringLru<string>(10);
-    lru.set('a', 'A', NOW_MS + 100);
-    expect(lru.get('a', NOW_MS + 99)).toBe('A');
-    expect(lru.get('a', NOW_MS + 100)).toBeUndefined();
-    expect(lru.size).toBe(0);
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
   });
 
-  it('holds nothing with maxEntries 0', () => {
-    const lru = createExpiringLru<string>(0);
-    lru.set('a', 'A', NOW_MS + 100);
-    expect(lru.get('a', NOW_MS)).toBeUndefined();
+  function verifier(options: { cacheMaxEntries?: number; maxCacheTtlMs?: number }, clock: { ms: number }) {
+    return createIntrospectionVerifier({ endpoint, clientId: 'gateway', clientSecret: 'secret', now: () => clock.ms, ...options });
+  }
+
+  it('holds at most cacheMaxEntries, forgetting the least recently used first', async () => {
+    const clock = { ms: NOW_MS };
+    const v = verifier({ cacheMaxEntries: 2 }, clock);
+    const start = calls;
+    await v.verify('token-a');
+    await v.verify('token-b');
+    await v.verify('token-a');
+    await v.verify('token-c');
+    expect(calls - start).toBe(3);
+    await v.verify('token-a');
+    await v.verify('token-c');
+    expect(calls - start).toBe(3);
+    await v.verify('token-b');
+    expect(calls - start).toBe(4);
+    await v.close();
+  });
+
+  it('forgets an answer once its time to live has passed on the verifier clock', async () => {
+    const clock = { ms: NOW_MS };
+    const v = verifier({ maxCacheTtlMs: 100 }, clock);
+    const start = calls;
+    await v.verify('token-ttl');
+    clock.ms += 100;
+    await v.verify('token-ttl');
+    expect(calls - start).toBe(1);
+    clock.ms += 1;
+    await v.verify('token-ttl');
+    expect(calls - start).toBe(2);
+    await v.close();
+  });
+
+  it('holds nothing with cacheMaxEntries 0', async () => {
+    const v = verifier({ cacheMaxEntries: 0 }, { ms: NOW_MS });
+    const start = calls;
+    await v.verify('token-none');
+    await v.verify('token-none');
+    expect(calls - start).toBe(2);
+    await v.close();
   });
 });
 

@@ -4,7 +4,7 @@
  * client-caused failure attribution, and breaker records.
  */
 import { PorticoError } from '../../shared/errors';
-import { createUpstreamBreaker } from '../../shared/policies/breaker/upstream-breaker';
+import { createUpstreamBreaker } from '../../shared/upstream/breaker';
 import {
   allowedResponseHeaders,
   compilePassthroughHeaderRules,

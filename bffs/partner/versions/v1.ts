@@ -15,7 +15,7 @@ interface Page<T> {
 async function orderDetail({ params, upstreams }: AggregateRequest): Promise<unknown> {
   const id = params.id ?? '';
   const orderResponse = await upstreams.getJson<OrderRecord>('orders', `/orders/${encodeURIComponent(id)}`);
-  if (orderResponse.status === 404) throw new PorticoError('NOT_FOUND', `Order '${id}' was not found.`);
+  if (orderResponse.statusCode === 404) throw new PorticoError('NOT_FOUND', `Order '${id}' was not found.`);
   const order = expectOk('orders', orderResponse);
   const upcs = [...new Set(order.items.map((item) => item.productUpc))].join(',');
   // One call per service for the whole order, issued together.
@@ -26,7 +26,7 @@ async function orderDetail({ params, upstreams }: AggregateRequest): Promise<unk
   ]);
   return toOrderDetailV1(
     order,
-    customer.status === 404 ? undefined : expectOk('accounts', customer),
+    customer.statusCode === 404 ? undefined : expectOk('accounts', customer),
     expectOk('products', products).items,
     expectOk('inventory', inventory).items,
   );

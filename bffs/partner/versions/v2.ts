@@ -110,8 +110,8 @@ async function getProduct({ params, upstreams }: AggregateRequest) {
     upstreams.getJson<ProductRecordV2Input>('products', `/products/${encodeURIComponent(upc)}`),
     upstreams.getJson<StockRecordInput>('inventory', `/inventory/${encodeURIComponent(upc)}`),
   ]);
-  if (product.status === 404) throw new PorticoError('NOT_FOUND', `Product '${upc}' was not found.`);
-  return toProductV2(expectOk('products', product), stock.status === 404 ? undefined : expectOk('inventory', stock));
+  if (product.statusCode === 404) throw new PorticoError('NOT_FOUND', `Product '${upc}' was not found.`);
+  return toProductV2(expectOk('products', product), stock.statusCode === 404 ? undefined : expectOk('inventory', stock));
 }
 
 async function shapeOrders(orders: OrderRecord[], upstreams: UpstreamCaller, customers: Map<string, UserRecord | undefined>) {
@@ -126,10 +126,10 @@ async function shapeOrders(orders: OrderRecord[], upstreams: UpstreamCaller, cus
 async function getOrder({ params, upstreams }: AggregateRequest) {
   const id = params.id ?? '';
   const response = await upstreams.getJson<OrderRecord>('orders', `/orders/${encodeURIComponent(id)}`);
-  if (response.status === 404) throw new PorticoError('NOT_FOUND', `Order '${id}' was not found.`);
+  if (response.statusCode === 404) throw new PorticoError('NOT_FOUND', `Order '${id}' was not found.`);
   const order = expectOk('orders', response);
   const customer = await upstreams.getJson<UserRecord>('accounts', `/users/${encodeURIComponent(order.customerId)}`);
-  const [shaped] = await shapeOrders([order], upstreams, new Map([[order.customerId, customer.status === 404 ? undefined : expectOk('accounts', customer)]]));
+  const [shaped] = await shapeOrders([order], upstreams, new Map([[order.customerId, customer.statusCode === 404 ? undefined : expectOk('accounts', customer)]]));
   return shaped;
 }
 
@@ -141,7 +141,7 @@ async function listCustomerOrders({ params, query, upstreams }: AggregateRequest
     upstreams.getJson<UserRecord>('accounts', `/users/${encodeURIComponent(id)}`),
     upstreams.getJson<Page<OrderRecord>>('orders', '/orders', { customerId: id, offset: String(offset), limit: String(limit) }),
   ]);
-  if (customer.status === 404) throw new PorticoError('NOT_FOUND', `Customer '${id}' was not found.`);
+  if (customer.statusCode === 404) throw new PorticoError('NOT_FOUND', `Customer '${id}' was not found.`);
   const orders = expectOk('orders', page);
   const data = await shapeOrders(orders.items, upstreams, new Map([[id, expectOk('accounts', customer)]]));
   return { data, page: pageOf(offset, limit, orders.total) };

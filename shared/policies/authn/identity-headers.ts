@@ -7,19 +7,11 @@
  * `x_user_id` as `x-user-id`).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { IDENTITY_HEADERS } from '../../upstream/identity-header-names';
 import type { Principal } from './principal';
 
-/** Headers that carry verified identity toward upstreams. */
-export const IDENTITY_HEADERS = {
-  principalKind: 'x-principal-kind',
-  userId: 'x-user-id',
-  roles: 'x-user-roles',
-  scopes: 'x-user-scopes',
-  tenant: 'x-tenant-id',
-  clientId: 'x-client-id',
-  plan: 'x-client-plan',
-  authMethod: 'x-auth-method',
-} as const;
+/** Headers that carry verified identity toward upstreams (named on the upstream side, which reads them). */
+export { IDENTITY_HEADERS };
 
 /** Every header stripped from client requests by default: the identity headers above plus any `x-portico-*`. */
 export const DEFAULT_STRIPPED_HEADERS: readonly string[] = Object.values(IDENTITY_HEADERS);

@@ -10,10 +10,16 @@
  * within that time); a rejected token for `negativeCacheTtlMs` (so a flood of bad tokens
  * costs one call each, not one per request). Concurrent lookups of one token share a single
  * call. An endpoint that cannot answer is a 503, never a 401: the client's token may be fine.
+ *
+ * The endpoint is called through an upstream client (shared/upstream/upstream.ts) with
+ * its own keep-alive pool and one deadline per call; it has no breaker and no retries:
+ * an introspection is a POST, and a failing endpoint already answers every caller 503.
  */
 import { createHash } from 'node:crypto';
-import { Pool } from 'undici';
-import { PorticoError, type ErrorCode } from '../../errors';
+import { LRUCache } from 'lru-cache';
+import { isPorticoError, PorticoError, type ErrorCode } from '../../errors';
+import { createUpstream, singleOriginEndpoints } from '../../upstream/upstream';
+import { createUpstreamPool } from '../../upstream/upstream-pool';
 import type { Principal } from './principal';
 
 export const DEFAULT_INTROSPECTION_TIMEOUT_MS = 2_000;
@@ -28,6 +34,8 @@ export const DEFAULT_ROLES_CLAIM = 'roles';
 export const MAX_OPAQUE_TOKEN_LENGTH = 4_096;
 /** Largest introspection answer read, in bytes; anything bigger is treated as an endpoint failure. */
 const MAX_RESPONSE_BYTES = 65_536;
+/** How long an idle keep-alive connection to the endpoint is kept, in ms. */
+const KEEP_ALIVE_MS = 30_000;
 
 export interface IntrospectionOptions {
   /** The authorization server's introspection endpoint (http or https URL). Required. */
@@ -163,38 +171,6 @@ export function positiveCacheTtlMs(expSec: unknown, nowMs: number, maxTtlMs: num
   return Math.max(0, Math.min(maxTtlMs, untilExp));
 }
 
-/** A bounded map whose entries expire; the least recently used entry goes first when full. */
-export interface ExpiringLru<V> {
-  get(key: string, nowMs: number): V | undefined;
-  set(key: string, value: V, expiresAtMs: number): void;
-  readonly size: number;
-}
-
-/** Pure (no clock of its own): an {@link ExpiringLru} holding at most `maxEntries` (0 holds nothing). */
-export function createExpiringLru<V>(maxEntries: number): ExpiringLru<V> {
-  // A Map iterates in insertion order: re-inserting on read keeps the oldest-used entry first.
-  const entries = new Map<string, { value: V; expiresAtMs: number }>();
-  return {
-    get(key, nowMs) {
-      const entry = entries.get(key);
-      if (!entry) return undefined;
-      entries.delete(key);
-      if (entry.expiresAtMs <= nowMs) return undefined;
-      entries.set(key, entry);
-      return entry.value;
-    },
-    set(key, value, expiresAtMs) {
-      if (maxEntries <= 0) return;
-      entries.delete(key);
-      while (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-      entries.set(key, { value, expiresAtMs });
-    },
-    get size() {
-      return entries.size;
-    },
-  };
-}
-
 /** A remembered answer: the principal, or the 401 the token earned. */
 type Verdict = { principal: Principal } | { rejection: { code: ErrorCode; message: string } };
 
@@ -218,22 +194,6 @@ class EndpointFailure extends Error {
   }
 }
 
-async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) throw new Error(`the introspection answer exceeds ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function isTimeout(err: unknown): boolean {
-  const e = err as { name?: unknown; code?: unknown } | null;
-  return e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT';
-}
-
 export function createIntrospectionVerifier(opts: IntrospectionOptions, observer: IntrospectionObserver = {}): IntrospectionVerifier {
   const endpoint = new URL(opts.endpoint);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_INTROSPECTION_TIMEOUT_MS;
@@ -248,32 +208,35 @@ export function createIntrospectionVerifier(opts: IntrospectionOptions, observer
     ...(opts.rolesClaim ? { rolesClaim: opts.rolesClaim } : {}),
   };
   const authorization = basicCredentials(opts.clientId, opts.clientSecret);
-  const pool = new Pool(endpoint.origin, {
+  const pool = createUpstreamPool(endpoint.origin, {
     connections: opts.connections ?? DEFAULT_INTROSPECTION_CONNECTIONS,
-    connect: { timeout: timeoutMs },
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    keepAliveTimeout: 30_000,
+    connectTimeoutMs: timeoutMs,
+    headersTimeoutMs: timeoutMs,
+    bodyTimeoutMs: timeoutMs,
+    keepAliveTimeoutMs: KEEP_ALIVE_MS,
   });
-  const cache = createExpiringLru<Verdict>(opts.cacheMaxEntries ?? DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES);
+  const client = createUpstream({ name: 'introspection', endpoints: singleOriginEndpoints(endpoint.origin, pool), maxRetries: 0 });
+  const maxEntries = opts.cacheMaxEntries ?? DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES;
+  // Entries expire on the verifier's clock (`now`), checked on every read; 0 entries turns caching off.
+  const cache = maxEntries > 0 ? new LRUCache<string, Verdict>({ max: maxEntries, perf: { now }, ttlResolution: 0 }) : undefined;
   const inFlight = new Map<string, Promise<Verdict>>();
 
   async function callEndpoint(token: string): Promise<IntrospectionResponse> {
     let statusCode: number;
     let text: string;
     try {
-      const res = await pool.request({
+      ({ statusCode, body: text } = await client.call({
         method: 'POST',
         path: `${endpoint.pathname}${endpoint.search}`,
         headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+        idempotent: false,
         // One deadline for the whole call; the pool's own timeouts cover each phase.
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      statusCode = res.statusCode;
-      text = await readLimited(res.body, MAX_RESPONSE_BYTES);
+        deadlineMs: timeoutMs,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+      }));
     } catch (err) {
-      if (isTimeout(err)) throw new EndpointFailure('timeout', `the introspection endpoint did not answer within ${timeoutMs} ms`, { cause: err });
+      if (isPorticoError(err) && err.code === 'UPSTREAM_TIMEOUT') throw new EndpointFailure('timeout', `the introspection endpoint did not answer within ${timeoutMs} ms`, { cause: err });
       throw new EndpointFailure('error', 'the introspection endpoint could not be reached', { cause: err });
     }
     if (statusCode === 401 || statusCode === 403) {
@@ -302,12 +265,12 @@ export function createIntrospectionVerifier(opts: IntrospectionOptions, observer
     try {
       const principal = principalFromIntrospection(response, expectations, at);
       const ttl = positiveCacheTtlMs(response.exp, at, maxCacheTtlMs);
-      if (ttl > 0) cache.set(key, { principal }, at + ttl);
+      if (ttl > 0) cache?.set(key, { principal }, { ttl });
       return { principal };
     } catch (err) {
       const rejection = err as PorticoError;
       const verdict: Verdict = { rejection: { code: rejection.code, message: rejection.message } };
-      if (negativeCacheTtlMs > 0) cache.set(key, verdict, at + negativeCacheTtlMs);
+      if (negativeCacheTtlMs > 0) cache?.set(key, verdict, { ttl: negativeCacheTtlMs });
       return verdict;
     }
   }
@@ -321,7 +284,7 @@ export function createIntrospectionVerifier(opts: IntrospectionOptions, observer
     async verify(token) {
       if (token.length > MAX_OPAQUE_TOKEN_LENGTH) throw new PorticoError('AUTH_TOKEN_INVALID', 'The bearer token is too long.');
       const key = tokenCacheKey(token);
-      const cached = cache.get(key, now());
+      const cached = cache?.get(key);
       if (cached) {
         observer.onCache?.('principal' in cached ? 'hit' : 'negative_hit');
         return settle(cached);

@@ -11,7 +11,7 @@
  * every other client of the upstream.
  */
 import CircuitBreaker from 'opossum';
-import { clientCausedError, upstreamPausedError } from '../../upstream/upstream-errors';
+import { clientCausedError, upstreamPausedError } from './upstream-errors';
 
 export interface BreakerOptions {
   /** Failure percentage in the rolling window that opens the circuit. Default 50. */

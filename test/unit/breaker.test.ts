@@ -1,5 +1,5 @@
 import { PorticoError } from '../../shared/errors';
-import { ClientFault, breakerOptionsFor, createUpstreamBreaker, type BreakerState } from '../../shared/policies/breaker/upstream-breaker';
+import { ClientFault, breakerOptionsFor, createUpstreamBreaker, type BreakerState } from '../../shared/upstream/breaker';
 
 const FAST = { errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeoutMs: 100, rollingWindowMs: 10_000 };
 

@@ -1,0 +1,58 @@
+/** The options of the federated GraphQL route (web and mobile BFFs). */
+import type { GraphqlAuthorizationSettings } from './authorization/authorization-policies';
+import type { OperationLimits } from './operation-limits';
+import type { UpstreamTargetsSettings } from '../upstream/target-settings';
+import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
+
+export interface FederatedGraphqlOptions {
+  /** Path of the composed supergraph SDL file. */
+  supergraphPath: string;
+  /** URL the supergraph is fetched from instead of the file (polled every `watchSupergraphMs`, with `If-None-Match`). Default: none. */
+  supergraphUrl?: string;
+  /** Subgraph URL overrides by subgraph name; others use the URL in the supergraph. */
+  subgraphUrls?: Readonly<Record<string, string>>;
+  /**
+   * Subgraphs served by several weighted targets (canary, discovery, health checks), by
+   * subgraph name; the endpoints replace the URL's origin, its path stays. Default: none.
+   */
+  subgraphTargets?: Readonly<Record<string, UpstreamTargetsSettings>>;
+  /** Identical subgraph queries in flight at once (same document, variables and identity headers) share one call. Default true. */
+  dedupeSubgraphQueries?: boolean;
+  /** Pool settings for every subgraph (`all`) and per subgraph by name. */
+  subgraphPools?: { all?: UpstreamPoolOptions; subgraphs?: Readonly<Record<string, UpstreamPoolOptions>> };
+  /** Route path. Default `/graphql`. */
+  path?: string;
+  /** Serve schema introspection. Default false. */
+  introspection?: boolean;
+  /** Production mode: no landing page, no field suggestions in errors. Default false. */
+  production?: boolean;
+  /** Operation limits (depth, aliases, root fields, directives, cost, tokens); unset keys use the defaults. */
+  limits?: Partial<OperationLimits>;
+  /** Estimated cost covered by one rate-limit unit. Default 100. */
+  costPerRateLimitUnit?: number;
+  /** Automatic persisted queries (hash-registered queries). Default true. */
+  persistedQueries?: boolean;
+  /** Accept JSON arrays of operations in one request. Default false (a batch multiplies the work behind one request). */
+  allowBatching?: boolean;
+  /** Serve a contract: operations validate and introspection answers against this schema file. */
+  contract?: { schemaPath: string };
+  /** Trusted documents manifest; with `requireTrusted` (production) nothing else runs. */
+  trustedDocuments?: { manifestPath: string; requireTrusted: boolean };
+  /** Wait between attempts while the supergraph file is missing or invalid, in ms. Default 1,000. */
+  loadRetryMs?: number;
+  /** How often the supergraph file is checked for changes once loaded, in ms; 0 turns hot reload off. Default 1,000. */
+  watchSupergraphMs?: number;
+  /**
+   * Enforcement of the supergraph's `@authenticated`, `@requiresScopes` and `@policy`
+   * (always on): the rules `@policy` names refer to, and whether an operation with an
+   * unauthorized field is refused whole. Default: no policies, unauthorized fields answer null.
+   */
+  authorization?: GraphqlAuthorizationSettings;
+}
+
+export const DEFAULT_GRAPHQL_PATH = '/graphql';
+
+/** The IDE page is served in development where introspection is on; never in production. */
+export function landingPageEnabled(opts: FederatedGraphqlOptions): boolean {
+  return !opts.production && opts.introspection === true;
+}

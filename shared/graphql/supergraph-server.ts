@@ -1,0 +1,121 @@
+/**
+ * One loaded supergraph, ready to serve: Apollo Gateway (built only by
+ * `createAuthorizedGateway`) under Apollo Server with Portico's plugins, its Fastify
+ * handler, and the readiness checks of its subgraphs. Subgraph calls go through the app's
+ * upstream registry, whose clients outlive any one supergraph: a reload keeps their
+ * keep-alive sockets, breakers, budgets and targets' health state.
+ */
+import { createHash } from 'node:crypto';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ReadinessCheck } from '../observability/health';
+import { principalCacheScope } from '../policies/authn/principal';
+import { graphqlResponseCachePlugins } from '../policies/response-cache/graphql-response-cache';
+import { TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
+import type { UpstreamRegistry } from '../upstream/upstream-registry';
+import { createAuthorizedGateway } from './authorization/authorized-gateway';
+import { contractIntrospectionPlugin, contractValidationRule, loadContractSchema } from './contract';
+import { landingPageEnabled, type FederatedGraphqlOptions } from './federated-graphql-options';
+import { formatClientError } from './format-error';
+import type { GatewayContext } from './gateway-context';
+import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT } from './landing-page';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
+import { operationLimitsPlugin } from './operation-limits-plugin';
+import { SubgraphDataSource } from './subgraph-data-source';
+
+export type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export interface SupergraphServer {
+  apollo: ApolloServer<GatewayContext>;
+  handler: RouteHandler;
+  /** Readiness checks of its subgraphs, registered while it serves. */
+  probes: Array<[string, ReadinessCheck]>;
+}
+
+/** Adds the request id to every error so a client report can be matched to the logs. */
+const requestIdOnErrors: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart({ contextValue }) {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
+        for (const error of response.body.singleResult.errors) {
+          (error.extensions as Record<string, unknown> | undefined ?? {}).requestId = contextValue.requestId;
+        }
+      },
+    };
+  },
+};
+
+/** Builds the server of one supergraph text; rejects when the text is invalid or its authorization rules are. */
+export async function createSupergraphServer(app: FastifyInstance, opts: FederatedGraphqlOptions, upstreams: UpstreamRegistry, sdl: string): Promise<SupergraphServer> {
+  const probes: Array<[string, ReadinessCheck]> = [];
+  // The rules and the SDL the gateway loads come from this one text (a load error when a policy is undeclared).
+  const { gateway, plugin: authorization } = createAuthorizedGateway<GatewayContext>(sdl, opts.authorization, {
+    logger: app.log,
+    buildService: ({ name, url }) => {
+      const target = opts.subgraphUrls?.[name] ?? url;
+      if (!target) throw new Error(`subgraph '${name}' has no URL in the supergraph and no override`);
+      // Several targets replace the URL's origin (its path stays); otherwise the URL's origin is the one target.
+      const parsed = new URL(target);
+      const upstream = upstreams.withTargets(name) ?? upstreams.atOrigin(name, parsed.origin);
+      const path = `${parsed.pathname}${parsed.search}`;
+      probes.push([`subgraph:${name}`, upstream.probe('graphql', path)]);
+      return new SubgraphDataSource({ name, url: target, upstream, dedupe: opts.dedupeSubgraphQueries ?? true });
+    },
+  });
+  const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...opts.limits };
+  const contract = opts.contract ? loadContractSchema(opts.contract.schemaPath) : undefined;
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    logger: app.log,
+    introspection: opts.introspection ?? false,
+    // Browsers can send "simple" cross-site requests without a preflight; those are refused.
+    csrfPrevention: true,
+    allowBatchedHttpRequests: opts.allowBatching ?? false,
+    persistedQueries: opts.persistedQueries === false ? false : {},
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: contract ? [contractValidationRule(contract)] : [],
+    includeStacktraceInErrorResponses: false,
+    // The process lifecycle (shared/lifecycle.ts) owns signals; Apollo's own handler would
+    // re-raise the signal and cut the graceful drain short.
+    stopOnTerminationSignals: false,
+    formatError: (formatted) => formatClientError(formatted),
+    plugins: [
+      landingPageEnabled(opts)
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, headers: { authorization: LANDING_PAGE_AUTHORIZATION_HINT }, document: LANDING_PAGE_DOCUMENT, footer: false })
+        : ApolloServerPluginLandingPageDisabled(),
+      ...(opts.production ? [ApolloServerPluginDisableSuggestions()] : []),
+      // Before the request id is added to errors (it adds it to the authorization errors too) and before the cache is consulted.
+      authorization,
+      requestIdOnErrors,
+      ...(contract ? [contractIntrospectionPlugin(contract)] : []),
+      operationLimitsPlugin(limits, opts.costPerRateLimitUnit),
+      // Last: limits and costs are checked and charged before a cached answer is served.
+      // Entries are keyed by the supergraph too: a reload never serves answers shaped by the old schema.
+      ...(app.responseCache ? graphqlResponseCachePlugins<GatewayContext>(app.responseCache, createHash('sha256').update(sdl).digest('base64url')) : []),
+    ],
+  });
+  await apollo.start();
+  const readOverride = upstreams.hasTargets;
+  // The cache scope is only worked out when there is a cache to key.
+  const scopeCache = app.responseCache !== undefined;
+  const handler = fastifyApolloHandler<GatewayContext>(apollo, {
+    context: async (request) => ({
+      requestId: request.id,
+      forwardHeaders: request.upstreamHeaders ?? {},
+      ...(request.principal ? { principal: request.principal } : {}),
+      ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
+      ...(scopeCache && request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
+      ...(readOverride && request.headers[TARGET_OVERRIDE_HEADER] ? { targetOverride: String(request.headers[TARGET_OVERRIDE_HEADER]) } : {}),
+    }),
+  }) as unknown as RouteHandler;
+  return { apollo, handler, probes };
+}
+
+export async function stopSupergraphServer(supergraph: SupergraphServer): Promise<void> {
+  await supergraph.apollo.stop();
+}

@@ -1,0 +1,234 @@
+/**
+ * One configured upstream as a client: an undici dispatcher (the origin's pool, or for
+ * several targets the pool of the endpoint chosen per call) and, around it, what every
+ * call shares, in this order:
+ *
+ *   dedup (GraphQL queries) -> breaker -> retries within the budget -> endpoint choice ->
+ *   dispatch -> body read; the whole call observed once per caller and its failure mapped once
+ *
+ * Why a thin wrapper and not undici interceptors for retries, breaker, observation and
+ * mapping: an interceptor sees one dispatch on one already chosen origin. A retry must
+ * choose its endpoint again (the failed one may be on its way out), the breaker and the
+ * observer judge the whole call (every attempt, the body read to its end) and must record
+ * it once, and the passthrough's proxy owns its own dispatch and settles the outcome from
+ * its callbacks, where only the Fastify request knows whether the client went away. So the
+ * dispatcher stays a plain undici Dispatcher the proxy can take, and the call wrapper
+ * composes the rest from the small pieces beside this file (`retry.ts`, `breaker.ts`,
+ * `upstream-observer.ts`, `upstream-errors.ts`, `in-flight-dedup.ts`).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Dispatcher, type Pool } from 'undici';
+import { PorticoError } from '../errors';
+import type { ReadinessCheck } from '../observability/health';
+import type { UpstreamBreaker } from './breaker';
+import { createInFlightDeduplicator, type InFlightDeduplicator } from './in-flight-dedup';
+import { createRetryBudget, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BUDGET, withRetries, type RetryBudget, type RetryBudgetOptions } from './retry';
+import type { Endpoint, RoutingInput } from './target-set';
+import { upstreamError } from './upstream-errors';
+import type { UpstreamObserver } from './upstream-observer';
+import { createUpstreamProbe } from './upstream-probe';
+import type { TargetLease, UpstreamTargets } from './upstream-targets';
+
+/**
+ * An upstream's answer: its status, its headers and its body, as the caller needs it: a
+ * stream while a passthrough proxies it, text once read, parsed JSON for aggregates.
+ */
+export interface UpstreamResponse<Body = Readable> {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Body;
+}
+
+/** One call through an {@link Upstream}. */
+export interface UpstreamCall {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path with its query string. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Whether the call is safe to send twice (GET, HEAD, a GraphQL query): only then is a failed attempt retried. */
+  idempotent: boolean;
+  /** Who is calling, for an upstream with several targets. Default: an anonymous caller. */
+  routing?: RoutingInput;
+  /** Identical calls in flight with the same key share one answer. Only for safe calls, and the key must hold everything that can change the answer (identity included). Default: not shared. */
+  dedupeKey?: string;
+  /** Longest time for the whole call, connect to last body byte, in ms. Default: only the pool's per-phase timeouts. */
+  deadlineMs?: number;
+  /** Largest body read, in bytes; a bigger one fails the call. Default: unbounded (the pool's body timeout bounds it). */
+  maxResponseBytes?: number;
+}
+
+/** Where an upstream's calls go: one origin, or the endpoints of several targets. */
+export interface UpstreamEndpoints {
+  /** Chooses the endpoint of one attempt; throws UPSTREAM_CIRCUIT_OPEN when none is available. */
+  acquire(input: RoutingInput): TargetLease;
+  /** The pool of an endpoint origin, while it exists. */
+  poolFor(origin: string): Pool | undefined;
+  /** The targets runtime, when there are several targets. */
+  readonly targets?: UpstreamTargets;
+}
+
+/**
+ * The one-target case: every call goes to one origin's pool. Its single endpoint is never
+ * ejected and its lease judges nothing (outlier detection is a multi-target concern).
+ */
+export function singleOriginEndpoints(origin: string, pool: Pool): UpstreamEndpoints {
+  const endpoint: Endpoint = { origin, target: origin, inFlight: 0, healthy: true, checkStreak: 0, consecutiveFailures: 0, ejectedUntil: 0, removed: false };
+  // One lease for every call: nothing is allocated per call on the common path.
+  const lease: TargetLease = { endpoint, pool, release: () => undefined };
+  return { acquire: () => lease, poolFor: (o) => (o === origin ? pool : undefined) };
+}
+
+/** The endpoints of a multi-target upstream. */
+export function targetEndpoints(targets: UpstreamTargets): UpstreamEndpoints {
+  return { acquire: (input) => targets.acquire(input), poolFor: (origin) => targets.poolFor(origin), targets };
+}
+
+/**
+ * A dispatcher over several endpoints' pools: each dispatch goes to the pool of the origin
+ * chosen for it (the proxy sets `origin` from the call's endpoint lease).
+ */
+class EndpointDispatcher extends Dispatcher {
+  constructor(private readonly poolFor: (origin: string) => Pool | undefined) {
+    super();
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const pool = this.poolFor(String(options.origin));
+    if (pool) return pool.dispatch(options, handler);
+    // The endpoint left discovery between its choice and this dispatch: a retryable failure.
+    // Callers dispatch through `request()` (the proxy, the clients here), whose handler reports errors by `onError`.
+    const gone = Object.assign(new Error('endpoint no longer available'), { code: 'UND_ERR_CLOSED' });
+    queueMicrotask(() => (handler as { onError?: (err: Error) => void }).onError?.(gone));
+    return true;
+  }
+
+  // The pools belong to the targets runtime, which closes them.
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    if (callback) return void queueMicrotask(callback);
+    return Promise.resolve();
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: unknown, b?: unknown): Promise<void> | void {
+    const callback = typeof a === 'function' ? a : typeof b === 'function' ? b : undefined;
+    if (callback) return void queueMicrotask(callback as () => void);
+    return Promise.resolve();
+  }
+}
+
+export interface UpstreamOptions {
+  /** Upstream name: breaker, metrics, error messages. */
+  name: string;
+  endpoints: UpstreamEndpoints;
+  /** The upstream's circuit breaker. Default: none (calls are never refused for past failures). */
+  breaker?: UpstreamBreaker;
+  /** Records every call's latency and outcome, once per call. Default: not observed. */
+  observe?: UpstreamObserver;
+  /** The retry budget shared by every call. Default {@link DEFAULT_RETRY_BUDGET}. */
+  retryBudget?: RetryBudgetOptions;
+  /** Retries per call at most; 0 turns retries off. Default {@link DEFAULT_MAX_RETRIES}. */
+  maxRetries?: number;
+}
+
+export interface Upstream {
+  readonly name: string;
+  /** The proxy's dispatcher: the origin's pool, or for several targets the pool of the origin each dispatch names. */
+  readonly dispatcher: Dispatcher;
+  /** The upstream's breaker, when it has one (the passthrough records its streamed outcomes on it). */
+  readonly breaker: UpstreamBreaker | undefined;
+  /** The targets runtime, when the upstream has several targets. */
+  readonly targets: UpstreamTargets | undefined;
+  /**
+   * Sends one call and reads its body as text. Resolves for any HTTP status; rejects with
+   * a PorticoError: UPSTREAM_CIRCUIT_OPEN, UPSTREAM_TIMEOUT, UPSTREAM_UNAVAILABLE, or the
+   * client's 4xx when the client's request caused the failure (original as `cause`).
+   */
+  call(call: UpstreamCall): Promise<UpstreamResponse<string>>;
+  /** Records the outcome of a call made outside `call` (a streamed passthrough), started at `startedAt` (performance.now()). */
+  observe(startedAt: number, result: { status: number } | { error: unknown }): void;
+  /** A readiness check: a small request to `path` through the upstream's own pool, or for several targets whether any endpoint is available. */
+  probe(kind: 'http' | 'graphql', path: string): ReadinessCheck;
+  /** The retry budget every call of this upstream shares (its balance, for metrics and tests). */
+  retryBudget(): RetryBudget;
+}
+
+type TextResponse = UpstreamResponse<string>;
+
+async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) throw new Error(`the upstream's answer exceeds ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A deadline that ran out is a timeout, whatever phase of the call it cut. */
+function deadlineError(err: unknown, signal: AbortSignal | undefined): unknown {
+  if (!signal?.aborted) return err;
+  return Object.assign(new Error('the upstream did not answer within the deadline', { cause: err }), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+}
+
+async function attempt(endpoints: UpstreamEndpoints, call: UpstreamCall): Promise<TextResponse> {
+  const lease = endpoints.acquire(call.routing ?? {});
+  const signal = call.deadlineMs !== undefined ? AbortSignal.timeout(call.deadlineMs) : undefined;
+  try {
+    const res = await lease.pool.request({ path: call.path, method: call.method, headers: call.headers, body: call.body, signal });
+    const body = call.maxResponseBytes !== undefined ? await readLimited(res.body, call.maxResponseBytes) : await res.body.text();
+    lease.release({ status: res.statusCode });
+    return { statusCode: res.statusCode, headers: res.headers, body };
+  } catch (err) {
+    const failure = deadlineError(err, signal);
+    lease.release({ error: failure });
+    throw failure;
+  }
+}
+
+export function createUpstream({ name, endpoints, breaker, observe, retryBudget, maxRetries = DEFAULT_MAX_RETRIES }: UpstreamOptions): Upstream {
+  const budget = createRetryBudget(retryBudget ?? DEFAULT_RETRY_BUDGET);
+  const inFlight: InFlightDeduplicator<TextResponse> = createInFlightDeduplicator();
+  const dispatcher: Dispatcher = endpoints.targets ? new EndpointDispatcher(endpoints.poolFor) : (endpoints.acquire({}).pool as Dispatcher);
+  const isFailure = (r: TextResponse) => r.statusCode >= 500;
+
+  const send = (call: UpstreamCall): Promise<TextResponse> => {
+    const retried = () => withRetries(() => attempt(endpoints, call), { idempotent: call.idempotent, budget, maxRetries });
+    return breaker ? breaker.run(retried, isFailure) : retried();
+  };
+
+  return {
+    name,
+    dispatcher,
+    breaker,
+    targets: endpoints.targets,
+    async call(call) {
+      const startedAt = performance.now();
+      try {
+        // Identical concurrent calls share one upstream call; each caller still observes its own outcome.
+        const res = call.dedupeKey !== undefined ? await inFlight.run(call.dedupeKey, () => send(call)) : await send(call);
+        observe?.(name, startedAt, { status: res.statusCode });
+        return res;
+      } catch (err) {
+        observe?.(name, startedAt, { error: err });
+        throw err instanceof PorticoError ? err : upstreamError(name, err);
+      }
+    },
+    observe(startedAt, result) {
+      observe?.(name, startedAt, result);
+    },
+    probe(kind, path) {
+      const targets = endpoints.targets;
+      if (targets) return () => targets.readiness();
+      return createUpstreamProbe({ pool: endpoints.acquire({}).pool, kind, path });
+    },
+    retryBudget: () => budget,
+  };
+}
