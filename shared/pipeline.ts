@@ -18,8 +18,8 @@ import { clientErrorHandler } from './rest/client-errors';
 import { healthPlugin } from './observability/health';
 import { createLoggerOptions } from './observability/logger';
 import { REQUEST_ID_HEADER, resolveRequestId } from './observability/request-id';
-import { BREAKER_STATE_VALUE, createMetrics, type PorticoMetrics } from './observability/metrics';
-import { createBreakerRegistry, type BreakerRegistry } from './upstream/breaker';
+import { BREAKER_STATE_VALUE, createMetrics } from './observability/metrics';
+import { createBreakerRegistry } from './upstream/breaker';
 import { metricsPlugin } from './observability/metrics-plugin';
 import { registerEdgeHeaders } from './policies/edge/edge-headers';
 import { accessRulesPlugin } from './policies/edge/access-rules';
@@ -27,22 +27,10 @@ import { DEFAULT_PUBLIC_PATHS } from './policies/authn/authn-plugin';
 import { registerAuthentication } from './policies/authn/authn-stage';
 import { ipRateLimitPlugin, principalRateLimitPlugin, type RateLimitPluginOptions } from './policies/rate-limit/rate-limit-plugin';
 import { createBffRateLimiter } from './policies/rate-limit/rate-limit-stage';
-import type { ResponseCache } from './policies/response-cache/response-cache-settings';
 import { createBffResponseCache } from './policies/response-cache/response-cache-stage';
 import { federatedGraphqlPlugin } from './graphql/federated-graphql-plugin';
 import { restFacadePlugin } from './rest/rest-facade-plugin';
 import { injectIdentityHeadersPlugin, stripIdentityHeadersPlugin } from './policies/authn/header-hygiene-plugin';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** This BFF's metrics, for policies and upstream clients to record into. */
-    metrics: PorticoMetrics;
-    /** One circuit breaker per upstream. */
-    breakers: BreakerRegistry;
-    /** The response cache the routes consult, when the manifest turns it on. */
-    responseCache: ResponseCache | undefined;
-  }
-}
 
 /** What every stage is registered with. */
 interface StageContext {

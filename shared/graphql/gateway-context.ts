@@ -1,4 +1,5 @@
 import type { Principal } from '../policies/authn/principal';
+import type { RoutingInput } from '../upstream/target-set';
 
 /** What the gateway knows about an incoming request when it calls subgraphs. */
 export interface GatewayContext {
@@ -12,6 +13,6 @@ export interface GatewayContext {
   chargeRateLimit?: (units: number) => Promise<void>;
   /** Stable key of the verified principal, so PRIVATE cached responses are only ever served back to it. */
   cacheScope?: string;
-  /** The client's target override header, when a subgraph has several targets (honoured only for permitted principals). */
-  targetOverride?: string;
+  /** Who is calling, for subgraphs with several targets (sticky assignment, the override header honoured only for permitted principals). */
+  routing?: RoutingInput;
 }

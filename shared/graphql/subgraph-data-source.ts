@@ -10,7 +10,10 @@ import { GraphQLError } from 'graphql';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
 import { subgraphCallKey } from '../upstream/in-flight-dedup';
 import { isGraphqlQuery } from '../upstream/retry';
-import { routingInputFromIdentity } from '../upstream/target-set';
+import type { RoutingInput } from '../upstream/target-set';
+
+/** Calls made for no client request (health checks, schema loads) route as an anonymous caller. */
+const NO_CALLER: RoutingInput = {};
 import type { Upstream } from '../upstream/upstream';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
 import type { GatewayContext } from './gateway-context';
@@ -79,7 +82,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
         headers,
         body,
         idempotent: isQuery,
-        routing: this.upstream.targets ? routingInputFromIdentity(identity, incoming?.context?.targetOverride) : undefined,
+        routing: this.upstream.targets ? (incoming?.context?.routing ?? NO_CALLER) : undefined,
         // Identical concurrent queries for the same identity share one call; each caller parses its own copy.
         dedupeKey: this.dedupe && isQuery ? subgraphCallKey(body, identity) : undefined,
       }));

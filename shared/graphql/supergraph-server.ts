@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ReadinessCheck } from '../observability/health';
 import { principalCacheScope } from '../policies/authn/principal';
 import { graphqlResponseCachePlugins } from '../policies/response-cache/graphql-response-cache';
-import { TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
+import { routingInputOf } from '../request-context';
 import type { UpstreamRegistry } from '../upstream/upstream-registry';
 import { createAuthorizedGateway } from './authorization/authorized-gateway';
 import { contractIntrospectionPlugin, contractValidationRule, loadContractSchema } from './contract';
@@ -100,7 +100,8 @@ export async function createSupergraphServer(app: FastifyInstance, opts: Federat
     ],
   });
   await apollo.start();
-  const readOverride = upstreams.hasTargets;
+  // Only subgraphs with several targets route by caller.
+  const routed = upstreams.hasTargets;
   // The cache scope is only worked out when there is a cache to key.
   const scopeCache = app.responseCache !== undefined;
   const handler = fastifyApolloHandler<GatewayContext>(apollo, {
@@ -110,7 +111,7 @@ export async function createSupergraphServer(app: FastifyInstance, opts: Federat
       ...(request.principal ? { principal: request.principal } : {}),
       ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
       ...(scopeCache && request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
-      ...(readOverride && request.headers[TARGET_OVERRIDE_HEADER] ? { targetOverride: String(request.headers[TARGET_OVERRIDE_HEADER]) } : {}),
+      ...(routed ? { routing: routingInputOf(request) } : {}),
     }),
   }) as unknown as RouteHandler;
   return { apollo, handler, probes };

@@ -66,12 +66,6 @@ async function runWithTimeout(check: ReadinessCheck, timeoutMs: number): Promise
   }
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    readiness: ReadinessRegistry;
-  }
-}
-
 export interface HealthPluginOptions {
   /** Per-check timeout in ms. Default 1,000. */
   checkTimeoutMs?: number;

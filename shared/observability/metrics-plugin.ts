@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../errors';
 import { UNMATCHED_ROUTE, type PorticoMetrics } from './metrics';
-import { listenForMetrics, metricsTokenMatches, type MetricsAccess, type MetricsListener } from './metrics-access';
+import { listenForMetrics, metricsTokenMatches, type MetricsAccess } from './metrics-access';
 
 /**
  * Where Prometheus scrapes. Stages that guard routes (authentication, rate limit) must exempt
@@ -24,13 +24,6 @@ export interface MetricsPluginOptions {
   access?: MetricsAccess;
   /** Listen address of the admin port. Default `127.0.0.1`. */
   host?: string;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The admin listener serving `/metrics`, when the BFF has one. */
-    metricsListener: MetricsListener | undefined;
-  }
 }
 
 /** Registers the response recorder (app-wide) and the scrape endpoint on the root instance. */

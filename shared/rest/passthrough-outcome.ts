@@ -28,13 +28,6 @@ export interface PassthroughCall {
   result?: { status: number } | { error: unknown };
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The passthrough call of this request, until its response is done or its client went away. */
-    passthroughCall?: PassthroughCall;
-  }
-}
-
 /** Opens a request's passthrough call; throws UPSTREAM_CIRCUIT_OPEN (observed) when the circuit is open. */
 export function openPassthroughCall(request: FastifyRequest, upstream: Upstream): void {
   const breaker = upstream.breaker;

@@ -6,17 +6,10 @@
  * the client's request caused, settles it without holding anything against the endpoint.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { routingInputFromIdentity, TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
+import { routingInputOf } from '../request-context';
 import type { Upstream } from '../upstream/upstream';
 import { abandonPassthroughCall } from './passthrough-outcome';
-import type { TargetLease, UpstreamTargets } from '../upstream/upstream-targets';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The endpoint a passthrough to a multi-target upstream was sent to, until its response settles it. */
-    targetLease?: TargetLease;
-  }
-}
+import type { UpstreamTargets } from '../upstream/upstream-targets';
 
 export interface PassthroughTargetRouting {
   /** Chooses this request's endpoint; throws UPSTREAM_CIRCUIT_OPEN when none is available. Call after the breaker check. */
@@ -33,7 +26,7 @@ export function passthroughTargetRouting(upstream: Upstream, targets: UpstreamTa
     getUpstream: (request) => request.targetLease?.endpoint.origin ?? '',
     choose(request) {
       try {
-        request.targetLease = targets.acquire(routingInputFromIdentity(request.upstreamHeaders, request.headers[TARGET_OVERRIDE_HEADER]));
+        request.targetLease = targets.acquire(routingInputOf(request));
       } catch (err) {
         // Nothing is sent: the breaker call ends without counting against the upstream, and the refusal is observed like an open circuit.
         abandonPassthroughCall(request);

@@ -15,7 +15,7 @@ import { docsPage } from './docs-page';
 import { apiIndex, versionIndexEntry } from './api-index';
 import { validateRouteTables, type VersionDeprecation, type AggregateRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
 import { createUpstreamCaller } from './upstream-caller';
-import { TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
+import { routingInputOf } from '../request-context';
 import { settleTargetLeases } from './passthrough-targets';
 import { observePassthroughCalls } from './passthrough-outcome';
 import { registerPassthrough } from './passthrough-route';
@@ -29,7 +29,7 @@ export interface RestFacadePluginOptions extends RestFacadeOptions {
   docs?: Omit<OpenApiOptions, 'title'> & { title?: string };
 }
 
-function registerAggregate(app: FastifyInstance, route: AggregateRoute, upstreams: ReadonlyMap<string, Upstream>, readOverride: boolean, executor: OperationExecutor | undefined): void {
+function registerAggregate(app: FastifyInstance, route: AggregateRoute, upstreams: ReadonlyMap<string, Upstream>, routed: boolean, executor: OperationExecutor | undefined): void {
   app.route({
     method: route.method,
     url: route.path,
@@ -39,7 +39,7 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, upstream
       route.handler({
         params: request.params as Record<string, string>,
         query: request.query as Record<string, string | string[] | undefined>,
-        upstreams: createUpstreamCaller(upstreams, request.id, request.upstreamHeaders, readOverride ? request.headers[TARGET_OVERRIDE_HEADER] : undefined),
+        upstreams: createUpstreamCaller(upstreams, request.id, request.upstreamHeaders, routed ? routingInputOf(request) : undefined),
         graphql: async <T>(name: string, variables: Record<string, unknown>) => {
           if (!executor) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error('this facade has no GraphQL operations') });
           return executor.execute<T>(name, variables, { requestId: request.id, forwardHeaders: request.upstreamHeaders ?? {}, ...(request.principal ? { principal: request.principal } : {}) });

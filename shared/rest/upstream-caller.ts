@@ -4,7 +4,7 @@
  */
 import { PorticoError } from '../errors';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
-import { routingInputFromIdentity } from '../upstream/target-set';
+import type { RoutingInput } from '../upstream/target-set';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream';
 
 export type { UpstreamResponse } from '../upstream/upstream';
@@ -14,8 +14,8 @@ export interface UpstreamCaller {
   getJson<T = unknown>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>>;
 }
 
-/** `targetOverride`: the client's target override header, honoured only for permitted principals of multi-target upstreams. */
-export function createUpstreamCaller(upstreams: ReadonlyMap<string, Upstream>, requestId: string, identityHeaders: Record<string, string> = {}, targetOverride?: string | string[]): UpstreamCaller {
+/** `routing`: who is calling, for multi-target upstreams (sticky assignment, the override honoured only for permitted principals). */
+export function createUpstreamCaller(upstreams: ReadonlyMap<string, Upstream>, requestId: string, identityHeaders: Record<string, string> = {}, routing: RoutingInput = {}): UpstreamCaller {
   return {
     async getJson<T>(name: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>> {
       const upstream = upstreams.get(name);
@@ -26,7 +26,7 @@ export function createUpstreamCaller(upstreams: ReadonlyMap<string, Upstream>, r
         path: `${path}${search}`,
         headers: { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId },
         idempotent: true,
-        ...(upstream.targets ? { routing: routingInputFromIdentity(identityHeaders, targetOverride) } : {}),
+        ...(upstream.targets ? { routing } : {}),
       });
       try {
         return { statusCode: res.statusCode, headers: res.headers, body: JSON.parse(res.body) as T };

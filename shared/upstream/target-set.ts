@@ -14,7 +14,6 @@
  * - An endpoint is available unless its active health check says unhealthy or passive
  *   outlier detection ejected it and the ejection has not yet run out.
  */
-import { IDENTITY_HEADERS } from './identity-header-names';
 import type { HealthCheckSettings, OutlierDetectionSettings, TargetBalancing, TargetOverrideAllowList } from './target-settings';
 
 /** Header a permitted caller sends to pick a target: `x-canary: canary`, or per upstream `x-canary: orders=canary,products=blue`. Never forwarded upstream. */
@@ -121,17 +120,6 @@ export function overrideTargetFor(headerValue: string | undefined, upstream: str
     else if (item.slice(0, eq).trim() === upstream) return item.slice(eq + 1).trim() || undefined;
   }
   return general;
-}
-
-/** Pure: the routing input of a call from the verified identity headers the pipeline set, plus the client's override header. */
-export function routingInputFromIdentity(identity: Readonly<Record<string, string>> | undefined, override: string | string[] | undefined): RoutingInput {
-  const scopes = identity?.[IDENTITY_HEADERS.scopes];
-  return {
-    userId: identity?.[IDENTITY_HEADERS.userId],
-    clientId: identity?.[IDENTITY_HEADERS.clientId],
-    scopes: scopes ? scopes.split(' ') : undefined,
-    override: Array.isArray(override) ? override.join(',') : override,
-  };
 }
 
 export function isAvailable(endpoint: Endpoint, now: number): boolean {

@@ -2,7 +2,8 @@
  * The pure core of multi-target upstreams: weighted and sticky target choice, the
  * override allow list, balancing within a target, health thresholds and outlier ejection.
  */
-import { hash32, mayOverride, overrideTargetFor, pickByWeight, routingInputFromIdentity, stickyPoint, TargetSet, type Endpoint, type TargetSetOptions } from '../../shared/upstream/target-set';
+import { routingInputFor } from '../../shared/request-context';
+import { hash32, mayOverride, overrideTargetFor, pickByWeight, stickyPoint, TargetSet, type Endpoint, type TargetSetOptions } from '../../shared/upstream/target-set';
 
 const BASE: TargetSetOptions = {
   upstream: 'orders',
@@ -121,9 +122,12 @@ describe('override header', () => {
     expect(set.choose({ userId: 'alice', override: 'nope' }, 0)?.target).toBe(set.choose({ userId: 'alice' }, 0)?.target);
   });
 
-  it('reads the verified identity headers', () => {
-    expect(routingInputFromIdentity({ 'x-user-id': 'u1', 'x-client-id': 'c1', 'x-user-scopes': 'a b' }, ['canary'])).toEqual({ userId: 'u1', clientId: 'c1', scopes: ['a', 'b'], override: 'canary' });
-    expect(routingInputFromIdentity(undefined, undefined)).toEqual({ userId: undefined, clientId: undefined, scopes: undefined, override: undefined });
+  it('builds the routing input from the verified principal, not from the headers sent upstream', () => {
+    const user = { kind: 'user', id: 'u1', clientId: 'c1', scopes: ['a', 'b'], roles: [], plan: 'default', method: 'jwt' } as const;
+    expect(routingInputFor(user, ['canary'])).toEqual({ userId: 'u1', clientId: 'c1', scopes: ['a', 'b'], override: 'canary' });
+    // A client is routed by its client id: it has no user id, whatever its id is.
+    expect(routingInputFor({ ...user, kind: 'client', id: 'acme', clientId: 'acme', scopes: [] }, undefined)).toEqual({ clientId: 'acme' });
+    expect(routingInputFor(undefined, undefined)).toEqual({});
   });
 });
 

@@ -26,12 +26,6 @@ export interface AuthRequirement {
   scopes?: readonly string[];
 }
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    auth?: AuthRequirement;
-  }
-}
-
 export const DEFAULT_PUBLIC_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics'];
 export const DEFAULT_REALM = 'portico';
 

@@ -11,17 +11,6 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createIdentityHeaderMatcher, identityHeadersFor, stripIdentityHeaders, stripRawIdentityHeaders } from './identity-headers';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Headers every upstream call of this request carries (verified identity). */
-    upstreamHeaders: Record<string, string>;
-  }
-  interface FastifyContextConfig {
-    /** Forward the client's Authorization header to the upstream. Default false. */
-    forwardAuthorization?: boolean;
-  }
-}
-
 export interface HeaderHygieneOptions {
   /** Extra header names treated as identity headers (stripped from clients). */
   extraIdentityHeaders?: readonly string[];

@@ -25,13 +25,6 @@ export interface Principal {
   method: 'jwt' | 'introspection' | 'api-key';
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set by the authentication stage; undefined on public routes without credentials. */
-    principal?: Principal;
-  }
-}
-
 /** The principal as a cache scope: private cached responses are keyed by it and served to it alone. */
 export function principalCacheScope(principal: Principal): string {
   return JSON.stringify([principal.kind, principal.tenant ?? '', principal.id]);

@@ -19,13 +19,6 @@ export interface AccessRules {
   denyUserAgents?: readonly string[];
 }
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Route-specific access rules, replacing the BFF's. */
-    accessRules?: AccessRules;
-  }
-}
-
 export type AccessDecision = { allowed: true } | { allowed: false; rule: 'ip_deny' | 'ip_not_allowed' | 'user_agent' };
 
 export interface CompiledAccessRules {

@@ -14,15 +14,6 @@ import type { LimitDecision, RateLimitRule } from './gcra';
 import type { RateLimitStore } from './rate-limit-store';
 import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from './rate-limit-settings';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Units this request costs against the principal limit. Default 1. */
-    rateLimitCost?: number;
-    /** Charges more units to this request's principal bucket (e.g. a GraphQL operation's cost); throws RATE_LIMITED when over. */
-    chargeRateLimit?: (units: number) => Promise<void>;
-  }
-}
-
 export type LimitScope = 'ip' | 'principal';
 
 export interface RateLimitPluginOptions {

@@ -1,0 +1,73 @@
+/**
+ * The state Portico keeps on an app and on each request, declared in this one place: who
+ * the caller is (authentication), what every upstream call carries (transform), what the
+ * request costs (rate limit), and the upstream call it is making (route). Each stage writes
+ * its own part; later stages read it. A multi-target upstream's routing input is built from
+ * the verified principal here, never parsed back from the headers the transform wrote.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { MetricsListener } from './observability/metrics-access';
+import type { PorticoMetrics } from './observability/metrics';
+import type { ReadinessRegistry } from './observability/health';
+import type { AuthRequirement } from './policies/authn/authn-plugin';
+import type { Principal } from './policies/authn/principal';
+import type { AccessRules } from './policies/edge/access-rules';
+import type { ResponseCache } from './policies/response-cache/response-cache-settings';
+import type { PassthroughCall } from './rest/passthrough-outcome';
+import type { BreakerRegistry } from './upstream/breaker';
+import { TARGET_OVERRIDE_HEADER, type RoutingInput } from './upstream/target-set';
+import type { TargetLease } from './upstream/upstream-targets';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This BFF's metrics, for policies and upstream clients to record into. */
+    metrics: PorticoMetrics;
+    /** One circuit breaker per upstream. */
+    breakers: BreakerRegistry;
+    /** The response cache the routes consult, when the manifest turns it on. */
+    responseCache: ResponseCache | undefined;
+    /** The checks `/readyz` runs. */
+    readiness: ReadinessRegistry;
+    /** The admin listener serving `/metrics`, when the BFF has one. */
+    metricsListener: MetricsListener | undefined;
+  }
+
+  interface FastifyRequest {
+    /** Authentication: the verified caller; undefined on public routes without credentials. */
+    principal?: Principal;
+    /** Transform: headers every upstream call of this request carries (the verified identity). */
+    upstreamHeaders: Record<string, string>;
+    /** Rate limit: units this request costs against the principal limit. Default 1. */
+    rateLimitCost?: number;
+    /** Rate limit: charges more units to this request's principal bucket (a GraphQL operation's cost); throws RATE_LIMITED when over. */
+    chargeRateLimit?: (units: number) => Promise<void>;
+    /** Route: the passthrough call of this request, until its response is done or its client went away. */
+    passthroughCall?: PassthroughCall;
+    /** Route: the endpoint a passthrough to a multi-target upstream was sent to, until its response settles it. */
+    targetLease?: TargetLease;
+  }
+
+  interface FastifyContextConfig {
+    /** What the route demands of its caller (public, scopes). */
+    auth?: AuthRequirement;
+    /** Route-specific access rules, replacing the BFF's. */
+    accessRules?: AccessRules;
+    /** Forward the client's Authorization header to the upstream. Default false. */
+    forwardAuthorization?: boolean;
+  }
+}
+
+/** Pure: what a multi-target upstream needs to know of the caller: its verified identity and its override header. */
+export function routingInputFor(principal: Principal | undefined, override: string | string[] | undefined): RoutingInput {
+  return {
+    ...(principal?.kind === 'user' ? { userId: principal.id } : {}),
+    ...(principal?.clientId ? { clientId: principal.clientId } : {}),
+    ...(principal && principal.scopes.length > 0 ? { scopes: principal.scopes } : {}),
+    ...(override !== undefined ? { override: Array.isArray(override) ? override.join(',') : override } : {}),
+  };
+}
+
+/** The routing input of a request. */
+export function routingInputOf(request: FastifyRequest): RoutingInput {
+  return routingInputFor(request.principal, request.headers[TARGET_OVERRIDE_HEADER]);
+}
