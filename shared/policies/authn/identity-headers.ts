@@ -7,11 +7,19 @@
  * `x_user_id` as `x-user-id`).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { IDENTITY_HEADERS } from '../../upstream/identity-header-names';
 import type { Principal } from './principal';
 
-/** Headers that carry verified identity toward upstreams (named on the upstream side, which reads them). */
-export { IDENTITY_HEADERS };
+/** The headers that carry the verified identity toward upstreams (which read them); client-sent copies are stripped. */
+export const IDENTITY_HEADERS = {
+  principalKind: 'x-principal-kind',
+  userId: 'x-user-id',
+  roles: 'x-user-roles',
+  scopes: 'x-user-scopes',
+  tenant: 'x-tenant-id',
+  clientId: 'x-client-id',
+  plan: 'x-client-plan',
+  authMethod: 'x-auth-method',
+} as const;
 
 /** Every header stripped from client requests by default: the identity headers above plus any `x-portico-*`. */
 export const DEFAULT_STRIPPED_HEADERS: readonly string[] = Object.values(IDENTITY_HEADERS);
