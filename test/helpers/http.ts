@@ -1,6 +1,6 @@
 /** Small real-HTTP helpers for tests (undici, no mocks). */
 import { request } from 'undici';
-import { request as nodeRequest } from 'node:http';
+import { request as nodeRequest, type IncomingMessage } from 'node:http';
 
 export interface HttpResult {
   status: number;
@@ -9,16 +9,32 @@ export interface HttpResult {
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+/** A body's JSON, or undefined when it is not JSON. */
+export function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a node:http response whole. */
+export function collectBody(res: IncomingMessage): Promise<{ text: string; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      resolve({ text, json: jsonOrUndefined(text) });
+    });
+    res.on('error', reject);
+  });
+}
+
 export async function http(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<HttpResult> {
   const res = await request(url, { method: (init.method ?? 'GET') as 'GET', headers: init.headers, body: init.body });
   const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, text, json };
+  return { status: res.statusCode, headers: res.headers, text, json: jsonOrUndefined(text) };
 }
 
 export function postGraphql(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<HttpResult> {
@@ -36,19 +52,7 @@ export function postGraphql(url: string, query: string, variables?: Record<strin
 export function rawGet(url: string, headers: Record<string, string>): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = nodeRequest(url, { method: 'GET', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
+      collectBody(res).then(({ text, json }) => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json }), reject);
     });
     req.on('error', reject);
     req.end();

@@ -3,6 +3,7 @@
  * declared length, cut off by the client mid-way, or announced with `Expect: 100-continue`.
  * The client stops writing as soon as the server answers, as curl does.
  */
+import { collectBody } from './http';
 import { request as nodeRequest } from 'node:http';
 
 export interface UploadOptions {
@@ -48,19 +49,7 @@ export function streamUpload(url: string, options: UploadOptions): Promise<Uploa
     };
     const req = nodeRequest(url, { method: options.method ?? 'POST', headers, agent: false }, (res) => {
       answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        finish({ status: res.statusCode ?? 0, json, headers: res.headers });
-      });
-      res.on('error', () => finish({}));
+      collectBody(res).then(({ json }) => finish({ status: res.statusCode ?? 0, json, headers: res.headers }), () => finish({}));
     });
     // Writes after an early answer fail with EPIPE or a reset: expected, the answer is what counts.
     req.on('error', () => {
