@@ -184,7 +184,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Pure: what the schema cannot say: one endpoint source per target, unique names, bare origins, some weight. */
-function targetSemantics(settings: Record<string, unknown>, where: string): string[] {
+export function targetSemantics(settings: Record<string, unknown>, where: string): string[] {
   const problems: string[] = [];
   if (!Array.isArray(settings.targets)) return problems;
   const names = new Set<string>();
