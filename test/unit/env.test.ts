@@ -1,5 +1,13 @@
 import { ConfigError, describeEnv, httpUrl, integer, oneOf, port, readEnv, text } from '../../shared/config/env';
 import { readPrefixedUrls } from '../../shared/config/server-env';
+import { authEnvSpec, POLICY_ENV_MAPPINGS } from '../../shared/config/auth-env';
+import { graphqlRoutesEnvSpec } from '../../shared/graphql/federated-graphql-env';
+import { authnEnv } from '../../shared/policies/authn/authn-env';
+import { edgeEnv } from '../../shared/policies/edge/edge-env';
+import { rateLimitEnv } from '../../shared/policies/rate-limit/rate-limit-env';
+import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES } from '../../shared/policies/rate-limit/rate-limit-settings';
+import { responseCacheEnv } from '../../shared/policies/response-cache/response-cache-env';
+import { serverEnvSpec } from '../../shared/server-env';
 
 const spec = {
   PORT: port('Listen port', 4000),
@@ -46,5 +54,27 @@ describe('readPrefixedUrls', () => {
 
   it('names the variable holding a malformed URL', () => {
     expect(() => readPrefixedUrls({ SUBGRAPH_URL_ORDERS: 'orders:4105' }, 'SUBGRAPH_URL_')).toThrow(/SUBGRAPH_URL_ORDERS="orders:4105": must be an http\(s\) URL/);
+  });
+});
+
+describe('env mappings owned by each policy', () => {
+  const specs: Array<[string, Record<string, unknown>]> = [
+    ['server', serverEnvSpec()],
+    ['graphql routes', graphqlRoutesEnvSpec({ supergraphPath: 'supergraph.graphql' })],
+    ...POLICY_ENV_MAPPINGS.map((m) => [m.title, m.spec] as [string, Record<string, unknown>]),
+  ];
+
+  it('declare every variable exactly once', () => {
+    const names = specs.flatMap(([, spec]) => Object.keys(spec));
+    expect(names.length).toBeGreaterThan(50);
+    expect(new Set(names).size).toBe(names.length);
+    expect(Object.keys(authEnvSpec)).toEqual(POLICY_ENV_MAPPINGS.flatMap((m) => Object.keys(m.spec)));
+  });
+
+  it('map an empty environment to the policy defaults', () => {
+    expect(rateLimitEnv.toSettings(readEnv({}, rateLimitEnv.spec))).toEqual({ perIp: DEFAULT_PER_IP_RULE, plans: DEFAULT_PLAN_RULES, store: { kind: 'memory' } });
+    expect(responseCacheEnv.toSettings(readEnv({}, responseCacheEnv.spec))).toBeUndefined();
+    expect(edgeEnv.toSettings(readEnv({}, edgeEnv.spec))).toEqual({});
+    expect(authnEnv.toSettings(readEnv({ AUTH: 'off' }, authnEnv.spec))).toEqual({});
   });
 });

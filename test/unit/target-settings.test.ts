@@ -5,7 +5,7 @@
 import { ConfigError } from '../../shared/config/env';
 import { graphqlManifestFromEnv } from '../../shared/config/graphql-env';
 import { restManifestFromEnv } from '../../shared/config/rest-env';
-import { readPrefixedTargets } from '../../shared/config/targets-env';
+import { readPrefixedTargets } from '../../shared/upstream/target-settings-env';
 import { validateManifest, type BffManifest } from '../../shared/manifest';
 import { validateRouteTables } from '../../shared/rest/route-table';
 import { originsFromAddresses, parseEndpointsFile } from '../../shared/upstream/target-discovery';

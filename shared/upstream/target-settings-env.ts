@@ -3,14 +3,20 @@
  * upstream's target settings (the same shape as in the manifest), e.g.
  * `UPSTREAM_TARGETS_ORDERS={"targets":[{"name":"stable","weight":90,"origins":["http://orders-a:4105"]},{"name":"canary","weight":10,"origins":["http://orders-b:4105"]}]}`.
  */
-import type { UpstreamTargetsSettings } from '../upstream/target-settings';
-import { validateTargetSettings } from '../upstream/target-settings';
-import { ConfigError } from './env';
+import type { EnvFamily } from '../config/env';
+import { ConfigError } from '../config/env';
+import { validateTargetSettings, type UpstreamTargetsSettings } from './target-settings';
 
 /** Partner: targets of one REST upstream. */
 export const UPSTREAM_TARGETS_PREFIX = 'UPSTREAM_TARGETS_';
 /** Web and mobile: targets of one subgraph. */
 export const SUBGRAPH_TARGETS_PREFIX = 'SUBGRAPH_TARGETS_';
+
+/** The prefixed target variables (documented in the configuration reference). */
+export const TARGET_ENV_FAMILIES: readonly EnvFamily[] = [
+  { pattern: `${SUBGRAPH_TARGETS_PREFIX}<NAME>`, description: 'web, mobile: JSON target settings of subgraph <name> (weighted targets, discovery, health checks), as in the manifest' },
+  { pattern: `${UPSTREAM_TARGETS_PREFIX}<NAME>`, description: 'partner: JSON target settings of upstream <name>, as in the manifest' },
+];
 
 /** Reads every `<PREFIX><NAME>` variable into settings keyed by the lowercased name; bad JSON or settings are reported by variable. */
 export function readPrefixedTargets(env: NodeJS.ProcessEnv, prefix: string): Record<string, UpstreamTargetsSettings> {

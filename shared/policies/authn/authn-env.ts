@@ -1,0 +1,99 @@
+/**
+ * Authentication's environment variables (JWT via JWKS, opaque tokens via introspection,
+ * API keys; the principal kinds served) and how they map into `policies.authn` and
+ * `policies.principalKinds`.
+ */
+import { ConfigError, envMapping, integer, list, oneOf, optionalHttpUrl, optionalText, text, type Parsed } from '../../config/env';
+import type { AuthnSettings } from './authn-settings';
+import {
+  DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES,
+  DEFAULT_INTROSPECTION_MAX_CACHE_TTL_MS,
+  DEFAULT_INTROSPECTION_NEGATIVE_CACHE_TTL_MS,
+  DEFAULT_INTROSPECTION_TIMEOUT_MS,
+  DEFAULT_ROLES_CLAIM,
+  DEFAULT_TENANT_CLAIM,
+  type IntrospectionOptions,
+} from './introspection';
+import type { PrincipalKind } from './principal';
+
+const spec = {
+  AUTH: oneOf('`required`: every non-public route needs credentials; `off`: no authentication (local experiments only)', ['required', 'off'] as const, 'required'),
+  AUTH_PRINCIPAL_KINDS: optionalText("Comma-separated kinds of callers served: `user` (end users), `client` (partner integrations); default: the BFF's own (web and mobile `user`, partner `client`)"),
+  JWT_JWKS_URL: optionalHttpUrl('JWKS URL the bearer tokens are verified against'),
+  JWT_JWKS_FILE: optionalText('Local JWKS file, instead of JWT_JWKS_URL'),
+  JWT_ISSUER: optionalText('Accepted token issuer (`iss`); required with a JWKS'),
+  JWT_AUDIENCE: optionalText('Accepted token audience (`aud`); required with a JWKS'),
+  JWT_ALGORITHMS: optionalText('Comma-separated accepted algorithms (default RS256,PS256,ES256,EdDSA)'),
+  INTROSPECTION_URL: optionalHttpUrl('RFC 7662 token introspection endpoint for opaque bearer tokens (JWS-shaped tokens still go to the JWKS when one is set)'),
+  INTROSPECTION_CLIENT_ID: optionalText("The gateway's client id at the introspection endpoint; required with INTROSPECTION_URL"),
+  INTROSPECTION_CLIENT_SECRET: optionalText("The gateway's client secret at the introspection endpoint; required with INTROSPECTION_URL"),
+  INTROSPECTION_TIMEOUT_MS: integer('Longest wait for one introspection call, in ms', DEFAULT_INTROSPECTION_TIMEOUT_MS, { min: 1, max: 60_000 }),
+  INTROSPECTION_CACHE_MAX_ENTRIES: integer('Most introspection answers remembered (0 = no caching)', DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES, { min: 0, max: 10_000_000 }),
+  INTROSPECTION_CACHE_MAX_TTL_MS: integer("Longest reuse of an active answer, in ms (never past the token's exp); bounds how long a revoked token keeps working", DEFAULT_INTROSPECTION_MAX_CACHE_TTL_MS, { min: 0, max: 86_400_000 }),
+  INTROSPECTION_NEGATIVE_CACHE_TTL_MS: integer('How long a rejected token is answered from memory, in ms (0 = ask every time)', DEFAULT_INTROSPECTION_NEGATIVE_CACHE_TTL_MS, { min: 0, max: 3_600_000 }),
+  INTROSPECTION_AUDIENCE: optionalText('Comma-separated accepted `aud` values of introspected tokens (unchecked when unset)'),
+  INTROSPECTION_ISSUER: optionalText('Comma-separated accepted `iss` values of introspected tokens (unchecked when unset)'),
+  INTROSPECTION_TENANT_CLAIM: text('Introspection claim holding the tenant', DEFAULT_TENANT_CLAIM),
+  INTROSPECTION_ROLES_CLAIM: text('Introspection claim holding the roles', DEFAULT_ROLES_CLAIM),
+  API_KEYS_FILE: optionalText('API key file (hashes only; see `npm run apikey`)'),
+  API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of API_KEYS_FILE'),
+};
+
+type AuthnEnv = Parsed<typeof spec>;
+
+function introspectionFromEnv(parsed: AuthnEnv, problems: string[]): IntrospectionOptions {
+  if (!parsed.INTROSPECTION_CLIENT_ID) problems.push('INTROSPECTION_CLIENT_ID: is required with INTROSPECTION_URL');
+  if (!parsed.INTROSPECTION_CLIENT_SECRET) problems.push('INTROSPECTION_CLIENT_SECRET: is required with INTROSPECTION_URL');
+  const audience = list(parsed.INTROSPECTION_AUDIENCE);
+  const issuer = list(parsed.INTROSPECTION_ISSUER);
+  return {
+    endpoint: parsed.INTROSPECTION_URL ?? '',
+    clientId: parsed.INTROSPECTION_CLIENT_ID ?? '',
+    clientSecret: parsed.INTROSPECTION_CLIENT_SECRET ?? '',
+    timeoutMs: parsed.INTROSPECTION_TIMEOUT_MS,
+    cacheMaxEntries: parsed.INTROSPECTION_CACHE_MAX_ENTRIES,
+    maxCacheTtlMs: parsed.INTROSPECTION_CACHE_MAX_TTL_MS,
+    negativeCacheTtlMs: parsed.INTROSPECTION_NEGATIVE_CACHE_TTL_MS,
+    ...(audience ? { audience } : {}),
+    ...(issuer ? { issuer } : {}),
+    tenantClaim: parsed.INTROSPECTION_TENANT_CLAIM,
+    rolesClaim: parsed.INTROSPECTION_ROLES_CLAIM,
+  };
+}
+
+function authnFromEnv(parsed: AuthnEnv): AuthnSettings {
+  const problems: string[] = [];
+  const authn: AuthnSettings = {};
+  if (parsed.JWT_JWKS_URL || parsed.JWT_JWKS_FILE) {
+    if (parsed.JWT_JWKS_URL && parsed.JWT_JWKS_FILE) problems.push('JWT_JWKS_URL and JWT_JWKS_FILE: set only one');
+    if (!parsed.JWT_ISSUER) problems.push('JWT_ISSUER: is required with a JWKS');
+    if (!parsed.JWT_AUDIENCE) problems.push('JWT_AUDIENCE: is required with a JWKS');
+    authn.jwt = {
+      ...(parsed.JWT_JWKS_URL ? { jwksUrl: parsed.JWT_JWKS_URL } : { jwksFile: parsed.JWT_JWKS_FILE }),
+      issuer: parsed.JWT_ISSUER ?? '',
+      audience: parsed.JWT_AUDIENCE ?? '',
+      ...(list(parsed.JWT_ALGORITHMS) ? { algorithms: list(parsed.JWT_ALGORITHMS) } : {}),
+    };
+  }
+  if (parsed.INTROSPECTION_URL) authn.introspection = introspectionFromEnv(parsed, problems);
+  else if (parsed.INTROSPECTION_CLIENT_ID || parsed.INTROSPECTION_CLIENT_SECRET) problems.push('INTROSPECTION_CLIENT_ID / INTROSPECTION_CLIENT_SECRET: set INTROSPECTION_URL too, or neither');
+  if (parsed.API_KEYS_FILE && parsed.API_KEYS_REDIS_URL) problems.push('API_KEYS_FILE and API_KEYS_REDIS_URL: set only one');
+  if (parsed.API_KEYS_FILE) authn.apiKeys = { file: parsed.API_KEYS_FILE };
+  else if (parsed.API_KEYS_REDIS_URL) authn.apiKeys = { redisUrl: parsed.API_KEYS_REDIS_URL };
+  if (!authn.jwt && !authn.introspection && !authn.apiKeys) problems.push('AUTH=required: set JWT_JWKS_URL (or JWT_JWKS_FILE), INTROSPECTION_URL or API_KEYS_FILE, or AUTH=off to run without authentication');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return authn;
+}
+
+export const authnEnv = envMapping({
+  title: 'Authentication',
+  spec,
+  toSettings(parsed): { principalKinds?: PrincipalKind[]; authn?: AuthnSettings } {
+    const principalKinds = list(parsed.AUTH_PRINCIPAL_KINDS);
+    if (principalKinds?.some((k) => k !== 'user' && k !== 'client')) throw new ConfigError([`AUTH_PRINCIPAL_KINDS: must list user and/or client, got '${parsed.AUTH_PRINCIPAL_KINDS}'`]);
+    return {
+      ...(principalKinds ? { principalKinds: principalKinds as PrincipalKind[] } : {}),
+      ...(parsed.AUTH === 'off' ? {} : { authn: authnFromEnv(parsed) }),
+    };
+  },
+});
