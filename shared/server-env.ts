@@ -1,19 +1,19 @@
 /** The server settings' environment variables and how they map into `manifest.server`. */
-import { integer, oneOf, optionalInteger, optionalText, port, text, type Parsed } from './config/env';
+import { integer, oneOf, optionalInteger, optionalText, port, shownDefault, text, type Parsed } from './config/env';
 import { LOG_LEVELS } from './observability/logger';
 import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from './server-settings';
 
 /** The server variables, defaulting to the manifest's own settings. */
 export function serverEnvSpec(base: ServerSettings = DEFAULT_SERVER_SETTINGS) {
   return {
-    PORT: port('Listen port', base.port),
-    HOST: text('Listen address', base.host),
-    LOG_LEVEL: oneOf('Log level', LOG_LEVELS, base.logLevel),
-    BODY_LIMIT_BYTES: integer('Largest accepted request body, in bytes', base.bodyLimitBytes, { min: 1 }),
-    REQUEST_TIMEOUT_MS: integer('Longest time to receive a whole request, in ms', base.requestTimeoutMs, { min: 1 }),
-    SHUTDOWN_TIMEOUT_MS: integer('Longest graceful shutdown, in ms', base.shutdownTimeoutMs, { min: 1 }),
-    METRICS_PORT: optionalInteger('Serve /metrics on this port (same HOST) instead of the client port'),
-    METRICS_TOKEN: optionalText('Bearer token /metrics requires (`Authorization: Bearer <token>`)'),
+    PORT: port('listen port', base.port),
+    HOST: text('listen address (`0.0.0.0` in containers)', base.host),
+    LOG_LEVEL: shownDefault(oneOf(`log level: ${LOG_LEVELS.map((l) => `\`${l}\``).join(', ')}`, LOG_LEVELS, base.logLevel), `\`${base.logLevel}\` (\`warn\` under \`npm start\`)`),
+    BODY_LIMIT_BYTES: integer('largest accepted request body, in bytes', base.bodyLimitBytes, { min: 1 }),
+    REQUEST_TIMEOUT_MS: integer('longest time to receive a whole request from a client, in ms', base.requestTimeoutMs, { min: 1 }),
+    SHUTDOWN_TIMEOUT_MS: integer('longest graceful shutdown before the process exits anyway, in ms', base.shutdownTimeoutMs, { min: 1 }),
+    METRICS_PORT: shownDefault(optionalInteger('serve `/metrics` alone on this port (same `HOST`); the client port then answers 404 there'), '(none: the client port)'),
+    METRICS_TOKEN: optionalText('bearer token `/metrics` requires (`Authorization: Bearer <token>`)'),
   };
 }
 

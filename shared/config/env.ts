@@ -113,7 +113,14 @@ export function describeEnv(spec: Spec): Array<{ name: string; defaultText: stri
 /** A family of variables named by a prefix and a name, e.g. `SUBGRAPH_URL_<NAME>`. */
 export interface EnvFamily {
   readonly pattern: string;
+  /** Shown in the configuration reference when unset. */
+  readonly defaultText: string;
   readonly description: string;
+}
+
+/** The same variable, documented with a default text saying what unset means (e.g. `(none: the client port)`). */
+export function shownDefault<T>(variable: EnvVar<T>, defaultText: string): EnvVar<T> {
+  return { ...variable, defaultText };
 }
 
 /**

@@ -29,9 +29,17 @@ export function readPrefixedUrls(env: NodeJS.ProcessEnv, prefix: string): Record
   return out;
 }
 
+export const workersEnvSpec = {
+  WORKERS: integer(
+    'processes serving the port (Node cluster): the primary supervises, restarts a crashed worker and drains all on SIGTERM. In-memory limiter counters are per worker; set `REDIS_URL` for one limit across workers',
+    1,
+    { min: 1, max: 64 },
+  ),
+};
+
 /** `WORKERS`: processes serving the port (Node cluster); default 1. */
 export function workersFromEnv(env: NodeJS.ProcessEnv): number {
-  return readEnv(env, { WORKERS: integer('Worker processes sharing the port (1 = single process)', 1, { min: 1, max: 64 }) }).WORKERS;
+  return readEnv(env, workersEnvSpec).WORKERS;
 }
 
 /** Runs a `main` body and turns a ConfigError into a clear message and exit code 1. */

@@ -9,7 +9,7 @@ import type { RestFacadeOptions } from './route-table';
 export const UPSTREAM_URL_PREFIX = 'UPSTREAM_URL_';
 
 export const REST_ENV_FAMILIES: readonly EnvFamily[] = [
-  { pattern: `${UPSTREAM_URL_PREFIX}<NAME>`, description: 'partner: origin of upstream <name> (lowercased, `_` for `-`); only its origin is used' },
+  { pattern: `${UPSTREAM_URL_PREFIX}<NAME>`, defaultText: 'the manifest\'s origin (`http://127.0.0.1:<service port>`)', description: 'override one REST upstream\'s origin, e.g. `UPSTREAM_URL_ORDERS=http://orders:4105`' },
 ];
 
 /** Pure: the variable spelling of an upstream name (`order-items` → `ORDER_ITEMS`). */

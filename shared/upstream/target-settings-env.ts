@@ -14,8 +14,8 @@ export const SUBGRAPH_TARGETS_PREFIX = 'SUBGRAPH_TARGETS_';
 
 /** The prefixed target variables (documented in the configuration reference). */
 export const TARGET_ENV_FAMILIES: readonly EnvFamily[] = [
-  { pattern: `${SUBGRAPH_TARGETS_PREFIX}<NAME>`, description: 'web, mobile: JSON target settings of subgraph <name> (weighted targets, discovery, health checks), as in the manifest' },
-  { pattern: `${UPSTREAM_TARGETS_PREFIX}<NAME>`, description: 'partner: JSON target settings of upstream <name>, as in the manifest' },
+  { pattern: `${SUBGRAPH_TARGETS_PREFIX}<NAME>`, defaultText: "(none: the subgraph's URL)", description: "web and mobile: targets of one subgraph, as JSON (see [Upstreams with several targets](#upstreams-with-several-targets)); endpoints replace the URL's origin, its path stays" },
+  { pattern: `${UPSTREAM_TARGETS_PREFIX}<NAME>`, defaultText: "(none: the upstream's one origin)", description: 'partner: targets of one REST upstream, as JSON, e.g. `UPSTREAM_TARGETS_ORDERS={"targets":[{"name":"stable","weight":90,"origins":["http://orders-a:4105"]},{"name":"canary","weight":10,"origins":["http://orders-b:4105"]}]}`' },
 ];
 
 /** Reads every `<PREFIX><NAME>` variable into settings keyed by the lowercased name; bad JSON or settings are reported by variable. */

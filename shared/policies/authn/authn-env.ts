@@ -3,7 +3,7 @@
  * API keys; the principal kinds served) and how they map into `policies.authn` and
  * `policies.principalKinds`.
  */
-import { ConfigError, envMapping, integer, list, oneOf, optionalHttpUrl, optionalText, text, type Parsed } from '../../config/env';
+import { ConfigError, envMapping, integer, list, oneOf, optionalHttpUrl, optionalText, shownDefault, text, type Parsed } from '../../config/env';
 import type { AuthnSettings } from './authn-settings';
 import {
   DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES,
@@ -14,29 +14,33 @@ import {
   DEFAULT_TENANT_CLAIM,
   type IntrospectionOptions,
 } from './introspection';
+import { DEFAULT_JWT_ALGORITHMS } from './jwt';
 import type { PrincipalKind } from './principal';
 
 const spec = {
-  AUTH: oneOf('`required`: every non-public route needs credentials; `off`: no authentication (local experiments only)', ['required', 'off'] as const, 'required'),
-  AUTH_PRINCIPAL_KINDS: optionalText("Comma-separated kinds of callers served: `user` (end users), `client` (partner integrations); default: the BFF's own (web and mobile `user`, partner `client`)"),
-  JWT_JWKS_URL: optionalHttpUrl('JWKS URL the bearer tokens are verified against'),
-  JWT_JWKS_FILE: optionalText('Local JWKS file, instead of JWT_JWKS_URL'),
-  JWT_ISSUER: optionalText('Accepted token issuer (`iss`); required with a JWKS'),
-  JWT_AUDIENCE: optionalText('Accepted token audience (`aud`); required with a JWKS'),
-  JWT_ALGORITHMS: optionalText('Comma-separated accepted algorithms (default RS256,PS256,ES256,EdDSA)'),
-  INTROSPECTION_URL: optionalHttpUrl('RFC 7662 token introspection endpoint for opaque bearer tokens (JWS-shaped tokens still go to the JWKS when one is set)'),
-  INTROSPECTION_CLIENT_ID: optionalText("The gateway's client id at the introspection endpoint; required with INTROSPECTION_URL"),
-  INTROSPECTION_CLIENT_SECRET: optionalText("The gateway's client secret at the introspection endpoint; required with INTROSPECTION_URL"),
-  INTROSPECTION_TIMEOUT_MS: integer('Longest wait for one introspection call, in ms', DEFAULT_INTROSPECTION_TIMEOUT_MS, { min: 1, max: 60_000 }),
-  INTROSPECTION_CACHE_MAX_ENTRIES: integer('Most introspection answers remembered (0 = no caching)', DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES, { min: 0, max: 10_000_000 }),
-  INTROSPECTION_CACHE_MAX_TTL_MS: integer("Longest reuse of an active answer, in ms (never past the token's exp); bounds how long a revoked token keeps working", DEFAULT_INTROSPECTION_MAX_CACHE_TTL_MS, { min: 0, max: 86_400_000 }),
-  INTROSPECTION_NEGATIVE_CACHE_TTL_MS: integer('How long a rejected token is answered from memory, in ms (0 = ask every time)', DEFAULT_INTROSPECTION_NEGATIVE_CACHE_TTL_MS, { min: 0, max: 3_600_000 }),
-  INTROSPECTION_AUDIENCE: optionalText('Comma-separated accepted `aud` values of introspected tokens (unchecked when unset)'),
-  INTROSPECTION_ISSUER: optionalText('Comma-separated accepted `iss` values of introspected tokens (unchecked when unset)'),
-  INTROSPECTION_TENANT_CLAIM: text('Introspection claim holding the tenant', DEFAULT_TENANT_CLAIM),
-  INTROSPECTION_ROLES_CLAIM: text('Introspection claim holding the roles', DEFAULT_ROLES_CLAIM),
-  API_KEYS_FILE: optionalText('API key file (hashes only; see `npm run apikey`)'),
-  API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of API_KEYS_FILE'),
+  AUTH: oneOf('`off` runs without authentication (local experiments); `required` needs a key source below or the process refuses to start', ['required', 'off'] as const, 'required'),
+  AUTH_PRINCIPAL_KINDS: shownDefault(
+    optionalText('comma-separated kinds of callers served: `user` (end users), `client` (partner integrations); valid credentials of another kind get 401 `AUTH_PRINCIPAL_KIND_NOT_ACCEPTED`'),
+    "the BFF's own: web and mobile `user`, partner `client`",
+  ),
+  JWT_JWKS_URL: optionalHttpUrl('JWKS URL bearer-token keys come from (or JWT_JWKS_FILE)'),
+  JWT_JWKS_FILE: optionalText('local JWKS file, instead of JWT_JWKS_URL'),
+  JWT_ISSUER: optionalText('accepted token issuer (`iss`); required with a JWKS'),
+  JWT_AUDIENCE: optionalText('accepted token audience (`aud`); required with a JWKS'),
+  JWT_ALGORITHMS: shownDefault(optionalText('comma-separated accepted signature algorithms (asymmetric only)'), `\`${DEFAULT_JWT_ALGORITHMS.join(',')}\``),
+  INTROSPECTION_URL: optionalHttpUrl('RFC 7662 introspection endpoint; opaque bearer tokens are accepted when set (JWS-shaped tokens still go to the JWKS when one is set)'),
+  INTROSPECTION_CLIENT_ID: optionalText("the gateway's client id at the introspection endpoint (HTTP Basic); required with `INTROSPECTION_URL`"),
+  INTROSPECTION_CLIENT_SECRET: optionalText("the gateway's client secret at the introspection endpoint (HTTP Basic); required with `INTROSPECTION_URL`"),
+  INTROSPECTION_TIMEOUT_MS: integer('longest introspection call, connect to last byte, in ms', DEFAULT_INTROSPECTION_TIMEOUT_MS, { min: 1, max: 60_000 }),
+  INTROSPECTION_CACHE_MAX_ENTRIES: integer('most answers remembered (least recently used forgotten first); `0` = no caching', DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES, { min: 0, max: 10_000_000 }),
+  INTROSPECTION_CACHE_MAX_TTL_MS: integer("longest reuse of an active answer, in ms (never past the token's `exp`): how long a revoked token may keep working", DEFAULT_INTROSPECTION_MAX_CACHE_TTL_MS, { min: 0, max: 86_400_000 }),
+  INTROSPECTION_NEGATIVE_CACHE_TTL_MS: integer('how long a rejected token is answered from memory, in ms; `0` = ask every time', DEFAULT_INTROSPECTION_NEGATIVE_CACHE_TTL_MS, { min: 0, max: 3_600_000 }),
+  INTROSPECTION_AUDIENCE: shownDefault(optionalText('comma-separated accepted `aud` values of introspected tokens'), '(unchecked; required in production)'),
+  INTROSPECTION_ISSUER: shownDefault(optionalText('comma-separated accepted `iss` values of introspected tokens'), '(unchecked; required in production)'),
+  INTROSPECTION_TENANT_CLAIM: text('claim read as the tenant', DEFAULT_TENANT_CLAIM),
+  INTROSPECTION_ROLES_CLAIM: text('claim read as the roles', DEFAULT_ROLES_CLAIM),
+  API_KEYS_FILE: optionalText('API key hashes (partner) from a file (see `npm run apikey`)'),
+  API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of `API_KEYS_FILE`'),
 };
 
 type AuthnEnv = Parsed<typeof spec>;

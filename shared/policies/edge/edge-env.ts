@@ -1,17 +1,17 @@
 /** The edge policies' environment variables (trusted proxies, access rules, CORS) and how they map into `policies`. */
-import { envMapping, list, oneOf, optionalText } from '../../config/env';
+import { envMapping, list, oneOf, optionalText, shownDefault } from '../../config/env';
 import type { AccessRules } from './access-rules';
 import type { CorsSettings } from './edge-headers';
 
 export const edgeEnv = envMapping({
   title: 'Edge: proxies, access rules, CORS',
   spec: {
-    TRUSTED_PROXIES: optionalText('Comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed'),
-    IP_ALLOW: optionalText('Comma-separated IPs/CIDRs that alone are served (client address through TRUSTED_PROXIES)'),
-    IP_DENY: optionalText('Comma-separated IPs/CIDRs that are refused with 403'),
-    USER_AGENT_DENY: optionalText('Comma-separated regular expressions; matching user agents are refused with 403'),
-    CORS_ORIGINS: optionalText('Comma-separated origins allowed to call from a browser (`*` for any); unset: no CORS'),
-    CORS_CREDENTIALS: oneOf('Allow cookies and credentials cross-origin (true/false)', ['true', 'false'] as const, 'false'),
+    TRUSTED_PROXIES: optionalText('comma-separated IPs/CIDRs whose `X-Forwarded-For` (and `-Proto`, `-Host`) is believed; the forwarded headers Portico sends upstream extend the chain only through them'),
+    IP_ALLOW: optionalText('comma-separated IPs/CIDRs that alone are served (client address through `TRUSTED_PROXIES`)'),
+    IP_DENY: optionalText('comma-separated IPs/CIDRs refused with 403 (checked first)'),
+    USER_AGENT_DENY: optionalText('comma-separated regular expressions of user agents refused with 403, matched against the first 512 characters; a pattern that could backtrack catastrophically (`(a+)+`) is refused at start'),
+    CORS_ORIGINS: shownDefault(optionalText('comma-separated origins allowed from browsers, e.g. `https://app.example.com` (`*` for any)'), '(none: same-origin only)'),
+    CORS_CREDENTIALS: oneOf('allow cookies cross-origin (`true`/`false`; not with `*`)', ['true', 'false'] as const, 'false'),
   },
   toSettings(parsed): { trustedProxies?: string[]; accessRules?: AccessRules; cors?: CorsSettings } {
     const trustedProxies = list(parsed.TRUSTED_PROXIES);

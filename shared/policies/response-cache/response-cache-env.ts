@@ -1,17 +1,17 @@
 /** The response cache's environment variables and how they map into `policies.responseCache`. */
-import { ConfigError, envMapping, integer, oneOf, optionalText } from '../../config/env';
+import { ConfigError, envMapping, integer, oneOf, optionalText, shownDefault } from '../../config/env';
 import { DEFAULT_MAX_ENTRY_BYTES, DEFAULT_MAX_TTL_SEC, type ResponseCacheSettings } from './response-cache-settings';
 import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENTRIES } from './response-cache-store';
 
 export const responseCacheEnv = envMapping({
   title: 'Response cache',
   spec: {
-    RESPONSE_CACHE: oneOf('Response cache: `off`, `memory` (per process) or `redis` (shared, RESPONSE_CACHE_REDIS_URL)', ['off', 'memory', 'redis'] as const, 'off'),
-    RESPONSE_CACHE_REDIS_URL: optionalText('Redis URL of the shared response cache (RESPONSE_CACHE=redis)'),
-    RESPONSE_CACHE_MAX_ENTRIES: integer('Most entries in the memory response cache', DEFAULT_CACHE_MAX_ENTRIES, { min: 1, max: 10_000_000 }),
-    RESPONSE_CACHE_MAX_BYTES: integer('Most bytes in the memory response cache', DEFAULT_CACHE_MAX_BYTES, { min: 1_024, max: 68_719_476_736 }),
-    RESPONSE_CACHE_MAX_ENTRY_BYTES: integer('Largest response body cached, in bytes', DEFAULT_MAX_ENTRY_BYTES, { min: 1, max: 1_073_741_824 }),
-    RESPONSE_CACHE_MAX_TTL_SEC: integer('Longest lifetime of any cached response, in seconds', DEFAULT_MAX_TTL_SEC, { min: 1, max: 31_536_000 }),
+    RESPONSE_CACHE: shownDefault(oneOf('response cache: `off`, `memory` (per process) or `redis` (shared); see [Response cache](#response-cache)', ['off', 'memory', 'redis'] as const, 'off'), '`off` (`memory` under `npm start`)'),
+    RESPONSE_CACHE_REDIS_URL: optionalText('Redis of the shared cache; required with `RESPONSE_CACHE=redis`'),
+    RESPONSE_CACHE_MAX_ENTRIES: integer('most entries in the memory cache (least recently used pushed out first)', DEFAULT_CACHE_MAX_ENTRIES, { min: 1, max: 10_000_000 }),
+    RESPONSE_CACHE_MAX_BYTES: integer('most bytes in the memory cache (default 64 MiB)', DEFAULT_CACHE_MAX_BYTES, { min: 1_024, max: 68_719_476_736 }),
+    RESPONSE_CACHE_MAX_ENTRY_BYTES: integer('largest response body cached, in bytes; bigger ones pass uncached', DEFAULT_MAX_ENTRY_BYTES, { min: 1, max: 1_073_741_824 }),
+    RESPONSE_CACHE_MAX_TTL_SEC: integer('longest any response is kept, in seconds, whatever the upstream or the schema allows', DEFAULT_MAX_TTL_SEC, { min: 1, max: 31_536_000 }),
   },
   toSettings(parsed): ResponseCacheSettings | undefined {
     if (parsed.RESPONSE_CACHE === 'off') return undefined;
