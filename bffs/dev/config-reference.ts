@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { POLICY_ENV_MAPPINGS } from '../../shared/config/auth-env';
+import { configFileEnvSpec } from '../../shared/config/config-file';
 import type { EnvFamily, EnvVar } from '../../shared/config/env';
 import { productionEnvSpec } from '../../shared/config/production-checks';
 import { workersEnvSpec } from '../../shared/config/server-env';
@@ -65,7 +66,7 @@ export function configurationReference(): string {
   return [
     'All BFFs:',
     '',
-    ...table(bffs.map((m) => [m.name, { ...serverEnvSpec(m.server), ...productionEnvSpec, ...workersEnvSpec }])),
+    ...table(bffs.map((m) => [m.name, { ...serverEnvSpec(m.server), ...productionEnvSpec, ...workersEnvSpec, ...configFileEnvSpec }])),
     '',
     'Policies (all BFFs):',
     '',

@@ -134,6 +134,11 @@ export interface EnvMapping<S extends Spec, T> {
   readonly spec: S;
   /** Prefixed variable families the mapping also reads (documented, not in `spec`). */
   readonly families?: readonly EnvFamily[];
+  /**
+   * The `policies` keys the mapping produces, each with the variables that decide it: a
+   * configuration file's value for a key stands while none of them is set.
+   */
+  readonly settingsKeys: Readonly<Record<string, ReadonlyArray<keyof S & string>>>;
   toSettings(parsed: Parsed<S>): T;
 }
 

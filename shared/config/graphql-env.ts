@@ -2,7 +2,8 @@
  * The environment of the GraphQL BFFs (web, mobile), composed from the variables each part
  * declares: server (`shared/server-env.ts`), GraphQL routes
  * (`shared/graphql/federated-graphql-env.ts`), subgraph targets
- * (`shared/upstream/target-settings-env.ts`) and the policies (`./auth-env.ts`).
+ * (`shared/upstream/target-settings-env.ts`) and the policies (`./auth-env.ts`), over the
+ * optional configuration file (`./config-file.ts`).
  */
 import type { BffManifest, GraphqlRoutes, ServerSettings } from '../manifest';
 import { defineManifest } from '../manifest';
@@ -11,7 +12,8 @@ import type { OperationLimits } from '../graphql/operation-limits';
 import { serverEnvSpec, serverSettingsFrom } from '../server-env';
 import { readPrefixedTargets, SUBGRAPH_TARGETS_PREFIX } from '../upstream/target-settings-env';
 import { readEnv } from './env';
-import { policiesFromEnv } from './auth-env';
+import { effectivePolicies } from './auth-env';
+import { applyConfigFile } from './config-file';
 import { enforceProductionChecks } from './production-checks';
 import { readPrefixedUrls } from './server-env';
 
@@ -22,7 +24,8 @@ export function graphqlEnvSpec(defaults: { server: ServerSettings; supergraphPat
 }
 
 /** Applies the environment to a GraphQL BFF manifest; throws ConfigError naming bad variables. */
-export function graphqlManifestFromEnv(manifest: BffManifest<GraphqlRoutes>, env: NodeJS.ProcessEnv): BffManifest<GraphqlRoutes> {
+export function graphqlManifestFromEnv(code: BffManifest<GraphqlRoutes>, env: NodeJS.ProcessEnv): BffManifest<GraphqlRoutes> {
+  const { manifest, filePolicies } = applyConfigFile(code, env);
   const parsed = readEnv(env, { ...serverEnvSpec(manifest.server), ...graphqlRoutesEnvSpec(manifest.routes) });
   const subgraphUrls = { ...manifest.routes.subgraphUrls, ...readPrefixedUrls(env, SUBGRAPH_URL_PREFIX) };
   const subgraphTargets = { ...manifest.routes.subgraphTargets, ...readPrefixedTargets(env, SUBGRAPH_TARGETS_PREFIX) };
@@ -30,6 +33,6 @@ export function graphqlManifestFromEnv(manifest: BffManifest<GraphqlRoutes>, env
     ...manifest,
     server: serverSettingsFrom(parsed, manifest.server),
     routes: { ...graphqlRoutesFrom(parsed, manifest.routes), subgraphUrls, ...(Object.keys(subgraphTargets).length > 0 ? { subgraphTargets } : {}) },
-    policies: { ...manifest.policies, ...policiesFromEnv(env) },
+    policies: effectivePolicies(manifest.policies, env, filePolicies),
   }), env);
 }

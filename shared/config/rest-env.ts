@@ -1,7 +1,7 @@
 /**
  * The environment of the REST BFF (partner), composed from the variables each part
  * declares: server, REST upstreams (`shared/rest/rest-routes-env.ts`), upstream targets,
- * the subgraphs its operations call, and the policies.
+ * the subgraphs its operations call, and the policies, over the optional configuration file.
  */
 import { defineManifest, type BffManifest, type RestRoutes } from '../manifest';
 import { SUBGRAPH_URL_PREFIX } from '../graphql/federated-graphql-env';
@@ -9,15 +9,17 @@ import { refuseUnknownUpstreams, UPSTREAM_URL_PREFIX, upstreamsWithOverrides } f
 import { serverEnvSpec, serverSettingsFrom } from '../server-env';
 import { readPrefixedTargets, UPSTREAM_TARGETS_PREFIX } from '../upstream/target-settings-env';
 import { readEnv } from './env';
-import { policiesFromEnv } from './auth-env';
+import { effectivePolicies } from './auth-env';
+import { applyConfigFile } from './config-file';
 import { enforceProductionChecks } from './production-checks';
 import { readPrefixedUrls } from './server-env';
 
 export { UPSTREAM_URL_PREFIX } from '../rest/rest-routes-env';
 
 /** Applies the environment to a REST BFF manifest; throws ConfigError naming bad variables. */
-export function restManifestFromEnv(manifest: BffManifest<RestRoutes>, env: NodeJS.ProcessEnv): BffManifest<RestRoutes> {
-  if (!manifest.routes) throw new Error(`manifest '${manifest.name}' has no routes`);
+export function restManifestFromEnv(code: BffManifest<RestRoutes>, env: NodeJS.ProcessEnv): BffManifest<RestRoutes> {
+  if (!code.routes) throw new Error(`manifest '${code.name}' has no routes`);
+  const { manifest, filePolicies } = applyConfigFile(code, env);
   const parsed = readEnv(env, serverEnvSpec(manifest.server));
   const overrides = readPrefixedUrls(env, UPSTREAM_URL_PREFIX);
   const targets = readPrefixedTargets(env, UPSTREAM_TARGETS_PREFIX);
@@ -27,5 +29,5 @@ export function restManifestFromEnv(manifest: BffManifest<RestRoutes>, env: Node
   const subgraphUrls = readPrefixedUrls(env, SUBGRAPH_URL_PREFIX);
   const graphql = manifest.routes.graphql && Object.keys(subgraphUrls).length > 0 ? { graphql: { ...manifest.routes.graphql, subgraphUrls: { ...manifest.routes.graphql.subgraphUrls, ...subgraphUrls } } } : {};
   const upstreams = upstreamsWithOverrides(manifest.routes.upstreams, overrides);
-  return enforceProductionChecks(defineManifest({ ...manifest, server: serverSettingsFrom(parsed, manifest.server), routes: { ...manifest.routes, ...graphql, upstreams, ...(Object.keys(upstreamTargets).length > 0 ? { upstreamTargets } : {}) }, policies: { ...manifest.policies, ...policiesFromEnv(env) } }), env);
+  return enforceProductionChecks(defineManifest({ ...manifest, server: serverSettingsFrom(parsed, manifest.server), routes: { ...manifest.routes, ...graphql, upstreams, ...(Object.keys(upstreamTargets).length > 0 ? { upstreamTargets } : {}) }, policies: effectivePolicies(manifest.policies, env, filePolicies) }), env);
 }

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REDACTED, redactConfig } from '../../shared/config/print-config';
@@ -45,6 +47,21 @@ describe('--print-config', () => {
     expect(config.policies.rateLimit.store.url).toBe(`redis://:${encodeURIComponent(REDACTED)}@127.0.0.1:6390/0`);
     expect(config.policies.responseCache.store.url).toBe(`redis://cache:${encodeURIComponent(REDACTED)}@127.0.0.1:6390/1`);
     expect(stdout).not.toMatch(/s3cret/);
+  });
+
+  it('prints the configuration file laid over the manifest, the environment over the file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'portico-print-'));
+    try {
+      const PORTICO_CONFIG = path.join(dir, 'portico.web.yaml');
+      writeFileSync(PORTICO_CONFIG, 'server:\n  port: 4100\n  metrics: { token: file-s3cret }\npolicies:\n  cors: { origins: [https://app.example.com] }\n');
+      const { code, stdout } = await printConfig('web', { PORTICO_CONFIG, AUTH: 'off', HOST: '0.0.0.0' });
+      expect(code).toBe(0);
+      const config = JSON.parse(stdout);
+      expect(config.server).toMatchObject({ port: 4100, host: '0.0.0.0', metrics: { token: REDACTED } });
+      expect(config.policies.cors).toEqual({ origins: ['https://app.example.com'] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports a configuration error instead of printing, with exit code 1', async () => {

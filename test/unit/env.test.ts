@@ -72,8 +72,8 @@ describe('env mappings owned by each policy', () => {
   });
 
   it('map an empty environment to the policy defaults', () => {
-    expect(rateLimitEnv.toSettings(readEnv({}, rateLimitEnv.spec))).toEqual({ perIp: DEFAULT_PER_IP_RULE, plans: DEFAULT_PLAN_RULES, store: { kind: 'memory' } });
-    expect(responseCacheEnv.toSettings(readEnv({}, responseCacheEnv.spec))).toBeUndefined();
+    expect(rateLimitEnv.toSettings(readEnv({}, rateLimitEnv.spec))).toEqual({ rateLimit: { perIp: DEFAULT_PER_IP_RULE, plans: DEFAULT_PLAN_RULES, store: { kind: 'memory' } } });
+    expect(responseCacheEnv.toSettings(readEnv({}, responseCacheEnv.spec))).toEqual({});
     expect(edgeEnv.toSettings(readEnv({}, edgeEnv.spec))).toEqual({});
     expect(authnEnv.toSettings(readEnv({ AUTH: 'off' }, authnEnv.spec))).toEqual({});
   });

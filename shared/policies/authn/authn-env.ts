@@ -19,10 +19,6 @@ import type { PrincipalKind } from './principal';
 
 const spec = {
   AUTH: oneOf('`off` runs without authentication (local experiments); `required` needs a key source below or the process refuses to start', ['required', 'off'] as const, 'required'),
-  AUTH_PRINCIPAL_KINDS: shownDefault(
-    optionalText('comma-separated kinds of callers served: `user` (end users), `client` (partner integrations); valid credentials of another kind get 401 `AUTH_PRINCIPAL_KIND_NOT_ACCEPTED`'),
-    "the BFF's own: web and mobile `user`, partner `client`",
-  ),
   JWT_JWKS_URL: optionalHttpUrl('JWKS URL bearer-token keys come from (or JWT_JWKS_FILE)'),
   JWT_JWKS_FILE: optionalText('local JWKS file, instead of JWT_JWKS_URL'),
   JWT_ISSUER: optionalText('accepted token issuer (`iss`); required with a JWKS'),
@@ -89,15 +85,27 @@ function authnFromEnv(parsed: AuthnEnv): AuthnSettings {
   return authn;
 }
 
+export const principalKindsEnv = envMapping({
+  title: 'Principal kinds',
+  spec: {
+    AUTH_PRINCIPAL_KINDS: shownDefault(
+      optionalText('comma-separated kinds of callers served: `user` (end users), `client` (partner integrations); valid credentials of another kind get 401 `AUTH_PRINCIPAL_KIND_NOT_ACCEPTED`'),
+      "the BFF's own: web and mobile `user`, partner `client`",
+    ),
+  },
+  settingsKeys: { principalKinds: ['AUTH_PRINCIPAL_KINDS'] },
+  toSettings(parsed): { principalKinds?: PrincipalKind[] } {
+    const principalKinds = list(parsed.AUTH_PRINCIPAL_KINDS);
+    if (principalKinds?.some((k) => k !== 'user' && k !== 'client')) throw new ConfigError([`AUTH_PRINCIPAL_KINDS: must list user and/or client, got '${parsed.AUTH_PRINCIPAL_KINDS}'`]);
+    return principalKinds ? { principalKinds: principalKinds as PrincipalKind[] } : {};
+  },
+});
+
 export const authnEnv = envMapping({
   title: 'Authentication',
   spec,
-  toSettings(parsed): { principalKinds?: PrincipalKind[]; authn?: AuthnSettings } {
-    const principalKinds = list(parsed.AUTH_PRINCIPAL_KINDS);
-    if (principalKinds?.some((k) => k !== 'user' && k !== 'client')) throw new ConfigError([`AUTH_PRINCIPAL_KINDS: must list user and/or client, got '${parsed.AUTH_PRINCIPAL_KINDS}'`]);
-    return {
-      ...(principalKinds ? { principalKinds: principalKinds as PrincipalKind[] } : {}),
-      ...(parsed.AUTH === 'off' ? {} : { authn: authnFromEnv(parsed) }),
-    };
+  settingsKeys: { authn: Object.keys(spec) as Array<keyof typeof spec> },
+  toSettings(parsed): { authn?: AuthnSettings } {
+    return parsed.AUTH === 'off' ? {} : { authn: authnFromEnv(parsed) };
   },
 });

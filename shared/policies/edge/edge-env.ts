@@ -5,6 +5,7 @@ import type { CorsSettings } from './edge-headers';
 
 export const edgeEnv = envMapping({
   title: 'Edge: proxies, access rules, CORS',
+  settingsKeys: { trustedProxies: ['TRUSTED_PROXIES'], accessRules: ['IP_ALLOW', 'IP_DENY', 'USER_AGENT_DENY'], cors: ['CORS_ORIGINS', 'CORS_CREDENTIALS'] },
   spec: {
     TRUSTED_PROXIES: optionalText('comma-separated IPs/CIDRs whose `X-Forwarded-For` (and `-Proto`, `-Host`) is believed; the forwarded headers Portico sends upstream extend the chain only through them'),
     IP_ALLOW: optionalText('comma-separated IPs/CIDRs that alone are served (client address through `TRUSTED_PROXIES`)'),

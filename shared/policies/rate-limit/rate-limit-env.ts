@@ -4,6 +4,7 @@ import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from 
 
 export const rateLimitEnv = envMapping({
   title: 'Rate limiting',
+  settingsKeys: { rateLimit: ['RATE_LIMIT', 'RATE_LIMIT_PER_MIN', 'RATE_LIMIT_PER_IP_PER_MIN', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'RATE_LIMIT_FAIL_MODE'] },
   spec: {
     RATE_LIMIT: oneOf('`off` disables rate limiting', ['on', 'off'] as const, 'on'),
     RATE_LIMIT_PER_MIN: integer('per-principal limit of the `default` plan, per minute (burst the same)', DEFAULT_PLAN_RULES.default?.limit ?? 600, { min: 1, max: 60_000_000 }),
@@ -12,10 +13,10 @@ export const rateLimitEnv = envMapping({
     REDIS_CLUSTER_NODES: shownDefault(optionalText('shared limiter store: comma-separated `host:port` of Redis Cluster nodes, instead of `REDIS_URL`'), '(in memory, per process)'),
     RATE_LIMIT_FAIL_MODE: oneOf('with Redis down: `open-to-local` (decide locally) or `closed` (503)', ['open-to-local', 'closed'] as const, 'open-to-local'),
   },
-  toSettings(parsed): RateLimitSettings | undefined {
-    if (parsed.RATE_LIMIT === 'off') return undefined;
+  toSettings(parsed): { rateLimit?: RateLimitSettings } {
+    if (parsed.RATE_LIMIT === 'off') return {};
     const clusterNodes = list(parsed.REDIS_CLUSTER_NODES);
-    return {
+    const rateLimit: RateLimitSettings = {
       perIp: parsed.RATE_LIMIT_PER_IP_PER_MIN === 0 ? false : { limit: parsed.RATE_LIMIT_PER_IP_PER_MIN, windowMs: 60_000 },
       plans: { ...DEFAULT_PLAN_RULES, default: { limit: parsed.RATE_LIMIT_PER_MIN, windowMs: 60_000 } },
       store:
@@ -23,5 +24,6 @@ export const rateLimitEnv = envMapping({
           ? { kind: 'redis', ...(clusterNodes ? { clusterNodes } : { url: parsed.REDIS_URL }), failMode: parsed.RATE_LIMIT_FAIL_MODE }
           : { kind: 'memory' },
     };
+    return { rateLimit };
   },
 });

@@ -5,6 +5,7 @@ import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENTRIES } from './response-c
 
 export const responseCacheEnv = envMapping({
   title: 'Response cache',
+  settingsKeys: { responseCache: ['RESPONSE_CACHE', 'RESPONSE_CACHE_REDIS_URL', 'RESPONSE_CACHE_MAX_ENTRIES', 'RESPONSE_CACHE_MAX_BYTES', 'RESPONSE_CACHE_MAX_ENTRY_BYTES', 'RESPONSE_CACHE_MAX_TTL_SEC'] },
   spec: {
     RESPONSE_CACHE: shownDefault(oneOf('response cache: `off`, `memory` (per process) or `redis` (shared); see [Response cache](#response-cache)', ['off', 'memory', 'redis'] as const, 'off'), '`off` (`memory` under `npm start`)'),
     RESPONSE_CACHE_REDIS_URL: optionalText('Redis of the shared cache; required with `RESPONSE_CACHE=redis`'),
@@ -13,10 +14,10 @@ export const responseCacheEnv = envMapping({
     RESPONSE_CACHE_MAX_ENTRY_BYTES: integer('largest response body cached, in bytes; bigger ones pass uncached', DEFAULT_MAX_ENTRY_BYTES, { min: 1, max: 1_073_741_824 }),
     RESPONSE_CACHE_MAX_TTL_SEC: integer('longest any response is kept, in seconds, whatever the upstream or the schema allows', DEFAULT_MAX_TTL_SEC, { min: 1, max: 31_536_000 }),
   },
-  toSettings(parsed): ResponseCacheSettings | undefined {
-    if (parsed.RESPONSE_CACHE === 'off') return undefined;
+  toSettings(parsed): { responseCache?: ResponseCacheSettings } {
+    if (parsed.RESPONSE_CACHE === 'off') return {};
     if (parsed.RESPONSE_CACHE === 'redis' && !parsed.RESPONSE_CACHE_REDIS_URL) throw new ConfigError(['RESPONSE_CACHE=redis: set RESPONSE_CACHE_REDIS_URL']);
-    return {
+    const responseCache: ResponseCacheSettings = {
       store:
         parsed.RESPONSE_CACHE === 'redis'
           ? { kind: 'redis', url: parsed.RESPONSE_CACHE_REDIS_URL as string }
@@ -24,5 +25,6 @@ export const responseCacheEnv = envMapping({
       maxEntryBytes: parsed.RESPONSE_CACHE_MAX_ENTRY_BYTES,
       maxTtlSec: parsed.RESPONSE_CACHE_MAX_TTL_SEC,
     };
+    return { responseCache };
   },
 });
