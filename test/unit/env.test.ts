@@ -1,6 +1,6 @@
 import { ConfigError, describeEnv, httpUrl, integer, oneOf, port, readEnv, text } from '../../shared/config/env';
 import { readPrefixedUrls } from '../../shared/config/server-env';
-import { authEnvSpec, POLICY_ENV_MAPPINGS } from '../../shared/config/auth-env';
+import { authEnvSpec, POLICY_ENV_MAPPINGS, policiesFromEnv } from '../../shared/config/auth-env';
 import { graphqlRoutesEnvSpec } from '../../shared/graphql/federated-graphql-env';
 import { authnEnv } from '../../shared/policies/authn/authn-env';
 import { edgeEnv } from '../../shared/policies/edge/edge-env';
@@ -64,11 +64,24 @@ describe('env mappings owned by each policy', () => {
     ...POLICY_ENV_MAPPINGS.map((m) => [m.title, m.spec] as [string, Record<string, unknown>]),
   ];
 
-  it('declare every variable exactly once', () => {
-    const names = specs.flatMap(([, spec]) => Object.keys(spec));
-    expect(names.length).toBeGreaterThan(50);
-    expect(new Set(names).size).toBe(names.length);
-    expect(Object.keys(authEnvSpec)).toEqual(POLICY_ENV_MAPPINGS.flatMap((m) => Object.keys(m.spec)));
+  it('declare every variable once: a variable several mappings read (REDIS_URL) is one shared declaration', () => {
+    const declarations = new Map<string, Set<unknown>>();
+    for (const [, spec] of specs) for (const [name, variable] of Object.entries(spec)) declarations.set(name, (declarations.get(name) ?? new Set()).add(variable));
+    expect(declarations.size).toBeGreaterThan(50);
+    expect([...declarations].filter(([, variables]) => variables.size > 1).map(([name]) => name)).toEqual([]);
+    expect(new Set(Object.keys(authEnvSpec))).toEqual(new Set(POLICY_ENV_MAPPINGS.flatMap((m) => Object.keys(m.spec))));
+  });
+
+  it('let one REDIS_URL serve the limiter, the API keys and the cache, each use keeping its own URL as an override', () => {
+    const shared = policiesFromEnv({ REDIS_URL: 'redis://r:6379', API_KEYS_STORE: 'redis', RESPONSE_CACHE: 'redis' });
+    expect(shared.rateLimit?.store).toEqual({ kind: 'redis', url: 'redis://r:6379', failMode: 'open-to-local' });
+    expect(shared.authn?.apiKeys).toEqual({ redisUrl: 'redis://r:6379' });
+    expect(shared.responseCache?.store).toEqual({ kind: 'redis', url: 'redis://r:6379' });
+    const own = policiesFromEnv({ REDIS_URL: 'redis://r:6379', API_KEYS_STORE: 'redis', API_KEYS_REDIS_URL: 'redis://keys:6379', RESPONSE_CACHE: 'redis', RESPONSE_CACHE_REDIS_URL: 'redis://cache:6379' });
+    expect(own.authn?.apiKeys).toEqual({ redisUrl: 'redis://keys:6379' });
+    expect(own.responseCache?.store).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
+    expect(() => policiesFromEnv({ API_KEYS_STORE: 'redis' })).toThrow(/API_KEYS_STORE=redis: set REDIS_URL \(or API_KEYS_REDIS_URL\)/);
+    expect(() => policiesFromEnv({ AUTH: 'off', RESPONSE_CACHE: 'redis' })).toThrow(/RESPONSE_CACHE=redis: set REDIS_URL \(or RESPONSE_CACHE_REDIS_URL\)/);
   });
 
   it('map an empty environment to the policy defaults', () => {

@@ -14,6 +14,7 @@ import {
   DEFAULT_TENANT_CLAIM,
   type IntrospectionOptions,
 } from './introspection';
+import { SHARED_REDIS_URL_ENV } from '../../redis-env';
 import { DEFAULT_JWT_ALGORITHMS } from './jwt';
 import type { PrincipalKind } from './principal';
 
@@ -36,7 +37,12 @@ const spec = {
   INTROSPECTION_TENANT_CLAIM: text('claim read as the tenant', DEFAULT_TENANT_CLAIM),
   INTROSPECTION_ROLES_CLAIM: text('claim read as the roles', DEFAULT_ROLES_CLAIM),
   API_KEYS_FILE: optionalText('API key hashes (partner) from a file (see `npm run apikey`)'),
-  API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of `API_KEYS_FILE`'),
+  API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of `API_KEYS_FILE` (and of `REDIS_URL` with `API_KEYS_STORE=redis`)'),
+  API_KEYS_STORE: shownDefault(
+    oneOf('where API key hashes are: `file` (`API_KEYS_FILE`) or `redis` (`API_KEYS_REDIS_URL`, else `REDIS_URL`)', ['file', 'redis', 'auto'] as const, 'auto'),
+    'the one of `API_KEYS_FILE`, `API_KEYS_REDIS_URL` that is set',
+  ),
+  ...SHARED_REDIS_URL_ENV,
 };
 
 type AuthnEnv = Parsed<typeof spec>;
@@ -61,6 +67,19 @@ function introspectionFromEnv(parsed: AuthnEnv, problems: string[]): Introspecti
   };
 }
 
+function apiKeysFromEnv(parsed: AuthnEnv, problems: string[]): AuthnSettings['apiKeys'] {
+  if (parsed.API_KEYS_STORE === 'redis') {
+    const redisUrl = parsed.API_KEYS_REDIS_URL ?? parsed.REDIS_URL;
+    if (!redisUrl) problems.push('API_KEYS_STORE=redis: set REDIS_URL (or API_KEYS_REDIS_URL)');
+    return redisUrl ? { redisUrl } : undefined;
+  }
+  if (parsed.API_KEYS_STORE === 'file' && !parsed.API_KEYS_FILE) problems.push('API_KEYS_STORE=file: set API_KEYS_FILE');
+  if (parsed.API_KEYS_FILE && parsed.API_KEYS_REDIS_URL) problems.push('API_KEYS_FILE and API_KEYS_REDIS_URL: set only one');
+  if (parsed.API_KEYS_FILE) return { file: parsed.API_KEYS_FILE };
+  if (parsed.API_KEYS_REDIS_URL) return { redisUrl: parsed.API_KEYS_REDIS_URL };
+  return undefined;
+}
+
 function authnFromEnv(parsed: AuthnEnv): AuthnSettings {
   const problems: string[] = [];
   const authn: AuthnSettings = {};
@@ -77,9 +96,8 @@ function authnFromEnv(parsed: AuthnEnv): AuthnSettings {
   }
   if (parsed.INTROSPECTION_URL) authn.introspection = introspectionFromEnv(parsed, problems);
   else if (parsed.INTROSPECTION_CLIENT_ID || parsed.INTROSPECTION_CLIENT_SECRET) problems.push('INTROSPECTION_CLIENT_ID / INTROSPECTION_CLIENT_SECRET: set INTROSPECTION_URL too, or neither');
-  if (parsed.API_KEYS_FILE && parsed.API_KEYS_REDIS_URL) problems.push('API_KEYS_FILE and API_KEYS_REDIS_URL: set only one');
-  if (parsed.API_KEYS_FILE) authn.apiKeys = { file: parsed.API_KEYS_FILE };
-  else if (parsed.API_KEYS_REDIS_URL) authn.apiKeys = { redisUrl: parsed.API_KEYS_REDIS_URL };
+  const apiKeys = apiKeysFromEnv(parsed, problems);
+  if (apiKeys) authn.apiKeys = apiKeys;
   if (!authn.jwt && !authn.introspection && !authn.apiKeys) problems.push('AUTH=required: set JWT_JWKS_URL (or JWT_JWKS_FILE), INTROSPECTION_URL or API_KEYS_FILE, or AUTH=off to run without authentication');
   if (problems.length > 0) throw new ConfigError(problems);
   return authn;
@@ -104,7 +122,8 @@ export const principalKindsEnv = envMapping({
 export const authnEnv = envMapping({
   title: 'Authentication',
   spec,
-  settingsKeys: { authn: Object.keys(spec) as Array<keyof typeof spec> },
+  // REDIS_URL alone does not decide authentication: a file's `policies.authn` stands.
+  settingsKeys: { authn: (Object.keys(spec) as Array<keyof typeof spec>).filter((name) => name !== 'REDIS_URL') },
   toSettings(parsed): { authn?: AuthnSettings } {
     return parsed.AUTH === 'off' ? {} : { authn: authnFromEnv(parsed) };
   },

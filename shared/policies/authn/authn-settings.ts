@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { checkSettings } from '../../config/check-settings';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key';
 import type { Redis } from 'ioredis';
-import { closeRedisClient, createRedisClient, DEFAULT_REDIS_STARTUP_WAIT_MS, waitForRedisReady } from '../rate-limit/redis-store';
+import { closeRedisClient, createRedisClient, DEFAULT_REDIS_STARTUP_WAIT_MS, REDIS_KEY_PREFIXES, waitForRedisReady } from '../../redis';
 import { createFileApiKeyStore, createMemoryApiKeyStore, createRedisApiKeyStore } from './api-key';
 import type { AuthnPluginOptions } from './authn-plugin';
 import { DEFAULT_PUBLIC_PATHS } from './authn-plugin';
@@ -165,7 +165,7 @@ export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: s
   else if (settings.apiKeys?.redisUrl) {
     // Key lookups may wait a little longer than limiter decisions: a miss here is a 401.
     const client = createRedisClient({ url: settings.apiKeys.redisUrl, commandTimeoutMs: 250 });
-    apiKeys = createRedisApiKeyStore(client as Redis);
+    apiKeys = createRedisApiKeyStore(client as Redis, REDIS_KEY_PREFIXES.apiKeys);
     lifecycle?.onReady(async () => {
       // Until it connects, lookups answer 503; startup waits a bounded time so the first requests do not.
       await waitForRedisReady(client, DEFAULT_REDIS_STARTUP_WAIT_MS);

@@ -1,5 +1,6 @@
 /** The rate limiter's environment variables and how they map into `policies.rateLimit`. */
-import { envMapping, integer, list, oneOf, optionalText, shownDefault } from '../../config/env';
+import { envMapping, integer, list, oneOf } from '../../config/env';
+import { REDIS_ENV } from '../../redis-env';
 import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from './rate-limit-settings';
 
 export const rateLimitEnv = envMapping({
@@ -9,8 +10,7 @@ export const rateLimitEnv = envMapping({
     RATE_LIMIT: oneOf('`off` disables rate limiting', ['on', 'off'] as const, 'on'),
     RATE_LIMIT_PER_MIN: integer('per-principal limit of the `default` plan, per minute (burst the same)', DEFAULT_PLAN_RULES.default?.limit ?? 600, { min: 1, max: 60_000_000 }),
     RATE_LIMIT_PER_IP_PER_MIN: integer('per-IP limit before authentication, per minute (`0` = off)', DEFAULT_PER_IP_RULE.limit, { min: 0, max: 60_000_000 }),
-    REDIS_URL: shownDefault(optionalText('shared limiter store: one Redis node'), '(in memory, per process)'),
-    REDIS_CLUSTER_NODES: shownDefault(optionalText('shared limiter store: comma-separated `host:port` of Redis Cluster nodes, instead of `REDIS_URL`'), '(in memory, per process)'),
+    ...REDIS_ENV,
     RATE_LIMIT_FAIL_MODE: oneOf('with Redis down: `open-to-local` (decide locally) or `closed` (503)', ['open-to-local', 'closed'] as const, 'open-to-local'),
   },
   toSettings(parsed): { rateLimit?: RateLimitSettings } {

@@ -9,7 +9,8 @@ import { Value } from '@sinclair/typebox/value';
 import { checkSettings } from '../../config/check-settings';
 import { MAX_WINDOW_MS, validateRule, type RateLimitRule } from './gcra';
 import type { RateLimitStore } from './rate-limit-store';
-import { createRedisClient, createRedisStore } from './redis-store';
+import { createRedisClient, REDIS_KEY_PREFIXES } from '../../redis';
+import { createRedisStore } from './redis-store';
 import { createResilientStore, type RateLimitFailMode } from './resilient-store';
 
 export type RateLimitStoreSettings =
@@ -104,7 +105,7 @@ export function createRateLimitStore(settings: RateLimitStoreSettings | undefine
     ...(settings.commandTimeoutMs ? { commandTimeoutMs: settings.commandTimeoutMs } : {}),
   });
   return createResilientStore({
-    primary: createRedisStore({ client, keyPrefix: `portico:${bff}:rl:`, ownsClient: true }),
+    primary: createRedisStore({ client, keyPrefix: REDIS_KEY_PREFIXES.rateLimit(bff), ownsClient: true }),
     fallback: createMemoryStore(),
     ...(settings.failMode ? { failMode: settings.failMode } : {}),
     ...hooks,

@@ -5,6 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { checkSettings } from '../../config/check-settings';
+import { REDIS_KEY_PREFIXES } from '../../redis';
 import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENTRIES, createMemoryResponseStore, createRedisResponseStore, type ResponseCacheStore, type StoreEvents } from './response-cache-store';
 
 export type ResponseCacheStoreSettings =
@@ -81,7 +82,7 @@ export function createResponseCache(settings: ResponseCacheSettings, bff: string
   const store =
     settings.store?.kind === 'redis'
       ? createRedisResponseStore(
-          { keyPrefix: `portico:${bff}:cache:`, ...(settings.store.url ? { url: settings.store.url } : {}), ...(settings.store.commandTimeoutMs ? { commandTimeoutMs: settings.store.commandTimeoutMs } : {}) },
+          { keyPrefix: REDIS_KEY_PREFIXES.responseCache(bff), ...(settings.store.url ? { url: settings.store.url } : {}), ...(settings.store.commandTimeoutMs ? { commandTimeoutMs: settings.store.commandTimeoutMs } : {}) },
           events,
         )
       : createMemoryResponseStore(
