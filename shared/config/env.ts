@@ -21,8 +21,8 @@ export interface EnvVar<T> {
   parse(raw: string | undefined): T;
 }
 
-type Spec = Record<string, EnvVar<unknown>>;
-type Parsed<S extends Spec> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
+export type Spec = Record<string, EnvVar<unknown>>;
+export type Parsed<S extends Spec> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
 
 /** Parses `env` against `spec`; throws one ConfigError naming every bad variable. */
 export function readEnv<S extends Spec>(env: NodeJS.ProcessEnv, spec: S): Parsed<S> {
@@ -108,4 +108,47 @@ export function optionalHttpUrl(description: string): EnvVar<string | undefined>
 /** Rows for the configuration table (docs/configuration.md). */
 export function describeEnv(spec: Spec): Array<{ name: string; defaultText: string; description: string }> {
   return Object.entries(spec).map(([name, v]) => ({ name, defaultText: v.defaultText ?? '(none)', description: v.description }));
+}
+
+/** A family of variables named by a prefix and a name, e.g. `SUBGRAPH_URL_<NAME>`. */
+export interface EnvFamily {
+  readonly pattern: string;
+  /** Shown in the configuration reference when unset. */
+  readonly defaultText: string;
+  readonly description: string;
+}
+
+/** The same variable, documented with a default text saying what unset means (e.g. `(none: the client port)`). */
+export function shownDefault<T>(variable: EnvVar<T>, defaultText: string): EnvVar<T> {
+  return { ...variable, defaultText };
+}
+
+/**
+ * A policy's environment variables and how they become its settings; declared next to the
+ * policy's schema, composed by `shared/config/*`. `toSettings` is pure: the parsed
+ * variables in, the settings slice out (it throws ConfigError for variables that only go together).
+ */
+export interface EnvMapping<S extends Spec, T> {
+  /** Section of the configuration reference. */
+  readonly title: string;
+  readonly spec: S;
+  /** Prefixed variable families the mapping also reads (documented, not in `spec`). */
+  readonly families?: readonly EnvFamily[];
+  /**
+   * The `policies` keys the mapping produces, each with the variables that decide it: a
+   * configuration file's value for a key stands while none of them is set.
+   */
+  readonly settingsKeys: Readonly<Record<string, ReadonlyArray<keyof S & string>>>;
+  toSettings(parsed: Parsed<S>): T;
+}
+
+/** Declares a mapping with its types inferred. */
+export function envMapping<S extends Spec, T>(mapping: EnvMapping<S, T>): EnvMapping<S, T> {
+  return mapping;
+}
+
+/** Pure: a comma-separated list, or undefined when it names nothing. */
+export function list(value: string | undefined): string[] | undefined {
+  const items = value?.split(',').map((s) => s.trim()).filter(Boolean);
+  return items && items.length > 0 ? items : undefined;
 }

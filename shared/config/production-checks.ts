@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { DEV_INTROSPECTION_CLIENT_SECRET, DEV_ISSUER, DEV_KEYS_DIR, DEV_REDIS_PASSWORD } from '../dev/dev-keys';
 import type { BffManifest } from '../manifest';
-import { ConfigError, oneOf, optionalText, readEnv } from './env';
+import { ConfigError, oneOf, optionalText, readEnv, shownDefault } from './env';
 
 /** `PRODUCTION_CHECKS=off` keeps production behaviour (no IDE, no suggestions, trusted documents) without these checks: for benchmarks and local rehearsals, never a deployment. */
 export const PRODUCTION_CHECKS_ENV = 'PRODUCTION_CHECKS';
@@ -63,12 +63,17 @@ export function productionProblems(manifest: BffManifest): string[] {
   return problems;
 }
 
+export const productionEnvSpec = {
+  NODE_ENV: shownDefault(
+    optionalText('`production`: no IDE page, no field suggestions, introspection off, trusted documents only on mobile, and the [production checks](security.md#security)'),
+    '(development)',
+  ),
+  [PRODUCTION_CHECKS_ENV]: oneOf('`off` keeps production behaviour without the deployment checks (benchmarks and local rehearsals only; never a deployment)', ['on', 'off'] as const, 'on'),
+};
+
 /** Applies the production checks when `NODE_ENV=production`; throws ConfigError listing every problem. */
 export function enforceProductionChecks<M extends BffManifest>(manifest: M, env: NodeJS.ProcessEnv): M {
-  const parsed = readEnv(env, {
-    NODE_ENV: optionalText('`production` turns on the production checks (and production behaviour)'),
-    [PRODUCTION_CHECKS_ENV]: oneOf('`on`, or `off` to run in production mode without the deployment checks (benchmarks, local rehearsals only)', ['on', 'off'] as const, 'on'),
-  });
+  const parsed = readEnv(env, productionEnvSpec);
   if (parsed.NODE_ENV !== 'production' || parsed[PRODUCTION_CHECKS_ENV] === 'off') return manifest;
   const problems = productionProblems(manifest);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `production: ${p}`));

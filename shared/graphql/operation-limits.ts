@@ -15,6 +15,8 @@
  * assumed size. Introspection (`__schema`, `__type`) is answered from the schema itself:
  * it costs 1 and has its own depth bound, the standard introspection query's depth.
  */
+import { Type } from '@sinclair/typebox';
+import { checkSettings } from '../config/check-settings';
 import {
   Kind,
   getNamedType,
@@ -327,8 +329,20 @@ export function checkOperationLimits(m: OperationMeasurements, limits: Operation
   return violations;
 }
 
-export function validateOperationLimits(limits: Partial<OperationLimits>): string[] {
-  return Object.entries(limits)
-    .filter(([key, value]) => !(key in DEFAULT_OPERATION_LIMITS) || !Number.isInteger(value) || (value as number) < 1)
-    .map(([key]) => (key in DEFAULT_OPERATION_LIMITS ? `graphql.limits.${key} must be a positive integer` : `graphql.limits: unknown key '${key}'`));
+/** The limits a BFF may set (`graphql.limits`); unset keys take {@link DEFAULT_OPERATION_LIMITS}. */
+export const OperationLimitsSchema = Type.Object(
+  {
+    maxDepth: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_OPERATION_LIMITS.maxDepth, description: 'Deepest field nesting' })),
+    maxAliases: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_OPERATION_LIMITS.maxAliases, description: 'Most aliased fields per operation' })),
+    maxRootFields: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_OPERATION_LIMITS.maxRootFields, description: 'Most root fields per operation' })),
+    maxDirectivesPerField: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_OPERATION_LIMITS.maxDirectivesPerField, description: 'Most directives on one field' })),
+    maxCost: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_OPERATION_LIMITS.maxCost, description: 'Highest estimated operation cost' })),
+    assumedListSize: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_OPERATION_LIMITS.assumedListSize, description: 'Assumed size of a list without a size argument' })),
+    maxTokens: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_OPERATION_LIMITS.maxTokens, description: 'Most lexical tokens per document' })),
+  },
+  { additionalProperties: false },
+);
+
+export function validateOperationLimits(limits: Partial<OperationLimits>, where = 'graphql.limits'): string[] {
+  return checkSettings(OperationLimitsSchema, limits, where);
 }

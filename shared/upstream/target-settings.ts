@@ -6,6 +6,8 @@
  *
  * An upstream without this configuration keeps its single origin and its usual code path.
  */
+import { Type } from '@sinclair/typebox';
+import { checkSettings } from '../config/check-settings';
 
 /** How a call picks among the available endpoints of its target. */
 export type TargetBalancing = 'round-robin' | 'least-busy';
@@ -93,15 +95,6 @@ export const DEFAULT_FILE_WATCH_MS = 1_000;
 export const DEFAULT_HEALTH_CHECK: HealthCheckSettings = { path: '/healthz', intervalMs: 5_000, timeoutMs: 1_000, healthyThreshold: 2, unhealthyThreshold: 3 };
 export const DEFAULT_OUTLIER_DETECTION: OutlierDetectionSettings = { consecutiveFailures: 5, ejectionMs: 30_000 };
 
-const SETTINGS_KEYS = new Set(['targets', 'balancing', 'overrideAllowed', 'healthCheck', 'outlierDetection']);
-const TARGET_KEYS = new Set(['name', 'weight', 'origins', 'dns', 'file']);
-const DNS_KEYS = new Set(['hostname', 'port', 'protocol', 'refreshMs', 'family']);
-const FILE_KEYS = new Set(['path', 'watchMs']);
-const ALLOW_KEYS = new Set(['clientIds', 'userIds', 'scopes']);
-const HEALTH_KEYS = new Set(Object.keys(DEFAULT_HEALTH_CHECK));
-const OUTLIER_KEYS = new Set(Object.keys(DEFAULT_OUTLIER_DETECTION));
-const TARGET_NAME = /^[a-z][a-z0-9-]*$/;
-
 /** Pure: whether `value` is a bare `http(s)://host[:port]` origin (no path, query or credentials). */
 export function isOrigin(value: unknown): value is string {
   if (typeof value !== 'string') return false;
@@ -118,96 +111,103 @@ export function normalizeOrigin(origin: string): string {
   return new URL(origin).origin;
 }
 
+const PositiveInt = (description: string, fallback?: number) => Type.Integer({ minimum: 1, description, ...(fallback !== undefined ? { default: fallback } : {}) });
+const NonEmptyStrings = Type.Array(Type.String({ minLength: 1 }));
+
+export const TargetSettingsSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z][a-z0-9-]*$', errorMessage: 'must be a lowercase identifier', description: 'Target name: metrics label and override header value' }),
+    weight: Type.Optional(Type.Number({ minimum: 0, default: DEFAULT_TARGET_WEIGHT, description: 'Share of traffic relative to the other targets (0: override header only)' })),
+    origins: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'Fixed endpoint origins (http://host:port)' })),
+    dns: Type.Optional(
+      Type.Object(
+        {
+          hostname: Type.String({ minLength: 1 }),
+          port: Type.Integer({ minimum: 1, maximum: 65535 }),
+          protocol: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http' })),
+          refreshMs: Type.Optional(PositiveInt('How often the name is resolved again, in ms', DEFAULT_DNS_REFRESH_MS)),
+          family: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(4), Type.Literal(6)], { default: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    file: Type.Optional(
+      Type.Object(
+        {
+          path: Type.String({ minLength: 1 }),
+          watchMs: Type.Optional(PositiveInt('How often the file is checked for changes, in ms', DEFAULT_FILE_WATCH_MS)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const UpstreamTargetsSettingsSchema = Type.Object(
+  {
+    targets: Type.Array(TargetSettingsSchema, { minItems: 1 }),
+    balancing: Type.Optional(Type.Union(TARGET_BALANCING.map((b) => Type.Literal(b)), { default: DEFAULT_TARGET_BALANCING })),
+    overrideAllowed: Type.Optional(
+      Type.Object({ clientIds: Type.Optional(NonEmptyStrings), userIds: Type.Optional(NonEmptyStrings), scopes: Type.Optional(NonEmptyStrings) }, { additionalProperties: false }),
+    ),
+    healthCheck: Type.Optional(
+      Type.Object(
+        {
+          path: Type.Optional(Type.String({ pattern: '^/', errorMessage: 'must start with /', default: DEFAULT_HEALTH_CHECK.path })),
+          intervalMs: Type.Optional(PositiveInt('Time between checks of an endpoint, in ms', DEFAULT_HEALTH_CHECK.intervalMs)),
+          timeoutMs: Type.Optional(PositiveInt('A check without an answer in this time fails, in ms', DEFAULT_HEALTH_CHECK.timeoutMs)),
+          healthyThreshold: Type.Optional(PositiveInt('Consecutive passes that bring an endpoint back', DEFAULT_HEALTH_CHECK.healthyThreshold)),
+          unhealthyThreshold: Type.Optional(PositiveInt('Consecutive failures that take an endpoint out', DEFAULT_HEALTH_CHECK.unhealthyThreshold)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    outlierDetection: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            consecutiveFailures: Type.Optional(PositiveInt('Consecutive failures that eject an endpoint', DEFAULT_OUTLIER_DETECTION.consecutiveFailures)),
+            ejectionMs: Type.Optional(PositiveInt('How long an ejected endpoint stays out, in ms', DEFAULT_OUTLIER_DETECTION.ejectionMs)),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Literal(false),
+      ]),
+    ),
+  },
+  { additionalProperties: false, errorMessage: "must be an object with a 'targets' list" },
+);
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Pure: what the schema cannot say: one endpoint source per target, unique names, bare origins, some weight. */
+export function targetSemantics(settings: Record<string, unknown>, where: string): string[] {
+  const problems: string[] = [];
+  if (!Array.isArray(settings.targets)) return problems;
+  const names = new Set<string>();
+  let totalWeight = 0;
+  settings.targets.forEach((target: unknown, i) => {
+    if (!isObject(target)) return;
+    const at = `${where}.targets[${i}]`;
+    if (typeof target.name === 'string') {
+      if (names.has(target.name)) problems.push(`${at}.name '${target.name}' is used twice`);
+      names.add(target.name);
+    }
+    const weight = target.weight ?? DEFAULT_TARGET_WEIGHT;
+    if (typeof weight === 'number' && weight > 0) totalWeight += weight;
+    const sources = (['origins', 'dns', 'file'] as const).filter((k) => target[k] !== undefined);
+    if (sources.length !== 1) problems.push(`${at} needs exactly one of 'origins', 'dns', 'file'${sources.length ? `, got ${sources.join(' and ')}` : ''}`);
+    if (Array.isArray(target.origins)) for (const origin of target.origins) if (!isOrigin(origin)) problems.push(`${at}.origins: ${JSON.stringify(origin)} is not an http(s) origin like http://host:port`);
+  });
+  if (settings.targets.length > 0 && totalWeight <= 0) problems.push(`${where}.targets: at least one target needs a weight above 0`);
+  return problems;
+}
+
 /** Pure validation: every problem in one upstream's target settings, each prefixed with `where`. */
 export function validateTargetSettings(settings: unknown, where: string): string[] {
-  const problems: string[] = [];
-  const unknown = (at: string, obj: Record<string, unknown>, known: Set<string>) => {
-    for (const key of Object.keys(obj)) if (!known.has(key)) problems.push(`${at}: unknown key '${key}'`);
-  };
-  const positiveInt = (at: string, value: unknown) => {
-    if (value !== undefined && (!Number.isInteger(value) || (value as number) <= 0)) problems.push(`${at} must be a positive integer (ms or count), got ${JSON.stringify(value)}`);
-  };
-  if (!isObject(settings)) return [`${where} must be an object with a 'targets' list`];
-  unknown(where, settings, SETTINGS_KEYS);
-  const targets = settings.targets;
-  if (!Array.isArray(targets) || targets.length === 0) {
-    problems.push(`${where}.targets must be a non-empty list`);
-  } else {
-    const names = new Set<string>();
-    let totalWeight = 0;
-    targets.forEach((target: unknown, i) => {
-      const at = `${where}.targets[${i}]`;
-      if (!isObject(target)) return problems.push(`${at} must be an object`);
-      unknown(at, target, TARGET_KEYS);
-      if (typeof target.name !== 'string' || !TARGET_NAME.test(target.name)) problems.push(`${at}.name must be a lowercase identifier, got ${JSON.stringify(target.name)}`);
-      else if (names.has(target.name)) problems.push(`${at}.name '${target.name}' is used twice`);
-      else names.add(target.name);
-      const weight = target.weight ?? DEFAULT_TARGET_WEIGHT;
-      if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) problems.push(`${at}.weight must be a number >= 0, got ${JSON.stringify(target.weight)}`);
-      else totalWeight += weight;
-      const sources = (['origins', 'dns', 'file'] as const).filter((k) => target[k] !== undefined);
-      if (sources.length !== 1) problems.push(`${at} needs exactly one of 'origins', 'dns', 'file'${sources.length ? `, got ${sources.join(' and ')}` : ''}`);
-      if (target.origins !== undefined) {
-        if (!Array.isArray(target.origins) || target.origins.length === 0) problems.push(`${at}.origins must be a non-empty list of http(s) origins`);
-        else for (const origin of target.origins) if (!isOrigin(origin)) problems.push(`${at}.origins: ${JSON.stringify(origin)} is not an http(s) origin like http://host:port`);
-      }
-      if (target.dns !== undefined) {
-        const dns = target.dns;
-        if (!isObject(dns)) problems.push(`${at}.dns must be an object`);
-        else {
-          unknown(`${at}.dns`, dns, DNS_KEYS);
-          if (typeof dns.hostname !== 'string' || dns.hostname.length === 0) problems.push(`${at}.dns.hostname is required`);
-          if (!Number.isInteger(dns.port) || (dns.port as number) < 1 || (dns.port as number) > 65535) problems.push(`${at}.dns.port must be 1-65535, got ${JSON.stringify(dns.port)}`);
-          if (dns.protocol !== undefined && dns.protocol !== 'http' && dns.protocol !== 'https') problems.push(`${at}.dns.protocol must be http or https`);
-          if (dns.family !== undefined && dns.family !== 0 && dns.family !== 4 && dns.family !== 6) problems.push(`${at}.dns.family must be 0, 4 or 6`);
-          positiveInt(`${at}.dns.refreshMs`, dns.refreshMs);
-        }
-      }
-      if (target.file !== undefined) {
-        const file = target.file;
-        if (!isObject(file)) problems.push(`${at}.file must be an object`);
-        else {
-          unknown(`${at}.file`, file, FILE_KEYS);
-          if (typeof file.path !== 'string' || file.path.length === 0) problems.push(`${at}.file.path is required`);
-          positiveInt(`${at}.file.watchMs`, file.watchMs);
-        }
-      }
-      return undefined;
-    });
-    if (totalWeight <= 0 && problems.length === 0) problems.push(`${where}.targets: at least one target needs a weight above 0`);
-  }
-  if (settings.balancing !== undefined && !TARGET_BALANCING.includes(settings.balancing as TargetBalancing)) problems.push(`${where}.balancing must be one of ${TARGET_BALANCING.join(', ')}`);
-  if (settings.overrideAllowed !== undefined) {
-    const allow = settings.overrideAllowed;
-    if (!isObject(allow)) problems.push(`${where}.overrideAllowed must be an object`);
-    else {
-      unknown(`${where}.overrideAllowed`, allow, ALLOW_KEYS);
-      for (const key of ALLOW_KEYS) {
-        const list = allow[key];
-        if (list !== undefined && (!Array.isArray(list) || !list.every((v) => typeof v === 'string' && v.length > 0))) problems.push(`${where}.overrideAllowed.${key} must be a list of non-empty strings`);
-      }
-    }
-  }
-  if (settings.healthCheck !== undefined) {
-    const health = settings.healthCheck;
-    if (!isObject(health)) problems.push(`${where}.healthCheck must be an object`);
-    else {
-      unknown(`${where}.healthCheck`, health, HEALTH_KEYS);
-      if (health.path !== undefined && (typeof health.path !== 'string' || !health.path.startsWith('/'))) problems.push(`${where}.healthCheck.path must start with /`);
-      for (const key of ['intervalMs', 'timeoutMs', 'healthyThreshold', 'unhealthyThreshold']) positiveInt(`${where}.healthCheck.${key}`, health[key]);
-    }
-  }
-  if (settings.outlierDetection !== undefined && settings.outlierDetection !== false) {
-    const outlier = settings.outlierDetection;
-    if (!isObject(outlier)) problems.push(`${where}.outlierDetection must be an object or false`);
-    else {
-      unknown(`${where}.outlierDetection`, outlier, OUTLIER_KEYS);
-      for (const key of OUTLIER_KEYS) positiveInt(`${where}.outlierDetection.${key}`, outlier[key]);
-    }
-  }
-  return problems;
+  const problems = checkSettings(UpstreamTargetsSettingsSchema, settings, where);
+  return isObject(settings) ? [...problems, ...targetSemantics(settings, where)] : problems;
 }

@@ -1,7 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { decideLimit, type RateLimitRule } from '../../shared/policies/rate-limit/gcra';
 import { createMemoryStore } from '../../shared/policies/rate-limit/memory-store';
-import { GCRA_SCRIPT, closeRedisClient, createRedisClient, createRedisStore, type RedisClientOptions } from '../../shared/policies/rate-limit/redis-store';
+import { GCRA_SCRIPT, createRedisStore } from '../../shared/policies/rate-limit/redis-store';
+import { closeRedisClient, createRedisClient, type RedisClientOptions } from '../../shared/redis';
 import { RateLimiterUnavailableError, createResilientStore, type StoreDecision } from '../../shared/policies/rate-limit/resilient-store';
 import { startRedis, type RedisServer } from '../helpers/redis';
 

@@ -1,5 +1,13 @@
 import { ConfigError, describeEnv, httpUrl, integer, oneOf, port, readEnv, text } from '../../shared/config/env';
 import { readPrefixedUrls } from '../../shared/config/server-env';
+import { authEnvSpec, POLICY_ENV_MAPPINGS, policiesFromEnv } from '../../shared/config/auth-env';
+import { graphqlRoutesEnvSpec } from '../../shared/graphql/federated-graphql-env';
+import { authnEnv } from '../../shared/policies/authn/authn-env';
+import { edgeEnv } from '../../shared/policies/edge/edge-env';
+import { rateLimitEnv } from '../../shared/policies/rate-limit/rate-limit-env';
+import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES } from '../../shared/policies/rate-limit/rate-limit-settings';
+import { responseCacheEnv } from '../../shared/policies/response-cache/response-cache-env';
+import { serverEnvSpec } from '../../shared/server-env';
 
 const spec = {
   PORT: port('Listen port', 4000),
@@ -46,5 +54,40 @@ describe('readPrefixedUrls', () => {
 
   it('names the variable holding a malformed URL', () => {
     expect(() => readPrefixedUrls({ SUBGRAPH_URL_ORDERS: 'orders:4105' }, 'SUBGRAPH_URL_')).toThrow(/SUBGRAPH_URL_ORDERS="orders:4105": must be an http\(s\) URL/);
+  });
+});
+
+describe('env mappings owned by each policy', () => {
+  const specs: Array<[string, Record<string, unknown>]> = [
+    ['server', serverEnvSpec()],
+    ['graphql routes', graphqlRoutesEnvSpec({ supergraphPath: 'supergraph.graphql' })],
+    ...POLICY_ENV_MAPPINGS.map((m) => [m.title, m.spec] as [string, Record<string, unknown>]),
+  ];
+
+  it('declare every variable once: a variable several mappings read (REDIS_URL) is one shared declaration', () => {
+    const declarations = new Map<string, Set<unknown>>();
+    for (const [, spec] of specs) for (const [name, variable] of Object.entries(spec)) declarations.set(name, (declarations.get(name) ?? new Set()).add(variable));
+    expect(declarations.size).toBeGreaterThan(50);
+    expect([...declarations].filter(([, variables]) => variables.size > 1).map(([name]) => name)).toEqual([]);
+    expect(new Set(Object.keys(authEnvSpec))).toEqual(new Set(POLICY_ENV_MAPPINGS.flatMap((m) => Object.keys(m.spec))));
+  });
+
+  it('let one REDIS_URL serve the limiter, the API keys and the cache, each use keeping its own URL as an override', () => {
+    const shared = policiesFromEnv({ REDIS_URL: 'redis://r:6379', API_KEYS_STORE: 'redis', RESPONSE_CACHE: 'redis' });
+    expect(shared.rateLimit?.store).toEqual({ kind: 'redis', url: 'redis://r:6379', failMode: 'open-to-local' });
+    expect(shared.authn?.apiKeys).toEqual({ redisUrl: 'redis://r:6379' });
+    expect(shared.responseCache?.store).toEqual({ kind: 'redis', url: 'redis://r:6379' });
+    const own = policiesFromEnv({ REDIS_URL: 'redis://r:6379', API_KEYS_STORE: 'redis', API_KEYS_REDIS_URL: 'redis://keys:6379', RESPONSE_CACHE: 'redis', RESPONSE_CACHE_REDIS_URL: 'redis://cache:6379' });
+    expect(own.authn?.apiKeys).toEqual({ redisUrl: 'redis://keys:6379' });
+    expect(own.responseCache?.store).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
+    expect(() => policiesFromEnv({ API_KEYS_STORE: 'redis' })).toThrow(/API_KEYS_STORE=redis: set REDIS_URL \(or API_KEYS_REDIS_URL\)/);
+    expect(() => policiesFromEnv({ AUTH: 'off', RESPONSE_CACHE: 'redis' })).toThrow(/RESPONSE_CACHE=redis: set REDIS_URL \(or RESPONSE_CACHE_REDIS_URL\)/);
+  });
+
+  it('map an empty environment to the policy defaults', () => {
+    expect(rateLimitEnv.toSettings(readEnv({}, rateLimitEnv.spec))).toEqual({ rateLimit: { perIp: DEFAULT_PER_IP_RULE, plans: DEFAULT_PLAN_RULES, store: { kind: 'memory' } } });
+    expect(responseCacheEnv.toSettings(readEnv({}, responseCacheEnv.spec))).toEqual({});
+    expect(edgeEnv.toSettings(readEnv({}, edgeEnv.spec))).toEqual({});
+    expect(authnEnv.toSettings(readEnv({ AUTH: 'off' }, authnEnv.spec))).toEqual({});
   });
 });

@@ -98,9 +98,9 @@ describe('policies', () => {
     expect(undeclaredPolicies(prepared.rules, POLICIES)).toEqual([]);
     expect(validateAuthorizationSettings({ rejectUnauthorized: 'yes' as unknown as boolean, policies: { p: { anyRole: [], colour: ['x'] } as AuthorizationPolicy }, extra: 1 } as never)).toEqual([
       "graphql.authorization: unknown key 'extra'",
-      'graphql.authorization.rejectUnauthorized must be a boolean',
+      'graphql.authorization.rejectUnauthorized must be a boolean, got "yes"',
       "graphql.authorization.policies.p: unknown key 'colour'",
-      'graphql.authorization.policies.p.anyRole must be a non-empty list of strings',
+      'graphql.authorization.policies.p.anyRole must be a non-empty list of strings, got []',
     ]);
   });
 });

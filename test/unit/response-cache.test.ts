@@ -94,9 +94,9 @@ describe('settings', () => {
   it('accept the defaults and reject nonsense with a message naming the key', () => {
     expect(validateResponseCacheSettings({})).toEqual([]);
     expect(validateResponseCacheSettings({ maxTtlSec: 0, statusHeader: 'bad header', store: { kind: 'memory', maxEntries: -1 } })).toEqual([
-      'policies.responseCache.maxTtlSec must be a positive integer (got 0)',
-      'policies.responseCache.store.maxEntries must be a positive integer (got -1)',
-      'policies.responseCache.statusHeader must be a header name',
+      'policies.responseCache.store.maxEntries must be >= 1, got -1',
+      'policies.responseCache.maxTtlSec must be >= 1, got 0',
+      'policies.responseCache.statusHeader must be a header name, got "bad header"',
     ]);
     expect(validateResponseCacheSettings({ ttl: 5 } as never)).toEqual(["policies.responseCache: unknown key 'ttl'"]);
   });

@@ -5,7 +5,7 @@
 import { ConfigError } from '../../shared/config/env';
 import { graphqlManifestFromEnv } from '../../shared/config/graphql-env';
 import { restManifestFromEnv } from '../../shared/config/rest-env';
-import { readPrefixedTargets } from '../../shared/config/targets-env';
+import { readPrefixedTargets } from '../../shared/upstream/target-settings-env';
 import { validateManifest, type BffManifest } from '../../shared/manifest';
 import { validateRouteTables } from '../../shared/rest/route-table';
 import { originsFromAddresses, parseEndpointsFile } from '../../shared/upstream/target-discovery';
@@ -57,27 +57,27 @@ describe('validateTargetSettings', () => {
       expect.arrayContaining([
         "upstreamTargets.orders: unknown key 'weights'",
         'upstreamTargets.orders.targets[0].name must be a lowercase identifier, got "Stable"',
-        'upstreamTargets.orders.targets[0].weight must be a number >= 0, got -1',
+        'upstreamTargets.orders.targets[0].weight must be >= 0, got -1',
         'upstreamTargets.orders.targets[0].origins: "http://a:1/path" is not an http(s) origin like http://host:port',
         "upstreamTargets.orders.targets[1] needs exactly one of 'origins', 'dns', 'file', got origins and dns",
         "upstreamTargets.orders.targets[2].name 'b' is used twice",
         "upstreamTargets.orders.targets[2]: unknown key 'extra'",
         'upstreamTargets.orders.targets[2].file.path is required',
-        'upstreamTargets.orders.targets[2].file.watchMs must be a positive integer (ms or count), got 0',
+        'upstreamTargets.orders.targets[2].file.watchMs must be >= 1, got 0',
         'upstreamTargets.orders.targets[3].dns.hostname is required',
-        'upstreamTargets.orders.targets[3].dns.port must be 1-65535, got 70000',
-        'upstreamTargets.orders.targets[3].dns.family must be 0, 4 or 6',
-        'upstreamTargets.orders.balancing must be one of round-robin, least-busy',
+        'upstreamTargets.orders.targets[3].dns.port must be <= 65535, got 70000',
+        'upstreamTargets.orders.targets[3].dns.family must be one of 0, 4, 6, got 5',
+        'upstreamTargets.orders.balancing must be one of round-robin, least-busy, got "random"',
         "upstreamTargets.orders.overrideAllowed: unknown key 'users'",
-        'upstreamTargets.orders.overrideAllowed.scopes must be a list of non-empty strings',
-        'upstreamTargets.orders.healthCheck.path must start with /',
-        'upstreamTargets.orders.healthCheck.intervalMs must be a positive integer (ms or count), got 0',
-        'upstreamTargets.orders.outlierDetection.consecutiveFailures must be a positive integer (ms or count), got 1.5',
+        'upstreamTargets.orders.overrideAllowed.scopes must be a list, got "admin"',
+        'upstreamTargets.orders.healthCheck.path must start with /, got "healthz"',
+        'upstreamTargets.orders.healthCheck.intervalMs must be >= 1, got 0',
+        'upstreamTargets.orders.outlierDetection.consecutiveFailures must be an integer, got 1.5',
       ]),
     );
     expect(validateTargetSettings({ targets: [] }, 'x')).toEqual(['x.targets must be a non-empty list']);
     expect(validateTargetSettings({ targets: [{ name: 'a', weight: 0, origins: ['http://a:1'] }] }, 'x')).toEqual(['x.targets: at least one target needs a weight above 0']);
-    expect(validateTargetSettings('nope', 'x')).toEqual(["x must be an object with a 'targets' list"]);
+    expect(validateTargetSettings('nope', 'x')).toEqual(['x must be an object with a \'targets\' list, got "nope"']);
   });
 
   it('recognises bare origins only', () => {

@@ -3,6 +3,8 @@
  * declared in the BFF manifest over the verified principal. A name the manifest does not
  * declare is a load error, never silently allowed.
  */
+import { Type } from '@sinclair/typebox';
+import { checkSettings } from '../../config/check-settings';
 import type { Principal, PrincipalKind } from '../../policies/authn/principal';
 import type { AuthorizationClause, AuthorizationRules } from './supergraph-authorization';
 
@@ -30,25 +32,29 @@ export interface GraphqlAuthorizationSettings {
   policies?: Readonly<Record<string, AuthorizationPolicy>>;
 }
 
-const POLICY_KEYS = new Set(['principalKinds', 'anyRole', 'allScopes', 'tenants']);
-const SETTINGS_KEYS = new Set(['rejectUnauthorized', 'policies']);
+const NonEmptyStrings = Type.Array(Type.String({ minLength: 1 }), { minItems: 1, errorMessage: 'must be a non-empty list of strings' });
+
+export const AuthorizationPolicySchema = Type.Object(
+  {
+    principalKinds: Type.Optional(Type.Array(Type.Union([Type.Literal('user'), Type.Literal('client')]), { minItems: 1 })),
+    anyRole: Type.Optional(NonEmptyStrings),
+    allScopes: Type.Optional(NonEmptyStrings),
+    tenants: Type.Optional(NonEmptyStrings),
+  },
+  { additionalProperties: false },
+);
+
+export const GraphqlAuthorizationSettingsSchema = Type.Object(
+  {
+    rejectUnauthorized: Type.Optional(Type.Boolean({ default: false, description: 'Refuse a whole operation with an unauthorized field (403) instead of nulling the field' })),
+    policies: Type.Optional(Type.Record(Type.String(), AuthorizationPolicySchema, { description: 'The rules `@policy` names refer to' })),
+  },
+  { additionalProperties: false },
+);
 
 /** Pure validation of the settings, as readable sentences. */
 export function validateAuthorizationSettings(settings: GraphqlAuthorizationSettings, where = 'graphql.authorization'): string[] {
-  const problems: string[] = [];
-  for (const key of Object.keys(settings)) if (!SETTINGS_KEYS.has(key)) problems.push(`${where}: unknown key '${key}'`);
-  if (settings.rejectUnauthorized !== undefined && typeof settings.rejectUnauthorized !== 'boolean') problems.push(`${where}.rejectUnauthorized must be a boolean`);
-  for (const [name, policy] of Object.entries(settings.policies ?? {})) {
-    for (const key of Object.keys(policy)) if (!POLICY_KEYS.has(key)) problems.push(`${where}.policies.${name}: unknown key '${key}'`);
-    for (const key of POLICY_KEYS) {
-      const value = (policy as Record<string, unknown>)[key];
-      if (value !== undefined && (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && v !== ''))) {
-        problems.push(`${where}.policies.${name}.${key} must be a non-empty list of strings`);
-      }
-    }
-    for (const kind of policy.principalKinds ?? []) if (kind !== 'user' && kind !== 'client') problems.push(`${where}.policies.${name}.principalKinds: '${kind}' is not 'user' or 'client'`);
-  }
-  return problems;
+  return checkSettings(GraphqlAuthorizationSettingsSchema, settings, where);
 }
 
 /** Policy names the supergraph references that the BFF does not declare; loading must fail when any. */

@@ -2,13 +2,38 @@
  * The authentication slice of a BFF manifest, and how it becomes the runtime pieces the
  * authentication stage uses (verifier, key store).
  */
+import { Type } from '@sinclair/typebox';
+import { checkSettings } from '../../config/check-settings';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key';
 import type { Redis } from 'ioredis';
-import { closeRedisClient, createRedisClient, DEFAULT_REDIS_STARTUP_WAIT_MS, waitForRedisReady } from '../rate-limit/redis-store';
+import { closeRedisClient, createRedisClient, DEFAULT_REDIS_STARTUP_WAIT_MS, REDIS_KEY_PREFIXES, waitForRedisReady } from '../../redis';
 import { createFileApiKeyStore, createMemoryApiKeyStore, createRedisApiKeyStore } from './api-key';
 import type { AuthnPluginOptions } from './authn-plugin';
-import { createIntrospectionVerifier, type IntrospectionObserver, type IntrospectionOptions } from './introspection';
-import { createJwtVerifier, type JwtOptions } from './jwt';
+import { DEFAULT_PUBLIC_PATHS } from './authn-plugin';
+import {
+  createIntrospectionVerifier,
+  DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES,
+  DEFAULT_INTROSPECTION_CLOCK_TOLERANCE_SEC,
+  DEFAULT_INTROSPECTION_CONNECTIONS,
+  DEFAULT_INTROSPECTION_MAX_CACHE_TTL_MS,
+  DEFAULT_INTROSPECTION_NEGATIVE_CACHE_TTL_MS,
+  DEFAULT_INTROSPECTION_TIMEOUT_MS,
+  DEFAULT_ROLES_CLAIM,
+  DEFAULT_TENANT_CLAIM,
+  type IntrospectionObserver,
+  type IntrospectionOptions,
+} from './introspection';
+import {
+  createJwtVerifier,
+  DEFAULT_CLOCK_TOLERANCE_SEC,
+  DEFAULT_JWKS_CACHE_MAX_AGE_MS,
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_TIMEOUT_MS,
+  DEFAULT_JWT_ALGORITHMS,
+  DEFAULT_VERIFIED_CACHE_ENTRIES,
+  DEFAULT_VERIFIED_CACHE_TTL_MS,
+  type JwtOptions,
+} from './jwt';
 
 export interface AuthnSettings {
   /** Accept bearer JWTs verified with these options. */
@@ -25,61 +50,104 @@ export interface AuthnSettings {
   publicPaths?: readonly string[];
 }
 
-const KNOWN_KEYS = new Set(['jwt', 'introspection', 'apiKeys', 'publicPaths']);
-const INTROSPECTION_KEYS = new Set(['endpoint', 'clientId', 'clientSecret', 'timeoutMs', 'connections', 'cacheMaxEntries', 'maxCacheTtlMs', 'negativeCacheTtlMs', 'audience', 'issuer', 'clockToleranceSec', 'tenantClaim', 'rolesClaim', 'now']);
+const PositiveMs = (description: string, fallback: number) => Type.Optional(Type.Integer({ minimum: 1, default: fallback, description }));
+const Count = (description: string, fallback: number) => Type.Optional(Type.Integer({ minimum: 0, default: fallback, description }));
+const HttpUrl = (description: string) => Type.String({ pattern: '^https?://[^\\s]+$', errorMessage: 'must be an http(s) URL', description });
+/** One value or a non-empty list of them (issuer, audience). */
+const OneOrMore = (description: string) => Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1, errorMessage: 'must be a non-empty string or list of strings' })], { description });
+const Clock = Type.Optional(Type.Function([], Type.Number(), { description: 'Clock, for tests' }));
 
-function isHttpUrl(value: unknown): boolean {
-  try {
-    return typeof value === 'string' && ['http:', 'https:'].includes(new URL(value).protocol);
-  } catch {
-    return false;
-  }
-}
+export const JwtOptionsSchema = Type.Object(
+  {
+    jwksUrl: Type.Optional(HttpUrl('Remote JWKS URL')),
+    jwksFile: Type.Optional(Type.String({ minLength: 1, description: 'Local JWKS file, read once at start' })),
+    jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: true, description: 'An in-memory JWKS' })),
+    issuer: OneOrMore('Accepted `iss` value(s)'),
+    audience: OneOrMore('Accepted `aud` value(s)'),
+    algorithms: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: DEFAULT_JWT_ALGORITHMS, description: 'Accepted `alg` header values' })),
+    clockToleranceSec: Count('Allowed clock skew for exp/nbf/iat, in seconds', DEFAULT_CLOCK_TOLERANCE_SEC),
+    jwksTimeoutMs: PositiveMs('Remote JWKS fetch timeout, in ms', DEFAULT_JWKS_TIMEOUT_MS),
+    jwksCooldownMs: Count('Shortest time between two remote JWKS fetches, in ms', DEFAULT_JWKS_COOLDOWN_MS),
+    jwksCacheMaxAgeMs: PositiveMs('Longest use of a fetched JWKS before refetching, in ms', DEFAULT_JWKS_CACHE_MAX_AGE_MS),
+    verifiedCacheEntries: Count('Verified tokens remembered (0 = off)', DEFAULT_VERIFIED_CACHE_ENTRIES),
+    verifiedCacheTtlMs: Count('Longest time a verified token is remembered, in ms', DEFAULT_VERIFIED_CACHE_TTL_MS),
+    now: Clock,
+  },
+  { additionalProperties: false },
+);
 
-function validateIntrospection(settings: IntrospectionOptions): string[] {
-  const where = 'policies.authn.introspection';
-  const problems = Object.keys(settings)
-    .filter((k) => !INTROSPECTION_KEYS.has(k))
-    .map((k) => `${where}: unknown key '${k}'`);
-  if (!isHttpUrl(settings.endpoint)) problems.push(`${where}.endpoint must be an http(s) URL, got ${JSON.stringify(settings.endpoint)}`);
-  if (typeof settings.clientId !== 'string' || settings.clientId === '' || typeof settings.clientSecret !== 'string' || settings.clientSecret === '') {
-    problems.push(`${where} needs clientId and clientSecret: the gateway authenticates to the endpoint with them`);
-  }
-  const integers: Array<[keyof IntrospectionOptions, number]> = [['timeoutMs', 1], ['connections', 1], ['cacheMaxEntries', 0], ['maxCacheTtlMs', 0], ['negativeCacheTtlMs', 0], ['clockToleranceSec', 0]];
-  for (const [key, min] of integers) {
-    const value = settings[key];
-    if (value !== undefined && (!Number.isInteger(value) || (value as number) < min)) {
-      problems.push(`${where}.${key} must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
-    }
-  }
-  for (const key of ['audience', 'issuer'] as const) {
-    const value = settings[key];
-    const values = typeof value === 'string' ? [value] : value;
-    if (value !== undefined && (!Array.isArray(values) || values.length === 0 || values.some((v) => typeof v !== 'string' || v === ''))) {
-      problems.push(`${where}.${key} must be a non-empty string or list of strings`);
-    }
-  }
-  for (const key of ['tenantClaim', 'rolesClaim'] as const) {
-    if (settings[key] !== undefined && (typeof settings[key] !== 'string' || settings[key] === '')) problems.push(`${where}.${key} must be a claim name`);
-  }
-  return problems;
-}
+export const IntrospectionOptionsSchema = Type.Object(
+  {
+    endpoint: HttpUrl('RFC 7662 introspection endpoint'),
+    clientId: Type.String({ minLength: 1, description: "The gateway's client id at the authorization server" }),
+    clientSecret: Type.String({ minLength: 1, description: "The gateway's client secret (secret)" }),
+    timeoutMs: PositiveMs('Longest wait for one introspection call, in ms', DEFAULT_INTROSPECTION_TIMEOUT_MS),
+    connections: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_INTROSPECTION_CONNECTIONS, description: 'Keep-alive connections to the endpoint' })),
+    cacheMaxEntries: Count('Most tokens remembered (0 = no caching)', DEFAULT_INTROSPECTION_CACHE_MAX_ENTRIES),
+    maxCacheTtlMs: Count('Longest reuse of an active answer, in ms', DEFAULT_INTROSPECTION_MAX_CACHE_TTL_MS),
+    negativeCacheTtlMs: Count('How long a rejected token is answered from memory, in ms', DEFAULT_INTROSPECTION_NEGATIVE_CACHE_TTL_MS),
+    audience: Type.Optional(OneOrMore('Accepted `aud` value(s); unchecked when absent')),
+    issuer: Type.Optional(OneOrMore('Accepted `iss` value(s); unchecked when absent')),
+    clockToleranceSec: Count('Allowed clock skew for exp and nbf, in seconds', DEFAULT_INTROSPECTION_CLOCK_TOLERANCE_SEC),
+    tenantClaim: Type.Optional(Type.String({ minLength: 1, default: DEFAULT_TENANT_CLAIM, description: 'Claim holding the tenant' })),
+    rolesClaim: Type.Optional(Type.String({ minLength: 1, default: DEFAULT_ROLES_CLAIM, description: 'Claim holding the roles' })),
+    now: Clock,
+  },
+  { additionalProperties: false },
+);
 
-export function validateAuthnSettings(settings: AuthnSettings): string[] {
-  const problems = Object.keys(settings)
-    .filter((k) => !KNOWN_KEYS.has(k))
-    .map((k) => `policies.authn: unknown key '${k}'`);
-  if (!settings.jwt && !settings.introspection && !settings.apiKeys) problems.push('policies.authn needs jwt, introspection or apiKeys (or leave authentication off)');
-  if (settings.jwt) {
-    const sources = [settings.jwt.jwksUrl, settings.jwt.jwksFile, settings.jwt.jwks].filter(Boolean).length;
-    if (sources !== 1) problems.push('policies.authn.jwt needs exactly one of jwksUrl, jwksFile, jwks');
-    if (!settings.jwt.issuer || !settings.jwt.audience) problems.push('policies.authn.jwt needs issuer and audience');
-  }
-  if (settings.introspection) problems.push(...validateIntrospection(settings.introspection));
+export const ApiKeyRecordSchema = Type.Object(
+  {
+    keyId: Type.String({ minLength: 1 }),
+    hash: Type.String({ pattern: '^[0-9a-f]{64}$', errorMessage: 'must be a hex SHA-256' }),
+    clientId: Type.String({ minLength: 1 }),
+    plan: Type.String({ minLength: 1 }),
+    scopes: Type.Array(Type.String()),
+    revoked: Type.Optional(Type.Boolean()),
+    createdAt: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+export const AuthnSettingsSchema = Type.Object(
+  {
+    jwt: Type.Optional(JwtOptionsSchema),
+    introspection: Type.Optional(IntrospectionOptionsSchema),
+    apiKeys: Type.Optional(
+      Type.Object(
+        {
+          file: Type.Optional(Type.String({ minLength: 1, description: 'API key file (hashes only)' })),
+          redisUrl: Type.Optional(Type.String({ minLength: 1, description: 'Redis holding API key hashes' })),
+          records: Type.Optional(Type.Array(ApiKeyRecordSchema, { description: 'A fixed list of key records' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    publicPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/', errorMessage: 'must start with /' }), { default: DEFAULT_PUBLIC_PATHS, description: 'Route patterns that need no credentials' })),
+  },
+  { additionalProperties: false },
+);
+
+/** `policies.principalKinds`: the kinds of callers a BFF serves. */
+export const PrincipalKindsSchema = Type.Array(Type.Union([Type.Literal('user'), Type.Literal('client')]), { minItems: 1, description: 'Kinds of principals served; others get 401' });
+
+/** `policies.extraIdentityHeaders`: more client headers stripped as identity headers. */
+export const ExtraIdentityHeadersSchema = Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$', errorMessage: 'must be a header name' }));
+
+/** Pure: what the schema cannot say: which credential sources go together. */
+export function authnSemantics(settings: AuthnSettings, where: string): string[] {
+  const problems: string[] = [];
+  if (!settings.jwt && !settings.introspection && !settings.apiKeys) problems.push(`${where} needs jwt, introspection or apiKeys (or leave authentication off)`);
+  if (settings.jwt && [settings.jwt.jwksUrl, settings.jwt.jwksFile, settings.jwt.jwks].filter(Boolean).length !== 1) problems.push(`${where}.jwt needs exactly one of jwksUrl, jwksFile, jwks`);
   if (settings.apiKeys && [settings.apiKeys.file, settings.apiKeys.redisUrl, settings.apiKeys.records].filter(Boolean).length !== 1) {
-    problems.push('policies.authn.apiKeys needs exactly one of file, redisUrl, records');
+    problems.push(`${where}.apiKeys needs exactly one of file, redisUrl, records`);
   }
   return problems;
+}
+
+export function validateAuthnSettings(settings: AuthnSettings, where = 'policies.authn'): string[] {
+  const problems = checkSettings(AuthnSettingsSchema, settings, where);
+  return settings !== null && typeof settings === 'object' ? [...problems, ...authnSemantics(settings, where)] : problems;
 }
 
 /** Hooks into the app's lifecycle: what must run before listening, and what must be closed with it. */
@@ -97,7 +165,7 @@ export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: s
   else if (settings.apiKeys?.redisUrl) {
     // Key lookups may wait a little longer than limiter decisions: a miss here is a 401.
     const client = createRedisClient({ url: settings.apiKeys.redisUrl, commandTimeoutMs: 250 });
-    apiKeys = createRedisApiKeyStore(client as Redis);
+    apiKeys = createRedisApiKeyStore(client as Redis, REDIS_KEY_PREFIXES.apiKeys);
     lifecycle?.onReady(async () => {
       // Until it connects, lookups answer 503; startup waits a bounded time so the first requests do not.
       await waitForRedisReady(client, DEFAULT_REDIS_STARTUP_WAIT_MS);

@@ -22,6 +22,7 @@ export interface CorsSettings {
 }
 
 export const DEFAULT_CORS_METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS'];
+export const DEFAULT_CORS_MAX_AGE_SEC = 600;
 export const DEFAULT_CORS_ALLOWED_HEADERS = ['content-type', 'authorization', 'x-api-key', 'x-request-id', 'apollo-require-preflight'];
 /** Response headers scripts may read: tracing and rate-limit state. */
 export const CORS_EXPOSED_HEADERS = ['x-request-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after', 'etag'];
@@ -86,7 +87,7 @@ export async function registerEdgeHeaders(app: FastifyInstance, cors: CorsSettin
     allowedHeaders: [...(cors.allowedHeaders ?? DEFAULT_CORS_ALLOWED_HEADERS)],
     exposedHeaders: CORS_EXPOSED_HEADERS,
     credentials: cors.credentials ?? false,
-    maxAge: cors.maxAgeSec ?? 600,
+    maxAge: cors.maxAgeSec ?? DEFAULT_CORS_MAX_AGE_SEC,
     strictPreflight: true,
   });
 }

@@ -4,9 +4,13 @@
  * as fallback when Redis is unreachable (or fail-closed, if configured).
  */
 import { createMemoryStore } from './memory-store';
-import { validateRule, type RateLimitRule } from './gcra';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { checkSettings } from '../../config/check-settings';
+import { MAX_WINDOW_MS, validateRule, type RateLimitRule } from './gcra';
 import type { RateLimitStore } from './rate-limit-store';
-import { createRedisClient, createRedisStore } from './redis-store';
+import { createRedisClient, REDIS_KEY_PREFIXES } from '../../redis';
+import { createRedisStore } from './redis-store';
 import { createResilientStore, type RateLimitFailMode } from './resilient-store';
 
 export type RateLimitStoreSettings =
@@ -32,22 +36,59 @@ export const DEFAULT_PLAN_RULES: Readonly<Record<string, RateLimitRule>> = {
   enterprise: { limit: 6_000, windowMs: 60_000 },
 };
 
-const KNOWN_KEYS = new Set(['perIp', 'plans', 'routes', 'store']);
+export const RateLimitRuleSchema = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, description: 'Requests allowed per window, and the largest burst' }),
+    windowMs: Type.Integer({ minimum: 1, maximum: MAX_WINDOW_MS, description: 'Window length, in ms' }),
+  },
+  { additionalProperties: false },
+);
 
-export function validateRateLimitSettings(settings: RateLimitSettings): string[] {
-  const problems = Object.keys(settings)
-    .filter((k) => !KNOWN_KEYS.has(k))
-    .map((k) => `policies.rateLimit: unknown key '${k}'`);
-  const rules: Array<[string, RateLimitRule]> = [
-    ...(settings.perIp ? ([['perIp', settings.perIp]] as Array<[string, RateLimitRule]>) : []),
-    ...Object.entries(settings.plans ?? {}).map(([k, r]) => [`plans.${k}`, r] as [string, RateLimitRule]),
-    ...Object.entries(settings.routes ?? {}).map(([k, r]) => [`routes["${k}"]`, r] as [string, RateLimitRule]),
+export const RateLimitStoreSettingsSchema = Type.Union([
+  Type.Object({ kind: Type.Literal('memory'), maxKeys: Type.Optional(Type.Integer({ minimum: 1, description: 'Most keys kept in memory' })) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      kind: Type.Literal('redis'),
+      url: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL' })),
+      clusterNodes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'host:port of Redis Cluster nodes, instead of url' })),
+      commandTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Longest wait for one Redis command, in ms' })),
+      failMode: Type.Optional(Type.Union([Type.Literal('open-to-local'), Type.Literal('closed')], { default: 'open-to-local', description: 'When Redis is unreachable: decide in memory, or refuse with 503' })),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export const RateLimitSettingsSchema = Type.Object(
+  {
+    perIp: Type.Optional(Type.Union([RateLimitRuleSchema, Type.Literal(false)], { default: DEFAULT_PER_IP_RULE })),
+    plans: Type.Optional(Type.Record(Type.String(), RateLimitRuleSchema, { default: DEFAULT_PLAN_RULES })),
+    routes: Type.Optional(Type.Record(Type.String(), RateLimitRuleSchema)),
+    store: Type.Optional(RateLimitStoreSettingsSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** Pure: what the schema cannot say: route keys are `"<METHOD> <path>"`, and a limit fits its window. */
+export function rateLimitSemantics(settings: RateLimitSettings, where: string): string[] {
+  const problems: string[] = [];
+  const rules: Array<[string, unknown]> = [
+    ...(settings.perIp ? ([['perIp', settings.perIp]] as Array<[string, unknown]>) : []),
+    ...Object.entries(settings.plans ?? {}).map(([k, r]) => [`plans.${k}`, r] as [string, unknown]),
+    ...Object.entries(settings.routes ?? {}).map(([k, r]) => [`routes["${k}"]`, r] as [string, unknown]),
   ];
-  for (const [where, rule] of rules) for (const p of validateRule(rule)) problems.push(`policies.rateLimit.${where}: ${p}`);
+  for (const [at, rule] of rules) {
+    // Shape and bounds are the schema's; only the rate itself is left to check here.
+    if (Value.Check(RateLimitRuleSchema, rule)) for (const p of validateRule(rule)) problems.push(`${where}.${at}: ${p}`);
+  }
   for (const key of Object.keys(settings.routes ?? {})) {
-    if (!/^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \//.test(key)) problems.push(`policies.rateLimit.routes: '${key}' must be "<METHOD> <path>"`);
+    if (!/^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \//.test(key)) problems.push(`${where}.routes: '${key}' must be "<METHOD> <path>"`);
   }
   return problems;
+}
+
+export function validateRateLimitSettings(settings: RateLimitSettings, where = 'policies.rateLimit'): string[] {
+  const problems = checkSettings(RateLimitSettingsSchema, settings, where);
+  return settings !== null && typeof settings === 'object' ? [...problems, ...rateLimitSemantics(settings, where)] : problems;
 }
 
 export interface StoreHooks {
@@ -64,7 +105,7 @@ export function createRateLimitStore(settings: RateLimitStoreSettings | undefine
     ...(settings.commandTimeoutMs ? { commandTimeoutMs: settings.commandTimeoutMs } : {}),
   });
   return createResilientStore({
-    primary: createRedisStore({ client, keyPrefix: `portico:${bff}:rl:`, ownsClient: true }),
+    primary: createRedisStore({ client, keyPrefix: REDIS_KEY_PREFIXES.rateLimit(bff), ownsClient: true }),
     fallback: createMemoryStore(),
     ...(settings.failMode ? { failMode: settings.failMode } : {}),
     ...hooks,

@@ -3,7 +3,10 @@
  * BFF (memory by default, Redis when configured), shared by the GraphQL and REST routes,
  * plus the counters every hit, miss and bypass goes to.
  */
-import { createMemoryResponseStore, createRedisResponseStore, type ResponseCacheStore, type StoreEvents } from './response-cache-store';
+import { Type } from '@sinclair/typebox';
+import { checkSettings } from '../../config/check-settings';
+import { REDIS_KEY_PREFIXES } from '../../redis';
+import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENTRIES, createMemoryResponseStore, createRedisResponseStore, type ResponseCacheStore, type StoreEvents } from './response-cache-store';
 
 export type ResponseCacheStoreSettings =
   | { kind: 'memory'; maxEntries?: number; maxBytes?: number }
@@ -36,26 +39,37 @@ export interface ResponseCache {
   record(status: CacheStatus): void;
 }
 
-const KNOWN_KEYS = new Set(['store', 'maxEntryBytes', 'maxTtlSec', 'statusHeader']);
+export const ResponseCacheSettingsSchema = Type.Object(
+  {
+    store: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            kind: Type.Literal('memory'),
+            maxEntries: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_CACHE_MAX_ENTRIES, description: 'Most entries in the memory cache' })),
+            maxBytes: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_CACHE_MAX_BYTES, description: 'Most bytes in the memory cache' })),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          {
+            kind: Type.Literal('redis'),
+            url: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL of the shared cache' })),
+            commandTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Longest wait for one Redis command, in ms' })),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
+    maxEntryBytes: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_MAX_ENTRY_BYTES, description: 'Largest response body cached, in bytes' })),
+    maxTtlSec: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_MAX_TTL_SEC, description: 'Longest lifetime of any entry, in seconds' })),
+    statusHeader: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]+$', errorMessage: 'must be a header name', default: DEFAULT_CACHE_STATUS_HEADER, description: 'Response header telling HIT, MISS or BYPASS' })),
+  },
+  { additionalProperties: false },
+);
 
-export function validateResponseCacheSettings(settings: ResponseCacheSettings): string[] {
-  const problems = Object.keys(settings)
-    .filter((k) => !KNOWN_KEYS.has(k))
-    .map((k) => `policies.responseCache: unknown key '${k}'`);
-  const positive = (name: string, value: number | undefined): void => {
-    if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) problems.push(`policies.responseCache.${name} must be a positive integer (got ${value})`);
-  };
-  positive('maxEntryBytes', settings.maxEntryBytes);
-  positive('maxTtlSec', settings.maxTtlSec);
-  const store = settings.store;
-  if (store && store.kind !== 'memory' && store.kind !== 'redis') problems.push(`policies.responseCache.store.kind must be 'memory' or 'redis'`);
-  if (store?.kind === 'memory') {
-    positive('store.maxEntries', store.maxEntries);
-    positive('store.maxBytes', store.maxBytes);
-  }
-  if (store?.kind === 'redis') positive('store.commandTimeoutMs', store.commandTimeoutMs);
-  if (settings.statusHeader !== undefined && !/^[a-z0-9-]+$/i.test(settings.statusHeader)) problems.push('policies.responseCache.statusHeader must be a header name');
-  return problems;
+export function validateResponseCacheSettings(settings: ResponseCacheSettings, where = 'policies.responseCache'): string[] {
+  return checkSettings(ResponseCacheSettingsSchema, settings, where);
 }
 
 export interface ResponseCacheHooks extends StoreEvents {
@@ -68,7 +82,7 @@ export function createResponseCache(settings: ResponseCacheSettings, bff: string
   const store =
     settings.store?.kind === 'redis'
       ? createRedisResponseStore(
-          { keyPrefix: `portico:${bff}:cache:`, ...(settings.store.url ? { url: settings.store.url } : {}), ...(settings.store.commandTimeoutMs ? { commandTimeoutMs: settings.store.commandTimeoutMs } : {}) },
+          { keyPrefix: REDIS_KEY_PREFIXES.responseCache(bff), ...(settings.store.url ? { url: settings.store.url } : {}), ...(settings.store.commandTimeoutMs ? { commandTimeoutMs: settings.store.commandTimeoutMs } : {}) },
           events,
         )
       : createMemoryResponseStore(

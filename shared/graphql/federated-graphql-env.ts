@@ -1,0 +1,71 @@
+/**
+ * The GraphQL routes' environment variables (web, mobile) and how they map into
+ * `manifest.routes`: supergraph source, subgraph dedup, introspection, trusted documents,
+ * operation limits. Defaults are the BFF manifest's own values.
+ */
+import { integer, oneOf, optionalHttpUrl, optionalText, shownDefault, text, type EnvFamily, type Parsed } from '../config/env';
+import type { FederatedGraphqlOptions } from './federated-graphql-options';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
+import { DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
+
+export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
+
+/** The prefixed variables of the GraphQL BFFs (read by `shared/config/graphql-env.ts`). */
+export const GRAPHQL_ENV_FAMILIES: readonly EnvFamily[] = [
+  { pattern: `${SUBGRAPH_URL_PREFIX}<NAME>`, defaultText: 'URL in the supergraph', description: "override one subgraph's URL, e.g. `SUBGRAPH_URL_ACCOUNTS=http://accounts:4101/graphql`; partner: where the operation-backed aggregates (`/v2/customers/:id`) reach it" },
+];
+
+export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits'>) {
+  const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...routes.limits };
+  return {
+    NODE_ENV: shownDefault(optionalText('`production` turns off introspection (unless `INTROSPECTION=true`), the landing page and field suggestions, and requires trusted documents on mobile'), '(development)'),
+    SUPERGRAPH_PATH: text(
+      'supergraph SDL to serve; any composed supergraph works. A missing or invalid file is retried every second while `/readyz` says why. Once serving, the file is checked every `SUPERGRAPH_WATCH_MS`: a changed supergraph is swapped in without a restart (requests already running finish on the old one); a broken one is refused, the previous keeps serving, and `/readyz`, the log and `portico_supergraph_reloads_total{outcome="failure"}` say so',
+      routes.supergraphPath,
+    ),
+    SUPERGRAPH_URL: shownDefault(
+      optionalHttpUrl(
+        'fetch the supergraph from this URL instead (a schema registry, an artifact store); polled every `SUPERGRAPH_WATCH_MS` with `If-None-Match`, so an unchanged supergraph costs a 304. A URL that cannot be reached at start (or answers anything but 200/304, or more than 32 MiB, or not within 5 s) keeps the BFF not ready with `supergraph URL unreachable`; once serving, a failing URL leaves the current supergraph serving',
+      ),
+      '(none: the file)',
+    ),
+    SUBGRAPH_DEDUP: oneOf('`off` sends every subgraph query even when an identical one (same document, variables and identity headers) is already in flight', ['on', 'off'] as const, 'on'),
+    SUPERGRAPH_WATCH_MS: integer('how often the supergraph file or URL is checked for changes, in ms; `0` = never (consider 10000 or more for a remote URL)', routes.watchSupergraphMs ?? DEFAULT_WATCH_SUPERGRAPH_MS, { min: 0, max: 86_400_000 }),
+    INTROSPECTION: shownDefault(oneOf('serve schema introspection (`true`/`false`; mobile introspects its contract)', ['true', 'false', 'default'] as const, 'default'), '`true` in development, `false` in production'),
+    TRUSTED_DOCUMENTS_ONLY: shownDefault(oneOf('mobile: refuse documents that are not in the trusted documents manifest (`true`/`false`)', ['true', 'false', 'default'] as const, 'default'), '`true` in production'),
+    GRAPHQL_MAX_DEPTH: integer('operation limit: deepest field nesting', limits.maxDepth, { min: 1 }),
+    GRAPHQL_MAX_ALIASES: integer('operation limit: most aliases per operation', limits.maxAliases, { min: 1 }),
+    GRAPHQL_MAX_ROOT_FIELDS: integer('operation limit: most root fields per operation', limits.maxRootFields, { min: 1 }),
+    GRAPHQL_MAX_DIRECTIVES_PER_FIELD: integer('operation limit: most directives on one field', limits.maxDirectivesPerField, { min: 1 }),
+    GRAPHQL_MAX_COST: integer('operation limit: highest estimated operation cost', limits.maxCost, { min: 1 }),
+    GRAPHQL_MAX_TOKENS: integer('operation limit: most lexical tokens per document', limits.maxTokens, { min: 1 }),
+  };
+}
+
+export type GraphqlRoutesEnv = Parsed<ReturnType<typeof graphqlRoutesEnvSpec>>;
+
+/** Pure: the manifest's GraphQL route options with the environment applied (prefixed URL and target families aside). */
+export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: GraphqlRoutesEnv, routes: R): R {
+  const production = parsed.NODE_ENV === 'production';
+  return {
+    ...routes,
+    supergraphPath: parsed.SUPERGRAPH_PATH,
+    ...(parsed.SUPERGRAPH_URL ? { supergraphUrl: parsed.SUPERGRAPH_URL } : {}),
+    watchSupergraphMs: parsed.SUPERGRAPH_WATCH_MS,
+    dedupeSubgraphQueries: parsed.SUBGRAPH_DEDUP === 'on',
+    production,
+    introspection: parsed.INTROSPECTION === 'default' ? !production && (routes.introspection ?? true) : parsed.INTROSPECTION === 'true',
+    limits: {
+      ...routes.limits,
+      maxDepth: parsed.GRAPHQL_MAX_DEPTH,
+      maxAliases: parsed.GRAPHQL_MAX_ALIASES,
+      maxRootFields: parsed.GRAPHQL_MAX_ROOT_FIELDS,
+      maxDirectivesPerField: parsed.GRAPHQL_MAX_DIRECTIVES_PER_FIELD,
+      maxCost: parsed.GRAPHQL_MAX_COST,
+      maxTokens: parsed.GRAPHQL_MAX_TOKENS,
+    },
+    ...(routes.trustedDocuments
+      ? { trustedDocuments: { ...routes.trustedDocuments, requireTrusted: parsed.TRUSTED_DOCUMENTS_ONLY === 'default' ? production : parsed.TRUSTED_DOCUMENTS_ONLY === 'true' } }
+      : {}),
+  };
+}

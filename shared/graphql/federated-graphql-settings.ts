@@ -1,0 +1,42 @@
+/**
+ * The schema of a GraphQL BFF's routes (`manifest.routes` with `kind: 'graphql'`, i.e.
+ * `FederatedGraphqlOptions`), composed from the limits, authorization, target and pool
+ * schemas their owners declare.
+ */
+import { Type } from '@sinclair/typebox';
+import { UpstreamPoolOptionsSchema } from '../upstream/upstream-pool-settings';
+import { UpstreamTargetsSettingsSchema } from '../upstream/target-settings';
+import { GraphqlAuthorizationSettingsSchema } from './authorization/authorization-policies';
+import { DEFAULT_GRAPHQL_PATH } from './federated-graphql-options';
+import { DEFAULT_COST_PER_RATE_LIMIT_UNIT } from './operation-limits-plugin';
+import { OperationLimitsSchema } from './operation-limits';
+import { DEFAULT_LOAD_RETRY_MS, DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
+
+export const HttpUrlSchema = Type.String({ pattern: '^https?://[^\\s]+$', errorMessage: 'must be an http(s) URL' });
+
+export const GraphqlRoutesSchema = Type.Object(
+  {
+    kind: Type.Literal('graphql'),
+    supergraphPath: Type.String({ minLength: 1, description: 'Path of the composed supergraph SDL file' }),
+    supergraphUrl: Type.Optional({ ...HttpUrlSchema, description: 'URL the supergraph is fetched and polled from, instead of the file' }),
+    subgraphUrls: Type.Optional(Type.Record(Type.String(), HttpUrlSchema, { description: 'Subgraph URL overrides by subgraph name' })),
+    subgraphTargets: Type.Optional(Type.Record(Type.String(), UpstreamTargetsSettingsSchema, { description: 'Subgraphs served by several weighted targets, by name' })),
+    dedupeSubgraphQueries: Type.Optional(Type.Boolean({ default: true, description: 'Identical subgraph queries in flight share one call' })),
+    subgraphPools: Type.Optional(
+      Type.Object({ all: Type.Optional(UpstreamPoolOptionsSchema), subgraphs: Type.Optional(Type.Record(Type.String(), UpstreamPoolOptionsSchema)) }, { additionalProperties: false }),
+    ),
+    path: Type.Optional(Type.String({ pattern: '^/', errorMessage: 'must start with /', default: DEFAULT_GRAPHQL_PATH, description: 'Route path' })),
+    introspection: Type.Optional(Type.Boolean({ default: false, description: 'Serve schema introspection' })),
+    production: Type.Optional(Type.Boolean({ default: false, description: 'No landing page, no field suggestions in errors' })),
+    limits: Type.Optional(OperationLimitsSchema),
+    costPerRateLimitUnit: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: DEFAULT_COST_PER_RATE_LIMIT_UNIT, description: 'Estimated cost covered by one rate-limit unit' })),
+    persistedQueries: Type.Optional(Type.Boolean({ default: true, description: 'Automatic persisted queries' })),
+    allowBatching: Type.Optional(Type.Boolean({ default: false, description: 'Accept JSON arrays of operations in one request' })),
+    contract: Type.Optional(Type.Object({ schemaPath: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+    trustedDocuments: Type.Optional(Type.Object({ manifestPath: Type.String({ minLength: 1 }), requireTrusted: Type.Boolean() }, { additionalProperties: false })),
+    loadRetryMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_LOAD_RETRY_MS, description: 'Wait between attempts while the supergraph is missing or invalid, in ms' })),
+    watchSupergraphMs: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULT_WATCH_SUPERGRAPH_MS, description: 'How often the supergraph is checked for changes, in ms; 0 = never' })),
+    authorization: Type.Optional(GraphqlAuthorizationSettingsSchema),
+  },
+  { additionalProperties: false },
+);

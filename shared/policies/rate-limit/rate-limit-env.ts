@@ -1,0 +1,29 @@
+/** The rate limiter's environment variables and how they map into `policies.rateLimit`. */
+import { envMapping, integer, list, oneOf } from '../../config/env';
+import { REDIS_ENV } from '../../redis-env';
+import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from './rate-limit-settings';
+
+export const rateLimitEnv = envMapping({
+  title: 'Rate limiting',
+  settingsKeys: { rateLimit: ['RATE_LIMIT', 'RATE_LIMIT_PER_MIN', 'RATE_LIMIT_PER_IP_PER_MIN', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'RATE_LIMIT_FAIL_MODE'] },
+  spec: {
+    RATE_LIMIT: oneOf('`off` disables rate limiting', ['on', 'off'] as const, 'on'),
+    RATE_LIMIT_PER_MIN: integer('per-principal limit of the `default` plan, per minute (burst the same)', DEFAULT_PLAN_RULES.default?.limit ?? 600, { min: 1, max: 60_000_000 }),
+    RATE_LIMIT_PER_IP_PER_MIN: integer('per-IP limit before authentication, per minute (`0` = off)', DEFAULT_PER_IP_RULE.limit, { min: 0, max: 60_000_000 }),
+    ...REDIS_ENV,
+    RATE_LIMIT_FAIL_MODE: oneOf('with Redis down: `open-to-local` (decide locally) or `closed` (503)', ['open-to-local', 'closed'] as const, 'open-to-local'),
+  },
+  toSettings(parsed): { rateLimit?: RateLimitSettings } {
+    if (parsed.RATE_LIMIT === 'off') return {};
+    const clusterNodes = list(parsed.REDIS_CLUSTER_NODES);
+    const rateLimit: RateLimitSettings = {
+      perIp: parsed.RATE_LIMIT_PER_IP_PER_MIN === 0 ? false : { limit: parsed.RATE_LIMIT_PER_IP_PER_MIN, windowMs: 60_000 },
+      plans: { ...DEFAULT_PLAN_RULES, default: { limit: parsed.RATE_LIMIT_PER_MIN, windowMs: 60_000 } },
+      store:
+        parsed.REDIS_URL || clusterNodes
+          ? { kind: 'redis', ...(clusterNodes ? { clusterNodes } : { url: parsed.REDIS_URL }), failMode: parsed.RATE_LIMIT_FAIL_MODE }
+          : { kind: 'memory' },
+    };
+    return { rateLimit };
+  },
+});

@@ -1,0 +1,35 @@
+/** The server settings' environment variables and how they map into `manifest.server`. */
+import { integer, oneOf, optionalInteger, optionalText, port, shownDefault, text, type Parsed } from './config/env';
+import { LOG_LEVELS } from './observability/logger';
+import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from './server-settings';
+
+/** The server variables, defaulting to the manifest's own settings. */
+export function serverEnvSpec(base: ServerSettings = DEFAULT_SERVER_SETTINGS) {
+  return {
+    PORT: port('listen port', base.port),
+    HOST: text('listen address (`0.0.0.0` in containers)', base.host),
+    LOG_LEVEL: shownDefault(oneOf(`log level: ${LOG_LEVELS.map((l) => `\`${l}\``).join(', ')}`, LOG_LEVELS, base.logLevel), `\`${base.logLevel}\` (\`warn\` under \`npm start\`)`),
+    BODY_LIMIT_BYTES: integer('largest accepted request body, in bytes', base.bodyLimitBytes, { min: 1 }),
+    REQUEST_TIMEOUT_MS: integer('longest time to receive a whole request from a client, in ms', base.requestTimeoutMs, { min: 1 }),
+    SHUTDOWN_TIMEOUT_MS: integer('longest graceful shutdown before the process exits anyway, in ms', base.shutdownTimeoutMs, { min: 1 }),
+    METRICS_PORT: shownDefault(optionalInteger('serve `/metrics` alone on this port (same `HOST`); the client port then answers 404 there'), '(none: the client port)'),
+    METRICS_TOKEN: optionalText('bearer token `/metrics` requires (`Authorization: Bearer <token>`)'),
+  };
+}
+
+export type ServerEnv = Parsed<ReturnType<typeof serverEnvSpec>>;
+
+/** Pure: the manifest's server settings with the environment applied. */
+export function serverSettingsFrom(env: ServerEnv, base: ServerSettings = DEFAULT_SERVER_SETTINGS): ServerSettings {
+  const metrics = { ...base.metrics, ...(env.METRICS_PORT !== undefined ? { port: env.METRICS_PORT } : {}), ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}) };
+  return {
+    ...(Object.keys(metrics).length > 0 ? { metrics } : {}),
+    ...base,
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}

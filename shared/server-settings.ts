@@ -1,0 +1,65 @@
+/**
+ * The server slice of a BFF manifest: where it listens, how much it accepts, how it logs
+ * and where `/metrics` is served. The schema is the single list of keys and bounds.
+ */
+import { Type } from '@sinclair/typebox';
+import { LOG_LEVELS, type LogLevel } from './observability/logger';
+import type { MetricsAccess } from './observability/metrics-access';
+
+export interface ServerSettings {
+  /** Listen address. Default `127.0.0.1`. */
+  host: string;
+  /** Listen port (0 picks a free one). */
+  port: number;
+  /** Largest accepted request body, in bytes. Default 1 MiB. */
+  bodyLimitBytes: number;
+  /** Longest time to receive a whole request from a client, in ms. Default 30,000. */
+  requestTimeoutMs: number;
+  /** Longest graceful shutdown before the process exits anyway, in ms. Default 10,000. */
+  shutdownTimeoutMs: number;
+  /** Log level. Default `info`. */
+  logLevel: LogLevel;
+  /** Compress responses (brotli or gzip, negotiated; bodies of 1 KiB and more). Default false. */
+  compress: boolean;
+  /** ETag on responses and 304 for a matching `If-None-Match` on GET. Default false. */
+  etag: boolean;
+  /** Where `/metrics` is served: its own port and/or a bearer token. Default: public on the client port (refused in production). */
+  metrics?: MetricsAccess;
+}
+
+export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
+  host: '127.0.0.1',
+  port: 0,
+  bodyLimitBytes: 1_048_576,
+  requestTimeoutMs: 30_000,
+  shutdownTimeoutMs: 10_000,
+  logLevel: 'info',
+  compress: false,
+  etag: false,
+};
+
+const PortSchema = Type.Integer({ minimum: 0, maximum: 65535 });
+
+/** `MetricsAccess`: its own port and/or a bearer token. */
+export const MetricsAccessSchema = Type.Object(
+  {
+    port: Type.Optional({ ...PortSchema, description: 'Serve /metrics on this port instead of the client port (0 picks a free one)' }),
+    token: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token /metrics requires wherever it is served' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ServerSettingsSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: DEFAULT_SERVER_SETTINGS.host, description: 'Listen address' }),
+    port: { ...PortSchema, default: DEFAULT_SERVER_SETTINGS.port, description: 'Listen port (0 picks a free one)' },
+    bodyLimitBytes: Type.Integer({ minimum: 1, default: DEFAULT_SERVER_SETTINGS.bodyLimitBytes, description: 'Largest accepted request body, in bytes' }),
+    requestTimeoutMs: Type.Integer({ minimum: 1, default: DEFAULT_SERVER_SETTINGS.requestTimeoutMs, description: 'Longest time to receive a whole request, in ms' }),
+    shutdownTimeoutMs: Type.Integer({ minimum: 1, default: DEFAULT_SERVER_SETTINGS.shutdownTimeoutMs, description: 'Longest graceful shutdown, in ms' }),
+    logLevel: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: DEFAULT_SERVER_SETTINGS.logLevel }),
+    compress: Type.Boolean({ default: DEFAULT_SERVER_SETTINGS.compress }),
+    etag: Type.Boolean({ default: DEFAULT_SERVER_SETTINGS.etag }),
+    metrics: Type.Optional(MetricsAccessSchema),
+  },
+  { additionalProperties: false },
+);
