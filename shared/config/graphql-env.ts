@@ -5,10 +5,9 @@
  * (`shared/upstream/target-settings-env.ts`) and the policies (`./auth-env.ts`), over the
  * optional configuration file (`./config-file.ts`).
  */
-import type { BffManifest, GraphqlRoutes, ServerSettings } from '../manifest';
+import type { BffManifest, GraphqlRoutes } from '../manifest';
 import { defineManifest } from '../manifest';
 import { graphqlRoutesEnvSpec, graphqlRoutesFrom, SUBGRAPH_URL_PREFIX } from '../graphql/federated-graphql-env';
-import type { OperationLimits } from '../graphql/operation-limits';
 import { serverEnvSpec, serverSettingsFrom } from '../server-env';
 import { readPrefixedTargets, SUBGRAPH_TARGETS_PREFIX } from '../upstream/target-settings-env';
 import { readEnv } from './env';
@@ -18,10 +17,6 @@ import { enforceProductionChecks } from './production-checks';
 import { readPrefixedUrls } from './server-env';
 
 export { SUBGRAPH_URL_PREFIX } from '../graphql/federated-graphql-env';
-
-export function graphqlEnvSpec(defaults: { server: ServerSettings; supergraphPath: string; watchSupergraphMs: number; limits: OperationLimits }) {
-  return { ...serverEnvSpec(defaults.server), ...graphqlRoutesEnvSpec(defaults) };
-}
 
 /** Applies the environment to a GraphQL BFF manifest; throws ConfigError naming bad variables. */
 export function graphqlManifestFromEnv(code: BffManifest<GraphqlRoutes>, env: NodeJS.ProcessEnv): BffManifest<GraphqlRoutes> {

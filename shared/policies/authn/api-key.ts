@@ -7,6 +7,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { PorticoError } from '../../errors';
+import { REDIS_KEY_PREFIXES } from '../../redis';
 import type { Principal } from './principal';
 
 export const API_KEY_PREFIX = 'ptk';
@@ -115,7 +116,7 @@ function statMtime(path: string): number {
 }
 
 /** Redis store: one hash per key at `<prefix><keyId>` with the record's fields (scopes space-separated). */
-export function createRedisApiKeyStore(client: Redis, prefix = 'portico:apikeys:'): ApiKeyStore {
+export function createRedisApiKeyStore(client: Redis, prefix = REDIS_KEY_PREFIXES.apiKeys): ApiKeyStore {
   return {
     async find(keyId) {
       const fields = await client.hgetall(`${prefix}${keyId}`);
