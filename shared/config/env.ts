@@ -152,3 +152,21 @@ export function list(value: string | undefined): string[] | undefined {
   const items = value?.split(',').map((s) => s.trim()).filter(Boolean);
   return items && items.length > 0 ? items : undefined;
 }
+
+/**
+ * Reads every `<PREFIX><NAME>` variable of a family (e.g. `SUBGRAPH_URL_ACCOUNTS`) into a
+ * map keyed by the lowercased, dashed name; `parse` returns the value or the problems with
+ * it, and every problem of the family is reported together.
+ */
+export function readPrefixed<T>(env: NodeJS.ProcessEnv, prefix: string, parse: (key: string, raw: string) => { value: T } | { problems: string[] }): Record<string, T> {
+  const out: Record<string, T> = {};
+  const problems: string[] = [];
+  for (const [key, raw] of Object.entries(env)) {
+    if (!key.startsWith(prefix) || !raw) continue;
+    const parsed = parse(key, raw);
+    if ('problems' in parsed) problems.push(...parsed.problems);
+    else out[key.slice(prefix.length).toLowerCase().replace(/_/g, '-')] = parsed.value;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}

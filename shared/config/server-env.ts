@@ -3,7 +3,7 @@
  * variables (declared with the server settings, `shared/server-env.ts`), prefixed URL
  * families, the worker count, and how a configuration error ends the process.
  */
-import { ConfigError, integer, readEnv } from './env';
+import { ConfigError, integer, readEnv, readPrefixed } from './env';
 
 export { serverEnvSpec, serverSettingsFrom } from '../server-env';
 
@@ -12,21 +12,15 @@ export { serverEnvSpec, serverSettingsFrom } from '../server-env';
  * by the lowercased name; a malformed URL is reported by variable name.
  */
 export function readPrefixedUrls(env: NodeJS.ProcessEnv, prefix: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const problems: string[] = [];
-  for (const [key, value] of Object.entries(env)) {
-    if (!key.startsWith(prefix) || !value) continue;
-    const name = key.slice(prefix.length).toLowerCase().replace(/_/g, '-');
+  return readPrefixed<string>(env, prefix, (key, value) => {
     try {
       const url = new URL(value);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
-      out[name] = value;
+      if (url.protocol === 'http:' || url.protocol === 'https:') return { value };
     } catch {
-      problems.push(`${key}=${JSON.stringify(value)}: must be an http(s) URL`);
+      // reported below
     }
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return out;
+    return { problems: [`${key}=${JSON.stringify(value)}: must be an http(s) URL`] };
+  });
 }
 
 export const workersEnvSpec = {

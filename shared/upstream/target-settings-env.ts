@@ -4,7 +4,7 @@
  * `UPSTREAM_TARGETS_ORDERS={"targets":[{"name":"stable","weight":90,"origins":["http://orders-a:4105"]},{"name":"canary","weight":10,"origins":["http://orders-b:4105"]}]}`.
  */
 import type { EnvFamily } from '../config/env';
-import { ConfigError } from '../config/env';
+import { readPrefixed } from '../config/env';
 import { validateTargetSettings, type UpstreamTargetsSettings } from './target-settings';
 
 /** Partner: targets of one REST upstream. */
@@ -20,22 +20,14 @@ export const TARGET_ENV_FAMILIES: readonly EnvFamily[] = [
 
 /** Reads every `<PREFIX><NAME>` variable into settings keyed by the lowercased name; bad JSON or settings are reported by variable. */
 export function readPrefixedTargets(env: NodeJS.ProcessEnv, prefix: string): Record<string, UpstreamTargetsSettings> {
-  const out: Record<string, UpstreamTargetsSettings> = {};
-  const problems: string[] = [];
-  for (const [key, value] of Object.entries(env)) {
-    if (!key.startsWith(prefix) || !value) continue;
-    const name = key.slice(prefix.length).toLowerCase().replace(/_/g, '-');
+  return readPrefixed<UpstreamTargetsSettings>(env, prefix, (key, raw) => {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(value);
+      parsed = JSON.parse(raw);
     } catch {
-      problems.push(`${key}: is not valid JSON`);
-      continue;
+      return { problems: [`${key}: is not valid JSON`] };
     }
     const invalid = validateTargetSettings(parsed, key);
-    if (invalid.length > 0) problems.push(...invalid);
-    else out[name] = parsed as UpstreamTargetsSettings;
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return out;
+    return invalid.length > 0 ? { problems: invalid } : { value: parsed as UpstreamTargetsSettings };
+  });
 }
