@@ -16,7 +16,6 @@
  * it costs 1 and has its own depth bound, the standard introspection query's depth.
  */
 import { Type } from '@sinclair/typebox';
-import { checkSettings } from '../config/check-settings';
 import {
   Kind,
   getNamedType,
@@ -343,6 +342,3 @@ export const OperationLimitsSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export function validateOperationLimits(limits: Partial<OperationLimits>, where = 'graphql.limits'): string[] {
-  return checkSettings(OperationLimitsSchema, limits, where);
-}

@@ -6,7 +6,6 @@
 import { createMemoryStore } from './memory-store';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { checkSettings } from '../../config/check-settings';
 import { MAX_WINDOW_MS, validateRule, type RateLimitRule } from './gcra';
 import type { RateLimitStore } from './rate-limit-store';
 import { createRedisClient, REDIS_KEY_PREFIXES } from '../../redis';
@@ -84,11 +83,6 @@ export function rateLimitSemantics(settings: RateLimitSettings, where: string): 
     if (!/^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \//.test(key)) problems.push(`${where}.routes: '${key}' must be "<METHOD> <path>"`);
   }
   return problems;
-}
-
-export function validateRateLimitSettings(settings: RateLimitSettings, where = 'policies.rateLimit'): string[] {
-  const problems = checkSettings(RateLimitSettingsSchema, settings, where);
-  return settings !== null && typeof settings === 'object' ? [...problems, ...rateLimitSemantics(settings, where)] : problems;
 }
 
 export interface StoreHooks {
