@@ -4,22 +4,14 @@
  * environment to it once, and `defineManifest` rejects anything it does not know, so a
  * typo in configuration fails at start instead of being silently ignored.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FederatedGraphqlOptions } from './graphql/federated-graphql-plugin';
 import { GraphqlRoutesSchema } from './graphql/federated-graphql-settings';
 import type { RestFacadeOptions } from './rest/route-table';
 import { RestRoutesSchema } from './rest/rest-settings';
 import { ConfigError } from './config/env';
 import { checkSettings } from './config/check-settings';
-import { AuthnSettingsSchema, authnSemantics, ExtraIdentityHeadersSchema, PrincipalKindsSchema, type AuthnSettings } from './policies/authn/authn-settings';
-import type { PrincipalKind } from './policies/authn/principal';
-import type { BreakerSettings } from './upstream/breaker';
-import { BreakerSettingsSchema } from './upstream/breaker-settings';
-import type { CorsSettings } from './policies/edge/edge-headers';
-import type { AccessRules } from './policies/edge/access-rules';
-import { AccessRulesSchema, accessRulesSemantics, CorsSettingsSchema, corsSemantics, TrustedProxiesSchema } from './policies/edge/edge-settings';
-import { RateLimitSettingsSchema, rateLimitSemantics, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
-import { ResponseCacheSettingsSchema, type ResponseCacheSettings } from './policies/response-cache/response-cache-settings';
+import { PIPELINE_POLICIES, type PipelinePolicySettings } from './pipeline';
 import { ServerSettingsSchema, type ServerSettings } from './server-settings';
 import { targetSemantics } from './upstream/target-settings';
 
@@ -41,39 +33,12 @@ export interface BffManifest<R extends BffRoutes = BffRoutes> {
   policies?: PolicySettings;
 }
 
-export interface PolicySettings {
-  /** Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed for the client address. Default none. */
-  trustedProxies?: readonly string[];
-  /** Extra client headers treated as identity headers and stripped (the built-in list is always stripped). */
-  extraIdentityHeaders?: readonly string[];
-  /** Authentication; absent means every route is open and no identity is forwarded. */
-  authn?: AuthnSettings;
-  /** Kinds of principals this BFF serves (`user`, `client`); credentials of another kind are refused with 401. Default: every kind. */
-  principalKinds?: readonly PrincipalKind[];
-  /** IP allow/deny lists and user-agent deny patterns, checked before authentication; absent means everyone. */
-  accessRules?: AccessRules;
-  /** Cross-origin browser access; absent means no CORS headers (same-origin only). */
-  cors?: CorsSettings;
-  /** Rate limiting; absent means no limits. */
-  rateLimit?: RateLimitSettings;
-  /** Circuit breaker settings (`all` plus per-upstream overrides); breakers are always on. */
-  breakers?: BreakerSettings;
-  /** Response caching (GraphQL queries by their cache hints, REST GET by upstream Cache-Control); absent means off. */
-  responseCache?: ResponseCacheSettings;
-}
+/** The policy slices, each owned by a policy of the pipeline (`shared/pipeline.ts`); a missing slice leaves its stages idle. */
+export type PolicySettings = PipelinePolicySettings;
 
+/** `manifest.policies`: composed from the settings each pipeline policy declares. */
 export const PolicySettingsSchema = Type.Object(
-  {
-    trustedProxies: Type.Optional(TrustedProxiesSchema),
-    extraIdentityHeaders: Type.Optional(ExtraIdentityHeadersSchema),
-    authn: Type.Optional(AuthnSettingsSchema),
-    principalKinds: Type.Optional(PrincipalKindsSchema),
-    accessRules: Type.Optional(AccessRulesSchema),
-    cors: Type.Optional(CorsSettingsSchema),
-    rateLimit: Type.Optional(RateLimitSettingsSchema),
-    breakers: Type.Optional(BreakerSettingsSchema),
-    responseCache: Type.Optional(ResponseCacheSettingsSchema),
-  },
+  Object.fromEntries(PIPELINE_POLICIES.flatMap((policy) => Object.entries(policy.settings as Record<string, TSchema>).map(([key, schema]) => [key, Type.Optional(schema)]))),
   { additionalProperties: false },
 );
 
@@ -98,10 +63,7 @@ function semanticProblems(manifest: BffManifest): string[] {
   }
   const policies = manifest.policies;
   if (!policies || typeof policies !== 'object') return problems;
-  if (policies.authn && typeof policies.authn === 'object') problems.push(...authnSemantics(policies.authn, 'policies.authn'));
-  if (policies.rateLimit && typeof policies.rateLimit === 'object') problems.push(...rateLimitSemantics(policies.rateLimit, 'policies.rateLimit'));
-  if (policies.cors) problems.push(...corsSemantics(policies.cors));
-  if (policies.accessRules) problems.push(...accessRulesSemantics(policies.accessRules));
+  for (const policy of PIPELINE_POLICIES) problems.push(...(policy.semantics?.(policies) ?? []));
   return problems;
 }
 

@@ -2,11 +2,14 @@
  * THE request pipeline of every Portico BFF, in one place and one order (`PIPELINE`):
  *
  *   request id -> edge headers -> access rules -> identity header hygiene -> per-IP limit
- *     -> authentication -> principal limit -> transform -> response shaping -> route
+ *     -> authentication -> principal limit -> transform -> response shaping
+ *     -> response cache -> circuit breakers -> route
  *
  * Every BFF is built by `createBffApp(manifest)`, so web, mobile and partner cannot differ
  * in ordering. A stage whose policy slice the manifest leaves out does nothing; stages are
- * never reordered. Liveness, readiness, metrics and error handling wrap the pipeline and
+ * never reordered. Each policy stage comes from its policy's folder (`*-policy.ts`); the
+ * manifest schema, the environment variables and the configuration reference are composed
+ * from the policies listed here, so a new policy is its folder plus one line below. Liveness, readiness, metrics and error handling wrap the pipeline and
  * are the same everywhere.
  */
 import fastifyCompress from '@fastify/compress';
@@ -18,112 +21,81 @@ import { clientErrorHandler } from './rest/client-errors';
 import { healthPlugin } from './observability/health';
 import { createLoggerOptions } from './observability/logger';
 import { REQUEST_ID_HEADER, resolveRequestId } from './observability/request-id';
-import { BREAKER_STATE_VALUE, createMetrics } from './observability/metrics';
-import { createBreakerRegistry } from './upstream/breaker';
+import { createMetrics } from './observability/metrics';
 import { metricsPlugin } from './observability/metrics-plugin';
-import { registerEdgeHeaders } from './policies/edge/edge-headers';
-import { accessRulesPlugin } from './policies/edge/access-rules';
-import { DEFAULT_PUBLIC_PATHS } from './policies/authn/authn-plugin';
-import { registerAuthentication } from './policies/authn/authn-stage';
-import { ipRateLimitPlugin, principalRateLimitPlugin, type RateLimitPluginOptions } from './policies/rate-limit/rate-limit-plugin';
-import { createBffRateLimiter } from './policies/rate-limit/rate-limit-stage';
-import { createBffResponseCache } from './policies/response-cache/response-cache-stage';
+import type { PipelineStage, PolicyDefinition, StageContext } from './policies/policy';
+import { accessRulesStage, edgeHeadersStage, edgePolicy } from './policies/edge/edge-policy';
+import { authenticationStage, authnPolicy, identityHeaderHygieneStage, transformStage } from './policies/authn/authn-policy';
+import { perIpRateLimitStage, principalRateLimitStage, rateLimitPolicy } from './policies/rate-limit/rate-limit-policy';
+import { responseCacheStage } from './policies/response-cache/response-cache-policy';
+import { circuitBreakersStage } from './upstream/breaker-policy';
 import { federatedGraphqlPlugin } from './graphql/federated-graphql-plugin';
 import { restFacadePlugin } from './rest/rest-facade-plugin';
-import { injectIdentityHeadersPlugin, stripIdentityHeadersPlugin } from './policies/authn/header-hygiene-plugin';
 
-/** What every stage is registered with. */
-interface StageContext {
-  app: FastifyInstance;
-  manifest: BffManifest;
-  /** The BFF's rate limiter, shared by the per-IP and per-principal stages; absent without a rate-limit policy. */
-  limiter: RateLimitPluginOptions | undefined;
-}
-
-interface PipelineStage {
-  name: string;
-  register(ctx: StageContext): Promise<void>;
-}
+/** Compression and ETags for metered networks, around the routes (server settings, every BFF). */
+const responseShapingStage: PipelineStage = {
+  name: 'response shaping',
+  register: async (_settings, { app, server }) => {
+    if (server.compress) await app.register(fastifyCompress, { global: true, threshold: 1_024, encodings: ['br', 'gzip'] });
+    if (server.etag) await app.register(fastifyEtag);
+  },
+};
 
 /** The route stage: the federated GraphQL endpoint or the versioned REST facade, in its own encapsulated context. */
-async function registerRoutes({ app, manifest }: StageContext): Promise<void> {
-  const { routes, policies = {} } = manifest;
-  if (routes.kind === 'graphql') {
-    const { kind: _graphql, ...options } = routes;
-    await app.register(async (scope) => federatedGraphqlPlugin(scope, options));
-    return;
-  }
-  const { kind: _rest, ...options } = routes;
-  // The OpenAPI documents describe the credentials and limits this BFF actually applies.
-  const docs = {
-    ...options.docs,
-    apiKeys: Boolean(policies.authn?.apiKeys),
-    bearerTokens: Boolean(policies.authn?.jwt || policies.authn?.introspection),
-    ...(policies.rateLimit ? { rateLimit: policies.rateLimit } : {}),
-  };
-  await app.register(async (scope) => restFacadePlugin(scope, { ...options, bodyLimitBytes: manifest.server.bodyLimitBytes, docs }));
-}
+const routeStage: PipelineStage = {
+  name: 'route',
+  register: async (_settings, { app, server, routes, settingsOf }) => {
+    if (routes.kind === 'graphql') {
+      const { kind: _graphql, ...options } = routes;
+      await app.register(async (scope) => federatedGraphqlPlugin(scope, options));
+      return;
+    }
+    const { kind: _rest, ...options } = routes;
+    const { authn } = settingsOf(authnPolicy);
+    const { rateLimit } = settingsOf(rateLimitPolicy);
+    // The OpenAPI documents describe the credentials and limits this BFF actually applies.
+    const docs = { ...options.docs, apiKeys: Boolean(authn?.apiKeys), bearerTokens: Boolean(authn?.jwt || authn?.introspection), ...(rateLimit ? { rateLimit } : {}) };
+    await app.register(async (scope) => restFacadePlugin(scope, { ...options, bodyLimitBytes: server.bodyLimitBytes, docs }));
+  },
+};
 
-/** The stages, in request order. */
-export const PIPELINE: readonly PipelineStage[] = [
+/** The stages, in request order. A policy's stages read its slice of `manifest.policies`; the manifest schema is composed from their policies. */
+export const PIPELINE = [
   // Browser edge: security headers on every answer, CORS preflights answered before any credential is asked for.
-  { name: 'edge headers', register: async ({ app, manifest }) => registerEdgeHeaders(app, manifest.policies?.cors) },
+  edgeHeadersStage,
   // Denied clients are turned away before any token or limiter work.
-  {
-    name: 'access rules',
-    register: async ({ app, manifest }) => {
-      const rules = manifest.policies?.accessRules;
-      if (rules) await app.register(accessRulesPlugin, { rules, onDenied: (rule) => app.metrics.accessDenied.inc({ rule }) });
-    },
-  },
+  accessRulesStage,
   // Before any stage reads a header: client-sent identity headers are gone.
-  {
-    name: 'identity header hygiene',
-    register: async ({ app, manifest }) => {
-      await app.register(stripIdentityHeadersPlugin, { extraIdentityHeaders: manifest.policies?.extraIdentityHeaders ?? [], onStripped: (count) => app.metrics.identityHeadersStripped.inc(count) });
-    },
-  },
+  identityHeaderHygieneStage,
   // The coarse per-IP limit, so floods are cut before any token work.
-  {
-    name: 'per-IP rate limit',
-    register: async ({ app, limiter }) => {
-      if (limiter) await app.register(ipRateLimitPlugin, limiter);
-    },
-  },
-  {
-    name: 'authentication',
-    register: async ({ app, manifest }) => {
-      if (manifest.policies?.authn) await registerAuthentication(app, manifest.policies.authn, manifest.policies.principalKinds);
-    },
-  },
+  perIpRateLimitStage,
+  authenticationStage,
   // Keyed by the verified principal.
-  {
-    name: 'principal rate limit',
-    register: async ({ app, limiter }) => {
-      if (limiter) await app.register(principalRateLimitPlugin, limiter);
-    },
-  },
+  principalRateLimitStage,
   // The verified identity becomes the upstream headers.
-  {
-    name: 'transform',
-    register: async ({ app }) => {
-      await app.register(injectIdentityHeadersPlugin);
-    },
-  },
-  // Compression and ETags for metered networks, around the routes.
-  {
-    name: 'response shaping',
-    register: async ({ app, manifest }) => {
-      if (manifest.server.compress) await app.register(fastifyCompress, { global: true, threshold: 1_024, encodings: ['br', 'gzip'] });
-      if (manifest.server.etag) await app.register(fastifyEtag);
-    },
-  },
-  { name: 'route', register: registerRoutes },
-];
+  transformStage,
+  responseShapingStage,
+  // Consulted by the routes only, after authentication and limits.
+  responseCacheStage,
+  // One breaker per upstream, around every upstream call the routes make.
+  circuitBreakersStage,
+  routeStage,
+] as const;
+
+type SettingsOf<T> = T extends PipelineStage<infer S> ? S : never;
+type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+/** `manifest.policies`: every slice of every policy in the pipeline. */
+export type PipelinePolicySettings = Intersection<SettingsOf<(typeof PIPELINE)[number]>>;
+
+/** The policies of the pipeline, each once, in the order their first stage runs. */
+export const PIPELINE_POLICIES: readonly PolicyDefinition[] = [...new Set(PIPELINE.flatMap((stage) => ('policy' in stage && stage.policy ? [stage.policy as PolicyDefinition] : [])))];
 
 /** Builds a BFF's Fastify app (not listening). */
 export async function createBffApp(manifest: BffManifest): Promise<FastifyInstance> {
-  const { server } = manifest;
+  const { server, routes } = manifest;
+  const policies = (manifest.policies ?? {}) as Record<string, unknown>;
+  const settingsOf = <S extends object>(_policy: PolicyDefinition<S>): S => policies as S;
+  const { trustedProxies } = settingsOf(edgePolicy);
   const app = Fastify({
     logger: createLoggerOptions({ name: `portico-${manifest.name}`, level: server.logLevel }),
     // Stage 1, request id: chosen before anything else so every log line and error carries it.
@@ -140,7 +112,7 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
     // Idle keep-alive sockets are closed at shutdown; busy ones finish their request first.
     forceCloseConnections: 'idle',
     // request.ip is the client: X-Forwarded-For is believed only from configured proxies.
-    trustProxy: manifest.policies?.trustedProxies?.length ? [...manifest.policies.trustedProxies] : false,
+    trustProxy: trustedProxies?.length ? [...trustedProxies] : false,
   });
   // Hooks with no asynchronous work are written callback-style: no promise per request.
   app.addHook('onRequest', (request, reply, done) => {
@@ -162,19 +134,7 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
   const metrics = createMetrics({ bff: manifest.name });
   app.decorate('metrics', metrics);
   await app.register(metricsPlugin, { metrics, host: server.host, ...(server.metrics ? { access: server.metrics } : {}) });
-  // Upstream calls (route stage) go through one breaker per upstream.
-  const breakers = createBreakerRegistry(manifest.policies?.breakers, (upstream, state) => {
-    app.log.warn({ upstream, state }, 'circuit breaker state changed');
-    metrics.breakerState.set({ upstream }, BREAKER_STATE_VALUE[state]);
-    metrics.breakerTransitions.inc({ upstream, to: state });
-  });
-  app.decorate('breakers', breakers);
-  app.addHook('onClose', async () => breakers.shutdown());
-  // Consulted in the route stage only, so every cached answer has passed authentication and limits first.
-  app.decorate('responseCache', manifest.policies?.responseCache ? createBffResponseCache(app, manifest.name, manifest.policies.responseCache) : undefined);
-
-  const policies = manifest.policies ?? {};
-  const limiter = policies.rateLimit ? createBffRateLimiter(app, manifest.name, policies.rateLimit, policies.authn?.publicPaths ?? DEFAULT_PUBLIC_PATHS) : undefined;
-  for (const stage of PIPELINE) await stage.register({ app, manifest, limiter });
+  const ctx: StageContext = { app, bff: manifest.name, server, routes, settingsOf };
+  for (const stage of PIPELINE) await stage.register(policies as never, ctx);
   return app;
 }

@@ -5,7 +5,7 @@
  * checks the committed copy.
  */
 import path from 'node:path';
-import { POLICY_ENV_MAPPINGS } from '../../shared/config/auth-env';
+import { POLICY_ENV_MAPPINGS } from '../../shared/config/policies-env';
 import { configFileEnvSpec } from '../../shared/config/config-file';
 import type { EnvFamily, EnvVar } from '../../shared/config/env';
 import { productionEnvSpec } from '../../shared/config/production-checks';

@@ -11,7 +11,7 @@ import { graphqlRoutesEnvSpec, graphqlRoutesFrom, SUBGRAPH_URL_PREFIX } from '..
 import { serverEnvSpec, serverSettingsFrom } from '../server-env';
 import { readPrefixedTargets, SUBGRAPH_TARGETS_PREFIX } from '../upstream/target-settings-env';
 import { readEnv } from './env';
-import { effectivePolicies } from './auth-env';
+import { effectivePolicies } from './policies-env';
 import { applyConfigFile } from './config-file';
 import { enforceProductionChecks } from './production-checks';
 import { readPrefixedUrls } from './server-env';

@@ -9,7 +9,7 @@ import { refuseUnknownUpstreams, UPSTREAM_URL_PREFIX, upstreamsWithOverrides } f
 import { serverEnvSpec, serverSettingsFrom } from '../server-env';
 import { readPrefixedTargets, UPSTREAM_TARGETS_PREFIX } from '../upstream/target-settings-env';
 import { readEnv } from './env';
-import { effectivePolicies } from './auth-env';
+import { effectivePolicies } from './policies-env';
 import { applyConfigFile } from './config-file';
 import { enforceProductionChecks } from './production-checks';
 import { readPrefixedUrls } from './server-env';

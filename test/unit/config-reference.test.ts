@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { configurationReference, withReference } from '../../bffs/dev/config-reference';
-import { authEnvSpec } from '../../shared/config/auth-env';
+import { policiesEnvSpec } from '../../shared/config/policies-env';
 import { configFileEnvSpec } from '../../shared/config/config-file';
 import { productionEnvSpec } from '../../shared/config/production-checks';
 import { workersEnvSpec } from '../../shared/config/server-env';
@@ -18,7 +18,7 @@ describe('the configuration reference', () => {
 
   it('lists every variable the BFFs read, prefixed families included', () => {
     const generated = configurationReference();
-    const names = [...Object.keys(serverEnvSpec()), ...Object.keys(productionEnvSpec), ...Object.keys(workersEnvSpec), ...Object.keys(configFileEnvSpec), ...Object.keys(authEnvSpec), ...Object.keys(graphqlRoutesEnvSpec({ supergraphPath: 'x' }))];
+    const names = [...Object.keys(serverEnvSpec()), ...Object.keys(productionEnvSpec), ...Object.keys(workersEnvSpec), ...Object.keys(configFileEnvSpec), ...Object.keys(policiesEnvSpec), ...Object.keys(graphqlRoutesEnvSpec({ supergraphPath: 'x' }))];
     for (const name of [...names, 'SUBGRAPH_URL_<NAME>', 'SUBGRAPH_TARGETS_<NAME>', 'UPSTREAM_URL_<NAME>', 'UPSTREAM_TARGETS_<NAME>']) expect(generated).toContain(`| \`${name}\` |`);
   });
 

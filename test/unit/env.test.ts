@@ -1,6 +1,6 @@
 import { ConfigError, describeEnv, httpUrl, integer, oneOf, port, readEnv, text } from '../../shared/config/env';
 import { readPrefixedUrls } from '../../shared/config/server-env';
-import { authEnvSpec, POLICY_ENV_MAPPINGS, policiesFromEnv } from '../../shared/config/auth-env';
+import { policiesEnvSpec, POLICY_ENV_MAPPINGS, policiesFromEnv } from '../../shared/config/policies-env';
 import { graphqlRoutesEnvSpec } from '../../shared/graphql/federated-graphql-env';
 import { authnEnv } from '../../shared/policies/authn/authn-env';
 import { edgeEnv } from '../../shared/policies/edge/edge-env';
@@ -69,7 +69,7 @@ describe('env mappings owned by each policy', () => {
     for (const [, spec] of specs) for (const [name, variable] of Object.entries(spec)) declarations.set(name, (declarations.get(name) ?? new Set()).add(variable));
     expect(declarations.size).toBeGreaterThan(50);
     expect([...declarations].filter(([, variables]) => variables.size > 1).map(([name]) => name)).toEqual([]);
-    expect(new Set(Object.keys(authEnvSpec))).toEqual(new Set(POLICY_ENV_MAPPINGS.flatMap((m) => Object.keys(m.spec))));
+    expect(new Set(Object.keys(policiesEnvSpec))).toEqual(new Set(POLICY_ENV_MAPPINGS.flatMap((m) => Object.keys(m.spec))));
   });
 
   it('let one REDIS_URL serve the limiter, the API keys and the cache, each use keeping its own URL as an override', () => {

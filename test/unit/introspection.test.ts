@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { policiesFromEnv } from '../../shared/config/auth-env';
+import { policiesFromEnv } from '../../shared/config/policies-env';
 import { bearerMethodFor } from '../../shared/policies/authn/authn-plugin';
 import { validateAuthnSettings } from '../../shared/policies/authn/authn-settings';
 import { looksLikeJws, parseBearerToken } from '../../shared/policies/authn/bearer';
