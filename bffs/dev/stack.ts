@@ -68,8 +68,17 @@ const jwtEnv = (audience: string) => ({
   JWT_AUDIENCE: audience,
 });
 
-/** Partner's operation-backed aggregates reach the demo services' subgraphs on their own ports (as web and mobile do, from the supergraph). */
-const PARTNER_SUBGRAPH_ENV = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, `http://127.0.0.1:${SUBGRAPH_PORTS[name]}${SUBGRAPH_GRAPHQL_PATH}`]));
+/**
+ * Partner's upstreams are the demo services: their REST routes for passthrough and
+ * aggregates, their subgraphs for operation-backed aggregates (web and mobile find those in
+ * the supergraph).
+ */
+const PARTNER_UPSTREAM_ENV = Object.fromEntries(
+  SUBGRAPH_NAMES.flatMap((name) => [
+    [`UPSTREAM_URL_${name.toUpperCase()}`, `http://127.0.0.1:${SUBGRAPH_PORTS[name]}`],
+    [`SUBGRAPH_URL_${name.toUpperCase()}`, `http://127.0.0.1:${SUBGRAPH_PORTS[name]}${SUBGRAPH_GRAPHQL_PATH}`],
+  ]),
+);
 
 /** Every BFF caches what its upstreams allow, in memory (REST GETs by Cache-Control, GraphQL queries by hints). */
 const CACHE_ENV = { RESPONSE_CACHE: 'memory' };
@@ -77,7 +86,7 @@ const CACHE_ENV = { RESPONSE_CACHE: 'memory' };
 const bffs: StackProcess[] = [
   { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT), ...jwtEnv(BFF_AUDIENCES.web), ...introspectionEnv(BFF_AUDIENCES.web), ...CACHE_ENV } },
   { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT), ...jwtEnv(BFF_AUDIENCES.mobile), ...introspectionEnv(BFF_AUDIENCES.mobile), ...CACHE_ENV } },
-  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...introspectionEnv(BFF_AUDIENCES.partner), ...PARTNER_SUBGRAPH_ENV, ...CACHE_ENV } },
+  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...introspectionEnv(BFF_AUDIENCES.partner), ...PARTNER_UPSTREAM_ENV, ...CACHE_ENV } },
 ];
 
 /** Upstreams first: BFFs report ready only once their upstreams answer. */

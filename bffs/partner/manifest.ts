@@ -7,7 +7,6 @@ import { DEFAULT_SUPERGRAPH_PATH } from '../supergraph-file';
 import { DEMO_AUTHORIZATION_POLICIES } from '../authorization-policies';
 import { DEFAULT_SERVER_SETTINGS, defineManifest, type BffManifest, type RestRoutes } from '../../shared/manifest';
 import type { RestUpstream } from '../../shared/rest/route-table';
-import { SUBGRAPH_NAMES, SUBGRAPH_PORTS, type SubgraphName } from '../../supergraph/subgraphs/catalog';
 import { v1Routes } from './versions/v1';
 import { v2Routes } from './versions/v2';
 
@@ -15,10 +14,17 @@ export const PARTNER_DEFAULT_PORT = 4002;
 /** GraphQL operations behind partner aggregates, one per file. */
 export const PARTNER_OPERATIONS_DIR = path.join(__dirname, 'operations');
 
-/** The demo services' REST side, on the same processes as their subgraphs. */
-const demoUpstreams = Object.fromEntries(
-  SUBGRAPH_NAMES.map((name) => [name, { origin: `http://127.0.0.1:${SUBGRAPH_PORTS[name]}`, healthPath: '/healthz' }]),
-) as Record<SubgraphName, RestUpstream>;
+/**
+ * The services the route tables call, by name. Where they run is configuration:
+ * `UPSTREAM_URL_<NAME>` (the demo launcher and docker-compose set them) or the config file.
+ */
+const upstreams: Record<'accounts' | 'products' | 'inventory' | 'reviews' | 'orders', RestUpstream> = {
+  accounts: { healthPath: '/healthz' },
+  products: { healthPath: '/healthz' },
+  inventory: { healthPath: '/healthz' },
+  reviews: { healthPath: '/healthz' },
+  orders: { healthPath: '/healthz' },
+};
 
 export const partnerManifest = defineManifest({
   name: 'partner',
@@ -26,7 +32,7 @@ export const partnerManifest = defineManifest({
   routes: {
     kind: 'rest',
     docs: { title: 'Portico partner API' },
-    upstreams: demoUpstreams,
+    upstreams,
     versions: [v1Routes, v2Routes],
     // Aggregates backed by a federated query run these registered operations.
     graphql: { supergraphPath: DEFAULT_SUPERGRAPH_PATH, operationsDir: PARTNER_OPERATIONS_DIR, authorization: { policies: DEMO_AUTHORIZATION_POLICIES } },

@@ -5,7 +5,7 @@
  */
 import { defineManifest, type BffManifest, type RestRoutes } from '../manifest';
 import { SUBGRAPH_URL_PREFIX } from '../graphql/federated-graphql-env';
-import { refuseUnknownUpstreams, UPSTREAM_URL_PREFIX, upstreamsWithOverrides } from '../rest/rest-routes-env';
+import { refuseUnknownUpstreams, requireUpstreamOrigins, UPSTREAM_URL_PREFIX, upstreamsWithOverrides } from '../rest/rest-routes-env';
 import { serverEnvSpec, serverSettingsFrom } from '../server-env';
 import { readPrefixedTargets, UPSTREAM_TARGETS_PREFIX } from '../upstream/target-settings-env';
 import { readEnv } from './env';
@@ -29,5 +29,6 @@ export function restManifestFromEnv(code: BffManifest<RestRoutes>, env: NodeJS.P
   const subgraphUrls = readPrefixedUrls(env, SUBGRAPH_URL_PREFIX);
   const graphql = manifest.routes.graphql && Object.keys(subgraphUrls).length > 0 ? { graphql: { ...manifest.routes.graphql, subgraphUrls: { ...manifest.routes.graphql.subgraphUrls, ...subgraphUrls } } } : {};
   const upstreams = upstreamsWithOverrides(manifest.routes.upstreams, overrides);
+  requireUpstreamOrigins({ ...manifest.routes, upstreams, upstreamTargets });
   return enforceProductionChecks(defineManifest({ ...manifest, server: serverSettingsFrom(parsed, manifest.server), routes: { ...manifest.routes, ...graphql, upstreams, ...(Object.keys(upstreamTargets).length > 0 ? { upstreamTargets } : {}) }, policies: effectivePolicies(manifest.policies, env, filePolicies) }), env);
 }

@@ -76,12 +76,15 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
   const cache = app.responseCache && route.cache !== false ? createPassthroughCache(app.responseCache, rules) : undefined;
 
   const methods = route.methods ?? DEFAULT_PASSTHROUGH_METHODS;
+  // validateRouteTables refuses an upstream with neither origin nor targets before this runs.
+  const target = routing ? routing.upstream : config.origin;
+  if (target === undefined) throw new Error(`upstream '${route.upstream}' has no origin`);
   await app.register(async (scope) => {
     // Read-only routes (GET, HEAD: Fastify never reads their bodies) need no body hook at all.
     if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) scope.addHook('preParsing', bodyLimitHook(bodyLimitBytes));
 
     await scope.register(httpProxy, {
-      upstream: routing ? routing.upstream : config.origin,
+      upstream: target,
       prefix: route.prefix,
       rewritePrefix: route.rewritePrefix,
       httpMethods: methods,

@@ -4,12 +4,17 @@
  * several targets.
  */
 import { ConfigError, type EnvFamily } from '../config/env';
-import type { RestFacadeOptions } from './route-table';
+import { UPSTREAM_TARGETS_PREFIX } from '../upstream/target-settings-env';
+import { upstreamsWithoutOrigin, type RestFacadeOptions } from './route-table';
 
 export const UPSTREAM_URL_PREFIX = 'UPSTREAM_URL_';
 
 export const REST_ENV_FAMILIES: readonly EnvFamily[] = [
-  { pattern: `${UPSTREAM_URL_PREFIX}<NAME>`, defaultText: 'the manifest\'s origin (`http://127.0.0.1:<service port>`)', description: 'override one REST upstream\'s origin, e.g. `UPSTREAM_URL_ORDERS=http://orders:4105`' },
+  {
+    pattern: `${UPSTREAM_URL_PREFIX}<NAME>`,
+    defaultText: '(none: required for each upstream without targets; `npm start` sets the demo services\')',
+    description: 'one REST upstream\'s origin, e.g. `UPSTREAM_URL_ORDERS=http://orders:4105`',
+  },
 ];
 
 /** Pure: the variable spelling of an upstream name (`order-items` → `ORDER_ITEMS`). */
@@ -21,6 +26,14 @@ export function envName(prefix: string, name: string): string {
 export function refuseUnknownUpstreams(routes: RestFacadeOptions, byPrefix: ReadonlyArray<[prefix: string, names: readonly string[]]>): void {
   const problems = byPrefix.flatMap(([prefix, names]) =>
     names.filter((name) => !routes.upstreams[name]).map((name) => `${envName(prefix, name)}: no upstream named '${name}' (known: ${Object.keys(routes.upstreams).join(', ')})`),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** Throws ConfigError naming the variable to set for every upstream that has neither an origin nor targets. */
+export function requireUpstreamOrigins(routes: RestFacadeOptions): void {
+  const problems = upstreamsWithoutOrigin(routes).map(
+    (name) => `${envName(UPSTREAM_URL_PREFIX, name)}: is required (upstream '${name}' has no origin; or set routes.upstreams.${name}.origin in PORTICO_CONFIG, or ${envName(UPSTREAM_TARGETS_PREFIX, name)})`,
   );
   if (problems.length > 0) throw new ConfigError(problems);
 }

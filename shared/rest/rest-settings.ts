@@ -11,7 +11,7 @@ import { UpstreamTargetsSettingsSchema } from '../upstream/target-settings';
 
 export const RestUpstreamSchema = Type.Object(
   {
-    origin: Type.String({ pattern: '^https?://[^/\\s]+/?$', errorMessage: 'must be an http(s) origin like http://host:port', description: 'Origin of the service (no path)' }),
+    origin: Type.Optional(Type.String({ pattern: '^https?://[^/\\s]+/?$', errorMessage: 'must be an http(s) origin like http://host:port', description: 'Origin of the service (no path); required unless the upstream has targets' })),
     healthPath: Type.Optional(Type.String({ pattern: '^/', errorMessage: 'must start with /', default: '/healthz', description: 'Path answered with 2xx when healthy' })),
     pool: Type.Optional(UpstreamPoolOptionsSchema),
   },

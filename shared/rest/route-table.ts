@@ -11,8 +11,12 @@ import type { UpstreamCaller } from './upstream-caller';
 import { responseHeaderProblem } from './passthrough-headers';
 
 export interface RestUpstream {
-  /** `http://host:port` of the service (no path). */
-  origin: string;
+  /**
+   * `http://host:port` of the service (no path); required unless the upstream has targets.
+   * A BFF's code names its upstreams; where they are is deployment configuration
+   * (`UPSTREAM_URL_<NAME>`, or `routes.upstreams.<name>.origin` in `PORTICO_CONFIG`).
+   */
+  origin?: string;
   /** Path answered with 2xx when the upstream is healthy; used by `/readyz`. Default `/healthz`. */
   healthPath?: string;
   /** Pool and timeout settings for this upstream. */
@@ -136,12 +140,20 @@ function passthroughProblems(route: PassthroughRoute, at: string): string[] {
 }
 
 /** Pure validation of route tables against the declared upstreams; unknown route keys are refused. */
+/** Pure: the upstreams that have neither an origin nor targets, so nothing could be called. */
+export function upstreamsWithoutOrigin(options: Pick<RestFacadeOptions, 'upstreams' | 'upstreamTargets'>): string[] {
+  return Object.entries(options.upstreams)
+    .filter(([name, upstream]) => !upstream.origin && !options.upstreamTargets?.[name])
+    .map(([name]) => name);
+}
+
 export function validateRouteTables(options: RestFacadeOptions): string[] {
   const problems: string[] = [];
   for (const [name, settings] of Object.entries(options.upstreamTargets ?? {})) {
     if (!options.upstreams[name]) problems.push(`upstreamTargets.${name}: no upstream named '${name}'`);
     problems.push(...validateTargetSettings(settings, `upstreamTargets.${name}`));
   }
+  problems.push(...upstreamsWithoutOrigin(options).map((name) => `upstreams.${name} has no origin and no targets`));
   for (const table of options.versions) {
     for (const route of table.routes) {
       const path = route.kind === 'passthrough' ? route.prefix : route.path;

@@ -44,8 +44,8 @@ export interface UpstreamRegistry {
   atOrigin(name: string, origin: string, pool?: UpstreamPoolOptions): Upstream;
   /** The upstream `name` when the configuration gives it several targets. */
   withTargets(name: string): Upstream | undefined;
-  /** `withTargets(name)`, else `atOrigin(name, origin)`. */
-  upstream(name: string, origin: string): Upstream;
+  /** `withTargets(name)`, else `atOrigin(name, origin)`; throws when it has neither. */
+  upstream(name: string, origin: string | undefined): Upstream;
   /** Whether any upstream has several targets (the target override header is read only then). */
   readonly hasTargets: boolean;
   /** Registers an upstream's readiness check under `check` (a probe through its pool, or its targets' availability). */
@@ -89,7 +89,12 @@ export function createUpstreamRegistry(host: UpstreamRegistryHost, options: Upst
       return upstream;
     },
     withTargets: (name) => targeted.get(name),
-    upstream: (name, origin) => targeted.get(name) ?? registry.atOrigin(name, origin),
+    upstream(name, origin) {
+      const targetedUpstream = targeted.get(name);
+      if (targetedUpstream) return targetedUpstream;
+      if (!origin) throw new Error(`upstream '${name}' has neither an origin nor targets`);
+      return registry.atOrigin(name, origin);
+    },
     hasTargets: targeted.size > 0,
     addReadiness(check, upstream, probe) {
       host.readiness.add(check, upstream.probe(probe.kind, probe.path));

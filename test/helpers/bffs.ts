@@ -44,6 +44,11 @@ export function allUpstreamsAt(origin: string): Record<string, RestUpstream> {
   return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, { origin }]));
 }
 
+/** `UPSTREAM_URL_<NAME>` for every partner upstream, all at `origin`: the partner's code names its upstreams, the environment places them. */
+export function partnerUpstreamEnv(origin = 'http://127.0.0.1:1'): Record<string, string> {
+  return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`UPSTREAM_URL_${name.toUpperCase()}`, origin]));
+}
+
 /** Waits until a GraphQL BFF has loaded its supergraph (its subgraphs may still be down). */
 export async function waitForSupergraph(bff: RunningBff, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -87,7 +92,9 @@ export async function startPartnerBff(
   upstreams: Record<string, RestUpstream>,
   overrides: { server?: Partial<ServerSettings>; ready?: boolean; policies?: PolicySettings; versions?: readonly RouteTable[] } = {},
 ): Promise<RunningBff> {
-  const allUpstreams = { ...partnerManifest.routes.upstreams, ...upstreams };
+  // Upstreams a test does not start get an origin nothing listens on (port 1 needs root to bind).
+  const unreachable = Object.fromEntries(Object.entries(partnerManifest.routes.upstreams).map(([name, u]) => [name, { ...u, origin: 'http://127.0.0.1:1' }]));
+  const allUpstreams: Record<string, RestUpstream> = { ...unreachable, ...upstreams };
   // The demo services answer GraphQL on the origin of their REST routes: the operation-backed aggregates call them there.
   const subgraphUrls = Object.fromEntries(Object.entries(allUpstreams).map(([name, u]) => [name, `${u.origin}${SUBGRAPH_GRAPHQL_PATH}`]));
   const graphql = partnerManifest.routes.graphql ? { graphql: { ...partnerManifest.routes.graphql, subgraphUrls } } : {};

@@ -37,8 +37,8 @@ describe('docker-compose.yml matches the launcher stack', () => {
     else expect(service?.ports).toBeUndefined();
     // Addresses differ by design (service names instead of 127.0.0.1); everything else is equal.
     const { JWT_JWKS_URL, INTROSPECTION_URL, ...rest } = proc.env;
-    // Subgraph URLs are checked by service name below.
-    const sameEnv = Object.fromEntries(Object.entries(rest).filter(([key]) => !key.startsWith('SUBGRAPH_URL_')));
+    // Subgraph and upstream URLs are checked by service name below.
+    const sameEnv = Object.fromEntries(Object.entries(rest).filter(([key]) => !key.startsWith('SUBGRAPH_URL_') && !key.startsWith('UPSTREAM_URL_')));
     expect(service?.environment).toMatchObject(sameEnv);
     if (JWT_JWKS_URL) expect(service?.environment?.JWT_JWKS_URL).toBe(JWT_JWKS_URL.replace('127.0.0.1', 'accounts'));
     if (INTROSPECTION_URL) expect(service?.environment?.INTROSPECTION_URL).toBe(INTROSPECTION_URL.replace('127.0.0.1', 'authorization-server'));
@@ -72,10 +72,13 @@ describe('docker-compose.yml matches the launcher stack', () => {
     }
   });
 
-  it('partner reaches every REST upstream of its manifest by service name', () => {
+  it('partner reaches every REST upstream of its manifest by service name, as the launcher places them on loopback', () => {
     const env = compose.services.partner?.environment ?? {};
-    for (const [upstream, def] of Object.entries(partnerManifest.routes.upstreams)) {
-      expect(env[`UPSTREAM_URL_${upstream.toUpperCase()}`]).toBe(`http://${upstream}:${new URL(def.origin).port}`);
+    const launched = STACK.find((p) => p.name === 'partner')?.env ?? {};
+    for (const upstream of Object.keys(partnerManifest.routes.upstreams)) {
+      const port = SUBGRAPH_PORTS[upstream as keyof typeof SUBGRAPH_PORTS];
+      expect(env[`UPSTREAM_URL_${upstream.toUpperCase()}`]).toBe(`http://${upstream}:${port}`);
+      expect(launched[`UPSTREAM_URL_${upstream.toUpperCase()}`]).toBe(`http://127.0.0.1:${port}`);
     }
   });
 });

@@ -84,6 +84,7 @@ describe('configuration errors', () => {
     ['bffs/web/main.ts', { PORT: 'eighty' }, /PORT="eighty": must be an integer/],
     ['bffs/mobile/main.ts', { SUBGRAPH_URL_ACCOUNTS: 'accounts:4101' }, /SUBGRAPH_URL_ACCOUNTS="accounts:4101": must be an http\(s\) URL/],
     ['bffs/partner/main.ts', { UPSTREAM_URL_BILLING: 'http://127.0.0.1:1' }, /UPSTREAM_URL_BILLING: no upstream named 'billing'/],
+    ['bffs/partner/main.ts', { AUTH: 'off' }, /UPSTREAM_URL_ACCOUNTS: is required \(upstream 'accounts' has no origin/],
     ['bffs/partner/main.ts', { LOG_LEVEL: 'chatty' }, /LOG_LEVEL="chatty": must be one of/],
   ])('%s exits 1 naming the bad variable', async (entry, env, message) => {
     const child = runEntry(entry, env);

@@ -7,6 +7,7 @@ import { restManifestFromEnv } from '../../shared/config/rest-env';
 import { overlay } from '../../shared/config/config-file';
 import { DEFAULT_PLAN_RULES } from '../../shared/policies/rate-limit/rate-limit-settings';
 import { partnerManifest } from '../../bffs/partner/manifest';
+import { partnerUpstreamEnv } from '../helpers/bffs';
 import { webManifest } from '../../bffs/web/manifest';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'portico-config-'));
@@ -85,8 +86,10 @@ describe('PORTICO_CONFIG', () => {
 
   it('configures the partner too (JSON is YAML), with UPSTREAM_URL_<NAME> over the file', () => {
     const PORTICO_CONFIG = file('portico.partner.json', JSON.stringify({ routes: { upstreams: { orders: { origin: 'http://orders.internal:4105' } } } }));
-    expect(restManifestFromEnv(partnerManifest, { PORTICO_CONFIG, AUTH: 'off' }).routes.upstreams.orders).toEqual({ origin: 'http://orders.internal:4105', healthPath: '/healthz' });
-    expect(restManifestFromEnv(partnerManifest, { PORTICO_CONFIG, AUTH: 'off', UPSTREAM_URL_ORDERS: 'http://orders-b:4105' }).routes.upstreams.orders?.origin).toBe('http://orders-b:4105');
+    const placed = partnerUpstreamEnv();
+    delete placed.UPSTREAM_URL_ORDERS;
+    expect(restManifestFromEnv(partnerManifest, { ...placed, PORTICO_CONFIG, AUTH: 'off' }).routes.upstreams.orders).toEqual({ origin: 'http://orders.internal:4105', healthPath: '/healthz' });
+    expect(restManifestFromEnv(partnerManifest, { ...placed, PORTICO_CONFIG, AUTH: 'off', UPSTREAM_URL_ORDERS: 'http://orders-b:4105' }).routes.upstreams.orders?.origin).toBe('http://orders-b:4105');
   });
 
   it('overlays objects key by key and replaces lists', () => {

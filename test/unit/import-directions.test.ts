@@ -8,12 +8,6 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** Imports that still run against the rules, each to be removed: none may be added. */
-const KNOWN_EXCEPTIONS: ReadonlySet<string> = new Set([
-  // The partner manifest's default upstream origins are the demo services' ports; they move to settings the launcher supplies.
-  'bffs/partner/manifest.ts -> supergraph/subgraphs/catalog.ts',
-]);
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
     const rel = path.join(dir, entry.name);
@@ -54,15 +48,9 @@ describe('import directions', () => {
     for (const file of files) {
       for (const target of importsOf(file)) {
         const why = violation(file, target);
-        const edge = `${file} -> ${target}`;
-        if (why && !KNOWN_EXCEPTIONS.has(edge)) found.push(`${edge}: ${why}`);
+        if (why) found.push(`${file} -> ${target}: ${why}`);
       }
     }
     expect(found).toEqual([]);
-  });
-
-  it('lists only exceptions that still exist', () => {
-    const edges = new Set(files.flatMap((file) => importsOf(file).map((target) => `${file} -> ${target}`)));
-    for (const exception of KNOWN_EXCEPTIONS) expect(edges).toContain(exception);
   });
 });

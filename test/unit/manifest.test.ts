@@ -1,7 +1,9 @@
 import { DEFAULT_SERVER_SETTINGS, defineManifest, validateManifest, type BffManifest } from '../../shared/manifest';
 import { validateRouteTables } from '../../shared/rest/route-table';
+import { restManifestFromEnv } from '../../shared/config/rest-env';
 import { mobileManifest } from '../../bffs/mobile/manifest';
 import { partnerManifest } from '../../bffs/partner/manifest';
+import { allUpstreamsAt, partnerUpstreamEnv } from '../helpers/bffs';
 import { webManifest } from '../../bffs/web/manifest';
 
 describe('manifests', () => {
@@ -35,8 +37,17 @@ describe('manifests', () => {
 });
 
 describe('route tables', () => {
-  it('the partner route tables are consistent with its upstreams', () => {
-    expect(validateRouteTables(partnerManifest.routes)).toEqual([]);
+  it('the partner route tables are consistent with its upstreams, once the environment places them', () => {
+    expect(validateRouteTables({ ...partnerManifest.routes, upstreams: allUpstreamsAt('http://127.0.0.1:1') })).toEqual([]);
+  });
+
+  it("the partner's code names its upstreams; starting without their origins names the variables to set", () => {
+    expect(Object.values(partnerManifest.routes.upstreams).every((u) => u.origin === undefined)).toBe(true);
+    const { UPSTREAM_URL_ORDERS: _orders, ...allButOrders } = partnerUpstreamEnv();
+    expect(() => restManifestFromEnv(partnerManifest, { ...allButOrders, AUTH: 'off' })).toThrow(
+      /^Invalid configuration:\n  - UPSTREAM_URL_ORDERS: is required \(upstream 'orders' has no origin; or set routes.upstreams.orders.origin in PORTICO_CONFIG, or UPSTREAM_TARGETS_ORDERS\)$/,
+    );
+    expect(restManifestFromEnv(partnerManifest, { ...allButOrders, UPSTREAM_URL_ORDERS: 'http://orders:4105', AUTH: 'off' }).routes.upstreams.orders).toEqual({ origin: 'http://orders:4105', healthPath: '/healthz' });
   });
 
   it('reports routes outside their version and unknown upstreams', () => {

@@ -11,6 +11,7 @@ import { validateRouteTables } from '../../shared/rest/route-table';
 import { originsFromAddresses, parseEndpointsFile } from '../../shared/upstream/target-discovery';
 import { isOrigin, validateTargetSettings } from '../../shared/upstream/target-settings';
 import { partnerManifest } from '../../bffs/partner/manifest';
+import { allUpstreamsAt, partnerUpstreamEnv } from '../helpers/bffs';
 import { webManifest } from '../../bffs/web/manifest';
 
 const CANARY = { targets: [{ name: 'stable', weight: 90, origins: ['http://a:1'] }, { name: 'canary', weight: 10, origins: ['http://b:1'] }] };
@@ -99,8 +100,13 @@ describe('where target settings are configured', () => {
   });
 
   it('validates upstreamTargets next to the partner upstreams', () => {
-    expect(validateRouteTables({ ...partnerManifest.routes, upstreamTargets: { orders: CANARY } })).toEqual([]);
-    expect(validateRouteTables({ ...partnerManifest.routes, upstreamTargets: { billing: CANARY } })).toEqual(["upstreamTargets.billing: no upstream named 'billing'"]);
+    const routes = { ...partnerManifest.routes, upstreams: allUpstreamsAt('http://127.0.0.1:1') };
+    expect(validateRouteTables({ ...routes, upstreamTargets: { orders: CANARY } })).toEqual([]);
+    expect(validateRouteTables({ ...routes, upstreamTargets: { billing: CANARY } })).toEqual(["upstreamTargets.billing: no upstream named 'billing'"]);
+    // Targets stand in for an origin.
+    const { orders: _orders, ...others } = routes.upstreams;
+    expect(validateRouteTables({ ...routes, upstreams: { ...others, orders: {} }, upstreamTargets: { orders: CANARY } })).toEqual([]);
+    expect(validateRouteTables({ ...routes, upstreams: { ...others, orders: {} } })).toEqual(['upstreams.orders has no origin and no targets']);
   });
 
   it('reads JSON variables per upstream, naming the variable of a bad one', () => {
@@ -112,11 +118,12 @@ describe('where target settings are configured', () => {
   });
 
   it('applies UPSTREAM_TARGETS_<NAME> to the partner and SUBGRAPH_TARGETS_<NAME> to web, refusing unknown upstreams', () => {
-    const env = { AUTH: 'off', UPSTREAM_TARGETS_ORDERS: JSON.stringify(CANARY) };
+    const placed = partnerUpstreamEnv();
+    const env = { ...placed, AUTH: 'off', UPSTREAM_TARGETS_ORDERS: JSON.stringify(CANARY) };
     expect(restManifestFromEnv(partnerManifest, env).routes?.upstreamTargets).toEqual({ orders: CANARY });
-    expect(restManifestFromEnv(partnerManifest, { AUTH: 'off' }).routes?.upstreamTargets).toBeUndefined();
-    expect(() => restManifestFromEnv(partnerManifest, { AUTH: 'off', UPSTREAM_TARGETS_BILLING: JSON.stringify(CANARY) })).toThrow(ConfigError);
-    expect(() => restManifestFromEnv(partnerManifest, { AUTH: 'off', UPSTREAM_TARGETS_BILLING: JSON.stringify(CANARY) })).toThrow(/UPSTREAM_TARGETS_BILLING: no upstream named 'billing'/);
+    expect(restManifestFromEnv(partnerManifest, { ...placed, AUTH: 'off' }).routes?.upstreamTargets).toBeUndefined();
+    expect(() => restManifestFromEnv(partnerManifest, { ...placed, AUTH: 'off', UPSTREAM_TARGETS_BILLING: JSON.stringify(CANARY) })).toThrow(ConfigError);
+    expect(() => restManifestFromEnv(partnerManifest, { ...placed, AUTH: 'off', UPSTREAM_TARGETS_BILLING: JSON.stringify(CANARY) })).toThrow(/UPSTREAM_TARGETS_BILLING: no upstream named 'billing'/);
     const web = graphqlManifestFromEnv(webManifest, { AUTH: 'off', SUBGRAPH_TARGETS_PRODUCTS: JSON.stringify(CANARY) });
     expect(web.routes.subgraphTargets).toEqual({ products: CANARY });
   });
