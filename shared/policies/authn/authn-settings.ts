@@ -61,7 +61,7 @@ export const JwtOptionsSchema = Type.Object(
   {
     jwksUrl: Type.Optional(HttpUrl('Remote JWKS URL')),
     jwksFile: Type.Optional(Type.String({ minLength: 1, description: 'Local JWKS file, read once at start' })),
-    jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: true, description: 'An in-memory JWKS' })),
+    jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String({ minLength: 1 }) }, { additionalProperties: true })) }, { additionalProperties: true, description: 'An in-memory JWKS' })),
     issuer: OneOrMore('Accepted `iss` value(s)'),
     audience: OneOrMore('Accepted `aud` value(s)'),
     algorithms: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: DEFAULT_JWT_ALGORITHMS, description: 'Accepted `alg` header values' })),
