@@ -18,6 +18,7 @@ import { SUBGRAPH_TARGETS_PREFIX, TARGET_ENV_FAMILIES, UPSTREAM_TARGETS_PREFIX }
 import { mobileManifest } from '../mobile/manifest';
 import { partnerManifest } from '../partner/manifest';
 import { webManifest } from '../web/manifest';
+import { SETTINGS_BEGIN_MARKER, SETTINGS_END_MARKER, settingsReference } from './settings-reference';
 
 export const BEGIN_MARKER = '<!-- BEGIN GENERATED: environment variables (npm run docs:config; do not edit by hand) -->';
 export const END_MARKER = '<!-- END GENERATED: environment variables -->';
@@ -86,9 +87,14 @@ export function configurationReference(): string {
 }
 
 /** Pure: `doc` with the text between the markers replaced by `generated`; throws when the markers are missing. */
-export function withReference(doc: string, generated: string): string {
-  const begin = doc.indexOf(BEGIN_MARKER);
-  const end = doc.indexOf(END_MARKER);
-  if (begin < 0 || end < begin) throw new Error(`docs/configuration.md needs the markers ${BEGIN_MARKER} and ${END_MARKER}`);
-  return `${doc.slice(0, begin + BEGIN_MARKER.length)}\n\n${generated}\n\n${doc.slice(end)}`;
+export function withReference(doc: string, generated: string, beginMarker = BEGIN_MARKER, endMarker = END_MARKER): string {
+  const begin = doc.indexOf(beginMarker);
+  const end = doc.indexOf(endMarker);
+  if (begin < 0 || end < begin) throw new Error(`docs/configuration.md needs the markers ${beginMarker} and ${endMarker}`);
+  return `${doc.slice(0, begin + beginMarker.length)}\n\n${generated}\n\n${doc.slice(end)}`;
+}
+
+/** Pure: `doc` with both generated references (environment variables, manifest settings) brought up to date. */
+export function withReferences(doc: string): string {
+  return withReference(withReference(doc, configurationReference()), settingsReference(), SETTINGS_BEGIN_MARKER, SETTINGS_END_MARKER);
 }

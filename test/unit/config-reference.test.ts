@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { configurationReference, withReference } from '../../bffs/dev/config-reference';
+import { configurationReference, withReference, withReferences } from '../../bffs/dev/config-reference';
+import { settingsReference } from '../../bffs/dev/settings-reference';
+import { PIPELINE_POLICIES } from '../../shared/pipeline';
 import { policiesEnvSpec } from '../../shared/config/policies-env';
 import { configFileEnvSpec } from '../../shared/config/config-file';
 import { productionEnvSpec } from '../../shared/config/production-checks';
@@ -11,9 +13,15 @@ import { serverEnvSpec } from '../../shared/server-env';
 const DOC = path.resolve(__dirname, '../../docs/configuration.md');
 
 describe('the configuration reference', () => {
-  it('in docs/configuration.md is the one generated from the env mappings (run npm run docs:config)', () => {
+  it('in docs/configuration.md is the one generated from the env mappings and the settings schemas (run npm run docs:config)', () => {
     const committed = readFileSync(DOC, 'utf8');
-    expect(withReference(committed, configurationReference())).toBe(committed);
+    expect(withReferences(committed)).toBe(committed);
+  });
+
+  it('lists every manifest key each pipeline policy owns, and the server and route keys', () => {
+    const generated = settingsReference();
+    for (const key of PIPELINE_POLICIES.flatMap((policy) => Object.keys(policy.settings))) expect(generated).toMatch(new RegExp(`\\| \`policies\\.${key}[.\`]`));
+    for (const key of ['server.requestTimeoutMs', 'routes.limits.maxDepth', 'routes.upstreams.<name>.origin', 'policies.rateLimit.store.failMode']) expect(generated).toContain(`| \`${key}\` |`);
   });
 
   it('lists every variable the BFFs read, prefixed families included', () => {
