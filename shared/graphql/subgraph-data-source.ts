@@ -3,10 +3,13 @@
  * {@link Upstream} (keep-alive pool or weighted targets, retries, breaker, observation,
  * error mapping) instead of the gateway's default fetcher, the request id and pipeline
  * headers forwarded, and failures turned into GraphQL errors with catalogue codes (the
- * client sees which subgraph failed, never its URL or raw response).
+ * client sees which subgraph failed, never its URL or raw response). A failed call for a
+ * client operation answers one error per field it would have filled, with its path (see
+ * `failed-fetch-errors.ts`), so the client knows exactly which fields are null.
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
 import { subgraphCallKey } from '../upstream/in-flight-dedup';
 import { isGraphqlQuery } from '../upstream/retry';
@@ -16,6 +19,7 @@ import type { RoutingInput } from '../upstream/target-set';
 const NO_CALLER: RoutingInput = {};
 import type { Upstream } from '../upstream/upstream';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
+import { failedFetchErrors, fetchShape, type FetchShape } from './failed-fetch-errors';
 import type { GatewayContext } from './gateway-context';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
@@ -31,6 +35,9 @@ export interface SubgraphDataSourceOptions {
   dedupe?: boolean;
 }
 
+/** Distinct subgraph operations whose field lists are kept (they are few: one per fetch of each query plan). */
+const FETCH_SHAPES_CACHED = 500;
+
 function subgraphError(code: ErrorCode, message: string, subgraph: string, cause?: unknown): GraphQLError {
   return new GraphQLError(message, {
     originalError: cause instanceof Error ? cause : undefined,
@@ -38,11 +45,24 @@ function subgraphError(code: ErrorCode, message: string, subgraph: string, cause
   });
 }
 
+/** A call that failed as a whole; `cause` is what was mapped to `code`. */
+class FailedFetch extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   readonly name: string;
   private readonly path: string;
   private readonly upstream: Upstream;
   private readonly dedupe: boolean;
+  /** Filled only when a call fails: the fields of each subgraph operation, parsed once. */
+  private readonly shapes = new LRUCache<string, FetchShape>({ max: FETCH_SHAPES_CACHED });
 
   constructor({ name, url, upstream, dedupe = true }: SubgraphDataSourceOptions) {
     this.name = name;
@@ -53,6 +73,32 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    try {
+      return await this.call(options);
+    } catch (err) {
+      if (!(err instanceof FailedFetch)) throw err;
+      // Health checks and schema loads have no response to place errors in.
+      if (!('incomingRequestContext' in options)) throw subgraphError(err.code, err.message, this.name, err.cause);
+      return { errors: this.fieldErrors(options.request.query ?? '', options.request.variables, err) };
+    }
+  }
+
+  /** The failed call's errors, one per field of the client's response it leaves null. */
+  private fieldErrors(query: string, variables: Record<string, unknown> | undefined, failure: FailedFetch): GraphQLFormattedError[] {
+    const error = { message: failure.message, extensions: { code: failure.code, statusCode: ERROR_CATALOGUE[failure.code].statusCode, subgraph: this.name } };
+    let shape = this.shapes.get(query);
+    if (!shape) {
+      try {
+        shape = fetchShape(query);
+      } catch {
+        return [error];
+      }
+      this.shapes.set(query, shape);
+    }
+    return failedFetchErrors(shape, variables, error);
+  }
+
+  private async call(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request } = options;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     // Only client operations carry a request context; health checks and schema loads do not.
@@ -88,17 +134,17 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       }));
     } catch (err) {
       const mapped = err instanceof PorticoError ? err : new PorticoError('INTERNAL_ERROR', undefined, { cause: err });
-      throw subgraphError(mapped.code, mapped.message, this.name, mapped.cause ?? err);
+      throw new FailedFetch(mapped.code, mapped.message, mapped.cause ?? err);
     }
 
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw subgraphError('UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned a response that is not JSON (status ${statusCode}).`, this.name, err);
+      throw new FailedFetch('UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned a response that is not JSON (status ${statusCode}).`, err);
     }
     if (!parsed || typeof parsed !== 'object' || (!('data' in parsed) && !('errors' in parsed))) {
-      throw subgraphError('UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned an invalid GraphQL response (status ${statusCode}).`, this.name);
+      throw new FailedFetch('UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned an invalid GraphQL response (status ${statusCode}).`);
     }
     if (incoming) {
       restrictCachePolicy(incoming.incomingRequestContext.overallCachePolicy, responseHeaders['cache-control']);
