@@ -8,7 +8,7 @@
  * `failed-fetch-errors.ts`), so the client knows exactly which fields are null.
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
 import { subgraphCallKey } from '../upstream/in-flight-dedup';
@@ -45,17 +45,6 @@ function subgraphError(code: ErrorCode, message: string, subgraph: string, cause
   });
 }
 
-/** A call that failed as a whole; `cause` is what was mapped to `code`. */
-class FailedFetch extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-  }
-}
-
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   readonly name: string;
   private readonly path: string;
@@ -73,32 +62,6 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
-    try {
-      return await this.call(options);
-    } catch (err) {
-      if (!(err instanceof FailedFetch)) throw err;
-      // Health checks and schema loads have no response to place errors in.
-      if (!('incomingRequestContext' in options)) throw subgraphError(err.code, err.message, this.name, err.cause);
-      return { errors: this.fieldErrors(options.request.query ?? '', options.request.variables, err) };
-    }
-  }
-
-  /** The failed call's errors, one per field of the client's response it leaves null. */
-  private fieldErrors(query: string, variables: Record<string, unknown> | undefined, failure: FailedFetch): GraphQLFormattedError[] {
-    const error = { message: failure.message, extensions: { code: failure.code, statusCode: ERROR_CATALOGUE[failure.code].statusCode, subgraph: this.name } };
-    let shape = this.shapes.get(query);
-    if (!shape) {
-      try {
-        shape = fetchShape(query);
-      } catch {
-        return [error];
-      }
-      this.shapes.set(query, shape);
-    }
-    return failedFetchErrors(shape, variables, error);
-  }
-
-  private async call(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request } = options;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     // Only client operations carry a request context; health checks and schema loads do not.
@@ -134,22 +97,43 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       }));
     } catch (err) {
       const mapped = err instanceof PorticoError ? err : new PorticoError('INTERNAL_ERROR', undefined, { cause: err });
-      throw new FailedFetch(mapped.code, mapped.message, mapped.cause ?? err);
+      return this.failed(options, mapped.code, mapped.message, mapped.cause ?? err);
     }
 
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new FailedFetch('UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned a response that is not JSON (status ${statusCode}).`, err);
+      return this.failed(options, 'UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned a response that is not JSON (status ${statusCode}).`, err);
     }
     if (!parsed || typeof parsed !== 'object' || (!('data' in parsed) && !('errors' in parsed))) {
-      throw new FailedFetch('UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned an invalid GraphQL response (status ${statusCode}).`);
+      return this.failed(options, 'UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned an invalid GraphQL response (status ${statusCode}).`);
     }
     if (incoming) {
       restrictCachePolicy(incoming.incomingRequestContext.overallCachePolicy, responseHeaders['cache-control']);
     }
     return parsed as GatewayGraphQLResponse;
+  }
+
+  /**
+   * A call that failed as a whole. For a client operation: one error per field of the
+   * response it leaves null (the gateway completes each path); otherwise (health checks,
+   * schema loads) there is no response to place errors in, so it throws.
+   */
+  private failed(options: GraphQLDataSourceProcessOptions<GatewayContext>, code: ErrorCode, message: string, cause?: unknown): GatewayGraphQLResponse {
+    if (!('incomingRequestContext' in options)) throw subgraphError(code, message, this.name, cause);
+    const error = { message, extensions: { code, statusCode: ERROR_CATALOGUE[code].statusCode, subgraph: this.name } };
+    const query = options.request.query ?? '';
+    let shape = this.shapes.get(query);
+    if (!shape) {
+      try {
+        shape = fetchShape(query);
+      } catch {
+        return { errors: [error] };
+      }
+      this.shapes.set(query, shape);
+    }
+    return { errors: failedFetchErrors(shape, options.request.variables, error) };
   }
 }
 
