@@ -3,10 +3,13 @@
  * {@link Upstream} (keep-alive pool or weighted targets, retries, breaker, observation,
  * error mapping) instead of the gateway's default fetcher, the request id and pipeline
  * headers forwarded, and failures turned into GraphQL errors with catalogue codes (the
- * client sees which subgraph failed, never its URL or raw response).
+ * client sees which subgraph failed, never its URL or raw response). A failed call for a
+ * client operation answers one error per field it would have filled, with its path (see
+ * `failed-fetch-errors.ts`), so the client knows exactly which fields are null.
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
 import { subgraphCallKey } from '../upstream/in-flight-dedup';
 import { isGraphqlQuery } from '../upstream/retry';
@@ -16,6 +19,7 @@ import type { RoutingInput } from '../upstream/target-set';
 const NO_CALLER: RoutingInput = {};
 import type { Upstream } from '../upstream/upstream';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
+import { failedFetchErrors, fetchShape, type FetchShape } from './failed-fetch-errors';
 import type { GatewayContext } from './gateway-context';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
@@ -31,6 +35,9 @@ export interface SubgraphDataSourceOptions {
   dedupe?: boolean;
 }
 
+/** Distinct subgraph operations whose field lists are kept (they are few: one per fetch of each query plan). */
+const FETCH_SHAPES_CACHED = 500;
+
 function subgraphError(code: ErrorCode, message: string, subgraph: string, cause?: unknown): GraphQLError {
   return new GraphQLError(message, {
     originalError: cause instanceof Error ? cause : undefined,
@@ -43,6 +50,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly path: string;
   private readonly upstream: Upstream;
   private readonly dedupe: boolean;
+  /** Filled only when a call fails: the fields of each subgraph operation, parsed once. */
+  private readonly shapes = new LRUCache<string, FetchShape>({ max: FETCH_SHAPES_CACHED });
 
   constructor({ name, url, upstream, dedupe = true }: SubgraphDataSourceOptions) {
     this.name = name;
@@ -88,22 +97,43 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       }));
     } catch (err) {
       const mapped = err instanceof PorticoError ? err : new PorticoError('INTERNAL_ERROR', undefined, { cause: err });
-      throw subgraphError(mapped.code, mapped.message, this.name, mapped.cause ?? err);
+      return this.failed(options, mapped.code, mapped.message, mapped.cause ?? err);
     }
 
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw subgraphError('UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned a response that is not JSON (status ${statusCode}).`, this.name, err);
+      return this.failed(options, 'UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned a response that is not JSON (status ${statusCode}).`, err);
     }
     if (!parsed || typeof parsed !== 'object' || (!('data' in parsed) && !('errors' in parsed))) {
-      throw subgraphError('UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned an invalid GraphQL response (status ${statusCode}).`, this.name);
+      return this.failed(options, 'UPSTREAM_BAD_RESPONSE', `Upstream '${this.name}' returned an invalid GraphQL response (status ${statusCode}).`);
     }
     if (incoming) {
       restrictCachePolicy(incoming.incomingRequestContext.overallCachePolicy, responseHeaders['cache-control']);
     }
     return parsed as GatewayGraphQLResponse;
+  }
+
+  /**
+   * A call that failed as a whole. For a client operation: one error per field of the
+   * response it leaves null (the gateway completes each path); otherwise (health checks,
+   * schema loads) there is no response to place errors in, so it throws.
+   */
+  private failed(options: GraphQLDataSourceProcessOptions<GatewayContext>, code: ErrorCode, message: string, cause?: unknown): GatewayGraphQLResponse {
+    if (!('incomingRequestContext' in options)) throw subgraphError(code, message, this.name, cause);
+    const error = { message, extensions: { code, statusCode: ERROR_CATALOGUE[code].statusCode, subgraph: this.name } };
+    const query = options.request.query ?? '';
+    let shape = this.shapes.get(query);
+    if (!shape) {
+      try {
+        shape = fetchShape(query);
+      } catch {
+        return { errors: [error] };
+      }
+      this.shapes.set(query, shape);
+    }
+    return { errors: failedFetchErrors(shape, options.request.variables, error) };
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run schema:check [-- --base <supergraph file>] [--json <file>] [--allow-breaking "<reason>"]`
+ * `npm run schema:check [-- --base <supergraph file>] [--json <file>] [--allow-breaking "<reason>"] [--strict-nullability]`
  * Composition, drift, breaking changes against the merge base with main (or --base), and
  * every registered client operation. Exit code 0 when the change is safe to ship.
  */
@@ -34,7 +34,7 @@ function mergeBaseSupergraph(): { sdl: string; label: string } | undefined {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { base: { type: 'string' }, json: { type: 'string' }, 'allow-breaking': { type: 'string' } } });
+  const { values } = parseArgs({ options: { base: { type: 'string' }, json: { type: 'string' }, 'allow-breaking': { type: 'string' }, 'strict-nullability': { type: 'boolean' } } });
   if (values['allow-breaking'] !== undefined && values['allow-breaking'].trim().length < 10) {
     process.stderr.write('--allow-breaking needs a reason of at least 10 characters, recorded in the report.\n');
     return 2;
@@ -46,6 +46,7 @@ async function main(): Promise<number> {
     ...(base ? { base } : {}),
     operations: registeredOperations(),
     ...(values['allow-breaking'] ? { allowBreaking: values['allow-breaking'].trim() } : {}),
+    ...(values['strict-nullability'] ? { strictNullability: true } : {}),
   });
   process.stdout.write(`${formatReport(report)}\n`);
   if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);

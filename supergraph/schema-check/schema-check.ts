@@ -21,6 +21,7 @@ import {
 } from 'graphql';
 import { CONTRACTS, buildContractSchema, printContract } from '../contracts';
 import { composeSupergraph, type CompositionProblem, type SubgraphDefinition } from '../composition';
+import { crossSubgraphNonNullFields, describeCrossSubgraphNonNull, type CrossSubgraphNonNull } from './nullability-lint';
 
 export interface RegisteredOperation {
   client: 'web' | 'mobile' | 'partner';
@@ -42,6 +43,8 @@ export interface SchemaCheckInput {
   operations: readonly RegisteredOperation[];
   /** Accept breaking changes used by operations, for this recorded reason. */
   allowBreaking?: string;
+  /** Fail (instead of warn) on non-null fields another subgraph resolves. Default false. */
+  strictNullability?: boolean;
 }
 
 export type ChangeLevel = 'breaking' | 'dangerous' | 'safe';
@@ -58,6 +61,14 @@ export interface ReportedChange {
   message: string;
   path?: string;
   subgraphs: string[];
+  /** Operations selecting what changed (breaking changes and loosened nullability). */
+  usedBy: OperationUse[];
+  /** Why the level differs from graphql-inspector's. */
+  note?: string;
+}
+
+export interface NullabilityFinding extends CrossSubgraphNonNull {
+  /** Registered operations that select the field and one of its parent fields. */
   usedBy: OperationUse[];
 }
 
@@ -72,6 +83,8 @@ export interface SchemaCheckReport {
   drift: Array<{ file: string; fix: string }>;
   diff: { base?: string; skipped?: string; changes: ReportedChange[] };
   operations: { checked: number; problems: OperationProblem[] };
+  /** Non-null fields resolved by another subgraph than their parent field's. */
+  nullability: NullabilityFinding[];
   allowedBreaking?: string;
   /** Why the check failed, one line each. */
   failures: string[];
@@ -87,6 +100,20 @@ const LEVELS: Record<string, ChangeLevel> = {
 function apiSchema(supergraphSdl: string): GraphQLSchema {
   return prepareSupergraph(supergraphSdl).apiSchema;
 }
+
+/** Pure: `after` is `before` with some non-null wrappers removed (`Int!` -> `Int`, `[A!]!` -> `[A!]`). */
+export function onlyLoosensNullability(before: string, after: string): boolean {
+  if (before === after) return false;
+  let i = 0;
+  for (const ch of before) {
+    if (after[i] === ch) i += 1;
+    else if (ch !== '!') return false;
+  }
+  return i === after.length;
+}
+
+const LOOSENED_NULLABILITY_NOTE =
+  'an output field lost its `!`: unchanged while its subgraph answers; when it fails, clients get null in this field (with an error) where the error used to null its parent';
 
 /** Pure: which subgraphs define each type and field of a supergraph (from its join directives). */
 export function ownersOf(supergraphSdl: string): Map<string, string[]> {
@@ -141,6 +168,40 @@ export function coordinatesUsed(schema: GraphQLSchema, document: DocumentNode): 
   return used;
 }
 
+/**
+ * Pure: which field each field of an operation is selected directly under, as
+ * `Parent.field>Type.field` (`*>Type.field` inside a named fragment, whose parent varies).
+ */
+export function fieldSelectionsUsed(schema: GraphQLSchema, document: DocumentNode): Set<string> {
+  const used = new Set<string>();
+  const typeInfo = new TypeInfo(schema);
+  const enclosing: string[] = [];
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      FragmentDefinition: {
+        enter: () => void enclosing.push('*'),
+        leave: () => void enclosing.pop(),
+      },
+      Field: {
+        enter(node) {
+          const parent = typeInfo.getParentType();
+          const coordinate = parent ? `${parent.name}.${node.name.value}` : '?';
+          const above = enclosing[enclosing.length - 1];
+          if (above !== undefined) used.add(`${above}>${coordinate}`);
+          enclosing.push(coordinate);
+        },
+        leave: () => void enclosing.pop(),
+      },
+    }),
+  );
+  return used;
+}
+
+function operationUse(op: RegisteredOperation): OperationUse {
+  return { client: op.client, operation: op.name, file: op.file, ...(op.routes ? { routes: op.routes } : {}) };
+}
+
 function operationLabel(op: OperationUse): string {
   return `${op.client} operation '${op.operation}' (${op.file}${op.routes?.length ? `, route ${op.routes.join(', ')}` : ''})`;
 }
@@ -152,6 +213,7 @@ export async function runSchemaCheck(input: SchemaCheckInput): Promise<SchemaChe
     drift: [],
     diff: { changes: [] },
     operations: { checked: 0, problems: [] },
+    nullability: [],
     failures: [],
     warnings: [],
     ...(input.allowBreaking ? { allowedBreaking: input.allowBreaking } : {}),
@@ -202,14 +264,18 @@ export async function runSchemaCheck(input: SchemaCheckInput): Promise<SchemaChe
   });
 
   for (const change of changes) {
-    const level = LEVELS[change.criticality.level] ?? 'dangerous';
+    const loosened = change.type === 'FIELD_TYPE_CHANGED' && onlyLoosensNullability(String(change.meta.oldFieldType), String(change.meta.newFieldType));
+    const level = loosened ? 'dangerous' : (LEVELS[change.criticality.level] ?? 'dangerous');
     const path = change.path;
     const owner = path ? (owners.get(path) ?? owners.get(path.split('.').slice(0, 2).join('.')) ?? owners.get(path.split('.')[0] ?? '') ?? []) : [];
     const usedBy =
-      level === 'breaking' && path
-        ? usage.filter((u) => u.used.has(path) || u.used.has(path.split('.').slice(0, 2).join('.'))).map(({ op }) => ({ client: op.client, operation: op.name, file: op.file, ...(op.routes ? { routes: op.routes } : {}) }))
+      (level === 'breaking' || loosened) && path
+        ? usage.filter((u) => u.used.has(path) || u.used.has(path.split('.').slice(0, 2).join('.'))).map(({ op }) => operationUse(op))
         : [];
-    report.diff.changes.push({ level, message: change.message, ...(path ? { path } : {}), subgraphs: [...new Set(owner)], usedBy });
+    report.diff.changes.push({ level, message: change.message, ...(path ? { path } : {}), subgraphs: [...new Set(owner)], usedBy, ...(loosened ? { note: LOOSENED_NULLABILITY_NOTE } : {}) });
+    if (loosened && usedBy.length > 0) {
+      report.warnings.push(`dangerous change (nullability loosened): ${change.message}; selected by ${usedBy.map(operationLabel).join('; ')}`);
+    }
     if (level === 'breaking') {
       const where = `${change.message} [${path ?? '?'}, subgraph ${[...new Set(owner)].join(', ') || 'unknown'}]`;
       if (usedBy.length === 0) report.warnings.push(`breaking change used by no registered operation: ${where}`);
@@ -221,7 +287,24 @@ export async function runSchemaCheck(input: SchemaCheckInput): Promise<SchemaChe
     }
   }
 
-  // 4. Every registered operation against the schema it runs on.
+  // 4. Non-null fields another subgraph resolves, with the operations that select them.
+  const selections = input.operations.map((op) => {
+    try {
+      return { op, used: fieldSelectionsUsed(newApi, parse(op.document)) };
+    } catch {
+      return { op, used: new Set<string>() };
+    }
+  });
+  for (const finding of crossSubgraphNonNullFields(prepareSupergraph(supergraph).gatewaySdl, newApi)) {
+    const coordinate = `${finding.type}.${finding.field}`;
+    const usedBy = selections.filter((u) => ['*', ...finding.parentFields].some((p) => u.used.has(`${p}>${coordinate}`))).map(({ op }) => operationUse(op));
+    report.nullability.push({ ...finding, usedBy });
+    const line = `nullability: ${describeCrossSubgraphNonNull(finding)}; ${usedBy.length ? `selected by ${usedBy.map(operationLabel).join('; ')}` : 'selected by no registered operation'}`;
+    if (input.strictNullability) report.failures.push(line);
+    else report.warnings.push(line);
+  }
+
+  // 5. Every registered operation against the schema it runs on.
   for (const op of input.operations) {
     const schema = schemas[op.schema] ?? newApi;
     let errors: string[];
@@ -255,7 +338,13 @@ export function formatReport(report: SchemaCheckReport): string {
     for (const c of report.diff.changes) {
       const mark = c.level === 'breaking' ? (c.usedBy.length ? '✖' : '⚠') : c.level === 'dangerous' ? '⚠' : '✔';
       lines.push(`  ${mark} ${c.level.padEnd(9)} ${c.message}${c.subgraphs.length ? `  (subgraph ${c.subgraphs.join(', ')})` : ''}`);
+      if (c.note) lines.push(`      ${c.note}`);
       for (const u of c.usedBy) lines.push(`      used by ${operationLabel(u)}`);
+    }
+    lines.push(`Nullability: ${report.nullability.length === 0 ? 'no non-null field is resolved by another subgraph than its parent' : `${report.nullability.length} non-null field(s) resolved by another subgraph than their parent`}`);
+    for (const n of report.nullability) {
+      lines.push(`  ⚠ ${n.type}.${n.field}: ${n.fieldType} (subgraph ${n.resolvedBy.join(', ')}) under ${n.parentFields.join(', ')} (subgraph ${n.parentSubgraph})`);
+      for (const u of n.usedBy) lines.push(`      selected by ${operationLabel(u)}`);
     }
     lines.push(`Operations: ${report.operations.checked} checked, ${report.operations.problems.length} invalid`);
     for (const p of report.operations.problems) lines.push(`  ✖ ${operationLabel(p)}`, ...p.errors.map((e) => `      ${e}`));

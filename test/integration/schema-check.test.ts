@@ -12,7 +12,7 @@ import { readClientOperations, registeredOperations } from '../../supergraph/sch
 import { MOBILE_TRUSTED_DOCUMENTS } from '../../bffs/mobile/manifest';
 import { PARTNER_OPERATIONS_DIR, partnerManifest } from '../../bffs/partner/manifest';
 import { WEB_OPERATIONS_DIR } from '../../bffs/web/manifest';
-import { formatReport, runSchemaCheck, type RegisteredOperation, type SchemaCheckReport } from '../../supergraph/schema-check/schema-check';
+import { formatReport, runSchemaCheck, type RegisteredOperation, type SchemaCheckInput, type SchemaCheckReport } from '../../supergraph/schema-check/schema-check';
 import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
 
 let dir: string;
@@ -39,18 +39,22 @@ async function edit(subgraph: string, from: string | RegExp, to: string): Promis
   await writeFile(file, next);
 }
 
-/** Runs the check as CI would after `npm run supergraph:compose` on the fixture (committed files current). */
-async function check(extraOperations: RegisteredOperation[] = [], opts: { committedSupergraph?: string; allowBreaking?: string } = {}): Promise<SchemaCheckReport> {
+/** The check's input as CI builds it after `npm run supergraph:compose` on the fixture (committed files current). */
+async function checkInput(extraOperations: RegisteredOperation[] = [], opts: { committedSupergraph?: string; allowBreaking?: string } = {}): Promise<SchemaCheckInput> {
   const definitions = await loadSubgraphDefinitions(dir);
   const composed = composeSupergraph(definitions);
   const supergraph = composed.ok ? composed.supergraphSdl : '';
-  return runSchemaCheck({
+  return {
     definitions,
     committed: { supergraph: opts.committedSupergraph ?? supergraph, contracts: composed.ok ? Object.fromEntries(Object.keys(CONTRACTS).map((n) => [n, printContract(n, supergraph)])) : {} },
     base: { sdl: baseSdl, label: 'main' },
     operations: [...registeredOperations(), ...extraOperations],
     ...(opts.allowBreaking ? { allowBreaking: opts.allowBreaking } : {}),
-  });
+  };
+}
+
+async function check(extraOperations: RegisteredOperation[] = [], opts: { committedSupergraph?: string; allowBreaking?: string } = {}): Promise<SchemaCheckReport> {
+  return runSchemaCheck(await checkInput(extraOperations, opts));
 }
 
 describe('schema check', () => {
@@ -62,14 +66,14 @@ describe('schema check', () => {
   });
 
   it('passes a safe addition and classifies it', async () => {
-    await edit('products', '  category: String!', '  category: String!\n  "Colour name."\n  color: String');
+    await edit('products', '  category: String\n', '  category: String\n  "Colour name."\n  color: String\n');
     const report = await check();
     expect(report.ok).toBe(true);
     expect(report.diff.changes).toContainEqual(expect.objectContaining({ level: 'safe', path: 'Product.color', subgraphs: ['products'] }));
   });
 
   it('fails when a field used by a mobile trusted document is removed, naming the document', async () => {
-    await edit('inventory', /  "Units on hand."\n  quantity: Int!\n/, '');
+    await edit('inventory', /  "Units on hand."\n  quantity: Int\n/, '');
     const report = await check();
     expect(report.ok).toBe(false);
     const change = report.diff.changes.find((c) => c.path === 'Product.quantity');
@@ -82,7 +86,7 @@ describe('schema check', () => {
   });
 
   it('passes with a warning when a removed field is used by no registered operation', async () => {
-    await edit('accounts', /  "ISO 8601 timestamp of sign-up\. Needs the `customers:pii` scope\."\n  createdAt: String! @tag\(name: "internal"\) @requiresScopes\(scopes: \[\["customers:pii"\]\]\)\n/, '');
+    await edit('accounts', /  "ISO 8601 timestamp of sign-up\. Needs the `customers:pii` scope\."\n  createdAt: String @tag\(name: "internal"\) @requiresScopes\(scopes: \[\["customers:pii"\]\]\)\n/, '');
     const report = await check();
     expect(report.ok).toBe(true);
     expect(report.warnings.join('\n')).toMatch(/breaking change used by no registered operation: Field 'createdAt' was removed from object type 'User' \[User.createdAt, subgraph accounts\]/);
@@ -107,7 +111,7 @@ describe('schema check', () => {
   });
 
   it('accepts an intentional breaking change only with a recorded reason', async () => {
-    await edit('inventory', /  "Units on hand."\n  quantity: Int!\n/, '');
+    await edit('inventory', /  "Units on hand."\n  quantity: Int\n/, '');
     const report = await check([], { allowBreaking: 'quantity moves to the warehouse API (ticket 1234)' });
     expect(report.ok).toBe(true);
     expect(report.allowedBreaking).toBe('quantity moves to the warehouse API (ticket 1234)');
@@ -120,6 +124,41 @@ describe('schema check', () => {
     expect(report.ok).toBe(false);
     expect(report.composition.ok).toBe(false);
     expect(report.failures.join('\n')).toMatch(/"products".*"reviews"|"reviews".*"products"/);
+  });
+
+  it('classifies a field that only loses its `!` as dangerous, naming the operations that select it', async () => {
+    const strict = await check();
+    const report = await runSchemaCheck({
+      definitions: await loadSubgraphDefinitions(dir),
+      committed: { supergraph: baseSdl, contracts: Object.fromEntries(Object.keys(CONTRACTS).map((n) => [n, printContract(n, baseSdl)])) },
+      // The base declared Product.quantity non-null; the change under review loosens it.
+      base: { sdl: baseSdl.replace('quantity: Int @join__field', 'quantity: Int! @join__field'), label: 'main' },
+      operations: registeredOperations(),
+    });
+    expect(strict.diff.changes).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.diff.changes).toEqual([
+      expect.objectContaining({ level: 'dangerous', path: 'Product.quantity', subgraphs: ['inventory'], usedBy: [{ client: 'mobile', operation: 'ProductDetail', file: 'bffs/mobile/operations/ProductDetail.graphql' }] }),
+    ]);
+    expect(report.warnings).toContainEqual(expect.stringMatching(/^dangerous change \(nullability loosened\): Field 'Product.quantity' changed type from 'Int!' to 'Int'; selected by mobile operation 'ProductDetail'/));
+  });
+
+  it('warns about a non-null field another subgraph resolves, naming both subgraphs and the operations selecting it', async () => {
+    await edit('inventory', '  inStock: Boolean\n', '  inStock: Boolean!\n');
+    const report = await check();
+    expect(report.ok).toBe(true);
+    expect(report.nullability.map((n) => [n.parentSubgraph, n.parentFields, n.usedBy.map((u) => u.operation)])).toEqual([
+      ['orders', ['OrderItem.product'], []],
+      ['products', ['Query.topProducts', 'Query.product', 'Query.products'], ['ProductPage', 'StoreFront', 'HomeScreen', 'ProductDetail']],
+      ['reviews', ['Review.product'], []],
+    ]);
+    for (const n of report.nullability) expect(n).toMatchObject({ type: 'Product', field: 'inStock', fieldType: 'Boolean!', resolvedBy: ['inventory'] });
+    expect(report.warnings).toContainEqual(expect.stringMatching(/^nullability: Product\.inStock: Boolean! is resolved by inventory, but Product is reached from subgraph products \(Query\.topProducts, Query\.product, Query\.products\): when inventory fails, its null goes up past Product and drops the data from products with it; declare it nullable \(Boolean\); selected by web operation 'ProductPage'/));
+    expect(formatReport(report)).toContain('Nullability: 3 non-null field(s) resolved by another subgraph than their parent');
+
+    const strict = await runSchemaCheck({ ...(await checkInput()), strictNullability: true });
+    expect(strict.ok).toBe(false);
+    expect(strict.failures).toHaveLength(3);
   });
 
   it('fails a hand-edited supergraph on drift, saying how to regenerate it', async () => {

@@ -32,7 +32,7 @@ describe('supergraph composition', () => {
     expect(Object.keys(user.getFields())).not.toEqual(expect.arrayContaining(['email']));
     expect(Object.keys(contract.getQueryType()?.getFields() ?? {})).not.toContain('users');
     expect(mobile).not.toMatch(/email|description|join__|link__/);
-    expect(full).toMatch(/email: String! @join__field\(graph: ACCOUNTS\) @authenticated @tag\(name: "internal"\)/);
+    expect(full).toMatch(/email: String @join__field\(graph: ACCOUNTS\) @authenticated @tag\(name: "internal"\)/);
   });
 
   it('records every subgraph with its default local URL', async () => {

@@ -39,7 +39,7 @@ async function supergraphWithoutDescription(): Promise<string> {
   const fixture = path.join(dir, 'subgraphs');
   for (const name of SUBGRAPH_NAMES) await cp(path.join(SUBGRAPHS_DIR, name, 'schema.graphql'), path.join(fixture, name, 'schema.graphql'));
   const products = path.join(fixture, 'products', 'schema.graphql');
-  await writeFile(products, (await readFile(products, 'utf8')).replace(/  "Long-form text for the web product page."\n  description: String! @tag\(name: "web-only"\)\n/, ''));
+  await writeFile(products, (await readFile(products, 'utf8')).replace(/  "Long-form text for the web product page."\n  description: String @tag\(name: "web-only"\)\n/, ''));
   const outcome = composeSupergraph(await loadSubgraphDefinitions(fixture));
   if (!outcome.ok) throw new Error('fixture did not compose');
   return outcome.supergraphSdl;

@@ -163,9 +163,16 @@ describe('web BFF with failing subgraphs', () => {
   it('returns data from healthy subgraphs and a coded error for the unreachable one', async () => {
     const res = await postGraphql(web.url, '{ topProducts(first: 2) { upc name inStock } }', undefined, await failingIdentity.user());
     expect(res.status).toBe(200);
-    expect(res.json.data.topProducts).toBeNull();
-    const error = res.json.errors[0];
-    expect(error.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', subgraph: 'inventory' });
+    // The products survive; only the unreachable subgraph's field is null, one error per product.
+    expect(res.json.data.topProducts).toEqual([
+      { upc: '1', name: expect.any(String), inStock: null },
+      { upc: '2', name: expect.any(String), inStock: null },
+    ]);
+    expect(res.json.errors.map((e: { path: unknown }) => e.path)).toEqual([
+      ['topProducts', 0, 'inStock'],
+      ['topProducts', 1, 'inStock'],
+    ]);
+    for (const error of res.json.errors) expect(error.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', subgraph: 'inventory' });
     expect(res.text).not.toContain('127.0.0.1');
     expect(res.text).not.toContain('ECONNREFUSED');
   });

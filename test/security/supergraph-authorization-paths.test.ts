@@ -29,7 +29,7 @@ async function supergraphWithProtectedNames(dir: string): Promise<string> {
   const products = path.join(fixture, 'products', 'schema.graphql');
   const sdl = (await readFile(products, 'utf8'))
     .replace('federation/v2.3", import: ["@key", "@shareable", "@tag"]', 'federation/v2.6", import: ["@key", "@shareable", "@tag", "@requiresScopes", "@policy"]')
-    .replace('  name: String!\n', '  name: String @requiresScopes(scopes: [["catalog:names"]])\n  sku: String @policy(policies: [["nobodyDeclaredThis"]])\n');
+    .replace('  name: String\n', '  name: String @requiresScopes(scopes: [["catalog:names"]])\n  sku: String @policy(policies: [["nobodyDeclaredThis"]])\n');
   await writeFile(products, sdl);
   const outcome = composeSupergraph(await loadSubgraphDefinitions(fixture));
   if (!outcome.ok) throw new Error(`fixture did not compose: ${outcome.errors.map((e) => e.message).join('; ')}`);

@@ -1,0 +1,46 @@
+/**
+ * The errors of a failed subgraph fetch: one per field the fetch would have filled, with the
+ * subgraph-relative path Apollo Gateway completes to the client's response.
+ */
+import { failedFetchErrors, fetchShape } from '../../shared/graphql/failed-fetch-errors';
+
+const ERROR = { message: "Upstream 'inventory' could not be reached.", extensions: { code: 'UPSTREAM_UNAVAILABLE', subgraph: 'inventory' } };
+
+describe('fetchShape', () => {
+  it('lists the root fields of a root fetch by response key, without __typename', () => {
+    expect(fetchShape('query Q__products__0 { topProducts(first: 2) { __typename upc name } other: product(upc: "1") { upc } __typename }')).toEqual({ kind: 'root', fields: ['topProducts', 'other'] });
+  });
+
+  it('lists the fields of an entity fetch per type condition, through named fragments', () => {
+    const shape = fetchShape(
+      'query Q($representations: [_Any!]!) { _entities(representations: $representations) { __typename ... on Product { inStock ...Stock } ... on User { reviews { body } } } } fragment Stock on Product { shippingEstimate }',
+    );
+    expect(shape).toEqual({ kind: 'entities', byType: new Map([['Product', ['inStock', 'shippingEstimate']], ['User', ['reviews']]]), anyType: [] });
+  });
+});
+
+describe('failedFetchErrors', () => {
+  it('gives one error per root field', () => {
+    expect(failedFetchErrors({ kind: 'root', fields: ['me', 'topProducts'] }, {}, ERROR)).toEqual([
+      { ...ERROR, path: ['me'] },
+      { ...ERROR, path: ['topProducts'] },
+    ]);
+  });
+
+  it('gives one error per field of each representation, by its type', () => {
+    const shape = { kind: 'entities' as const, byType: new Map([['Product', ['inStock', 'shippingEstimate']], ['User', ['reviews']]]), anyType: [] };
+    const representations = [{ __typename: 'Product', upc: '1' }, { __typename: 'User', id: '3' }, { __typename: 'Product', upc: '2' }];
+    expect(failedFetchErrors(shape, { representations }, ERROR).map((e) => e.path)).toEqual([
+      ['_entities', 0, 'inStock'],
+      ['_entities', 0, 'shippingEstimate'],
+      ['_entities', 1, 'reviews'],
+      ['_entities', 2, 'inStock'],
+      ['_entities', 2, 'shippingEstimate'],
+    ]);
+  });
+
+  it('falls back to one error without a path when no field is known', () => {
+    expect(failedFetchErrors({ kind: 'root', fields: [] }, undefined, ERROR)).toEqual([ERROR]);
+    expect(failedFetchErrors({ kind: 'entities', byType: new Map(), anyType: [] }, { representations: [{ __typename: 'Product' }] }, ERROR)).toEqual([ERROR]);
+  });
+});
