@@ -92,7 +92,9 @@ export interface ResilientStore extends RateLimitStore {
   isPrimaryAvailable(): boolean;
   /**
    * Asks the primary directly (a PING, bounded by its command timeout), for readiness
-   * checks: true when it answers. Touches no bucket and does not change the outage state.
+   * checks: true when it answers. Touches no bucket; when it answers during an outage, the
+   * next request tries the primary at once instead of waiting out the cooldown, so a BFF
+   * that reports ready again does not keep refusing (fail closed) meanwhile.
    */
   checkPrimary(): Promise<boolean>;
   /** The mode given in the options. */
@@ -184,6 +186,7 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
       if (!primary.ping) return !failing;
       try {
         await primary.ping();
+        if (failing) retryPrimaryAt = 0;
         return true;
       } catch {
         return false;
