@@ -4,13 +4,17 @@
  * both instances gets at most what one shared limiter would allow over the same period plus
  * the documented worst case (docs/policies.md, "Rate limits through a Redis outage"):
  *
- *   E = 2 (N - 1) ceil(L / N) + (N ceil(L / N) - L) ceil(T / W)
+ *   E = 2 (N - 1) ceil(L / N) + (N ceil(L / N) - L) ceil(T / W) + ceil(L / N) Σ ceil(S_i / W)
  *
- * independent of the outage length when L is a multiple of N.
+ * independent of the outage length when L is a multiple of N; S_i, the time an instance
+ * decides locally while another decides through Redis, is here the skew of noticing the
+ * outage's end: at most the retry cooldown plus the reconnection delay, for N - 1 instances.
  */
 import type { RateLimitRule } from '../../shared/policies/rate-limit/gcra';
 import type { RateLimitStore } from '../../shared/policies/rate-limit/rate-limit-store';
 import { createRateLimitStore } from '../../shared/policies/rate-limit/rate-limit-settings';
+import { DEFAULT_RETRY_PRIMARY_AFTER_MS } from '../../shared/policies/rate-limit/resilient-store';
+import { DEFAULT_REDIS_RECONNECT_MAX_DELAY_MS } from '../../shared/redis';
 import { startRedis, type RedisServer } from '../helpers/redis';
 
 const INSTANCES = 2;
@@ -27,10 +31,14 @@ function sharedLimiterAllows(rule: RateLimitRule, durationMs: number): number {
   return rule.limit + Math.floor((durationMs * rule.limit) / rule.windowMs);
 }
 
-/** The documented worst case beyond that, for `instances` instances and an outage of `outageMs`. */
+/** Longest an instance may still decide locally after another is back on Redis: its cooldown plus its reconnection delay. */
+const RECOVERY_SKEW_MS = DEFAULT_RETRY_PRIMARY_AFTER_MS + DEFAULT_REDIS_RECONNECT_MAX_DELAY_MS;
+
+/** The documented worst case beyond that, for `instances` instances all losing Redis for `outageMs`. */
 function documentedOvershoot(rule: RateLimitRule, instances: number, outageMs: number): number {
   const share = Math.ceil(rule.limit / instances);
-  return 2 * (instances - 1) * share + (instances * share - rule.limit) * Math.ceil(outageMs / rule.windowMs);
+  const skew = (instances - 1) * share * Math.ceil(RECOVERY_SKEW_MS / rule.windowMs);
+  return 2 * (instances - 1) * share + (instances * share - rule.limit) * Math.ceil(outageMs / rule.windowMs) + skew;
 }
 
 interface Run {

@@ -317,6 +317,23 @@ describe('resilient store when Redis goes away', () => {
     expect(onRecovered).toHaveBeenCalledTimes(1);
   });
 
+  it('starts an outage from the state Redis last gave for a key, and a key never seen from its share of the limit', async () => {
+    const client = pool.open({ url: server.url, commandTimeoutMs: 300 });
+    await untilReady(client);
+    const store = createResilientStore({ primary: createRedisStore({ client, keyPrefix: PREFIX }), fallback: createMemoryStore(), expectedInstances: 2 });
+    const ten = { limit: 10, windowMs: 60_000 };
+    for (let i = 0; i < 10; i++) expect(await store.consume('spent', ten, 1)).toMatchObject({ source: 'primary', allowed: true });
+
+    await server.kill();
+    const spent: StoreDecision[] = [];
+    const unseen: StoreDecision[] = [];
+    for (let i = 0; i < 8; i++) spent.push(await timed(() => store.consume('spent', ten, 1)));
+    for (let i = 0; i < 8; i++) unseen.push(await timed(() => store.consume('unseen', ten, 1)));
+    expect(spent.every((d) => d.source === 'fallback' && !d.allowed)).toBe(true);
+    expect(unseen.filter((d) => d.allowed)).toHaveLength(5);
+    await server.restart();
+  });
+
   it('refuses with RateLimiterUnavailableError in fail-closed mode while Redis is down', async () => {
     await server.stop();
     const client = pool.open({ url: server.url });
