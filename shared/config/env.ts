@@ -87,6 +87,12 @@ export function oneOf<T extends string>(description: string, values: readonly T[
   });
 }
 
+/** One of `values`, or undefined when unset (the caller derives the default; say how with `shownDefault`). */
+export function optionalOneOf<T extends string>(description: string, values: readonly T[]): EnvVar<T | undefined> {
+  const inner = oneOf(description, values, values[0] as T);
+  return { description, defaultText: undefined, parse: (raw) => (raw === undefined ? undefined : inner.parse(raw)) };
+}
+
 export function httpUrl(description: string, fallback: string | undefined): EnvVar<string> {
   return withDefault(description, fallback, (raw) => {
     let url: URL;

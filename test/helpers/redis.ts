@@ -14,6 +14,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts the server again on the same port (stopping it first if it still runs); resolves once it answers PING. */
   restart(): Promise<void>;
+  /** SIGSTOP: the server hangs with its sockets open (a stalled Redis); commands sent meanwhile wait in its buffers. */
+  pause(): void;
+  /** SIGCONT after `pause()`: the server answers again, with its data intact. */
+  resume(): void;
 }
 
 /** Longest wait for a started server to answer PING, in ms. */
@@ -98,7 +102,11 @@ export async function startRedis(): Promise<RedisServer> {
   async function terminate(signal: NodeJS.Signals): Promise<void> {
     const child = proc;
     if (!child) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      // A paused server would keep a SIGTERM pending until continued.
+      child.kill('SIGCONT');
+    }
     await exited(child);
     process.removeListener('exit', killOnExit);
   }
@@ -112,6 +120,12 @@ export async function startRedis(): Promise<RedisServer> {
     restart: async () => {
       await terminate('SIGTERM');
       await launch();
+    },
+    pause: () => {
+      proc?.kill('SIGSTOP');
+    },
+    resume: () => {
+      proc?.kill('SIGCONT');
     },
   };
 }

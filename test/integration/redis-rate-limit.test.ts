@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { decideLimit, type RateLimitRule } from '../../shared/policies/rate-limit/gcra';
+import { carryTat, decideLimit, type RateLimitRule } from '../../shared/policies/rate-limit/gcra';
 import { createMemoryStore } from '../../shared/policies/rate-limit/memory-store';
 import { GCRA_SCRIPT, createRedisStore } from '../../shared/policies/rate-limit/redis-store';
 import { closeRedisClient, createRedisClient, type RedisClientOptions } from '../../shared/redis';
@@ -76,7 +76,7 @@ describe('Redis store against a real redis-server', () => {
     ['an uneven interval', { limit: 3, windowMs: 1_000 }],
     ['a prime limit', { limit: 7, windowMs: 10_000 }],
     ['a 1 µs interval', { limit: 1_000, windowMs: 1 }],
-  ])('gives the same decisions as decideLimit for %s', async (name, rule) => {
+  ])('gives the same decisions as decideLimit (and carryTat) for %s', async (name, rule) => {
     const key = `${PREFIX}{compare:${name}}`;
     const random = lcg(rule.limit * 31 + rule.windowMs);
     const intervalMs = rule.windowMs / rule.limit;
@@ -89,11 +89,13 @@ describe('Redis store against a real redis-server', () => {
     for (let i = 0; i < 300; i++) {
       nowMs += Math.floor(random() * 3) * (Math.round(random() * intervalMs * maxCost * 500) / 1000);
       const cost = Math.floor(random() * (maxCost + 1));
+      // One step in five carries a local state (in µs steps, up to past the tolerance).
+      const carried = random() < 0.2 ? Math.round(random() * rule.windowMs * 1_200) / 1_000 : 0;
       // The script sets a real-time TTL from this simulated clock: PERSIST in the same
       // transaction so that only the stored TAT, not wall-clock expiry, decides the next step.
-      const results = await client.multi().eval(GCRA_SCRIPT, 1, key, rule.limit, rule.windowMs, cost, nowMs).persist(key).exec();
+      const results = await client.multi().eval(GCRA_SCRIPT, 1, key, rule.limit, rule.windowMs, cost, carried, nowMs).persist(key).exec();
       const reply = results?.[0]?.[1];
-      const expected = decideLimit(tatMs, nowMs, cost, rule);
+      const expected = decideLimit(carryTat(tatMs, nowMs, carried, rule), nowMs, cost, rule);
       tatMs = expected.tatMs;
       const d = expected.decision;
       expect({ step: i, reply }).toEqual({
@@ -308,8 +310,28 @@ describe('resilient store when Redis goes away', () => {
       if (decision.source === 'primary') break;
       await sleep(100);
     }
-    expect(decision).toMatchObject({ source: 'primary', allowed: true });
+    // Redis came up empty, but the first decision carried the spent local bucket into it: no second burst.
+    expect(decision).toMatchObject({ source: 'primary', allowed: false });
+    expect(decision?.retryAfterMs).toBeGreaterThan(15_000);
+    expect(await client.pttl(`${PREFIX}{cold-start}`)).toBeGreaterThan(55_000);
     expect(onRecovered).toHaveBeenCalledTimes(1);
+  });
+
+  it('starts an outage from the state Redis last gave for a key, and a key never seen from its share of the limit', async () => {
+    const client = pool.open({ url: server.url, commandTimeoutMs: 300 });
+    await untilReady(client);
+    const store = createResilientStore({ primary: createRedisStore({ client, keyPrefix: PREFIX }), fallback: createMemoryStore(), expectedInstances: 2 });
+    const ten = { limit: 10, windowMs: 60_000 };
+    for (let i = 0; i < 10; i++) expect(await store.consume('spent', ten, 1)).toMatchObject({ source: 'primary', allowed: true });
+
+    await server.kill();
+    const spent: StoreDecision[] = [];
+    const unseen: StoreDecision[] = [];
+    for (let i = 0; i < 8; i++) spent.push(await timed(() => store.consume('spent', ten, 1)));
+    for (let i = 0; i < 8; i++) unseen.push(await timed(() => store.consume('unseen', ten, 1)));
+    expect(spent.every((d) => d.source === 'fallback' && !d.allowed)).toBe(true);
+    expect(unseen.filter((d) => d.allowed)).toHaveLength(5);
+    await server.restart();
   });
 
   it('refuses with RateLimiterUnavailableError in fail-closed mode while Redis is down', async () => {

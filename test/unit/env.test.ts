@@ -74,7 +74,7 @@ describe('env mappings owned by each policy', () => {
 
   it('let one REDIS_URL serve the limiter, the API keys and the cache, each use keeping its own URL as an override', () => {
     const shared = policiesFromEnv({ REDIS_URL: 'redis://r:6379', API_KEYS_STORE: 'redis', RESPONSE_CACHE: 'redis' });
-    expect(shared.rateLimit?.store).toEqual({ kind: 'redis', url: 'redis://r:6379', failMode: 'open-to-local' });
+    expect(shared.rateLimit?.store).toEqual({ kind: 'redis', url: 'redis://r:6379', failMode: 'open-to-local', expectedInstances: 1 });
     expect(shared.authn?.apiKeys).toEqual({ redisUrl: 'redis://r:6379' });
     expect(shared.responseCache?.store).toEqual({ kind: 'redis', url: 'redis://r:6379' });
     const own = policiesFromEnv({ REDIS_URL: 'redis://r:6379', API_KEYS_STORE: 'redis', API_KEYS_REDIS_URL: 'redis://keys:6379', RESPONSE_CACHE: 'redis', RESPONSE_CACHE_REDIS_URL: 'redis://cache:6379' });
@@ -82,6 +82,19 @@ describe('env mappings owned by each policy', () => {
     expect(own.responseCache?.store).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
     expect(() => policiesFromEnv({ API_KEYS_STORE: 'redis' })).toThrow(/API_KEYS_STORE=redis: set REDIS_URL \(or API_KEYS_REDIS_URL\)/);
     expect(() => policiesFromEnv({ AUTH: 'off', RESPONSE_CACHE: 'redis' })).toThrow(/RESPONSE_CACHE=redis: set REDIS_URL \(or RESPONSE_CACHE_REDIS_URL\)/);
+  });
+
+  it('map the limiter\'s outage settings: expected instances and readiness (unset: derived from the fail mode)', () => {
+    const env = { REDIS_URL: 'redis://r:6379', RATE_LIMIT_FAIL_MODE: 'closed', RATE_LIMIT_EXPECTED_INSTANCES: '3', RATE_LIMIT_READINESS: 'informational' };
+    expect(rateLimitEnv.toSettings(readEnv(env, rateLimitEnv.spec)).rateLimit?.store).toEqual({
+      kind: 'redis',
+      url: 'redis://r:6379',
+      failMode: 'closed',
+      expectedInstances: 3,
+      readiness: 'informational',
+    });
+    expect(() => readEnv({ RATE_LIMIT_EXPECTED_INSTANCES: '0' }, rateLimitEnv.spec)).toThrow(/RATE_LIMIT_EXPECTED_INSTANCES="0": must be between 1 and 10000/);
+    expect(() => readEnv({ RATE_LIMIT_READINESS: 'maybe' }, rateLimitEnv.spec)).toThrow(/RATE_LIMIT_READINESS="maybe": must be one of required, informational/);
   });
 
   it('map an empty environment to the policy defaults', () => {

@@ -1,4 +1,4 @@
-import { MAX_WINDOW_MS, decideLimit, validateRule, type LimitDecision, type RateLimitRule } from '../../shared/policies/rate-limit/gcra';
+import { MAX_WINDOW_MS, carryTat, decideLimit, shareOfRule, validateRule, type LimitDecision, type RateLimitRule } from '../../shared/policies/rate-limit/gcra';
 
 const T0 = 1_700_000_000_000;
 const PER_MINUTE: RateLimitRule = { limit: 50, windowMs: 60_000 }; // one slot every 1,200 ms
@@ -144,5 +144,46 @@ describe('validateRule', () => {
 
   it('reports every problem at once', () => {
     expect(validateRule({ limit: 0, windowMs: -1 })).toHaveLength(2);
+  });
+});
+
+describe('shareOfRule', () => {
+  it('gives each of N instances ceil(limit / N) over the same window, and one instance the whole rule', () => {
+    expect(shareOfRule({ limit: 10, windowMs: 1_000 }, 2)).toEqual({ limit: 5, windowMs: 1_000 });
+    expect(shareOfRule({ limit: 10, windowMs: 1_000 }, 3)).toEqual({ limit: 4, windowMs: 1_000 });
+    expect(shareOfRule({ limit: 1, windowMs: 1_000 }, 5)).toEqual({ limit: 1, windowMs: 1_000 });
+    expect(shareOfRule(PER_MINUTE, 1)).toBe(PER_MINUTE);
+  });
+
+  it('reads a time until full the same under the rule and under a share: a spent bucket stays spent', () => {
+    const spent = run(PER_MINUTE, burst(50)).tatMs;
+    const share = shareOfRule(PER_MINUTE, 2);
+    expect(decideLimit(spent, T0, 1, share).decision.allowed).toBe(false);
+    // Half spent under the rule is half spent under the share.
+    const half = run(PER_MINUTE, burst(25)).tatMs;
+    expect(run(share, burst(13), half).decisions.filter((d) => d.allowed)).toHaveLength(12);
+  });
+});
+
+describe('carryTat', () => {
+  it('raises the stored state to what the carrier knows, never lowers it', () => {
+    expect(carryTat(undefined, T0, 30_000, PER_MINUTE)).toBe(T0 + 30_000);
+    expect(carryTat(T0 + 10_000, T0, 30_000, PER_MINUTE)).toBe(T0 + 30_000);
+    expect(carryTat(T0 + 45_000, T0, 30_000, PER_MINUTE)).toBe(T0 + 45_000);
+    expect(carryTat(T0 + 45_000, T0, 0, PER_MINUTE)).toBe(T0 + 45_000);
+    expect(carryTat(undefined, T0, 0, PER_MINUTE)).toBeUndefined();
+  });
+
+  it('caps what is carried at the burst tolerance, so a skewed value cannot lock a key out', () => {
+    const raised = carryTat(undefined, T0, 10 * 60_000, PER_MINUTE);
+    expect(raised).toBe(T0 + 60_000);
+    expect(decideLimit(raised, T0, 0, PER_MINUTE).decision.allowed).toBe(true);
+    expect(decideLimit(raised, T0 + 1_200, 1, PER_MINUTE).decision.allowed).toBe(true);
+  });
+
+  it('keeps a client that spent its burst locally from getting a second one from an empty store', () => {
+    const local = run(shareOfRule(PER_MINUTE, 2), burst(25)).tatMs ?? T0;
+    const decision = decideLimit(carryTat(undefined, T0 + 100, local - (T0 + 100), PER_MINUTE), T0 + 100, 1, PER_MINUTE).decision;
+    expect(decision).toMatchObject({ allowed: false, remaining: 0 });
   });
 });

@@ -98,4 +98,30 @@ describe('memory store', () => {
     await store.close();
     expect(store.size()).toBe(0);
   });
+
+  it('mirrors a shared decision and starts local decisions from it', async () => {
+    const c = clock();
+    const store = createMemoryStore({ now: c.now });
+    const rule = { limit: 3, windowMs: 3_000 };
+    store.mirror('k', 3_000, 0); // the shared store says: spent, full again in 3 s
+    expect(await store.consume('k', rule, 1)).toMatchObject({ allowed: false, retryAfterMs: 1_000 });
+    store.mirror('gone', 0, 0); // a full bucket is not kept
+    expect(store.size()).toBe(1);
+  });
+
+  it('reports state the shared store may lack: decided locally, or mirrored before the current epoch', async () => {
+    const c = clock();
+    const store = createMemoryStore({ now: c.now });
+    const rule = { limit: 3, windowMs: 3_000 };
+    store.mirror('synced', 2_000, 1);
+    expect(store.unsharedResetMs('synced', 1)).toBe(0);
+    expect(store.unsharedResetMs('synced', 2)).toBe(2_000);
+    await store.consume('local', rule, 2);
+    expect(store.unsharedResetMs('local', 1)).toBe(2_000);
+    await store.consume('synced', rule, 0);
+    expect(store.unsharedResetMs('synced', 1)).toBe(2_000);
+    c.advance(500);
+    expect(store.unsharedResetMs('local', 1)).toBe(1_500);
+    expect(store.unsharedResetMs('unknown', 1)).toBe(0);
+  });
 });

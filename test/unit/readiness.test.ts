@@ -1,4 +1,6 @@
 import { ReadinessRegistry, summarizeReadiness } from '../../shared/observability/health';
+import { defaultLimiterReadiness } from '../../shared/policies/rate-limit/rate-limit-settings';
+import { limiterReadiness } from '../../shared/policies/rate-limit/rate-limit-stage';
 
 describe('readiness', () => {
   it('is ready only when every check passes', () => {
@@ -22,5 +24,20 @@ describe('readiness', () => {
     const registry = new ReadinessRegistry();
     registry.add('x', () => ({ ok: true, detail: '' }));
     expect(() => registry.add('x', () => ({ ok: true, detail: '' }))).toThrow(/already registered/);
+  });
+});
+
+describe('rate limiter readiness', () => {
+  it('is required by default only when the limiter fails closed', () => {
+    expect(defaultLimiterReadiness('closed')).toBe('required');
+    expect(defaultLimiterReadiness('open-to-local')).toBe('informational');
+    expect(defaultLimiterReadiness(undefined)).toBe('informational');
+  });
+
+  it('fails the check for an unreachable store only when required, saying what requests get meanwhile', () => {
+    expect(limiterReadiness(true, { failMode: 'closed' }, 'required')).toEqual({ ok: true, detail: 'redis reachable' });
+    expect(limiterReadiness(false, { failMode: 'closed' }, 'required')).toEqual({ ok: false, detail: 'redis unreachable: refusing with 503 (fail closed)' });
+    expect(limiterReadiness(false, { failMode: 'open-to-local' }, 'informational')).toEqual({ ok: true, detail: 'redis unreachable: deciding locally' });
+    expect(limiterReadiness(false, { failMode: 'open-to-local' }, 'required')).toEqual({ ok: false, detail: 'redis unreachable: deciding locally' });
   });
 });

@@ -148,3 +148,40 @@ export function decideLimit(tatMs: number | undefined, nowMs: number, cost: numb
     tatMs: newTat / US_PER_MS,
   };
 }
+
+/*
+ * Through an outage of the shared store (Redis), each instance decides locally. Three pure
+ * pieces keep that close to the shared limit; the stores and `createResilientStore` apply them.
+ *
+ * Comparing states across instances and stores uses a key's time until full (TAT - now)
+ * rather than its TAT: it does not depend on whose clock said "now", and for one window it
+ * reads the same under the rule and under an instance's share of it (both buckets are full
+ * again `windowMs` after a full burst), so a local state can be carried into Redis and back.
+ */
+
+/**
+ * The rule one of `instances` instances enforces on its own during an outage: the same
+ * window with `ceil(limit / instances)` requests, so the instances together allow about
+ * the limit when a client's requests are spread over them. A client pinned to one instance
+ * gets only the share until the shared store is back: conservative on purpose.
+ */
+export function shareOfRule(rule: RateLimitRule, instances: number): RateLimitRule {
+  return instances <= 1 ? rule : { limit: Math.ceil(rule.limit / instances), windowMs: rule.windowMs };
+}
+
+/**
+ * The TAT to decide from when the caller carries knowledge of its own: the stored TAT
+ * raised to `nowMs + carriedResetMs` (a time until full that another store saw, capped at
+ * the burst tolerance so even a skewed value cannot lock a key out). This is how state comes
+ * back after an outage: the first shared decision for a key after it carries the local
+ * state, and the store keeps the later of the two. Taking the later (not adding) never
+ * counts one request twice, whether the shared store kept its data (a hang) or lost it (a
+ * restart); the price is that consumption on instances that have not carried yet is missing
+ * until they do, which the documented worst case counts.
+ */
+export function carryTat(storedTatMs: number | undefined, nowMs: number, carriedResetMs: number, rule: RateLimitRule): number | undefined {
+  if (!(carriedResetMs > 0)) return storedTatMs;
+  // In whole µs, step for step as the Lua script does it, so both raise to the same TAT.
+  const carriedTatUs = toUs(nowMs) + Math.min(toUs(carriedResetMs), emissionIntervalUs(rule) * rule.limit);
+  return storedTatMs === undefined || carriedTatUs > toUs(storedTatMs) ? carriedTatUs / US_PER_MS : storedTatMs;
+}

@@ -4,6 +4,10 @@
  * evicted first. Evicting a bucket that has not refilled yet forgets that key's recent use
  * (it starts again with a full burst); `maxKeys` should comfortably exceed the number of
  * keys active within one window so that only idle keys are ever dropped.
+ *
+ * As the fallback of `createResilientStore` it also mirrors what Redis decided (`mirror`),
+ * so that an outage starts from each key's last known state rather than a full bucket, and
+ * tells which keys hold state Redis has not seen yet (`unsharedResetMs`).
  */
 import { decideLimit, type LimitDecision, type RateLimitRule } from './gcra';
 import type { RateLimitStore } from './rate-limit-store';
@@ -17,10 +21,30 @@ export interface MemoryStoreOptions {
 
 export const DEFAULT_MEMORY_STORE_MAX_KEYS = 100_000;
 
+/** `sharedEpoch` of a bucket changed by a local decision: no shared store has seen it. */
+const DECIDED_LOCALLY = -1;
+
 export interface MemoryStore extends RateLimitStore {
   readonly kind: 'memory';
   /** Buckets currently held (including expired ones not yet dropped). */
   size(): number;
+  /**
+   * Records a decision the shared store made for `key`: its bucket is full again in
+   * `resetMs`, as of `sharedEpoch` (a counter the caller bumps at each outage). A local
+   * decision (`consume`) marks the bucket as not shared again.
+   */
+  mirror(key: string, resetMs: number, sharedEpoch: number): void;
+  /**
+   * The time until `key`'s bucket is full, in ms, when this process knows something the
+   * shared store may not: the bucket was decided locally, or last mirrored before
+   * `sharedEpoch`. 0 otherwise (including for unknown or full buckets).
+   */
+  unsharedResetMs(key: string, sharedEpoch: number): number;
+}
+
+interface Bucket {
+  tatMs: number;
+  sharedEpoch: number;
 }
 
 /** Creates an in-process store. Throws a `RangeError` when `maxKeys` is not a positive integer. */
@@ -32,35 +56,55 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }
   // Map iteration follows insertion order and every touch re-inserts, so the first key is
   // always the least recently used one.
-  const tats = new Map<string, number>();
+  const buckets = new Map<string, Bucket>();
 
   function dropOldestIfExpired(nowMs: number): void {
-    const oldest = tats.entries().next();
-    if (!oldest.done && oldest.value[1] <= nowMs) tats.delete(oldest.value[0]);
+    const oldest = buckets.entries().next();
+    if (!oldest.done && oldest.value[1].tatMs <= nowMs) buckets.delete(oldest.value[0]);
+  }
+
+  // A TAT at or before now is a full bucket, the same as no entry: keep only live ones.
+  function store(key: string, tatMs: number, sharedEpoch: number, nowMs: number): void {
+    const bucket = buckets.get(key);
+    buckets.delete(key);
+    if (tatMs > nowMs) {
+      if (bucket) {
+        bucket.tatMs = tatMs;
+        bucket.sharedEpoch = sharedEpoch;
+        buckets.set(key, bucket);
+      } else {
+        buckets.set(key, { tatMs, sharedEpoch });
+        if (buckets.size > maxKeys) {
+          const lru = buckets.keys().next();
+          if (!lru.done) buckets.delete(lru.value);
+        }
+      }
+    }
+    // One step of lazy cleanup per call keeps expired keys from piling up under churn.
+    dropOldestIfExpired(nowMs);
   }
 
   return {
     kind: 'memory',
     async consume(key: string, rule: RateLimitRule, cost: number): Promise<LimitDecision> {
       const nowMs = now();
-      const stored = tats.get(key);
+      const stored = buckets.get(key)?.tatMs;
       const { decision, tatMs } = decideLimit(stored !== undefined && stored > nowMs ? stored : undefined, nowMs, cost, rule);
-      tats.delete(key);
-      // A TAT at or before now is a full bucket, the same as no entry: keep only live ones.
-      if (tatMs > nowMs) {
-        tats.set(key, tatMs);
-        if (tats.size > maxKeys) {
-          const lru = tats.keys().next();
-          if (!lru.done) tats.delete(lru.value);
-        }
-      }
-      // One step of lazy cleanup per call keeps expired keys from piling up under churn.
-      dropOldestIfExpired(nowMs);
+      store(key, tatMs, DECIDED_LOCALLY, nowMs);
       return decision;
     },
-    async close(): Promise<void> {
-      tats.clear();
+    mirror(key: string, resetMs: number, sharedEpoch: number): void {
+      const nowMs = now();
+      store(key, nowMs + resetMs, sharedEpoch, nowMs);
     },
-    size: () => tats.size,
+    unsharedResetMs(key: string, sharedEpoch: number): number {
+      const bucket = buckets.get(key);
+      if (!bucket || bucket.sharedEpoch === sharedEpoch) return 0;
+      return Math.max(0, bucket.tatMs - now());
+    },
+    async close(): Promise<void> {
+      buckets.clear();
+    },
+    size: () => buckets.size,
   };
 }

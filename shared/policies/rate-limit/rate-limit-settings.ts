@@ -7,14 +7,44 @@ import { createMemoryStore } from './memory-store';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { MAX_WINDOW_MS, validateRule, type RateLimitRule } from './gcra';
-import type { RateLimitStore } from './rate-limit-store';
 import { createRedisClient, REDIS_KEY_PREFIXES } from '../../redis';
 import { createRedisStore } from './redis-store';
-import { createResilientStore, type RateLimitFailMode } from './resilient-store';
+import { createResilientStore, DEFAULT_EXPECTED_INSTANCES, type RateLimitFailMode, type ResilientStore } from './resilient-store';
+import type { MemoryStore } from './memory-store';
 
-export type RateLimitStoreSettings =
-  | { kind: 'memory'; maxKeys?: number }
-  | { kind: 'redis'; url?: string; clusterNodes?: string[]; commandTimeoutMs?: number; failMode?: RateLimitFailMode };
+/**
+ * Whether `/readyz` fails while Redis is unreachable: 'required' takes the instance out of
+ * rotation; 'informational' only reports it. Default: `defaultLimiterReadiness(failMode)`.
+ */
+export type RateLimitReadiness = 'required' | 'informational';
+
+export interface RedisRateLimitStoreSettings {
+  kind: 'redis';
+  /** Redis URL. Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** `host:port` of Redis Cluster nodes, instead of `url`. */
+  clusterNodes?: string[];
+  /** Longest wait for one Redis command, in ms. Default 50. */
+  commandTimeoutMs?: number;
+  /** Behaviour while Redis is unreachable. Default 'open-to-local'. */
+  failMode?: RateLimitFailMode;
+  /** Instances sharing the Redis: while it is down each enforces this fraction of every limit. Default 1. */
+  expectedInstances?: number;
+  /** Whether the BFF reports not ready while Redis is unreachable. Default: 'required' with failMode 'closed', else 'informational'. */
+  readiness?: RateLimitReadiness;
+}
+
+export type RateLimitStoreSettings = { kind: 'memory'; maxKeys?: number } | RedisRateLimitStoreSettings;
+
+/**
+ * Pure: readiness when not configured. Failing closed, every limited request is refused
+ * while Redis is down, so the load balancer should prefer instances that can reach it;
+ * failing open, the instance still serves (with local limits), and leaving rotation would
+ * turn a Redis outage into a gateway outage.
+ */
+export function defaultLimiterReadiness(failMode: RateLimitFailMode | undefined): RateLimitReadiness {
+  return failMode === 'closed' ? 'required' : 'informational';
+}
 
 export interface RateLimitSettings {
   /** Coarse limit per client IP, applied before authentication; `false` turns it off. Default 1,200 per minute. */
@@ -52,6 +82,12 @@ export const RateLimitStoreSettingsSchema = Type.Union([
       clusterNodes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'host:port of Redis Cluster nodes, instead of url' })),
       commandTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Longest wait for one Redis command, in ms' })),
       failMode: Type.Optional(Type.Union([Type.Literal('open-to-local'), Type.Literal('closed')], { default: 'open-to-local', description: 'When Redis is unreachable: decide in memory, or refuse with 503' })),
+      expectedInstances: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_EXPECTED_INSTANCES, description: 'Instances sharing the Redis; while it is unreachable each enforces this fraction of every limit' }),
+      ),
+      readiness: Type.Optional(
+        Type.Union([Type.Literal('required'), Type.Literal('informational')], { description: "Whether /readyz fails while Redis is unreachable; default 'required' when failMode is 'closed', else 'informational'" }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -91,7 +127,7 @@ export interface StoreHooks {
 }
 
 /** Builds the store the settings describe; Redis keys are namespaced per BFF. */
-export function createRateLimitStore(settings: RateLimitStoreSettings | undefined, bff: string, hooks: StoreHooks = {}): RateLimitStore {
+export function createRateLimitStore(settings: RateLimitStoreSettings | undefined, bff: string, hooks: StoreHooks = {}): MemoryStore | ResilientStore {
   if (!settings || settings.kind === 'memory') return createMemoryStore({ ...(settings?.maxKeys ? { maxKeys: settings.maxKeys } : {}) });
   const client = createRedisClient({
     ...(settings.url ? { url: settings.url } : {}),
@@ -102,6 +138,7 @@ export function createRateLimitStore(settings: RateLimitStoreSettings | undefine
     primary: createRedisStore({ client, keyPrefix: REDIS_KEY_PREFIXES.rateLimit(bff), ownsClient: true }),
     fallback: createMemoryStore(),
     ...(settings.failMode ? { failMode: settings.failMode } : {}),
+    ...(settings.expectedInstances ? { expectedInstances: settings.expectedInstances } : {}),
     ...hooks,
   });
 }

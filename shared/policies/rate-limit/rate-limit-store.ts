@@ -23,3 +23,18 @@ export interface RateLimitStore {
   /** Where the buckets live. */
   readonly kind: 'memory' | 'redis';
 }
+
+/**
+ * A store shared by every instance (Redis), which can take state an instance learned on its
+ * own during an outage.
+ */
+export interface SharedRateLimitStore extends RateLimitStore {
+  /**
+   * As `RateLimitStore.consume`; with `carriedResetMs` > 0 the key's state is first raised
+   * to at least "full again in `carriedResetMs`" (see `carryTat` in gcra.ts), in the same
+   * atomic step as the decision.
+   */
+  consume(key: string, rule: RateLimitRule, cost: number, carriedResetMs?: number): Promise<LimitDecision>;
+  /** Resolves when the store answers a trivial command, rejects when it cannot. */
+  ping?(): Promise<void>;
+}
