@@ -255,7 +255,7 @@ export function createUpstream({ name, endpoints, breaker, observe, retryBudget,
     breaker?.assertNotOpen();
     const joinedAt = performance.now();
     // A timer only when this caller's time ends before the shared call's.
-    const waited = endsAt < shared.endsAt ? withinDeadline(shared.promise, AbortSignal.timeout(Math.max(0, endsAt - joinedAt))) : shared.promise;
+    const waited = endsAt < shared.endsAt ? withinDeadline(shared.promise, AbortSignal.timeout(Math.max(0, Math.ceil(endsAt - joinedAt)))) : shared.promise;
     try {
       const res = await waited;
       breaker?.record(isFailure(res), performance.now() - joinedAt);
@@ -274,7 +274,8 @@ export function createUpstream({ name, endpoints, breaker, observe, retryBudget,
     async call(call) {
       const startedAt = performance.now();
       try {
-        const timeMs = Math.min(call.deadlineMs ?? deadlineMs, call.deadlineAt !== undefined ? call.deadlineAt - startedAt : Infinity);
+        // Whole ms: AbortSignal.timeout takes nothing else.
+        const timeMs = Math.ceil(Math.min(call.deadlineMs ?? deadlineMs, call.deadlineAt !== undefined ? call.deadlineAt - startedAt : Infinity));
         // The caller's time is already spent: nothing is sent, and the upstream is not blamed.
         if (timeMs <= 0) throw new PorticoError('UPSTREAM_TIMEOUT', `Upstream '${name}' did not answer in time.`, { cause: deadlineError() });
         let res: TextResponse;
