@@ -3,8 +3,10 @@
  * several targets the pool of the endpoint chosen per call) and, around it, what every
  * call shares, in this order:
  *
- *   dedup (GraphQL queries) -> breaker -> retries within the budget -> endpoint choice ->
- *   dispatch -> body read; the whole call observed once per caller and its failure mapped once
+ *   deadline (one timer per call) -> dedup (GraphQL queries; each waiter counted on the
+ *   breaker) -> breaker -> retries within the budget -> endpoint choice -> dispatch (queued
+ *   for a connection) -> body read, all within the deadline; the whole call observed once
+ *   per caller and its failure mapped once
  *
  * Why a thin wrapper and not undici interceptors for retries, breaker, observation and
  * mapping: an interceptor sees one dispatch on one already chosen origin. A retry must
