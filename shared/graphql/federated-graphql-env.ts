@@ -4,7 +4,7 @@
  * operation limits. Defaults are the BFF manifest's own values.
  */
 import { integer, oneOf, optionalHttpUrl, optionalText, shownDefault, text, type EnvFamily, type Parsed } from '../config/env';
-import type { FederatedGraphqlOptions } from './federated-graphql-options';
+import { DEFAULT_GRAPHQL_DEADLINE_MS, type FederatedGraphqlOptions } from './federated-graphql-options';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
 
@@ -15,7 +15,7 @@ export const GRAPHQL_ENV_FAMILIES: readonly EnvFamily[] = [
   { pattern: `${SUBGRAPH_URL_PREFIX}<NAME>`, defaultText: 'URL in the supergraph', description: "override one subgraph's URL, e.g. `SUBGRAPH_URL_ACCOUNTS=http://accounts:4101/graphql`; partner: where the operation-backed aggregates (`/v2/customers/:id`) reach it" },
 ];
 
-export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits'>) {
+export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs'>) {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...routes.limits };
   return {
     NODE_ENV: shownDefault(optionalText('`production` turns off introspection (unless `INTROSPECTION=true`), the landing page and field suggestions, and requires trusted documents on mobile'), '(development)'),
@@ -31,6 +31,11 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
     ),
     SUBGRAPH_DEDUP: oneOf('`off` sends every subgraph query even when an identical one (same document, variables and identity headers) is already in flight', ['on', 'off'] as const, 'on'),
     SUPERGRAPH_WATCH_MS: integer('how often the supergraph file or URL is checked for changes, in ms; `0` = never (consider 10000 or more for a remote URL)', routes.watchSupergraphMs ?? DEFAULT_WATCH_SUPERGRAPH_MS, { min: 0, max: 86_400_000 }),
+    GRAPHQL_DEADLINE_MS: integer(
+      'overall deadline of one GraphQL request from its arrival, in ms: subgraph calls unfinished by then are abandoned (`UPSTREAM_TIMEOUT` on their fields) and the data already fetched is returned with those errors; keep it below `REQUEST_TIMEOUT_MS`',
+      routes.deadlineMs ?? DEFAULT_GRAPHQL_DEADLINE_MS,
+      { min: 1 },
+    ),
     INTROSPECTION: shownDefault(oneOf('serve schema introspection (`true`/`false`; mobile introspects its contract)', ['true', 'false', 'default'] as const, 'default'), '`true` in development, `false` in production'),
     TRUSTED_DOCUMENTS_ONLY: shownDefault(oneOf('mobile: refuse documents that are not in the trusted documents manifest (`true`/`false`)', ['true', 'false', 'default'] as const, 'default'), '`true` in production'),
     GRAPHQL_MAX_DEPTH: integer('operation limit: deepest field nesting', limits.maxDepth, { min: 1 }),
@@ -53,6 +58,7 @@ export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: Gra
     ...(parsed.SUPERGRAPH_URL ? { supergraphUrl: parsed.SUPERGRAPH_URL } : {}),
     watchSupergraphMs: parsed.SUPERGRAPH_WATCH_MS,
     dedupeSubgraphQueries: parsed.SUBGRAPH_DEDUP === 'on',
+    deadlineMs: parsed.GRAPHQL_DEADLINE_MS,
     production,
     introspection: parsed.INTROSPECTION === 'default' ? !production && (routes.introspection ?? true) : parsed.INTROSPECTION === 'true',
     limits: {

@@ -20,6 +20,12 @@ export interface FederatedGraphqlOptions {
   dedupeSubgraphQueries?: boolean;
   /** Pool settings for every subgraph (`all`) and per subgraph by name. */
   subgraphPools?: { all?: UpstreamPoolOptions; subgraphs?: Readonly<Record<string, UpstreamPoolOptions>> };
+  /**
+   * Overall deadline of one GraphQL request, from its arrival, in ms: subgraph calls still
+   * unfinished then are abandoned with UPSTREAM_TIMEOUT (calls not yet started fail at once),
+   * and the answer holds the data already fetched with errors for the rest. Default 10,000.
+   */
+  deadlineMs?: number;
   /** Route path. Default `/graphql`. */
   path?: string;
   /** Serve schema introspection. Default false. */
@@ -51,6 +57,9 @@ export interface FederatedGraphqlOptions {
 }
 
 export const DEFAULT_GRAPHQL_PATH = '/graphql';
+
+/** A third of the default request timeout, and no longer than one subgraph call's own deadline. */
+export const DEFAULT_GRAPHQL_DEADLINE_MS = 10_000;
 
 /** The IDE page is served in development where introspection is on; never in production. */
 export function landingPageEnabled(opts: FederatedGraphqlOptions): boolean {

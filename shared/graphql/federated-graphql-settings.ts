@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { UpstreamPoolOptionsSchema } from '../upstream/upstream-pool-settings';
 import { UpstreamTargetsSettingsSchema } from '../upstream/target-settings';
 import { GraphqlAuthorizationSettingsSchema } from './authorization/authorization-policies';
-import { DEFAULT_GRAPHQL_PATH } from './federated-graphql-options';
+import { DEFAULT_GRAPHQL_DEADLINE_MS, DEFAULT_GRAPHQL_PATH } from './federated-graphql-options';
 import { DEFAULT_COST_PER_RATE_LIMIT_UNIT } from './operation-limits-plugin';
 import { OperationLimitsSchema } from './operation-limits';
 import { DEFAULT_LOAD_RETRY_MS, DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
@@ -24,6 +24,9 @@ export const GraphqlRoutesSchema = Type.Object(
     dedupeSubgraphQueries: Type.Optional(Type.Boolean({ default: true, description: 'Identical subgraph queries in flight share one call' })),
     subgraphPools: Type.Optional(
       Type.Object({ all: Type.Optional(UpstreamPoolOptionsSchema), subgraphs: Type.Optional(Type.Record(Type.String(), UpstreamPoolOptionsSchema)) }, { additionalProperties: false }),
+    ),
+    deadlineMs: Type.Optional(
+      Type.Integer({ minimum: 1, default: DEFAULT_GRAPHQL_DEADLINE_MS, description: 'Overall deadline of one request, in ms: unfinished subgraph calls are then abandoned and the partial answer returned with errors' }),
     ),
     path: Type.Optional(Type.String({ pattern: '^/', errorMessage: 'must start with /', default: DEFAULT_GRAPHQL_PATH, description: 'Route path' })),
     introspection: Type.Optional(Type.Boolean({ default: false, description: 'Serve schema introspection' })),

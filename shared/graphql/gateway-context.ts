@@ -15,4 +15,6 @@ export interface GatewayContext {
   cacheScope?: string;
   /** Who is calling, for subgraphs with several targets (sticky assignment, the override header honoured only for permitted principals). */
   routing?: RoutingInput;
+  /** When the request's overall deadline ends (`performance.now()` clock): subgraph calls unfinished by then fail with UPSTREAM_TIMEOUT. Default: none. */
+  deadlineAt?: number;
 }

@@ -92,6 +92,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
         body,
         idempotent: isQuery,
         routing: this.upstream.targets ? (incoming?.context?.routing ?? NO_CALLER) : undefined,
+        deadlineAt: incoming?.context?.deadlineAt,
         // Identical concurrent queries for the same identity share one call; each caller parses its own copy.
         dedupeKey: this.dedupe && isQuery ? subgraphCallKey(body, identity) : undefined,
       }));

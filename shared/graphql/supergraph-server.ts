@@ -19,7 +19,7 @@ import { routingInputOf } from '../request-context';
 import type { UpstreamRegistry } from '../upstream/upstream-registry';
 import { createAuthorizedGateway } from './authorization/authorized-gateway';
 import { contractIntrospectionPlugin, contractValidationRule, loadContractSchema } from './contract';
-import { landingPageEnabled, type FederatedGraphqlOptions } from './federated-graphql-options';
+import { DEFAULT_GRAPHQL_DEADLINE_MS, landingPageEnabled, type FederatedGraphqlOptions } from './federated-graphql-options';
 import { formatClientError } from './format-error';
 import type { GatewayContext } from './gateway-context';
 import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT } from './landing-page';
@@ -104,8 +104,11 @@ export async function createSupergraphServer(app: FastifyInstance, opts: Federat
   const routed = upstreams.hasTargets;
   // The cache scope is only worked out when there is a cache to key.
   const scopeCache = app.responseCache !== undefined;
+  const deadlineMs = opts.deadlineMs ?? DEFAULT_GRAPHQL_DEADLINE_MS;
   const handler = fastifyApolloHandler<GatewayContext>(apollo, {
-    context: async (request) => ({
+    // The deadline is a time, not a timer: each subgraph call gets what is left of it.
+    context: async (request, reply) => ({
+      deadlineAt: performance.now() - reply.elapsedTime + deadlineMs,
       requestId: request.id,
       forwardHeaders: request.upstreamHeaders ?? {},
       ...(request.principal ? { principal: request.principal } : {}),

@@ -51,7 +51,7 @@ export function upstreamAnswered(request: FastifyRequest, status: number): void 
   request.targetLease?.release({ status });
   if (!call || call.result) return;
   call.result = { status };
-  call.breaker?.record(status >= 500);
+  call.breaker?.record(status >= 500, performance.now() - call.startedAt);
 }
 
 /** Whether the client's request stopped arriving (socket gone before the body was complete). */
@@ -75,7 +75,7 @@ export function upstreamCallFailed(request: FastifyRequest, upstream: string, er
   request.targetLease?.release({ error: err });
   if (call && !call.result) {
     call.result = { error: err };
-    call.breaker?.record(true);
+    call.breaker?.record(true, performance.now() - call.startedAt);
   }
   return upstreamError(upstream, err);
 }

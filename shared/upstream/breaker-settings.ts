@@ -12,6 +12,10 @@ export const BreakerOptionsSchema = Type.Object(
     volumeThreshold: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_BREAKER_OPTIONS.volumeThreshold, description: 'Fewest calls in the rolling window before the circuit may open' })),
     resetTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_BREAKER_OPTIONS.resetTimeoutMs, description: 'Time an open circuit waits before a trial call, in ms' })),
     rollingWindowMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_BREAKER_OPTIONS.rollingWindowMs, description: 'Length of the rolling statistics window, in ms' })),
+    slowCallMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_BREAKER_OPTIONS.slowCallMs, description: 'A call longer than this counts as a failure (its answer is still returned), in ms' })),
+    sustainedFailureMs: Type.Optional(
+      Type.Integer({ minimum: 1, default: DEFAULT_BREAKER_OPTIONS.sustainedFailureMs, description: 'Below the volume minimum, failures (two or more, over the threshold percentage) lasting this long open the circuit, in ms' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -4,8 +4,9 @@
  * Retry-After) instead of queueing behind timeouts; after the reset timeout one trial call
  * goes through (half-open) and a success closes the circuit again.
  *
- * Only the upstream's faults count: 5xx answers, timeouts, and connection errors once the
- * request was handed to the upstream. A 4xx answer, and any failure the client's request
+ * Only the upstream's faults count: 5xx answers, timeouts, connection errors once the
+ * request was handed to the upstream, and slow calls (longer than `slowCallMs`, still
+ * answered to their caller). A 4xx answer, and any failure the client's request
  * caused (a header undici refuses, a body over the limit, an upload cut off; see
  * `clientCausedError`), never count as failures, so one client cannot open a circuit for
  * every other client of the upstream.
@@ -22,6 +23,15 @@ export interface BreakerOptions {
   resetTimeoutMs: number;
   /** Length of the rolling statistics window, in ms. Default 10,000. */
   rollingWindowMs: number;
+  /** A call that took longer than this counts as a failure (its answer is still returned), in ms. Default 5,000. */
+  slowCallMs: number;
+  /**
+   * Below `volumeThreshold`, the circuit still opens once failures have lasted this long:
+   * from the start of the first failed call of a failing stretch, with at least two failures
+   * and the failure percentage over the threshold, in ms. A hung upstream with few callers
+   * never reaches the volume. Default 5,000.
+   */
+  sustainedFailureMs: number;
 }
 
 export const DEFAULT_BREAKER_OPTIONS: BreakerOptions = {
@@ -29,7 +39,17 @@ export const DEFAULT_BREAKER_OPTIONS: BreakerOptions = {
   volumeThreshold: 10,
   resetTimeoutMs: 5_000,
   rollingWindowMs: 10_000,
+  slowCallMs: 5_000,
+  sustainedFailureMs: 5_000,
 };
+
+/** Failures a failing stretch needs before its length alone opens the circuit: one slow call on a quiet upstream never does. */
+const MIN_SUSTAINED_FAILURES = 2;
+
+/** Pure: whether the failure percentage of a window's counts is over `thresholdPercentage` (opossum's own rule). */
+export function failureRateOver(stats: { fires: number; failures: number }, thresholdPercentage: number): boolean {
+  return stats.fires > 0 && (stats.failures / stats.fires) * 100 > thresholdPercentage;
+}
 
 export interface BreakerSettings {
   /** Applied to every upstream. */
@@ -64,10 +84,11 @@ export interface UpstreamBreaker {
   assertNotOpen(): void;
   /**
    * Records the outcome of a call made outside `run` (a streamed passthrough, once the
-   * upstream's answer or failure is known). Calls the client ended or caused to fail are
-   * not recorded at all: they say nothing about the upstream.
+   * upstream's answer or failure is known; a caller that shared another's call), which took
+   * `durationMs` (default 0; longer than `slowCallMs` counts as a failure). Calls the client
+   * ended or caused to fail are not recorded at all: they say nothing about the upstream.
    */
-  record(failed: boolean): void;
+  record(failed: boolean, durationMs?: number): void;
   shutdown(): void;
 }
 
@@ -82,23 +103,47 @@ export function createUpstreamBreaker(upstream: string, options: BreakerOptions,
     errorFilter: (err: unknown) => err instanceof ClientFault,
   });
   let openedAt = 0;
+  // The failing stretch the sustained-failure rule measures: when its first failed call started, and its failures.
+  let failingSince = Infinity;
+  let stretchFailures = 0;
+  const endStretch = () => {
+    failingSince = Infinity;
+    stretchFailures = 0;
+  };
   const recordedFailure = new Error('upstream failure recorded');
   const openError = () => {
     return upstreamPausedError(upstream, (openedAt + options.resetTimeoutMs - now()) / 1000);
   };
+  /** opossum opens on volume; this opens a closed circuit whose failures have lasted `sustainedFailureMs`. */
+  const failed = (durationMs: number) => {
+    if (!breaker.closed) return;
+    const at = now();
+    failingSince = Math.min(failingSince, at - durationMs);
+    stretchFailures += 1;
+    if (stretchFailures >= MIN_SUSTAINED_FAILURES && at - failingSince >= options.sustainedFailureMs && failureRateOver(breaker.stats, options.errorThresholdPercentage)) breaker.open();
+  };
+  // Only looks at the window while a stretch is open: the common success costs one comparison.
+  const succeeded = () => {
+    if (stretchFailures > 0 && !failureRateOver(breaker.stats, options.errorThresholdPercentage)) endStretch();
+  };
   breaker.on('open', () => {
     openedAt = now();
+    endStretch();
     onStateChange?.(upstream, 'open');
   });
   breaker.on('halfOpen', () => onStateChange?.(upstream, 'half_open'));
-  breaker.on('close', () => onStateChange?.(upstream, 'closed'));
+  breaker.on('close', () => {
+    endStretch();
+    onStateChange?.(upstream, 'closed');
+  });
 
   return {
     upstream,
     state: () => (breaker.opened ? 'open' : breaker.halfOpen ? 'half_open' : 'closed'),
     async run<T>(call: () => Promise<T>, isFailure?: (value: T) => boolean): Promise<T> {
+      const startedAt = now();
       try {
-        return (await breaker.fire(async () => {
+        const value = (await breaker.fire(async () => {
           let value: T;
           try {
             value = await call();
@@ -107,22 +152,31 @@ export function createUpstreamBreaker(upstream: string, options: BreakerOptions,
             if (clientCausedError(err)) throw new ClientFault(err);
             throw err;
           }
-          if (isFailure?.(value)) throw new FailedResult(value);
+          if (isFailure?.(value) || now() - startedAt > options.slowCallMs) throw new FailedResult(value);
           return value;
         })) as T;
+        succeeded();
+        return value;
       } catch (err) {
-        if (err instanceof FailedResult) return err.value as T;
         if (err instanceof ClientFault) throw err.original;
         if ((err as { code?: unknown }).code === 'EOPENBREAKER') throw openError();
+        failed(now() - startedAt);
+        if (err instanceof FailedResult) return err.value as T;
         throw err;
       }
     },
     assertNotOpen() {
       if (breaker.opened) throw openError();
     },
-    record(failed) {
+    record(failure, durationMs = 0) {
+      const counted = failure || durationMs > options.slowCallMs;
       // Settles at once; an open circuit refuses the record, which is then simply dropped.
-      void breaker.fire(() => (failed ? Promise.reject(recordedFailure) : Promise.resolve())).catch(() => undefined);
+      void breaker.fire(() => (counted ? Promise.reject(recordedFailure) : Promise.resolve())).then(
+        () => succeeded(),
+        (err: unknown) => {
+          if (err === recordedFailure) failed(durationMs);
+        },
+      );
     },
     shutdown: () => breaker.shutdown(),
   };

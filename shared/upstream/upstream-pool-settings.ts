@@ -9,6 +9,9 @@ export const UpstreamPoolOptionsSchema = Type.Object(
     headersTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_UPSTREAM_POOL_OPTIONS.headersTimeoutMs, description: 'Time until the response headers arrive, in ms' })),
     bodyTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_UPSTREAM_POOL_OPTIONS.bodyTimeoutMs, description: 'Longest pause between two body chunks, in ms' })),
     keepAliveTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_UPSTREAM_POOL_OPTIONS.keepAliveTimeoutMs, description: 'How long an idle keep-alive socket stays open, in ms' })),
+    deadlineMs: Type.Optional(
+      Type.Integer({ minimum: 1, default: DEFAULT_UPSTREAM_POOL_OPTIONS.deadlineMs, description: 'Longest whole call, queued for a connection to last body byte, retries included, in ms' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -4,6 +4,7 @@
  * upstream costs a bounded amount of time.
  */
 import { Pool } from 'undici';
+import { DEFAULT_UPSTREAM_DEADLINE_MS } from './upstream';
 
 export interface UpstreamPoolOptions {
   /** Maximum open sockets to this upstream. Default 64. */
@@ -16,6 +17,12 @@ export interface UpstreamPoolOptions {
   bodyTimeoutMs?: number;
   /** How long an idle keep-alive socket is kept open, in ms. Default 30,000. */
   keepAliveTimeoutMs?: number;
+  /**
+   * Longest time for one whole call through the pool's upstream client: queued for a
+   * connection, every attempt, to the last body byte, in ms. The timeouts above start only
+   * once a connection takes the request; this one bounds the wait for it. Default 10,000.
+   */
+  deadlineMs?: number;
 }
 
 export const DEFAULT_UPSTREAM_POOL_OPTIONS: Required<UpstreamPoolOptions> = {
@@ -24,6 +31,7 @@ export const DEFAULT_UPSTREAM_POOL_OPTIONS: Required<UpstreamPoolOptions> = {
   headersTimeoutMs: 10_000,
   bodyTimeoutMs: 10_000,
   keepAliveTimeoutMs: 30_000,
+  deadlineMs: DEFAULT_UPSTREAM_DEADLINE_MS,
 };
 
 /** Creates the pooled client for one upstream origin (`http://host:port`, no path). */

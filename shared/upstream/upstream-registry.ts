@@ -66,7 +66,7 @@ export function createUpstreamRegistry(host: UpstreamRegistryHost, options: Upst
   for (const [name, settings] of Object.entries(options.targets ?? {})) {
     const targets = createUpstreamTargets({ upstream: name, settings, pool: poolOptionsOf(name), metrics: host.metrics, log: host.log });
     runtimes.push(targets);
-    targeted.set(name, createUpstream({ name, endpoints: targetEndpoints(targets), breaker: host.breakers.get(name), observe, retryBudget: options.retryBudget }));
+    targeted.set(name, createUpstream({ name, endpoints: targetEndpoints(targets), breaker: host.breakers.get(name), observe, retryBudget: options.retryBudget, deadlineMs: poolOptionsOf(name)?.deadlineMs }));
   }
   if (runtimes.length > 0) {
     host.onReady(async () => {
@@ -79,11 +79,12 @@ export function createUpstreamRegistry(host: UpstreamRegistryHost, options: Upst
       const key = `${name}\n${origin}`;
       let upstream = byOrigin.get(key);
       if (!upstream) {
-        const created = createUpstreamPool(origin, pool ?? poolOptionsOf(name));
+        const poolOptions = pool ?? poolOptionsOf(name);
+        const created = createUpstreamPool(origin, poolOptions);
         pools.push(created);
         // A supergraph that finished loading as the app closed: its pool closes at once.
         if (closed) void created.close().catch(() => undefined);
-        upstream = createUpstream({ name, endpoints: singleOriginEndpoints(origin, created), breaker: host.breakers.get(name), observe, retryBudget: options.retryBudget });
+        upstream = createUpstream({ name, endpoints: singleOriginEndpoints(origin, created), breaker: host.breakers.get(name), observe, retryBudget: options.retryBudget, deadlineMs: poolOptions?.deadlineMs });
         byOrigin.set(key, upstream);
       }
       return upstream;

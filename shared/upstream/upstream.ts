@@ -3,8 +3,10 @@
  * several targets the pool of the endpoint chosen per call) and, around it, what every
  * call shares, in this order:
  *
- *   dedup (GraphQL queries) -> breaker -> retries within the budget -> endpoint choice ->
- *   dispatch -> body read; the whole call observed once per caller and its failure mapped once
+ *   deadline (one timer per call) -> dedup (GraphQL queries; each waiter counted on the
+ *   breaker) -> breaker -> retries within the budget -> endpoint choice -> dispatch (queued
+ *   for a connection) -> body read, all within the deadline; the whole call observed once
+ *   per caller and its failure mapped once
  *
  * Why a thin wrapper and not undici interceptors for retries, breaker, observation and
  * mapping: an interceptor sees one dispatch on one already chosen origin. A retry must
@@ -22,7 +24,7 @@ import { Dispatcher, type Pool } from 'undici';
 import { PorticoError } from '../errors';
 import type { ReadinessCheck } from '../observability/health';
 import type { UpstreamBreaker } from './breaker';
-import { createInFlightDeduplicator, type InFlightDeduplicator } from './in-flight-dedup';
+import { createInFlightDeduplicator, type InFlightCall, type InFlightDeduplicator } from './in-flight-dedup';
 import { createRetryBudget, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BUDGET, withRetries, type RetryBudget, type RetryBudgetOptions } from './retry';
 import type { Endpoint, RoutingInput } from './target-set';
 import { upstreamError } from './upstream-errors';
@@ -53,8 +55,14 @@ export interface UpstreamCall {
   routing?: RoutingInput;
   /** Identical calls in flight with the same key share one answer. Only for safe calls, and the key must hold everything that can change the answer (identity included). Default: not shared. */
   dedupeKey?: string;
-  /** Longest time for the whole call, connect to last body byte, in ms. Default: only the pool's per-phase timeouts. */
+  /** Longest time for the whole call, queued for a connection to last body byte, retries included, in ms. Default: the upstream's `deadlineMs`. */
   deadlineMs?: number;
+  /**
+   * When the caller's own time runs out (`performance.now()` clock), e.g. a GraphQL request's
+   * overall deadline: the call gets what is left of it when that is less than its deadline,
+   * and fails at once with UPSTREAM_TIMEOUT when nothing is left. Default: no caller deadline.
+   */
+  deadlineAt?: number;
   /** Largest body read, in bytes; a bigger one fails the call. Default: unbounded (the pool's body timeout bounds it). */
   maxResponseBytes?: number;
 }
@@ -135,7 +143,15 @@ export interface UpstreamOptions {
   retryBudget?: RetryBudgetOptions;
   /** Retries per call at most; 0 turns retries off. Default {@link DEFAULT_MAX_RETRIES}. */
   maxRetries?: number;
+  /** Longest time for a whole call, queued for a connection to last body byte, retries included, in ms. Default {@link DEFAULT_UPSTREAM_DEADLINE_MS}. */
+  deadlineMs?: number;
 }
+
+/**
+ * The default total deadline of one upstream call: the pools' default headers timeout, so a
+ * call that waited for a connection gets no more time in all than one that did not.
+ */
+export const DEFAULT_UPSTREAM_DEADLINE_MS = 10_000;
 
 export interface Upstream {
   readonly name: string;
@@ -172,36 +188,84 @@ async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A deadline that ran out is a timeout, whatever phase of the call it cut. */
-function deadlineError(err: unknown, signal: AbortSignal | undefined): unknown {
-  if (!signal?.aborted) return err;
-  return Object.assign(new Error('the upstream did not answer within the deadline', { cause: err }), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+/** The failure of a call whose deadline ran out: a timeout, whatever phase of the call it cut (the upstream's fault, never the client's). */
+function deadlineError(cause?: unknown): Error {
+  return Object.assign(new Error('the upstream did not answer within the deadline', { cause }), { code: 'UND_ERR_HEADERS_TIMEOUT' });
 }
 
-async function attempt(endpoints: UpstreamEndpoints, call: UpstreamCall): Promise<TextResponse> {
+/**
+ * Settles like `work`, or rejects with a timeout as soon as `signal` aborts. undici honours
+ * the signal only once a connection takes the request: a request queued behind a busy pool
+ * would otherwise wait for a free connection past its deadline. The queued request is
+ * aborted by undici when a connection takes it, before anything is sent.
+ */
+function withinDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(deadlineError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(signal.aborted ? deadlineError(err) : err);
+      },
+    );
+  });
+}
+
+async function attempt(endpoints: UpstreamEndpoints, call: UpstreamCall, signal: AbortSignal): Promise<TextResponse> {
   const lease = endpoints.acquire(call.routing ?? {});
-  const signal = call.deadlineMs !== undefined ? AbortSignal.timeout(call.deadlineMs) : undefined;
   try {
     const res = await lease.pool.request({ path: call.path, method: call.method, headers: call.headers, body: call.body, signal });
     const body = call.maxResponseBytes !== undefined ? await readLimited(res.body, call.maxResponseBytes) : await res.body.text();
     lease.release({ status: res.statusCode });
     return { statusCode: res.statusCode, headers: res.headers, body };
   } catch (err) {
-    const failure = deadlineError(err, signal);
+    const failure = signal.aborted ? deadlineError(err) : err;
     lease.release({ error: failure });
     throw failure;
   }
 }
 
-export function createUpstream({ name, endpoints, breaker, observe, retryBudget, maxRetries = DEFAULT_MAX_RETRIES }: UpstreamOptions): Upstream {
+/** Whether a failed call says something about the upstream (recorded on its breaker for a caller that shared it). */
+function upstreamsFault(err: unknown): boolean {
+  return !(err instanceof PorticoError) || (err.statusCode >= 500 && err.code !== 'UPSTREAM_CIRCUIT_OPEN');
+}
+
+export function createUpstream({ name, endpoints, breaker, observe, retryBudget, maxRetries = DEFAULT_MAX_RETRIES, deadlineMs = DEFAULT_UPSTREAM_DEADLINE_MS }: UpstreamOptions): Upstream {
   const budget = createRetryBudget(retryBudget ?? DEFAULT_RETRY_BUDGET);
   const inFlight: InFlightDeduplicator<TextResponse> = createInFlightDeduplicator();
   const dispatcher: Dispatcher = endpoints.targets ? new EndpointDispatcher(endpoints.poolFor) : (endpoints.acquire({}).pool as Dispatcher);
   const isFailure = (r: TextResponse) => r.statusCode >= 500;
 
-  const send = (call: UpstreamCall): Promise<TextResponse> => {
-    const retried = () => withRetries(() => attempt(endpoints, call), { idempotent: call.idempotent, budget, maxRetries });
+  /** One call to the upstream, every attempt and the body read within `timeMs`: one timer per call, shared by its retries. */
+  const send = (call: UpstreamCall, timeMs: number): Promise<TextResponse> => {
+    const signal = AbortSignal.timeout(timeMs);
+    const retried = () => withinDeadline(withRetries(() => attempt(endpoints, call, signal), { idempotent: call.idempotent, budget, maxRetries }), signal);
     return breaker ? breaker.run(retried, isFailure) : retried();
+  };
+
+  /**
+   * A caller joining an identical call in flight: it waits for the shared answer, no longer
+   * than its own time, and its outcome counts on the breaker like a call of its own (a hung
+   * upstream with one busy caller still adds up to the breaker's volume).
+   */
+  const join = async (shared: InFlightCall<TextResponse>, endsAt: number): Promise<TextResponse> => {
+    breaker?.assertNotOpen();
+    const joinedAt = performance.now();
+    // A timer only when this caller's time ends before the shared call's.
+    const waited = endsAt < shared.endsAt ? withinDeadline(shared.promise, AbortSignal.timeout(Math.max(0, Math.ceil(endsAt - joinedAt)))) : shared.promise;
+    try {
+      const res = await waited;
+      breaker?.record(isFailure(res), performance.now() - joinedAt);
+      return res;
+    } catch (err) {
+      if (upstreamsFault(err)) breaker?.record(true, performance.now() - joinedAt);
+      throw err;
+    }
   };
 
   return {
@@ -212,8 +276,18 @@ export function createUpstream({ name, endpoints, breaker, observe, retryBudget,
     async call(call) {
       const startedAt = performance.now();
       try {
-        // Identical concurrent calls share one upstream call; each caller still observes its own outcome.
-        const res = call.dedupeKey !== undefined ? await inFlight.run(call.dedupeKey, () => send(call)) : await send(call);
+        // Whole ms: AbortSignal.timeout takes nothing else.
+        const timeMs = Math.ceil(Math.min(call.deadlineMs ?? deadlineMs, call.deadlineAt !== undefined ? call.deadlineAt - startedAt : Infinity));
+        // The caller's time is already spent: nothing is sent, and the upstream is not blamed.
+        if (timeMs <= 0) throw new PorticoError('UPSTREAM_TIMEOUT', `Upstream '${name}' did not answer in time.`, { cause: deadlineError() });
+        let res: TextResponse;
+        if (call.dedupeKey === undefined) res = await send(call, timeMs);
+        else {
+          // Identical concurrent calls share one upstream call; each caller still observes its own outcome.
+          const endsAt = startedAt + timeMs;
+          const shared = inFlight.get(call.dedupeKey);
+          res = shared ? await join(shared, endsAt) : await inFlight.run(call.dedupeKey, () => send(call, timeMs), endsAt);
+        }
         observe?.(name, startedAt, { status: res.statusCode });
         return res;
       } catch (err) {

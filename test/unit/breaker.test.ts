@@ -1,7 +1,7 @@
 import { PorticoError } from '../../shared/errors';
-import { ClientFault, breakerOptionsFor, createUpstreamBreaker, type BreakerState } from '../../shared/upstream/breaker';
+import { ClientFault, DEFAULT_BREAKER_OPTIONS, breakerOptionsFor, createUpstreamBreaker, type BreakerState } from '../../shared/upstream/breaker';
 
-const FAST = { errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeoutMs: 100, rollingWindowMs: 10_000 };
+const FAST = { ...DEFAULT_BREAKER_OPTIONS, errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeoutMs: 100, rollingWindowMs: 10_000 };
 
 function failing(): Promise<never> {
   return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
@@ -73,6 +73,67 @@ describe('upstream circuit breaker', () => {
       volumeThreshold: 20,
       resetTimeoutMs: 1000,
       rollingWindowMs: 10_000,
+      slowCallMs: 5_000,
+      sustainedFailureMs: 5_000,
+    });
+  });
+
+  describe('below the volume minimum', () => {
+    // A clock the test moves: the sustained-failure rule reads it, opossum's window does not need to.
+    let clock = 0;
+    const QUIET = { ...FAST, volumeThreshold: 100, slowCallMs: 1_000, sustainedFailureMs: 3_000 };
+    function quiet() {
+      const b = createUpstreamBreaker('inventory', QUIET, undefined, () => clock);
+      breakers.push(b);
+      return b;
+    }
+    beforeEach(() => {
+      clock = 1_000_000;
+    });
+    /** Records settle on the next turn. */
+    const settled = () => new Promise((r) => setImmediate(r));
+
+    it('opens once failures have lasted the sustained-failure time, measured from the first failed call\'s start', async () => {
+      const breaker = quiet();
+      // Two timeouts of a hung upstream, each 2 s long: the stretch began 4 s ago.
+      breaker.record(true, 2_000);
+      await settled();
+      clock += 2_000;
+      breaker.record(true, 2_000);
+      await settled();
+      expect(breaker.state()).toBe('open');
+    });
+
+    it('never opens on one failure alone, however long it took', async () => {
+      const breaker = quiet();
+      breaker.record(true, 60_000);
+      await settled();
+      expect(breaker.state()).toBe('closed');
+    });
+
+    it('stays closed while failures have not lasted long enough, or successes keep the rate under the threshold', async () => {
+      const breaker = quiet();
+      breaker.record(true, 500);
+      breaker.record(true, 500);
+      await settled();
+      expect(breaker.state()).toBe('closed');
+      for (let i = 0; i < 4; i++) breaker.record(false, 10);
+      clock += 10_000;
+      breaker.record(true, 500);
+      await settled();
+      expect(breaker.state()).toBe('closed');
+    });
+
+    it('counts slow calls as failures and still returns their answers', async () => {
+      const breaker = quiet();
+      const slow = async () => {
+        clock += 2_000;
+        return 'late';
+      };
+      await expect(breaker.run(slow)).resolves.toBe('late');
+      expect(breaker.state()).toBe('closed');
+      await expect(breaker.run(slow)).resolves.toBe('late');
+      expect(breaker.state()).toBe('open');
     });
   });
 });

@@ -4,7 +4,7 @@
  * client-caused failure attribution, and breaker records.
  */
 import { PorticoError } from '../../shared/errors';
-import { createUpstreamBreaker } from '../../shared/upstream/breaker';
+import { createUpstreamBreaker, DEFAULT_BREAKER_OPTIONS } from '../../shared/upstream/breaker';
 import {
   allowedResponseHeaders,
   compilePassthroughHeaderRules,
@@ -134,7 +134,7 @@ describe('failure attribution', () => {
     expect(clientCausedError(new PorticoError('UPSTREAM_UNAVAILABLE'))).toBeUndefined();
   });
 
-  const options = { errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeoutMs: 60_000, rollingWindowMs: 60_000 };
+  const options = { ...DEFAULT_BREAKER_OPTIONS, errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeoutMs: 60_000, rollingWindowMs: 60_000 };
 
   it('never counts client-caused failures in run as failures, and passes them on mapped', async () => {
     const breaker = createUpstreamBreaker('orders', options);

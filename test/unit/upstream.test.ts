@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isPorticoError, type PorticoError } from '../../shared/errors';
-import { createUpstreamBreaker } from '../../shared/upstream/breaker';
+import { createUpstreamBreaker, DEFAULT_BREAKER_OPTIONS } from '../../shared/upstream/breaker';
 import { createUpstream, singleOriginEndpoints, type Upstream, type UpstreamCall } from '../../shared/upstream/upstream';
 import type { UpstreamObserver } from '../../shared/upstream/upstream-observer';
 import { createUpstreamPool } from '../../shared/upstream/upstream-pool';
@@ -103,7 +103,7 @@ describe('upstream client', () => {
   });
 
   it('opens the breaker on upstream failures (5xx answers), never on 4xx answers or client-caused failures', async () => {
-    const options = { errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs: 60_000, rollingWindowMs: 10_000 };
+    const options = { ...DEFAULT_BREAKER_OPTIONS, errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs: 60_000, rollingWindowMs: 10_000 };
     const spared = createUpstreamBreaker('items', options);
     const failing = createUpstreamBreaker('items', options);
     try {
