@@ -147,7 +147,8 @@ describe('a hung subgraph behind the web BFF', () => {
   function expectPartialAnswers(answers: readonly HttpResult[]): void {
     for (const res of answers) {
       expect(res.status).toBe(200);
-      expect(res.json.data.topProducts).toBeNull();
+      // Only inventory's field is lost (it is nullable); the products list is null only when its own fetch was cut by the overall deadline.
+      if (res.json.data.topProducts !== null) expect(res.json.data.topProducts).toEqual([{ upc: '1', inStock: null }]);
       for (const error of res.json.errors) expect(['UPSTREAM_TIMEOUT', 'UPSTREAM_CIRCUIT_OPEN']).toContain(error.extensions.code);
     }
     const withProduct = answers.filter((res) => res.json.data.product?.name !== undefined).length;
@@ -199,8 +200,8 @@ describe('a hung subgraph behind the web BFF', () => {
     expect(elapsed).toBeLessThan(600 + SLACK_MS);
     expect(res.status).toBe(200);
     expect(res.json.data.product).toEqual({ name: expect.any(String), price: expect.any(Number) });
-    expect(res.json.data.topProducts).toBeNull();
-    expect(res.json.errors[0].extensions).toMatchObject({ code: 'UPSTREAM_TIMEOUT', subgraph: 'inventory' });
+    expect(res.json.data.topProducts).toEqual([{ upc: '1', inStock: null }]);
+    expect(res.json.errors).toEqual([expect.objectContaining({ path: ['topProducts', 0, 'inStock'], extensions: expect.objectContaining({ code: 'UPSTREAM_TIMEOUT', subgraph: 'inventory' }) })]);
   }, 10_000);
 });
 
