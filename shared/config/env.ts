@@ -111,11 +111,6 @@ export function optionalHttpUrl(description: string): EnvVar<string | undefined>
   return { description, defaultText: undefined, parse: (raw) => (raw === undefined ? undefined : inner.parse(raw)) };
 }
 
-/** Rows for the configuration table (docs/configuration.md). */
-export function describeEnv(spec: Spec): Array<{ name: string; defaultText: string; description: string }> {
-  return Object.entries(spec).map(([name, v]) => ({ name, defaultText: v.defaultText ?? '(none)', description: v.description }));
-}
-
 /** A family of variables named by a prefix and a name, e.g. `SUBGRAPH_URL_<NAME>`. */
 export interface EnvFamily {
   readonly pattern: string;

@@ -5,7 +5,7 @@ import { restManifestFromEnv } from '../../shared/config/rest-env';
 import { generateApiKey, saveApiKeyToRedis } from '../../shared/policies/authn/api-key';
 import { createResponseCache } from '../../shared/policies/response-cache/response-cache-settings';
 import { REDIS_KEY_PREFIXES } from '../../shared/redis';
-import { allUpstreamsAt, startPartnerBff, type RunningBff } from '../helpers/bffs';
+import { allUpstreamsAt, partnerUpstreamEnv, startPartnerBff, type RunningBff } from '../helpers/bffs';
 import { http } from '../helpers/http';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startRedis, type RedisServer } from '../helpers/redis';
@@ -22,7 +22,7 @@ describe('one Redis for every use', () => {
     redis = await startRedis();
     admin = new Redis(redis.url);
     await saveApiKeyToRedis(admin, issued.record);
-    policies = restManifestFromEnv(partnerManifest, { REDIS_URL: redis.url, API_KEYS_STORE: 'redis', RESPONSE_CACHE: 'redis' }).policies ?? {};
+    policies = restManifestFromEnv(partnerManifest, { ...partnerUpstreamEnv(), REDIS_URL: redis.url, API_KEYS_STORE: 'redis', RESPONSE_CACHE: 'redis' }).policies ?? {};
     upstream = await startRecordingUpstream();
     partner = await startPartnerBff(allUpstreamsAt(upstream.origin), { policies });
   });

@@ -11,7 +11,7 @@ import { ConfigError } from '../../shared/config/env';
 import { graphqlManifestFromEnv } from '../../shared/config/graphql-env';
 import { restManifestFromEnv } from '../../shared/config/rest-env';
 import { DEV_INTROSPECTION_CLIENT_SECRET, DEV_ISSUER, DEV_KEYS_DIR, DEV_REDIS_PASSWORD } from '../../shared/dev/dev-keys';
-import { startWebBff } from '../helpers/bffs';
+import { partnerUpstreamEnv, startWebBff } from '../helpers/bffs';
 import { http } from '../helpers/http';
 
 const SAFE: NodeJS.ProcessEnv = {
@@ -65,7 +65,7 @@ describe('production refuses to start', () => {
 
   it('allows loopback over HTTP (a sidecar), and applies to partner too', () => {
     expect(problems({ ...SAFE, JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks.json' })).toEqual([]);
-    const partner = (env: NodeJS.ProcessEnv) => restManifestFromEnv(partnerManifest, env);
+    const partner = (env: NodeJS.ProcessEnv) => restManifestFromEnv(partnerManifest, { ...partnerUpstreamEnv('http://127.0.0.1:4101'), ...env });
     expect(problems({ NODE_ENV: 'production', API_KEYS_FILE: path.join(DEV_KEYS_DIR, 'api-keys.json'), METRICS_TOKEN: 't' }, partner)).toEqual([
       `production: API_KEYS_FILE=${path.join(DEV_KEYS_DIR, 'api-keys.json')}: is the dev key file`,
     ]);

@@ -1,4 +1,4 @@
-import { ConfigError, describeEnv, httpUrl, integer, oneOf, port, readEnv, text } from '../../shared/config/env';
+import { ConfigError, httpUrl, integer, oneOf, port, readEnv, text } from '../../shared/config/env';
 import { readPrefixedUrls } from '../../shared/config/server-env';
 import { policiesEnvSpec, POLICY_ENV_MAPPINGS, policiesFromEnv } from '../../shared/config/policies-env';
 import { graphqlRoutesEnvSpec } from '../../shared/graphql/federated-graphql-env';
@@ -40,10 +40,6 @@ describe('readEnv', () => {
 
   it('treats an empty variable as unset', () => {
     expect(readEnv({ PORT: '', JWKS_URL: 'https://a.example/x' }, spec).PORT).toBe(4000);
-  });
-
-  it('describes the variables for the configuration reference', () => {
-    expect(describeEnv(spec)).toContainEqual({ name: 'PORT', defaultText: '4000', description: 'Listen port' });
   });
 });
 
