@@ -20,7 +20,7 @@ import type { AccessRules } from './policies/edge/access-rules';
 import { AccessRulesSchema, accessRulesSemantics, CorsSettingsSchema, corsSemantics, TrustedProxiesSchema } from './policies/edge/edge-settings';
 import { RateLimitSettingsSchema, rateLimitSemantics, type RateLimitSettings } from './policies/rate-limit/rate-limit-settings';
 import { ResponseCacheSettingsSchema, type ResponseCacheSettings } from './policies/response-cache/response-cache-settings';
-import { ServerSettingsSchema, type ServerSettings } from './server-settings';
+import { ServerSettingsSchema, serverSemantics, type ServerSettings } from './server-settings';
 import { targetSemantics } from './upstream/target-settings';
 
 export { DEFAULT_SERVER_SETTINGS, type ServerSettings } from './server-settings';
@@ -91,6 +91,7 @@ export const ManifestSchema = Type.Object(
 /** Pure: the checks a schema cannot express, each owned by its slice's module. */
 function semanticProblems(manifest: BffManifest): string[] {
   const problems: string[] = [];
+  if (manifest.server && typeof manifest.server === 'object') problems.push(...serverSemantics(manifest.server));
   const routes = manifest.routes;
   const targets = routes?.kind === 'graphql' ? routes.subgraphTargets : undefined;
   for (const [name, settings] of Object.entries(targets ?? {})) {
