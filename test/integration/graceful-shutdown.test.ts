@@ -35,6 +35,8 @@ describe('graceful shutdown', () => {
     {
       name: 'partner',
       entry: 'bffs/partner/main.ts',
+      // No drain delay: the listener stops at once, the requests in flight still finish.
+      drainDelayMs: '0',
       env: (): Record<string, string> => Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`UPSTREAM_URL_${n.toUpperCase()}`, slow.origin])),
       send: (url: string, _i: number) => request(`${url}/v1/orders?limit=1`),
       expectBody: { items: [], slow: true },
@@ -42,6 +44,7 @@ describe('graceful shutdown', () => {
     {
       name: 'web',
       entry: 'bffs/web/main.ts',
+      drainDelayMs: '300',
       env: (): Record<string, string> => ({ SUBGRAPH_URL_PRODUCTS: `${slow.origin}/graphql` }),
       // Distinct variables per request: identical concurrent queries would share one subgraph call.
       send: (url: string, i: number) =>
@@ -50,11 +53,11 @@ describe('graceful shutdown', () => {
     },
   ];
 
-  it.each(cases)('$name finishes every in-flight request after SIGTERM, refuses new ones, and exits 0', async ({ entry, env, send, expectBody }) => {
+  it.each(cases)('$name finishes every in-flight request after SIGTERM (drain delay $drainDelayMs ms), refuses new ones, and exits 0', async ({ entry, drainDelayMs, env, send, expectBody }) => {
     slow.requests.length = 0;
     const port = await unusedPort();
     const url = `http://127.0.0.1:${port}`;
-    child = runEntry(entry, { PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DRAIN_DELAY_MS: '300', ...env() });
+    child = runEntry(entry, { PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DRAIN_DELAY_MS: drainDelayMs, ...env() });
     await waitForHttp200(`${url}/healthz`, child);
     if (entry.includes('web')) {
       // The supergraph loads in the background; wait until queries are served.
