@@ -12,7 +12,7 @@ import { RestRoutesSchema } from './rest/rest-settings';
 import { ConfigError } from './config/env';
 import { checkSettings } from './config/check-settings';
 import { PIPELINE_POLICIES, type PipelinePolicySettings } from './pipeline';
-import { ServerSettingsSchema, type ServerSettings } from './server-settings';
+import { ServerSettingsSchema, serverSemantics, type ServerSettings } from './server-settings';
 import { targetSemantics } from './upstream/target-settings';
 
 export { DEFAULT_SERVER_SETTINGS, type ServerSettings } from './server-settings';
@@ -56,6 +56,7 @@ export const ManifestSchema = Type.Object(
 /** Pure: the checks a schema cannot express, each owned by its slice's module. */
 function semanticProblems(manifest: BffManifest): string[] {
   const problems: string[] = [];
+  if (manifest.server && typeof manifest.server === 'object') problems.push(...serverSemantics(manifest.server));
   const routes = manifest.routes;
   const targets = routes?.kind === 'graphql' ? routes.subgraphTargets : undefined;
   for (const [name, settings] of Object.entries(targets ?? {})) {

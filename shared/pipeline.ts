@@ -19,6 +19,8 @@ import type { BffManifest } from './manifest';
 import { installErrorHandling } from './rest/error-handler';
 import { clientErrorHandler } from './rest/client-errors';
 import { healthPlugin } from './observability/health';
+import { drainPlugin } from './drain-plugin';
+import { nodeServerTimeouts } from './server-settings';
 import { createLoggerOptions } from './observability/logger';
 import { REQUEST_ID_HEADER, resolveRequestId } from './observability/request-id';
 import { createMetrics } from './observability/metrics';
@@ -104,7 +106,10 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: server.bodyLimitBytes,
     requestTimeout: server.requestTimeoutMs,
-    return503OnClosing: true,
+    // Node takes the headers timeout and its check interval only at creation; its defaults (60 s, checked every 30 s) outlast the request timeout.
+    http: nodeServerTimeouts(server),
+    // The drain plugin answers requests after the listener closes with the catalogue's SHUTTING_DOWN.
+    return503OnClosing: false,
     // Requests the HTTP parser refuses still get a catalogue body with a request id.
     clientErrorHandler,
     // Unknown fields in validated input are an error the client should hear about, not silently dropped.
@@ -119,18 +124,10 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
-  // Requests still in flight at shutdown answer with `Connection: close`, so the client's
-  // keep-alive socket does not hold the server open after its last response.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
-  });
   installErrorHandling(app);
   await app.register(healthPlugin);
+  // Shutdown: out of the rotation first, then `Connection: close` and SHUTTING_DOWN, never a reset.
+  await app.register(drainPlugin);
   const metrics = createMetrics({ bff: manifest.name });
   app.decorate('metrics', metrics);
   await app.register(metricsPlugin, { metrics, host: server.host, ...(server.metrics ? { access: server.metrics } : {}) });

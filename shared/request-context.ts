@@ -8,6 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { MetricsListener } from './observability/metrics-access';
 import type { PorticoMetrics } from './observability/metrics';
+import type { DrainState } from './drain';
 import type { ReadinessRegistry } from './observability/health';
 import type { AuthRequirement } from './policies/authn/authn-plugin';
 import type { Principal } from './policies/authn/principal';
@@ -30,6 +31,8 @@ declare module 'fastify' {
     readiness: ReadinessRegistry;
     /** The admin listener serving `/metrics`, when the BFF has one. */
     metricsListener: MetricsListener | undefined;
+    /** The shutdown phase and the requests in flight (`shared/drain.ts`). */
+    drain: DrainState;
   }
 
   interface FastifyRequest {

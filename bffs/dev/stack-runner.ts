@@ -78,7 +78,9 @@ export async function startStack(options: StackRunnerOptions): Promise<RunningSt
   const launch = (spec: StackProcess): Child => {
     const proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, spec.entry)], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...options.env, ...spec.env, HOST: host },
+      // No load balancer routes to the demo stack: a BFF told to stop need not wait for one
+      // (SHUTDOWN_DRAIN_DELAY_MS in the launcher's own environment still applies).
+      env: { SHUTDOWN_DRAIN_DELAY_MS: '0', ...process.env, ...options.env, ...spec.env, HOST: host },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops
       // the BFFs before the upstreams; a signal to every process at once would skip that order.

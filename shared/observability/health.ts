@@ -1,7 +1,8 @@
 /**
  * Liveness and readiness. `/healthz` answers while the process runs; `/readyz` answers
  * 200 only when every registered readiness check passes (supergraph loaded, required
- * upstreams answering, not shutting down), so a load balancer sends traffic only then.
+ * upstreams answering, not draining: `shared/drain-plugin.ts`), so a load balancer sends
+ * traffic only then.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -75,12 +76,8 @@ export interface HealthPluginOptions {
 export const healthPlugin = fp<HealthPluginOptions>(
   async (app: FastifyInstance, opts) => {
     const registry = new ReadinessRegistry(opts.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS);
+    // The `lifecycle` check (draining, shutting down) comes from the drain plugin.
     app.decorate('readiness', registry);
-    let closing = false;
-    registry.add('lifecycle', () => (closing ? { ok: false, detail: 'shutting down' } : { ok: true, detail: 'serving' }));
-    app.addHook('preClose', async () => {
-      closing = true;
-    });
 
     app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
     app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {

@@ -1,12 +1,16 @@
 /**
  * Requests Node's HTTP parser refuses before Fastify sees them (a header value with a line
- * break, an oversized header block, a request that never finished arriving) still get
- * Portico's JSON error body with a code and a request id, not a bare "Client Error".
+ * break, an oversized header block) and requests that never finished arriving (headers past
+ * `HEADERS_TIMEOUT_MS`, headers and body past `REQUEST_TIMEOUT_MS`) still get Portico's JSON
+ * error body with a code and a request id, not a bare "Client Error".
  */
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import { PorticoError, errorBody } from '../errors';
 import { REQUEST_ID_HEADER, resolveRequestId } from '../observability/request-id';
+
+/** Node keeps the response in progress on its socket, if any. */
+type SocketWithResponse = Socket & { _httpMessage?: { headersSent?: boolean } | null };
 
 /** Node attaches the refused bytes as `rawPacket` (a Buffer, whatever the typings say). */
 type ParserError = Error & { code?: string; rawPacket?: unknown };
@@ -38,7 +42,9 @@ export function clientErrorHandler(this: { log: FastifyBaseLogger }, err: Parser
   const error = parserErrorFor(err);
   const requestId = resolveRequestId(undefined);
   this.log.info({ requestId, code: error.code, reason: err.code ?? err.message }, 'request refused by the HTTP parser');
-  if (socket.writable) {
+  // A request that timed out mid-body may already have an answer under way (a route can
+  // answer before reading its body): our bytes would corrupt it, so the socket just closes.
+  if (socket.writable && !(socket as SocketWithResponse)._httpMessage?.headersSent) {
     const body = JSON.stringify(errorBody(error, requestId));
     const extra = error.code === 'AUTH_TOKEN_INVALID' ? 'www-authenticate: Bearer realm="portico", error="invalid_request"\r\n' : '';
     socket.write(

@@ -91,7 +91,8 @@ function startProcess(options: StartOptions): ManagedProcess {
   const [command, ...args] = options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
   const proc: ChildProcess = spawn(command as string, args, {
     cwd: REPO_ROOT,
-    env: { ...baseEnv(), ...options.env },
+    // No balancer routes to the measured gateways: they stop without a drain delay.
+    env: { SHUTDOWN_DRAIN_DELAY_MS: '0', ...baseEnv(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: a terminal's Ctrl-C reaches only the harness, which then stops
     // the gateway before the upstream services.

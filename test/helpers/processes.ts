@@ -15,8 +15,9 @@ export interface ChildHandle {
 export function runEntry(entry: string, env: Record<string, string>): ChildHandle {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
-    // Policies are exercised by their own tests; lifecycle tests run the BFFs open.
-    env: { ...process.env, LOG_LEVEL: 'warn', AUTH: 'off', ...env },
+    // Policies are exercised by their own tests; lifecycle tests run the BFFs open, and
+    // without a drain delay unless they test the drain.
+    env: { ...process.env, LOG_LEVEL: 'warn', AUTH: 'off', SHUTDOWN_DRAIN_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

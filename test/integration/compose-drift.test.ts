@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { partnerManifest } from '../../bffs/partner/manifest';
+import { DEFAULT_SERVER_SETTINGS } from '../../shared/server-settings';
 import { STACK } from '../../bffs/dev/stack';
 import { SUBGRAPH_NAMES, SUBGRAPH_PORTS, SUBGRAPH_GRAPHQL_PATH } from '../../supergraph/subgraphs/catalog';
 
@@ -16,6 +17,7 @@ interface ComposeService {
   ports?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: unknown;
+  stop_grace_period?: string;
 }
 
 const compose = parse(readFileSync(path.resolve(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -70,6 +72,14 @@ describe('docker-compose.yml matches the launcher stack', () => {
     for (const bff of STACK.filter((p) => p.kind === 'bff')) {
       expect(compose.services[bff.name]?.environment?.REDIS_URL).toMatch(/^redis:\/\/:[^@]+@redis:6379$/);
     }
+  });
+
+  it.each(STACK.filter((p) => p.kind === 'bff').map((p) => p.name))('%s gets longer to stop than its drain delay and shutdown timeout together', (name) => {
+    const env = compose.services[name]?.environment ?? {};
+    const drainMs = Number(env.SHUTDOWN_DRAIN_DELAY_MS ?? DEFAULT_SERVER_SETTINGS.shutdownDrainDelayMs);
+    const timeoutMs = Number(env.SHUTDOWN_TIMEOUT_MS ?? DEFAULT_SERVER_SETTINGS.shutdownTimeoutMs);
+    const grace = /^(\d+)s$/.exec(compose.services[name]?.stop_grace_period ?? '');
+    expect(Number(grace?.[1] ?? 0) * 1_000).toBeGreaterThan(drainMs + timeoutMs);
   });
 
   it('partner reaches every REST upstream of its manifest by service name, as the launcher places them on loopback', () => {
