@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REDACTED, redactConfig } from '../../shared/config/print-config';
+import { partnerUpstreamEnv } from '../helpers/bffs';
 import { REPO_ROOT } from '../helpers/processes';
 
 const run = promisify(execFile);
@@ -35,7 +36,9 @@ const SECRETS = {
 
 describe('--print-config', () => {
   it.each(['web', 'mobile', 'partner'])('%s prints its effective configuration with secrets redacted, then exits 0 without listening', async (bff) => {
-    const { code, stdout, stderr } = await printConfig(bff, { ...SECRETS, PORT: '4999', RATE_LIMIT_PER_MIN: '42' });
+    // The partner's code names its upstreams; the environment places them.
+    const placed = bff === 'partner' ? partnerUpstreamEnv('http://orders.internal:4105') : {};
+    const { code, stdout, stderr } = await printConfig(bff, { ...SECRETS, ...placed, PORT: '4999', RATE_LIMIT_PER_MIN: '42' });
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const config = JSON.parse(stdout);
     expect(config.name).toBe(bff);
@@ -46,6 +49,7 @@ describe('--print-config', () => {
     expect(config.server.metrics.token).toBe(REDACTED);
     expect(config.policies.rateLimit.store.url).toBe(`redis://:${encodeURIComponent(REDACTED)}@127.0.0.1:6390/0`);
     expect(config.policies.responseCache.store.url).toBe(`redis://cache:${encodeURIComponent(REDACTED)}@127.0.0.1:6390/1`);
+    if (bff === 'partner') expect(config.routes.upstreams.orders).toEqual({ origin: 'http://orders.internal:4105', healthPath: '/healthz' });
     expect(stdout).not.toMatch(/s3cret/);
   });
 
