@@ -12,6 +12,7 @@ import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disa
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
 import type { ReadinessCheck } from '../observability/health';
 import { principalCacheScope } from '../policies/authn/principal';
 import { graphqlResponseCachePlugins } from '../policies/response-cache/graphql-response-cache';
@@ -25,7 +26,9 @@ import type { GatewayContext } from './gateway-context';
 import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT } from './landing-page';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
+import { createQueryPlanCache } from './query-plan-cache';
 import { SubgraphDataSource } from './subgraph-data-source';
+import { DEFAULT_WARMUP_BUDGET_MS, DEFAULT_WARMUP_ROUNDS, describeWarmUp, warmUpOperations, warmUpVariables, type RegisteredOperation, type WarmUpExecute, type WarmUpReport } from './warm-up';
 
 export type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -34,6 +37,8 @@ export interface SupergraphServer {
   handler: RouteHandler;
   /** Readiness checks of its subgraphs, registered while it serves. */
   probes: Array<[string, ReadinessCheck]>;
+  /** How its warm-up went; undefined when warm-up is off. */
+  warmUp?: WarmUpReport;
 }
 
 /** Adds the request id to every error so a client report can be matched to the logs. */
@@ -50,12 +55,27 @@ const requestIdOnErrors: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
-/** Builds the server of one supergraph text; rejects when the text is invalid or its authorization rules are. */
-export async function createSupergraphServer(app: FastifyInstance, opts: FederatedGraphqlOptions, upstreams: UpstreamRegistry, sdl: string): Promise<SupergraphServer> {
+/**
+ * Builds the server of one supergraph text and warms `registered` on it (unless warm-up
+ * is off); rejects when the text is invalid or its authorization rules are.
+ */
+export async function createSupergraphServer(
+  app: FastifyInstance,
+  opts: FederatedGraphqlOptions,
+  upstreams: UpstreamRegistry,
+  sdl: string,
+  registered: readonly RegisteredOperation[] = [],
+): Promise<SupergraphServer> {
   const probes: Array<[string, ReadinessCheck]> = [];
   // The rules and the SDL the gateway loads come from this one text (a load error when a policy is undeclared).
-  const { gateway, plugin: authorization } = createAuthorizedGateway<GatewayContext>(sdl, opts.authorization, {
+  const { gateway, supergraph, plugin: authorization } = createAuthorizedGateway<GatewayContext>(sdl, opts.authorization, {
     logger: app.log,
+    queryPlannerConfig: { cache: createQueryPlanCache((result) => app.metrics.queryPlanCache.inc({ result })) },
+    // The warm-up learns here that its operation reached the planner and has a cached plan.
+    experimental_didResolveQueryPlan: ({ requestContext }) => {
+      const warmUp = (requestContext.context as GatewayContext).warmUp;
+      if (warmUp) warmUp.planned = true;
+    },
     buildService: ({ name, url }) => {
       const target = opts.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph '${name}' has no URL in the supergraph and no override`);
@@ -117,7 +137,32 @@ export async function createSupergraphServer(app: FastifyInstance, opts: Federat
       ...(routed ? { routing: routingInputOf(request) } : {}),
     }),
   }) as unknown as RouteHandler;
-  return { apollo, handler, probes };
+  const warmUp = opts.warmUp?.enabled === false || registered.length === 0 ? undefined : await warmUpServer(app, apollo, supergraph.apiSchema, registered, opts.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS);
+  return { apollo, handler, probes, ...(warmUp ? { warmUp } : {}) };
+}
+
+/** Runs the registered operations on a server that does not serve yet, and logs how it went. */
+async function warmUpServer(app: FastifyInstance, apollo: ApolloServer<GatewayContext>, apiSchema: GraphQLSchema, registered: readonly RegisteredOperation[], budgetMs: number): Promise<WarmUpReport> {
+  const execute: WarmUpExecute = async (operation, variables) => {
+    const warmUp = { planned: false };
+    const response = await apollo.executeOperation<Record<string, unknown>>(
+      { query: operation.body, operationName: operation.name, variables },
+      { contextValue: { requestId: `warm-up:${operation.name}`, forwardHeaders: {}, warmUp } },
+    );
+    const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []).map((e) => e.message) : [];
+    return { planned: warmUp.planned, errors };
+  };
+  const report = await warmUpOperations({
+    operations: registered,
+    variablesOf: (operation) => warmUpVariables(apiSchema, operation.body, operation.name),
+    execute,
+    budgetMs,
+    rounds: DEFAULT_WARMUP_ROUNDS,
+    now: () => performance.now(),
+  });
+  for (const { name, errors } of report.invalid) app.log.warn({ operation: name, errors }, `registered operation '${name}' was refused by the supergraph and is not warmed: ${errors.join('; ')}`);
+  app.log.info({ planned: report.planned.length, refused: report.invalid.length, skipped: report.skipped.length, runs: report.runs, durationMs: Math.round(report.durationMs) }, `graphql warm-up: ${describeWarmUp(report)}`);
+  return report;
 }
 
 export async function stopSupergraphServer(supergraph: SupergraphServer): Promise<void> {
