@@ -12,7 +12,6 @@ import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disa
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GraphQLSchema } from 'graphql';
 import type { ReadinessCheck } from '../observability/health';
 import { principalCacheScope } from '../policies/authn/principal';
 import { graphqlResponseCachePlugins } from '../policies/response-cache/graphql-response-cache';
@@ -28,7 +27,8 @@ import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limi
 import { operationLimitsPlugin } from './operation-limits-plugin';
 import { createQueryPlanCache } from './query-plan-cache';
 import { SubgraphDataSource } from './subgraph-data-source';
-import { DEFAULT_WARMUP_BUDGET_MS, DEFAULT_WARMUP_ROUNDS, describeWarmUp, warmUpOperations, warmUpVariables, type RegisteredOperation, type WarmUpExecute, type WarmUpReport } from './warm-up';
+import { DEFAULT_WARMUP_BUDGET_MS, type RegisteredOperation, type WarmUpReport } from './warm-up';
+import { markWarmUpPlanned, warmUpApolloServer } from './warm-up-apollo';
 
 export type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -72,10 +72,7 @@ export async function createSupergraphServer(
     logger: app.log,
     queryPlannerConfig: { cache: createQueryPlanCache((result) => app.metrics.queryPlanCache.inc({ result })) },
     // The warm-up learns here that its operation reached the planner and has a cached plan.
-    experimental_didResolveQueryPlan: ({ requestContext }) => {
-      const warmUp = (requestContext.context as GatewayContext).warmUp;
-      if (warmUp) warmUp.planned = true;
-    },
+    experimental_didResolveQueryPlan: markWarmUpPlanned,
     buildService: ({ name, url }) => {
       const target = opts.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph '${name}' has no URL in the supergraph and no override`);
@@ -137,32 +134,8 @@ export async function createSupergraphServer(
       ...(routed ? { routing: routingInputOf(request) } : {}),
     }),
   }) as unknown as RouteHandler;
-  const warmUp = opts.warmUp?.enabled === false || registered.length === 0 ? undefined : await warmUpServer(app, apollo, supergraph.apiSchema, registered, opts.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS);
+  const warmUp = opts.warmUp?.enabled === false || registered.length === 0 ? undefined : await warmUpApolloServer(app.log, apollo, supergraph.apiSchema, registered, opts.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS);
   return { apollo, handler, probes, ...(warmUp ? { warmUp } : {}) };
-}
-
-/** Runs the registered operations on a server that does not serve yet, and logs how it went. */
-async function warmUpServer(app: FastifyInstance, apollo: ApolloServer<GatewayContext>, apiSchema: GraphQLSchema, registered: readonly RegisteredOperation[], budgetMs: number): Promise<WarmUpReport> {
-  const execute: WarmUpExecute = async (operation, variables) => {
-    const warmUp = { planned: false };
-    const response = await apollo.executeOperation<Record<string, unknown>>(
-      { query: operation.body, operationName: operation.name, variables },
-      { contextValue: { requestId: `warm-up:${operation.name}`, forwardHeaders: {}, warmUp } },
-    );
-    const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []).map((e) => e.message) : [];
-    return { planned: warmUp.planned, errors };
-  };
-  const report = await warmUpOperations({
-    operations: registered,
-    variablesOf: (operation) => warmUpVariables(apiSchema, operation.body, operation.name),
-    execute,
-    budgetMs,
-    rounds: DEFAULT_WARMUP_ROUNDS,
-    now: () => performance.now(),
-  });
-  for (const { name, errors } of report.invalid) app.log.warn({ operation: name, errors }, `registered operation '${name}' was refused by the supergraph and is not warmed: ${errors.join('; ')}`);
-  app.log.info({ planned: report.planned.length, refused: report.invalid.length, skipped: report.skipped.length, runs: report.runs, durationMs: Math.round(report.durationMs) }, `graphql warm-up: ${describeWarmUp(report)}`);
-  return report;
 }
 
 export async function stopSupergraphServer(supergraph: SupergraphServer): Promise<void> {
