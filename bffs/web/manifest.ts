@@ -20,6 +20,8 @@ export const webManifest = defineManifest({
     // The supergraph's @authenticated, @requiresScopes and @policy are enforced; these are the @policy rules.
     authorization: { policies: DEMO_AUTHORIZATION_POLICIES },
     introspection: true,
+    // Warmed before every supergraph serves, so the app's first requests find their plans ready.
+    operationsDir: WEB_OPERATIONS_DIR,
     subgraphPools: { all: { connections: 64, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 } },
   },
   // The browser app's users; partner credentials are refused here.

@@ -7,6 +7,7 @@ import { integer, oneOf, optionalHttpUrl, optionalText, shownDefault, text, type
 import { DEFAULT_GRAPHQL_DEADLINE_MS, type FederatedGraphqlOptions } from './federated-graphql-options';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
+import { DEFAULT_WARMUP_BUDGET_MS } from './warm-up';
 
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
 
@@ -15,7 +16,7 @@ export const GRAPHQL_ENV_FAMILIES: readonly EnvFamily[] = [
   { pattern: `${SUBGRAPH_URL_PREFIX}<NAME>`, defaultText: 'URL in the supergraph', description: "override one subgraph's URL, e.g. `SUBGRAPH_URL_ACCOUNTS=http://accounts:4101/graphql`; partner: where the operation-backed aggregates (`/v2/customers/:id`) reach it" },
 ];
 
-export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs'>) {
+export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp'>) {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...routes.limits };
   return {
     NODE_ENV: shownDefault(optionalText('`production` turns off introspection (unless `INTROSPECTION=true`), the landing page and field suggestions, and requires trusted documents on mobile'), '(development)'),
@@ -36,6 +37,12 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
       routes.deadlineMs ?? DEFAULT_GRAPHQL_DEADLINE_MS,
       { min: 1 },
     ),
+    GRAPHQL_WARMUP: oneOf(
+      "`off` skips the warm-up: otherwise, each supergraph (at start and on every reload) runs the BFF's registered operations (web's operation files, mobile's trusted documents) through its own pipeline before it serves, so their query plans and validated documents are cached and the hot path compiled before the first client waits; no subgraph is called, nothing is counted as traffic. An operation the supergraph refuses is logged and skipped, and `/readyz` (`graphql-warmup`) and `portico_graphql_warmup_operations` say how it went",
+      ['on', 'off'] as const,
+      routes.warmUp?.enabled === false ? 'off' : 'on',
+    ),
+    GRAPHQL_WARMUP_BUDGET_MS: integer('most time one warm-up may take, in ms; operations not reached by then are left to the first requests', routes.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS, { min: 1, max: 600_000 }),
     INTROSPECTION: shownDefault(oneOf('serve schema introspection (`true`/`false`; mobile introspects its contract)', ['true', 'false', 'default'] as const, 'default'), '`true` in development, `false` in production'),
     TRUSTED_DOCUMENTS_ONLY: shownDefault(oneOf('mobile: refuse documents that are not in the trusted documents manifest (`true`/`false`)', ['true', 'false', 'default'] as const, 'default'), '`true` in production'),
     GRAPHQL_MAX_DEPTH: integer('operation limit: deepest field nesting', limits.maxDepth, { min: 1 }),
@@ -59,6 +66,7 @@ export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: Gra
     watchSupergraphMs: parsed.SUPERGRAPH_WATCH_MS,
     dedupeSubgraphQueries: parsed.SUBGRAPH_DEDUP === 'on',
     deadlineMs: parsed.GRAPHQL_DEADLINE_MS,
+    warmUp: { enabled: parsed.GRAPHQL_WARMUP === 'on', budgetMs: parsed.GRAPHQL_WARMUP_BUDGET_MS },
     production,
     introspection: parsed.INTROSPECTION === 'default' ? !production && (routes.introspection ?? true) : parsed.INTROSPECTION === 'true',
     limits: {

@@ -3,6 +3,7 @@ import type { GraphqlAuthorizationSettings } from './authorization/authorization
 import type { OperationLimits } from './operation-limits';
 import type { UpstreamTargetsSettings } from '../upstream/target-settings';
 import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
+import type { WarmUpSettings } from './warm-up';
 
 export interface FederatedGraphqlOptions {
   /** Path of the composed supergraph SDL file. */
@@ -42,6 +43,13 @@ export interface FederatedGraphqlOptions {
   allowBatching?: boolean;
   /** Serve a contract: operations validate and introspection answers against this schema file. */
   contract?: { schemaPath: string };
+  /**
+   * Folder of the client's registered operations (`*.graphql`, one named operation each),
+   * warmed before a supergraph serves. The trusted documents are warmed too. Default: none.
+   */
+  operationsDir?: string;
+  /** Warm-up of the registered operations before a supergraph serves (start and every reload). Default: on, 10,000 ms budget. */
+  warmUp?: WarmUpSettings;
   /** Trusted documents manifest; with `requireTrusted` (production) nothing else runs. */
   trustedDocuments?: { manifestPath: string; requireTrusted: boolean };
   /** Wait between attempts while the supergraph file is missing or invalid, in ms. Default 1,000. */

@@ -17,32 +17,56 @@ import { isLandingPageRequest, sendLandingPage } from './landing-page';
 import { createSupergraphServer, stopSupergraphServer, type SupergraphServer } from './supergraph-server';
 import { fileSupergraphSource, urlSupergraphSource } from './supergraph-source';
 import { createSupergraphRuntime, type SupergraphClock } from './supergraph-runtime';
-import { loadTrustedDocuments } from './trusted-documents';
+import { loadTrustedDocuments, type TrustedDocument } from './trusted-documents';
 import { trustedDocumentsHook } from './trusted-documents-hook';
+import { readOperationFiles } from './operation-files';
+import { describeWarmUp, type RegisteredOperation } from './warm-up';
 
 export type { FederatedGraphqlOptions } from './federated-graphql-options';
 export { DEFAULT_GRAPHQL_PATH } from './federated-graphql-options';
 export { DEFAULT_LOAD_RETRY_MS, DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
+
+/** Readiness entry saying how the serving supergraph's warm-up went (always ok). */
+export const WARM_UP_CHECK = 'graphql-warmup';
 
 /** The context of a request that runs no operation (the IDE page). */
 function anonymousContext(request: FastifyRequest): GatewayContext {
   return { requestId: request.id, forwardHeaders: {} };
 }
 
+/** The operations warmed on every supergraph: the registered files, then the trusted documents not among them (each text as clients send it). */
+function registeredOperations(opts: FederatedGraphqlOptions, trusted: ReadonlyMap<string, TrustedDocument> | undefined): RegisteredOperation[] {
+  const operations: RegisteredOperation[] = opts.operationsDir ? readOperationFiles(opts.operationsDir).map(({ name, body }) => ({ name, body })) : [];
+  const bodies = new Set(operations.map((o) => o.body));
+  for (const { name, body } of trusted?.values() ?? []) if (!bodies.has(body)) operations.push({ name, body });
+  return operations;
+}
+
 /** Registers the GraphQL route; needs the health plugin registered before it. `clock`: the runtime's timers (tests). */
 export async function federatedGraphqlPlugin(app: FastifyInstance, opts: FederatedGraphqlOptions, clock?: SupergraphClock): Promise<void> {
+  const trusted = opts.trustedDocuments ? loadTrustedDocuments(opts.trustedDocuments.manifestPath) : undefined;
+  const registered = registeredOperations(opts, trusted);
   const upstreams = createUpstreamRegistry(upstreamRegistryHost(app), {
     targets: opts.subgraphTargets,
     poolOptionsOf: (name) => ({ ...opts.subgraphPools?.all, ...opts.subgraphPools?.subgraphs?.[name] }),
   });
   const runtime = createSupergraphRuntime<SupergraphServer>({
     source: opts.supergraphUrl ? urlSupergraphSource(opts.supergraphUrl) : fileSupergraphSource(opts.supergraphPath),
-    load: (sdl) => createSupergraphServer(app, opts, upstreams, sdl),
+    // Warm-up is part of loading: a supergraph serves (and the BFF reports ready) only once it is warm,
+    // and on a reload the previous one keeps serving meanwhile, so readiness never flaps for it.
+    load: (sdl) => createSupergraphServer(app, opts, upstreams, sdl, registered),
     stop: stopSupergraphServer,
     // The serving supergraph's subgraphs are the ones whose readiness counts.
     onServe: (next, previous) => {
       for (const [name] of previous?.probes ?? []) app.readiness.remove(name);
       for (const [name, probe] of next.probes) app.readiness.add(name, probe);
+      const { warmUp } = next;
+      app.readiness.remove(WARM_UP_CHECK);
+      // Informational: a refused or unreached operation is reported, never a reason to stay unready.
+      if (warmUp) app.readiness.add(WARM_UP_CHECK, () => ({ ok: true, detail: describeWarmUp(warmUp) }));
+      app.metrics.warmUpOperations.set({ outcome: 'planned' }, warmUp?.planned.length ?? 0);
+      app.metrics.warmUpOperations.set({ outcome: 'refused' }, warmUp?.invalid.length ?? 0);
+      app.metrics.warmUpOperations.set({ outcome: 'skipped' }, warmUp?.skipped.length ?? 0);
     },
     onReload: (outcome) => app.metrics.supergraphReloads.inc({ outcome }),
     log: app.log,
@@ -55,7 +79,6 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   app.addHook('onReady', async () => runtime.start());
   app.addHook('onClose', async () => runtime.stop());
 
-  const trusted = opts.trustedDocuments ? loadTrustedDocuments(opts.trustedDocuments.manifestPath) : undefined;
   const landingPage = landingPageEnabled(opts);
   app.route({
     method: ['GET', 'POST'],

@@ -11,6 +11,7 @@ import { DEFAULT_GRAPHQL_DEADLINE_MS, DEFAULT_GRAPHQL_PATH } from './federated-g
 import { DEFAULT_COST_PER_RATE_LIMIT_UNIT } from './operation-limits-plugin';
 import { OperationLimitsSchema } from './operation-limits';
 import { DEFAULT_LOAD_RETRY_MS, DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
+import { DEFAULT_WARMUP_BUDGET_MS } from './warm-up';
 
 export const HttpUrlSchema = Type.String({ pattern: '^https?://[^\\s]+$', errorMessage: 'must be an http(s) URL' });
 
@@ -36,6 +37,16 @@ export const GraphqlRoutesSchema = Type.Object(
     persistedQueries: Type.Optional(Type.Boolean({ default: true, description: 'Automatic persisted queries' })),
     allowBatching: Type.Optional(Type.Boolean({ default: false, description: 'Accept JSON arrays of operations in one request' })),
     contract: Type.Optional(Type.Object({ schemaPath: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+    operationsDir: Type.Optional(Type.String({ minLength: 1, description: "Folder of the client's registered operations, warmed before a supergraph serves" })),
+    warmUp: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ default: true, description: 'Warm the registered operations (and trusted documents) before a supergraph serves' })),
+          budgetMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_WARMUP_BUDGET_MS, description: 'Most time one warm-up may take, in ms' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     trustedDocuments: Type.Optional(Type.Object({ manifestPath: Type.String({ minLength: 1 }), requireTrusted: Type.Boolean() }, { additionalProperties: false })),
     loadRetryMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_LOAD_RETRY_MS, description: 'Wait between attempts while the supergraph is missing or invalid, in ms' })),
     watchSupergraphMs: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULT_WATCH_SUPERGRAPH_MS, description: 'How often the supergraph is checked for changes, in ms; 0 = never' })),

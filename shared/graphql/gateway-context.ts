@@ -17,4 +17,10 @@ export interface GatewayContext {
   routing?: RoutingInput;
   /** When the request's overall deadline ends (`performance.now()` clock): subgraph calls unfinished by then fail with UPSTREAM_TIMEOUT. Default: none. */
   deadlineAt?: number;
+  /**
+   * Set only on the warm-up's own runs (warm-up.ts), never from a client request: no
+   * subgraph is called, the document is planned whole, nothing is cached or counted.
+   * The gateway sets `planned` once it has the operation's query plan.
+   */
+  warmUp?: { planned: boolean };
 }

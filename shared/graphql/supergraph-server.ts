@@ -25,7 +25,10 @@ import type { GatewayContext } from './gateway-context';
 import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT } from './landing-page';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
+import { createQueryPlanCache } from './query-plan-cache';
 import { SubgraphDataSource } from './subgraph-data-source';
+import { DEFAULT_WARMUP_BUDGET_MS, type RegisteredOperation, type WarmUpReport } from './warm-up';
+import { markWarmUpPlanned, warmUpApolloServer } from './warm-up-apollo';
 
 export type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -34,6 +37,8 @@ export interface SupergraphServer {
   handler: RouteHandler;
   /** Readiness checks of its subgraphs, registered while it serves. */
   probes: Array<[string, ReadinessCheck]>;
+  /** How its warm-up went; undefined when warm-up is off. */
+  warmUp?: WarmUpReport;
 }
 
 /** Adds the request id to every error so a client report can be matched to the logs. */
@@ -50,12 +55,24 @@ const requestIdOnErrors: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
-/** Builds the server of one supergraph text; rejects when the text is invalid or its authorization rules are. */
-export async function createSupergraphServer(app: FastifyInstance, opts: FederatedGraphqlOptions, upstreams: UpstreamRegistry, sdl: string): Promise<SupergraphServer> {
+/**
+ * Builds the server of one supergraph text and warms `registered` on it (unless warm-up
+ * is off); rejects when the text is invalid or its authorization rules are.
+ */
+export async function createSupergraphServer(
+  app: FastifyInstance,
+  opts: FederatedGraphqlOptions,
+  upstreams: UpstreamRegistry,
+  sdl: string,
+  registered: readonly RegisteredOperation[] = [],
+): Promise<SupergraphServer> {
   const probes: Array<[string, ReadinessCheck]> = [];
   // The rules and the SDL the gateway loads come from this one text (a load error when a policy is undeclared).
-  const { gateway, plugin: authorization } = createAuthorizedGateway<GatewayContext>(sdl, opts.authorization, {
+  const { gateway, supergraph, plugin: authorization } = createAuthorizedGateway<GatewayContext>(sdl, opts.authorization, {
     logger: app.log,
+    queryPlannerConfig: { cache: createQueryPlanCache((result) => app.metrics.queryPlanCache.inc({ result })) },
+    // The warm-up learns here that its operation reached the planner and has a cached plan.
+    experimental_didResolveQueryPlan: markWarmUpPlanned,
     buildService: ({ name, url }) => {
       const target = opts.subgraphUrls?.[name] ?? url;
       if (!target) throw new Error(`subgraph '${name}' has no URL in the supergraph and no override`);
@@ -117,7 +134,8 @@ export async function createSupergraphServer(app: FastifyInstance, opts: Federat
       ...(routed ? { routing: routingInputOf(request) } : {}),
     }),
   }) as unknown as RouteHandler;
-  return { apollo, handler, probes };
+  const warmUp = opts.warmUp?.enabled === false || registered.length === 0 ? undefined : await warmUpApolloServer(app.log, apollo, supergraph.apiSchema, registered, opts.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS);
+  return { apollo, handler, probes, ...(warmUp ? { warmUp } : {}) };
 }
 
 export async function stopSupergraphServer(supergraph: SupergraphServer): Promise<void> {

@@ -78,6 +78,10 @@ export interface PorticoMetrics {
   readonly introspectionCache: Counter<'result'>;
   readonly accessDenied: Counter<'rule'>;
   readonly supergraphReloads: Counter<'outcome'>;
+  /** `portico_graphql_query_plan_cache_total{result}`: query plan lookups (`hit`, `miss`: planned then), the warm-up's included. */
+  readonly queryPlanCache: Counter<'result'>;
+  /** `portico_graphql_warmup_operations{outcome}`: the serving supergraph's warm-up, registered operations by outcome (`planned`, `refused`, `skipped`). */
+  readonly warmUpOperations: Gauge<'outcome'>;
   /** `portico_upstream_target_requests_total{upstream, target}`: calls to upstreams with several targets, by the target that served them. */
   readonly upstreamTargetRequests: Counter<'upstream' | 'target'>;
   /** `portico_upstream_target_errors_total{upstream, target, reason}`; `reason` is `server_error`, `timeout` or `unavailable`. */
@@ -237,6 +241,18 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
     supergraphReloads: new Counter({
       name: 'portico_supergraph_reloads_total',
       help: 'Supergraph changes picked up while running, by outcome (success, failure: the previous one kept serving).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    queryPlanCache: new Counter({
+      name: 'portico_graphql_query_plan_cache_total',
+      help: 'Query plan lookups by result (hit; miss: the operation was planned then), warm-up runs included.',
+      labelNames: ['result'],
+      registers,
+    }),
+    warmUpOperations: new Gauge({
+      name: 'portico_graphql_warmup_operations',
+      help: "Registered operations of the serving supergraph's warm-up, by outcome (planned; refused: invalid against it; skipped: not reached within the budget).",
       labelNames: ['outcome'],
       registers,
     }),

@@ -46,7 +46,7 @@ export const USAGE = `Usage: npm run bench -- [--smoke] [--only <substring>] [--
 
   --smoke             short run (1 s warm-up, 1.5 s measured, 4 connections) to check that it works
   --only <substring>  run only contestants whose "<group>/<contestant>" id contains the text
-                      (groups: graphql-heavy, graphql-light, graphql-cached, rest, attacks); a group's baseline always runs
+                      (groups: graphql-heavy, graphql-light, graphql-cached, rest, attacks, cold-start); a group's baseline always runs
   --out <file>        results file (default bench-results/<timestamp>.json)
   --cpu-prof <dir>    each gateway contestant writes a V8 CPU profile (.cpuprofile) into <dir>;
                       profiling slows the gateway, so figures of such a run are not comparable

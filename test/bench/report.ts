@@ -3,6 +3,7 @@
  * printed to stdout (one block per group).
  */
 import type { AttackResult } from './attacks';
+import type { ColdStartResult } from './cold-start';
 import type { GroupId } from './contestants';
 import type { BenchMode, LoadSettings } from './options';
 import type { PinningPlan } from './proc-stats';
@@ -102,6 +103,8 @@ export interface BenchResults {
   groups: GroupResult[];
   /** The attack group; null when `--only` left it out. */
   attacks: AttackResult[] | null;
+  /** The cold-start group (GRAPHQL_WARMUP off, then on); null when `--only` left it out. */
+  coldStart: ColdStartResult[] | null;
 }
 
 /** A contestant that could not be measured. */

@@ -20,6 +20,7 @@ import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
 import { BENCH_GROUPS, BENCH_PROCESS_ENV, selectContestants, type BenchContext, type ContestantSpec, type GroupSpec } from './contestants';
 import { ATTACK_GROUP_ID, formatAttacks, runAttackGroup, type AttackResult } from './attacks';
+import { COLD_START_GROUP_ID, formatColdStart, FULL_COLD_START, runColdStartGroup, SMOKE_COLD_START, type ColdStartResult } from './cold-start';
 import { fetchOnce, firstDifference, responseProblem, runLoad, stopRunningLoad } from './load';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { createProcessRegistry, freePort, REPO_ROOT, waitUntilReady, type ManagedProcess, type ProcessRegistry } from './processes';
@@ -217,7 +218,9 @@ async function main(): Promise<number> {
   }
   const groups = selectContestants(BENCH_GROUPS, options.only);
   const withAttacks = options.only === undefined || ATTACK_GROUP_ID.includes(options.only) || options.only.startsWith(`${ATTACK_GROUP_ID}/`);
-  if (groups.length === 0 && !withAttacks) {
+  const withColdStart = options.only === undefined || COLD_START_GROUP_ID.includes(options.only) || options.only.startsWith(`${COLD_START_GROUP_ID}/`);
+  const coldStartSettings = options.mode === 'smoke' ? SMOKE_COLD_START : FULL_COLD_START;
+  if (groups.length === 0 && !withAttacks && !withColdStart) {
     process.stderr.write(`--only ${options.only ?? ''}: no contestant matches\n`);
     return 2;
   }
@@ -292,19 +295,25 @@ async function main(): Promise<number> {
         log: progress,
       });
     }
+    let coldStart: ColdStartResult[] | null = null;
+    if (withColdStart && !interrupted) {
+      progress('Cold start: fresh web BFFs loaded from their first ready answer, GRAPHQL_WARMUP off and on');
+      coldStart = await runColdStartGroup({ registry, ctx: env.ctx, gatewayCpu: pinning.gatewayCpu, settings: coldStartSettings, log: progress });
+    }
     if (interrupted) return 130;
 
-    const results: BenchResults = { schemaVersion: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...header, groups: groupResults, attacks };
+    const results: BenchResults = { schemaVersion: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), ...header, groups: groupResults, attacks, coldStart };
     mkdirSync(path.dirname(options.out), { recursive: true });
     writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
 
     log('');
     for (const group of groupResults) log(`${formatGroup(group)}\n`);
     if (attacks) log(`${formatAttacks(attacks)}\n`);
+    if (coldStart) log(`${formatColdStart(coldStart, coldStartSettings)}\n`);
     log(LEGEND);
     const shown = path.relative(process.cwd(), options.out);
     log(`\nresults: ${shown.startsWith('..') ? options.out : shown}`);
-    return groupResults.every((g) => g.contestants.every((c) => c.ok)) && (attacks ?? []).every((a) => a.ok) ? 0 : 1;
+    return groupResults.every((g) => g.contestants.every((c) => c.ok)) && (attacks ?? []).every((a) => a.ok) && (coldStart ?? []).every((c) => c.ok) ? 0 : 1;
   } finally {
     await registry.stopAll();
     rmSync(tmpDir, { recursive: true, force: true });

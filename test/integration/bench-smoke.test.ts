@@ -112,6 +112,17 @@ describe('npm run bench -- --smoke', () => {
     expect(run.output).toContain('Attacks on the web BFF');
   });
 
+  it('runs the cold-start group: a fresh web BFF with warm-up off, then on, loaded from its first ready answer without errors', () => {
+    const rows = results?.coldStart ?? [];
+    expect(rows.map((r) => r.id)).toEqual(['web-warmup-off', 'web-warmup-on']);
+    for (const r of rows) {
+      expect({ id: r.id, ok: r.ok, failure: r.failure, errors: r.errors }).toEqual({ id: r.id, ok: true, failure: null, errors: 0 });
+      expect(r.steadyP99Ms).toEqual(expect.any(Number));
+      expect(r.windows.map((w) => w.ratio)).toEqual([expect.any(Number)]);
+    }
+    expect(run.output).toContain('Cold start: a fresh web BFF');
+  });
+
   it('records the run settings and whether the CPUs were pinned', () => {
     expect(results?.settings).toMatchObject({ connections: 4, pipelining: 1 });
     expect(typeof results?.pinning.applied).toBe('boolean');

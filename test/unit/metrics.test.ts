@@ -48,6 +48,8 @@ describe('createMetrics', () => {
         'portico_response_cache_evictions_total',
         'portico_response_cache_total',
         'portico_supergraph_reloads_total',
+        'portico_graphql_query_plan_cache_total',
+        'portico_graphql_warmup_operations',
         'portico_upstream_endpoint_ejections_total',
         'portico_upstream_errors_total',
         'portico_upstream_request_duration_seconds',

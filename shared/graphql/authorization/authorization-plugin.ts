@@ -21,6 +21,8 @@ import type { AuthorizedSupergraph } from './supergraph-authorization';
 /** What the plugin needs from the request context: the verified principal, absent for anonymous callers. */
 export interface AuthorizationContext {
   principal?: Principal;
+  /** Only the warm-up's own runs (warm-up.ts) set it: they plan the whole document and answer no one. */
+  warmUp?: unknown;
 }
 
 /** HTTP status of an operation refused as a whole (`rejectUnauthorized`). */
@@ -49,6 +51,8 @@ export function authorizationPlugin<C extends AuthorizationContext>(supergraph: 
       return {
         async didResolveOperation(requestContext) {
           const { document, request, contextValue } = requestContext;
+          // A warm-up plans what a caller allowed to read everything is planned; it calls no subgraph and its answer is dropped.
+          if (contextValue.warmUp) return;
           let ruled = ruledDocuments.get(document);
           if (ruled === undefined) {
             ruled = touchesAuthorizationRules(supergraph, document);

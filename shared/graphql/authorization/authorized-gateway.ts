@@ -22,7 +22,7 @@ export interface AuthorizedGateway<C extends AuthorizationContext> {
 export function createAuthorizedGateway<C extends AuthorizationContext>(
   supergraphText: string,
   settings: GraphqlAuthorizationSettings | undefined,
-  config: { logger?: GatewayConfig['logger']; buildService?: GatewayConfig['buildService'] },
+  config: Pick<GatewayConfig, 'logger' | 'buildService' | 'queryPlannerConfig' | 'experimental_didResolveQueryPlan'>,
 ): AuthorizedGateway<C> {
   const supergraph = prepareSupergraph(supergraphText);
   assertPoliciesDeclared(supergraph.rules, settings?.policies);

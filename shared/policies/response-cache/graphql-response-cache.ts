@@ -13,6 +13,8 @@ import type { CacheStatus, ResponseCache } from './response-cache-settings';
 export interface CacheScopedContext {
   /** Stable key of the verified principal (kind, tenant, id); absent for anonymous requests. */
   cacheScope?: string;
+  /** Set on the GraphQL warm-up's runs only: they neither read nor fill the cache, nor count in it. */
+  warmUp?: unknown;
 }
 
 type CacheOption = NonNullable<NonNullable<Parameters<typeof responseCachePlugin>[0]>['cache']>;
@@ -53,12 +55,14 @@ export function graphqlResponseCachePlugins<C extends CacheScopedContext>(cache:
     extraCacheKeyData: async () => schemaId,
     sessionId: async ({ contextValue }) => contextValue.cacheScope ?? null,
     // A response that sets a cookie belongs to one client, whatever its cache hints say.
-    shouldWriteToCache: async ({ response }) => !response.http.headers.has('set-cookie'),
+    shouldReadFromCache: async ({ contextValue }) => !contextValue.warmUp,
+    shouldWriteToCache: async ({ response, contextValue }) => !contextValue.warmUp && !response.http.headers.has('set-cookie'),
   });
   const status: ApolloServerPlugin<C> = {
     async requestDidStart() {
       return {
         async willSendResponse(requestContext) {
+          if (requestContext.contextValue.warmUp) return;
           const result = graphqlCacheStatus(requestContext);
           if (!result) return;
           requestContext.response.http.headers.set(cache.statusHeader, result);

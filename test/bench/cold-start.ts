@@ -1,0 +1,207 @@
+/**
+ * The `cold-start` group of `npm run bench`: a fresh web BFF (every policy on) loaded at a
+ * fixed rate with the web app's registered operations from the moment `/readyz` first
+ * says ready, with no warm-up load of the harness's own. The p99 of the first windows
+ * (first 10 s, first 30 s) is set against the p99 of the steady state at the end of the
+ * run, as a ratio; once with `GRAPHQL_WARMUP=off` and once with it on. Target: within 2×.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { readOperationFiles } from '../../shared/graphql/operation-files';
+import { webPoliciesOn, type BenchContext } from './contestants';
+import { REQUEST_TIMEOUT_SEC } from './load';
+import { freePort, REPO_ROOT, waitUntilReady, type ProcessRegistry } from './processes';
+
+/** Id of the group for `--only`. */
+export const COLD_START_GROUP_ID = 'cold-start';
+
+/** Largest p99 of the first window, as a multiple of the steady state's, that meets the target. */
+export const COLD_START_TARGET_RATIO = 2;
+
+export interface ColdStartSettings {
+  /** Requests per second sent, whatever the answers' latency (up to `connections` in flight). */
+  rate: number;
+  /** Keep-alive connections the rate is spread over. */
+  connections: number;
+  /** Length of the whole run, in seconds, from the first ready answer. */
+  durationSec: number;
+  /** The cold windows, each from the start, in seconds (e.g. [10, 30]). */
+  coldWindowsSec: readonly number[];
+  /** The steady-state window: the last this many seconds of the run. */
+  steadySec: number;
+}
+
+/**
+ * Full mode: 370 requests per second, the rate at which the slow first seconds were
+ * reported; 45 s per run leaves the last 10 s well past the first 30 s.
+ */
+export const FULL_COLD_START: ColdStartSettings = { rate: 370, connections: 64, durationSec: 45, coldWindowsSec: [10, 30], steadySec: 10 };
+
+/** Smoke mode: proves the group works; its figures mean nothing. */
+export const SMOKE_COLD_START: ColdStartSettings = { rate: 50, connections: 4, durationSec: 3, coldWindowsSec: [1], steadySec: 1 };
+
+/** One answer: when it was sent (seconds from the start of the load) and how long it took. */
+export interface LatencySample {
+  atSec: number;
+  ms: number;
+}
+
+/** Pure: the p99 of the samples sent in [fromSec, toSec), or null when there are none. */
+export function p99Between(samples: readonly LatencySample[], fromSec: number, toSec: number): number | null {
+  const values = samples.filter((s) => s.atSec >= fromSec && s.atSec < toSec).map((s) => s.ms);
+  if (values.length === 0) return null;
+  values.sort((a, b) => a - b);
+  return values[Math.min(values.length - 1, Math.max(0, Math.ceil(0.99 * values.length) - 1))] ?? null;
+}
+
+export interface ColdWindow {
+  /** The window is [0, sec) from the first ready answer. */
+  sec: number;
+  p99Ms: number | null;
+  /** p99Ms / steadyP99Ms. */
+  ratio: number | null;
+}
+
+export interface ColdStartResult {
+  id: string;
+  description: string;
+  ok: boolean;
+  failure: string | null;
+  /** From the process start to the first ready answer, in ms (warm-up happens before it). */
+  readyAfterMs: number | null;
+  requests: number | null;
+  errors: number | null;
+  windows: ColdWindow[];
+  steadyP99Ms: number | null;
+  /** Every cold window within {@link COLD_START_TARGET_RATIO} of the steady state. */
+  withinTarget: boolean | null;
+}
+
+interface Variant {
+  id: string;
+  description: string;
+  env: Record<string, string>;
+}
+
+const VARIANTS: readonly Variant[] = [
+  { id: 'web-warmup-off', description: 'web BFF, policies on, GRAPHQL_WARMUP=off', env: { GRAPHQL_WARMUP: 'off' } },
+  { id: 'web-warmup-on', description: 'web BFF, policies on, GRAPHQL_WARMUP=on (the default)', env: { GRAPHQL_WARMUP: 'on' } },
+];
+
+/** Variables of the web operations that need some (the demo data has product 1). */
+const OPERATION_VARIABLES: Record<string, Record<string, unknown>> = { ProductPage: { upc: '1' } };
+
+/** One request per registered web operation, each sent as the web app sends it: the file's text. */
+function webRequests(ctx: BenchContext): autocannon.Request[] {
+  const dir = path.join(REPO_ROOT, 'bffs/web/operations');
+  return readOperationFiles(dir).map(({ name, file }) => ({
+    method: 'POST',
+    path: '/graphql',
+    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${ctx.token}` },
+    body: JSON.stringify({ query: readFileSync(path.join(dir, file), 'utf8'), operationName: name, variables: OPERATION_VARIABLES[name] ?? {} }),
+  }));
+}
+
+/** The load at a fixed rate, every answer's send time and latency recorded. */
+async function loadAtRate(origin: string, requests: autocannon.Request[], settings: ColdStartSettings): Promise<{ samples: LatencySample[]; errors: number }> {
+  const samples: LatencySample[] = [];
+  let non2xx = 0;
+  const startedAt = performance.now();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: origin,
+        requests,
+        connections: settings.connections,
+        pipelining: 1,
+        overallRate: settings.rate,
+        duration: settings.durationSec,
+        timeout: REQUEST_TIMEOUT_SEC,
+        sampleInt: 100,
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+    instance.on('response', (_client: autocannon.Client, statusCode: number, _bytes: number, responseTimeMs: number) => {
+      if (statusCode < 200 || statusCode > 299) non2xx++;
+      samples.push({ atSec: (performance.now() - startedAt - responseTimeMs) / 1_000, ms: responseTimeMs });
+    });
+  });
+  return { samples, errors: non2xx + result.errors };
+}
+
+/** Runs each variant on a fresh web BFF process. */
+export async function runColdStartGroup(env: {
+  registry: ProcessRegistry;
+  ctx: BenchContext;
+  gatewayCpu: number | undefined;
+  settings: ColdStartSettings;
+  log(line: string): void;
+}): Promise<ColdStartResult[]> {
+  const { settings } = env;
+  const results: ColdStartResult[] = [];
+  for (const variant of VARIANTS) {
+    env.log(`  ${COLD_START_GROUP_ID}/${variant.id}: ${settings.rate} req/s for ${settings.durationSec} s from the first ready answer`);
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const startedAt = performance.now();
+    const child = env.registry.start({
+      name: `${COLD_START_GROUP_ID}/${variant.id}`,
+      role: 'gateway',
+      entry: webPoliciesOn.entry,
+      env: { ...webPoliciesOn.env(env.ctx), ...variant.env, PORT: String(port), HOST: '127.0.0.1' },
+      cpu: env.gatewayCpu,
+    });
+    try {
+      await waitUntilReady(child, origin, webPoliciesOn.ready);
+      const readyAfterMs = performance.now() - startedAt;
+      const { samples, errors } = await loadAtRate(origin, webRequests(env.ctx), settings);
+      const steadyP99Ms = p99Between(samples, settings.durationSec - settings.steadySec, settings.durationSec);
+      const windows = settings.coldWindowsSec.map((sec) => {
+        const p99Ms = p99Between(samples, 0, sec);
+        return { sec, p99Ms, ratio: p99Ms === null || !steadyP99Ms ? null : p99Ms / steadyP99Ms };
+      });
+      results.push({
+        id: variant.id,
+        description: variant.description,
+        ok: errors === 0 && samples.length > 0,
+        failure: errors > 0 ? `${errors} error(s)` : samples.length === 0 ? 'no answer' : null,
+        readyAfterMs,
+        requests: samples.length,
+        errors,
+        windows,
+        steadyP99Ms,
+        withinTarget: windows.every((w) => w.ratio !== null && w.ratio <= COLD_START_TARGET_RATIO),
+      });
+    } catch (err) {
+      const message = (err as Error).message;
+      results.push({ id: variant.id, description: variant.description, ok: false, failure: message.split('\n')[0] ?? 'error', readyAfterMs: null, requests: null, errors: null, windows: [], steadyP99Ms: null, withinTarget: null });
+    } finally {
+      await child.stop();
+    }
+  }
+  return results;
+}
+
+const fixed = (value: number | null, digits = 1) => (value === null ? '-' : value.toFixed(digits));
+
+/** The cold-start table for stdout. */
+export function formatColdStart(results: readonly ColdStartResult[], settings: ColdStartSettings): string {
+  const coldHeaders = settings.coldWindowsSec.flatMap((sec) => [`p99 first ${sec} s ms`, `ratio ${sec} s`]);
+  const header = ['contestant', 'ready after ms', 'requests', 'errors', ...coldHeaders, `p99 last ${settings.steadySec} s ms`, `within ${COLD_START_TARGET_RATIO}x`];
+  const rows = results.map((r) => [
+    r.id,
+    fixed(r.readyAfterMs, 0),
+    r.requests === null ? '-' : String(r.requests),
+    r.errors === null ? '-' : String(r.errors),
+    ...settings.coldWindowsSec.flatMap((sec) => {
+      const w = r.windows.find((x) => x.sec === sec);
+      return [fixed(w?.p99Ms ?? null), fixed(w?.ratio ?? null, 2)];
+    }),
+    fixed(r.steadyP99Ms),
+    r.ok ? (r.withinTarget ? 'yes' : 'NO') : `FAILED: ${r.failure ?? ''}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [`Cold start: a fresh web BFF at ${settings.rate} req/s (web operations), p99 of the first windows against the last ${settings.steadySec} s`, line(header), ...rows.map(line)].join('\n');
+}
