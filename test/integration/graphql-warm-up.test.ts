@@ -8,12 +8,11 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WEB_OPERATIONS_DIR } from '../../bffs/web/manifest';
-import { SUBGRAPHS_DIR, SUPERGRAPH_FILE, composeSupergraph, loadSubgraphDefinitions } from '../../supergraph/composition';
-import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
+import { SUPERGRAPH_FILE } from '../../supergraph/composition';
 import { startWebBff, waitForReady, type RunningBff } from '../helpers/bffs';
 import { http } from '../helpers/http';
 import { metricValue } from '../helpers/metrics';
-import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
+import { startSubgraphs, supergraphWithoutDescription, type RunningSubgraphs } from '../helpers/subgraphs';
 
 let dir: string;
 let subgraphs: RunningSubgraphs;
@@ -41,16 +40,6 @@ async function sendRegistered(bff: RunningBff, file: string, operationName: stri
   return http(`${bff.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName, variables }) });
 }
 
-/** The supergraph without Product.description (which ProductPage reads), composed from edited subgraph schemas. */
-async function supergraphWithoutDescription(): Promise<string> {
-  const fixture = path.join(dir, 'subgraphs');
-  for (const name of SUBGRAPH_NAMES) await cp(path.join(SUBGRAPHS_DIR, name, 'schema.graphql'), path.join(fixture, name, 'schema.graphql'));
-  const products = path.join(fixture, 'products', 'schema.graphql');
-  await writeFile(products, (await readFile(products, 'utf8')).replace(/  "Long-form text for the web product page."\n  description: String @tag\(name: "web-only"\)\n/, ''));
-  const outcome = composeSupergraph(await loadSubgraphDefinitions(fixture));
-  if (!outcome.ok) throw new Error('fixture did not compose');
-  return outcome.supergraphSdl;
-}
 
 describe('GraphQL warm-up of the registered operations', () => {
   let web: RunningBff;
@@ -91,7 +80,7 @@ describe('GraphQL warm-up of the registered operations', () => {
 
   it('warms a reloaded supergraph before it serves, and reports an operation it refuses without becoming unready', async () => {
     const missesBefore = planLookups(await metrics(web), 'miss');
-    await writeFile(supergraphPath, await supergraphWithoutDescription());
+    await writeFile(supergraphPath, await supergraphWithoutDescription(dir));
     let text = await metrics(web);
     for (let i = 0; i < 200 && metricValue(text, 'portico_supergraph_reloads_total', { bff: 'web', outcome: 'success' }) !== 1; i++) {
       await new Promise((r) => setTimeout(r, 50));

@@ -9,11 +9,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SUBGRAPHS_DIR, SUPERGRAPH_FILE, composeSupergraph, loadSubgraphDefinitions } from '../../supergraph/composition';
-import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
+import { SUPERGRAPH_FILE } from '../../supergraph/composition';
 import { startWebBff, type RunningBff } from '../helpers/bffs';
 import { http, postGraphql } from '../helpers/http';
-import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
+import { startSubgraphs, supergraphWithoutDescription, type RunningSubgraphs } from '../helpers/subgraphs';
 
 let dir: string;
 let subgraphs: RunningSubgraphs;
@@ -34,21 +33,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The supergraph without Product.description, composed from edited subgraph schemas. */
-async function supergraphWithoutDescription(): Promise<string> {
-  const fixture = path.join(dir, 'subgraphs');
-  for (const name of SUBGRAPH_NAMES) await cp(path.join(SUBGRAPHS_DIR, name, 'schema.graphql'), path.join(fixture, name, 'schema.graphql'));
-  const products = path.join(fixture, 'products', 'schema.graphql');
-  await writeFile(products, (await readFile(products, 'utf8')).replace(/  "Long-form text for the web product page."\n  description: String @tag\(name: "web-only"\)\n/, ''));
-  const outcome = composeSupergraph(await loadSubgraphDefinitions(fixture));
-  if (!outcome.ok) throw new Error('fixture did not compose');
-  return outcome.supergraphSdl;
-}
 
 describe('supergraph hot reload', () => {
   it('swaps to a changed supergraph without a restart', async () => {
     expect((await postGraphql(web.url, '{ product(upc: "1") { description } }')).json.data.product.description).toEqual(expect.any(String));
-    await writeFile(supergraphPath, await supergraphWithoutDescription());
+    await writeFile(supergraphPath, await supergraphWithoutDescription(dir));
     let errors: Array<{ message: string }> | undefined;
     for (let i = 0; i < 100 && !errors; i++) {
       const res = await postGraphql(web.url, '{ product(upc: "1") { description } }');
@@ -98,7 +87,7 @@ describe('supergraph hot reload under load', () => {
     // Whatever the earlier tests left serving, swap to the other of the two valid supergraphs.
     const original = await readFile(SUPERGRAPH_FILE, 'utf8');
     const toOriginal = (await readFile(supergraphPath, 'utf8')) !== original;
-    await writeFile(supergraphPath, toOriginal ? original : await supergraphWithoutDescription());
+    await writeFile(supergraphPath, toOriginal ? original : await supergraphWithoutDescription(dir));
     for (let i = 0; i < 200 && (await reloads()) === before; i++) await new Promise((r) => setTimeout(r, 25));
     const sentAtReload = sent;
     await new Promise((r) => setTimeout(r, 200));
@@ -155,7 +144,7 @@ describe('supergraph polled from a URL', () => {
   });
 
   it('swaps to a changed supergraph, and keeps serving while the URL fails', async () => {
-    served = await supergraphWithoutDescription();
+    served = await supergraphWithoutDescription(dir);
     let errors: Array<{ message: string }> | undefined;
     for (let i = 0; i < 100 && !errors; i++) {
       errors = (await postGraphql(fromUrl.url, '{ product(upc: "1") { description } }')).json.errors;
@@ -200,7 +189,7 @@ describe('supergraph checks slower than the watch interval', () => {
     const bff = await startWebBff({ graphql: { supergraphPath: path.join(dir, 'absent.graphql'), supergraphUrl: url, subgraphUrls: subgraphs.urls, watchSupergraphMs: 20 } });
     try {
       const reloads = async () => Number(/portico_supergraph_reloads_total\{outcome="success",bff="web"\} (\d+)/.exec((await http(`${bff.url}/metrics`)).text)?.[1] ?? 0);
-      served = await supergraphWithoutDescription();
+      served = await supergraphWithoutDescription(dir);
       for (let i = 0; i < 100 && (await reloads()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
       // Room for any overlapping check to finish its own load.
       await new Promise((r) => setTimeout(r, 1_000));
