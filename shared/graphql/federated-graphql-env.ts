@@ -4,6 +4,7 @@
  * operation limits. Defaults are the BFF manifest's own values.
  */
 import { integer, oneOf, optionalHttpUrl, optionalText, shownDefault, text, type EnvFamily, type Parsed } from '../config/env';
+import { DEFAULT_MAX_FIELD_ERRORS_PER_FETCH } from './failed-fetch-errors';
 import { DEFAULT_GRAPHQL_DEADLINE_MS, type FederatedGraphqlOptions } from './federated-graphql-options';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
@@ -15,7 +16,7 @@ export const GRAPHQL_ENV_FAMILIES: readonly EnvFamily[] = [
   { pattern: `${SUBGRAPH_URL_PREFIX}<NAME>`, defaultText: 'URL in the supergraph', description: "override one subgraph's URL, e.g. `SUBGRAPH_URL_ACCOUNTS=http://accounts:4101/graphql`; partner: where the operation-backed aggregates (`/v2/customers/:id`) reach it" },
 ];
 
-export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs'>) {
+export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'maxFieldErrorsPerFetch'>) {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...routes.limits };
   return {
     NODE_ENV: shownDefault(optionalText('`production` turns off introspection (unless `INTROSPECTION=true`), the landing page and field suggestions, and requires trusted documents on mobile'), '(development)'),
@@ -34,6 +35,11 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
     GRAPHQL_DEADLINE_MS: integer(
       'overall deadline of one GraphQL request from its arrival, in ms: subgraph calls unfinished by then are abandoned (`UPSTREAM_TIMEOUT` on their fields) and the data already fetched is returned with those errors; keep it below `REQUEST_TIMEOUT_MS`',
       routes.deadlineMs ?? DEFAULT_GRAPHQL_DEADLINE_MS,
+      { min: 1 },
+    ),
+    GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH: integer(
+      'most errors with a path one failed subgraph call adds to an answer (one per field it leaves null); past it, one error without a path stands for the rest, their number in `extensions.omittedPaths`',
+      routes.maxFieldErrorsPerFetch ?? DEFAULT_MAX_FIELD_ERRORS_PER_FETCH,
       { min: 1 },
     ),
     INTROSPECTION: shownDefault(oneOf('serve schema introspection (`true`/`false`; mobile introspects its contract)', ['true', 'false', 'default'] as const, 'default'), '`true` in development, `false` in production'),
@@ -59,6 +65,7 @@ export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: Gra
     watchSupergraphMs: parsed.SUPERGRAPH_WATCH_MS,
     dedupeSubgraphQueries: parsed.SUBGRAPH_DEDUP === 'on',
     deadlineMs: parsed.GRAPHQL_DEADLINE_MS,
+    maxFieldErrorsPerFetch: parsed.GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH,
     production,
     introspection: parsed.INTROSPECTION === 'default' ? !production && (routes.introspection ?? true) : parsed.INTROSPECTION === 'true',
     limits: {
