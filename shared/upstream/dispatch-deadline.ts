@@ -11,8 +11,13 @@
  * linked list (joined at the tail, left in O(1) when the headers arrive) and one timer is
  * armed for the head's deadline. While the upstream answers, that timer fires about once
  * per deadline, finds the head answered long ago, and re-arms for the current head.
+ *
+ * A Dispatcher subclass rather than a `compose` interceptor: an interceptor turns undici's
+ * own request handlers into the new handler interface and back, re-encoding every
+ * response's headers twice (about 8 % of a loopback request); this wraps each handler in
+ * its own interface.
  */
-import type { Dispatcher } from 'undici';
+import { Dispatcher } from 'undici';
 
 /** A request waiting for its answer, as the deadline queue holds it. */
 export interface DeadlineEntry {
@@ -123,8 +128,14 @@ export function failBeforeStart(handler: Dispatcher.DispatchHandler, err: Error)
   else handler.onError?.(err);
 }
 
-/** One request under the deadline: passes undici's callbacks on to the caller's handler until the deadline fails it. */
-class DeadlineHandler implements Dispatcher.DispatchHandler, DeadlineEntry {
+/** A request under the deadline, in the queue. */
+interface DeadlineRequest extends DeadlineEntry {
+  /** The deadline ran out with no answer: the caller gets the timeout now; undici aborts the request (at once if sent, else when a connection takes it). */
+  expire(deadlineMs: number): void;
+}
+
+/** One request of a caller using undici's handler interface: callbacks passed on until the deadline fails it. */
+class DeadlineHandler implements Dispatcher.DispatchHandler, DeadlineRequest {
   prev: DeadlineEntry | undefined = undefined;
   next: DeadlineEntry | undefined = undefined;
   queued = false;
@@ -135,10 +146,9 @@ class DeadlineHandler implements Dispatcher.DispatchHandler, DeadlineEntry {
   constructor(
     readonly deadlineAt: number,
     private readonly inner: Dispatcher.DispatchHandler,
-    private readonly waiting: DeadlineQueue<DeadlineHandler>,
+    private readonly waiting: DeadlineQueue<DeadlineRequest>,
   ) {}
 
-  /** The deadline ran out with no answer: the caller gets the timeout now; undici aborts the request (at once if sent, else when a connection takes it). */
   expire(deadlineMs: number): void {
     const controller = this.controller;
     this.expired = new DispatchDeadlineError(deadlineMs, controller !== undefined);
@@ -180,6 +190,80 @@ class DeadlineHandler implements Dispatcher.DispatchHandler, DeadlineEntry {
   }
 }
 
+/**
+ * One request of a caller using undici's legacy handler callbacks (`request()`, and so the
+ * proxy): callbacks passed on until the deadline fails it.
+ */
+class LegacyDeadlineHandler implements Dispatcher.DispatchHandler, DeadlineRequest {
+  prev: DeadlineEntry | undefined = undefined;
+  next: DeadlineEntry | undefined = undefined;
+  queued = false;
+  private abort: ((err?: Error) => void) | undefined = undefined;
+  private expired: DispatchDeadlineError | undefined = undefined;
+
+  constructor(
+    readonly deadlineAt: number,
+    private readonly inner: Dispatcher.DispatchHandler,
+    private readonly waiting: DeadlineQueue<DeadlineRequest>,
+  ) {}
+
+  expire(deadlineMs: number): void {
+    const abort = this.abort;
+    this.expired = new DispatchDeadlineError(deadlineMs, abort !== undefined);
+    this.inner.onError?.(this.expired);
+    abort?.(this.expired);
+  }
+
+  onConnect(abort: (err?: Error) => void, context?: unknown): void {
+    // Taken off the pool's queue after its deadline: aborted before anything is written.
+    if (this.expired) return abort(this.expired);
+    this.abort = abort;
+    (this.inner.onConnect as ((abort: (err?: Error) => void, context?: unknown) => void) | undefined)?.(abort, context);
+  }
+
+  onResponseStarted(): void {
+    this.inner.onResponseStarted?.();
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    this.waiting.remove(this);
+    if (this.expired) {
+      this.abort?.(this.expired);
+      return false;
+    }
+    return this.inner.onHeaders?.(statusCode, headers, resume, statusText) ?? true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.expired) return false;
+    return this.inner.onData?.(chunk) ?? true;
+  }
+
+  onComplete(trailers: string[] | null): void {
+    this.waiting.remove(this);
+    if (!this.expired) this.inner.onComplete?.(trailers);
+  }
+
+  onError(err: Error): void {
+    this.waiting.remove(this);
+    if (!this.expired) this.inner.onError?.(err);
+  }
+
+  onUpgrade(statusCode: number, headers: Buffer[] | string[] | null, socket: import('node:stream').Duplex): void {
+    this.waiting.remove(this);
+    if (this.expired) return void socket.destroy();
+    this.inner.onUpgrade?.(statusCode, headers, socket);
+  }
+
+  onBodySent(chunk: unknown): void {
+    (this.inner as { onBodySent?: (chunk: unknown) => void }).onBodySent?.(chunk);
+  }
+
+  onRequestSent(): void {
+    (this.inner as { onRequestSent?: () => void }).onRequestSent?.();
+  }
+}
+
 export interface DispatchDeadlineOptions {
   /** Longest time from dispatch until the response headers, queue wait included, in ms. */
   deadlineMs: number;
@@ -196,36 +280,69 @@ export interface DispatchDeadlineOptions {
 export const DEFAULT_DEADLINE_COALESCE_MS = 10;
 
 /**
- * An undici interceptor (`dispatcher.compose(...)`) failing every request still unanswered
- * at `deadlineMs` with {@link DispatchDeadlineError}. One queue and at most one timer per
- * interceptor, unref'd: it never keeps the process alive.
+ * A dispatcher failing every request still unanswered at `deadlineMs` with
+ * {@link DispatchDeadlineError}, dispatching through `inner`. One queue and at most one
+ * timer, unref'd: it never keeps the process alive. Closing or destroying it closes or
+ * destroys `inner`.
  */
-export function dispatchDeadline({ deadlineMs, coalesceMs = DEFAULT_DEADLINE_COALESCE_MS, now = () => performance.now() }: DispatchDeadlineOptions): Dispatcher.DispatcherComposeInterceptor {
-  const waiting = new DeadlineQueue<DeadlineHandler>();
-  let timer: NodeJS.Timeout | undefined;
+export class DeadlineDispatcher extends Dispatcher {
+  private readonly waiting = new DeadlineQueue<DeadlineRequest>();
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private readonly deadlineMs: number;
+  private readonly coalesceMs: number;
+  private readonly now: () => number;
 
-  const arm = (at: number) => {
-    timer = setTimeout(sweep, Math.max(0, Math.ceil(at - now())) + coalesceMs);
-    timer.unref();
-  };
-
-  function sweep(): void {
-    timer = undefined;
-    for (const entry of waiting.takeDue(now())) entry.expire(deadlineMs);
-    const next = waiting.nextDeadlineAt();
-    if (next !== undefined && timer === undefined) arm(next);
+  constructor(
+    private readonly inner: Dispatcher,
+    { deadlineMs, coalesceMs = DEFAULT_DEADLINE_COALESCE_MS, now = () => performance.now() }: DispatchDeadlineOptions,
+  ) {
+    super();
+    this.deadlineMs = deadlineMs;
+    this.coalesceMs = coalesceMs;
+    this.now = now;
   }
 
-  return (dispatch) => (options, handler) => {
-    const entry = new DeadlineHandler(now() + deadlineMs, handler, waiting);
-    waiting.add(entry);
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const deadlineAt = this.now() + this.deadlineMs;
+    const entry: DeadlineRequest & Dispatcher.DispatchHandler = handler.onRequestStart
+      ? new DeadlineHandler(deadlineAt, handler, this.waiting)
+      : new LegacyDeadlineHandler(deadlineAt, handler, this.waiting);
+    this.waiting.add(entry);
     // Armed only when idle: an armed timer reaches this entry after the ones before it.
-    if (timer === undefined) arm(entry.deadlineAt);
+    if (this.timer === undefined) this.arm(deadlineAt);
     try {
-      return dispatch(options, entry);
+      return this.inner.dispatch(options, entry);
     } catch (err) {
-      waiting.remove(entry);
+      this.waiting.remove(entry);
       throw err;
     }
-  };
+  }
+
+  private arm(at: number): void {
+    this.timer = setTimeout(() => this.sweep(), Math.max(0, Math.ceil(at - this.now())) + this.coalesceMs);
+    this.timer.unref();
+  }
+
+  private sweep(): void {
+    this.timer = undefined;
+    for (const entry of this.waiting.takeDue(this.now())) entry.expire(this.deadlineMs);
+    const next = this.waiting.nextDeadlineAt();
+    if (next !== undefined && this.timer === undefined) this.arm(next);
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    return callback ? this.inner.close(callback) : this.inner.close();
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: unknown, b?: unknown): Promise<void> | void {
+    if (typeof a === 'function') return this.inner.destroy(a as () => void);
+    if (typeof b === 'function') return this.inner.destroy((a ?? null) as Error | null, b as () => void);
+    return this.inner.destroy((a ?? null) as Error | null);
+  }
 }

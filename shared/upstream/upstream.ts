@@ -14,7 +14,7 @@
  * observer judge the whole call (every attempt, the body read to its end) and must record
  * it once, and the passthrough's proxy owns its own dispatch and settles the outcome from
  * its callbacks, where only the Fastify request knows whether the client went away. So the
- * dispatcher stays a plain undici Dispatcher the proxy can take (with one interceptor: the
+ * dispatcher stays a plain undici Dispatcher the proxy can take (wrapped once, for the
  * deadline, since the proxy passes no AbortSignal), and the call wrapper
  * composes the rest from the small pieces beside this file (`retry.ts`, `breaker.ts`,
  * `upstream-observer.ts`, `upstream-errors.ts`, `in-flight-dedup.ts`).
@@ -25,7 +25,7 @@ import { Dispatcher, type Pool } from 'undici';
 import { PorticoError } from '../errors';
 import type { ReadinessCheck } from '../observability/health';
 import type { UpstreamBreaker } from './breaker';
-import { dispatchDeadline, failBeforeStart } from './dispatch-deadline';
+import { DeadlineDispatcher, failBeforeStart } from './dispatch-deadline';
 import { createInFlightDeduplicator, type InFlightCall, type InFlightDeduplicator } from './in-flight-dedup';
 import { createRetryBudget, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BUDGET, withRetries, type RetryBudget, type RetryBudgetOptions } from './retry';
 import type { Endpoint, RoutingInput } from './target-set';
@@ -245,7 +245,7 @@ export function createUpstream({ name, endpoints, breaker, observe, retryBudget,
   const inFlight: InFlightDeduplicator<TextResponse> = createInFlightDeduplicator();
   const pools: Dispatcher = endpoints.targets ? new EndpointDispatcher(endpoints.poolFor) : (endpoints.acquire({}).pool as Dispatcher);
   // The proxy passes no AbortSignal: its requests get the same deadline from the dispatcher itself.
-  const dispatcher: Dispatcher = pools.compose(dispatchDeadline({ deadlineMs }));
+  const dispatcher: Dispatcher = new DeadlineDispatcher(pools, { deadlineMs });
   const isFailure = (r: TextResponse) => r.statusCode >= 500;
 
   /** One call to the upstream, every attempt and the body read within `timeMs`: one timer per call, shared by its retries. */

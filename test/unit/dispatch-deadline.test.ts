@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
-import { DeadlineQueue, DispatchDeadlineError, dispatchDeadline, findDispatchDeadlineError, type DeadlineEntry } from '../../shared/upstream/dispatch-deadline';
+import { Pool, type Dispatcher } from 'undici';
+import { DeadlineDispatcher, DeadlineQueue, DispatchDeadlineError, findDispatchDeadlineError, type DeadlineEntry } from '../../shared/upstream/dispatch-deadline';
 
 function entry(deadlineAt: number): DeadlineEntry & { id: number } {
   return { id: deadlineAt, deadlineAt, prev: undefined, next: undefined, queued: false };
@@ -43,7 +43,7 @@ describe('findDispatchDeadlineError', () => {
   });
 });
 
-describe('dispatchDeadline on a real pool', () => {
+describe('DeadlineDispatcher over a real pool', () => {
   let server: Server;
   let origin: string;
   let reached: string[];
@@ -62,9 +62,14 @@ describe('dispatchDeadline on a real pool', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('answers within the deadline pass untouched; an unanswered request and one queued behind it fail at the deadline, the queued one never sent', async () => {
+  // undici's request() hands the dispatcher its legacy handler callbacks; an interceptor composed on top hands it the newer handler interface.
+  it.each([
+    ['request() handlers', (d: Dispatcher) => d],
+    ['an interceptor above it', (d: Dispatcher) => d.compose((dispatch) => (options, handler) => dispatch(options, handler))],
+  ])('through %s: answers within the deadline pass untouched; an unanswered request and one queued behind it fail at the deadline, the queued one never sent', async (_style, wrap) => {
+    reached = [];
     const pool = new Pool(origin, { connections: 1, headersTimeout: 10_000 });
-    const client = pool.compose(dispatchDeadline({ deadlineMs: 300 }));
+    const client = wrap(new DeadlineDispatcher(pool, { deadlineMs: 300 }));
     try {
       const fast = await client.request({ path: '/fast', method: 'GET' });
       expect([fast.statusCode, await fast.body.text()]).toEqual([200, 'ok']);
