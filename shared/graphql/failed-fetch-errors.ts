@@ -5,6 +5,10 @@
  * then completes each path to the client's response (`["_entities", 2, "inStock"]` becomes
  * `["topProducts", 2, "inStock"]`), so the client learns exactly which fields are null and
  * why. Only failed fetches come here: the success path parses nothing.
+ *
+ * One failed fetch for many entities (`products(first: 100)` times many fields) would be
+ * thousands of errors, as many as a client (or an outage) can make the query ask for: past
+ * a cap, one summary error without a path stands for the rest and counts them.
  */
 import { Kind, parse, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
 
@@ -56,21 +60,49 @@ export function fetchShape(query: string): FetchShape {
   return { kind: 'root', fields: rootFields };
 }
 
+/** Default most errors with a path one failed fetch answers; the rest are summed up in one error. */
+export const DEFAULT_MAX_FIELD_ERRORS_PER_FETCH = 100;
+
 /**
  * Pure: one error per field the failed fetch would have filled, `error` copied onto each
- * with its path. Falls back to the one error without a path when the shape names no field.
+ * with its path, at most `maxPathErrors` of them; when there are more, one more error
+ * without a path (same code and subgraph) has the number of the others in
+ * `extensions.omittedPaths`. Falls back to the one error without a path when the shape
+ * names no field.
  */
-export function failedFetchErrors(shape: FetchShape, variables: Record<string, unknown> | undefined, error: Omit<GraphQLFormattedError, 'path'>): GraphQLFormattedError[] {
+export function failedFetchErrors(
+  shape: FetchShape,
+  variables: Record<string, unknown> | undefined,
+  error: Omit<GraphQLFormattedError, 'path'>,
+  maxPathErrors: number = DEFAULT_MAX_FIELD_ERRORS_PER_FETCH,
+): GraphQLFormattedError[] {
   const errors: GraphQLFormattedError[] = [];
+  let omitted = 0;
+  // Past the cap the paths are only counted: nothing is built for them.
+  const add = (fields: readonly string[], pathOf: (field: string) => GraphQLFormattedError['path']) => {
+    const room = Math.max(0, maxPathErrors - errors.length);
+    for (let i = 0; i < fields.length && i < room; i++) errors.push({ ...error, path: pathOf(fields[i] as string) });
+    omitted += Math.max(0, fields.length - room);
+  };
   if (shape.kind === 'root') {
-    for (const field of shape.fields) errors.push({ ...error, path: [field] });
+    add(shape.fields, (field) => [field]);
   } else {
     const representations = Array.isArray(variables?.representations) ? (variables.representations as unknown[]) : [];
     representations.forEach((representation, index) => {
       const typename = (representation as { __typename?: unknown } | null)?.__typename;
-      const fields = typeof typename === 'string' ? [...shape.anyType, ...(shape.byType.get(typename) ?? [])] : shape.anyType;
-      for (const field of fields) errors.push({ ...error, path: [ENTITIES_FIELD, index, field] });
+      const typed = typeof typename === 'string' ? shape.byType.get(typename) : undefined;
+      add(shape.anyType, (field) => [ENTITIES_FIELD, index, field]);
+      if (typed) add(typed, (field) => [ENTITIES_FIELD, index, field]);
     });
   }
+  if (omitted > 0) errors.push(omittedPathsError(error, omitted));
   return errors.length > 0 ? errors : [error];
+}
+
+/** The one error standing for the paths past the cap: no path, the same code and subgraph, and how many paths it stands for. */
+function omittedPathsError(error: Omit<GraphQLFormattedError, 'path'>, omitted: number): GraphQLFormattedError {
+  return {
+    message: `${error.message} ${omitted} more ${omitted === 1 ? 'field' : 'fields'} of the same call ${omitted === 1 ? 'is' : 'are'} null for the same reason.`,
+    extensions: { ...error.extensions, omittedPaths: omitted },
+  };
 }

@@ -4,6 +4,7 @@
  * operation limits. Defaults are the BFF manifest's own values.
  */
 import { integer, oneOf, optionalHttpUrl, optionalText, shownDefault, text, type EnvFamily, type Parsed } from '../config/env';
+import { DEFAULT_MAX_FIELD_ERRORS_PER_FETCH } from './failed-fetch-errors';
 import { DEFAULT_GRAPHQL_DEADLINE_MS, type FederatedGraphqlOptions } from './federated-graphql-options';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
@@ -16,7 +17,7 @@ export const GRAPHQL_ENV_FAMILIES: readonly EnvFamily[] = [
   { pattern: `${SUBGRAPH_URL_PREFIX}<NAME>`, defaultText: 'URL in the supergraph', description: "override one subgraph's URL, e.g. `SUBGRAPH_URL_ACCOUNTS=http://accounts:4101/graphql`; partner: where the operation-backed aggregates (`/v2/customers/:id`) reach it" },
 ];
 
-export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp'>) {
+export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp' | 'maxFieldErrorsPerFetch'>) {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...routes.limits };
   return {
     NODE_ENV: shownDefault(optionalText('`production` turns off introspection (unless `INTROSPECTION=true`), the landing page and field suggestions, and requires trusted documents on mobile'), '(development)'),
@@ -43,6 +44,11 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
       routes.warmUp?.enabled === false ? 'off' : 'on',
     ),
     GRAPHQL_WARMUP_BUDGET_MS: integer('most time one warm-up may take, in ms; operations not reached by then are left to the first requests', routes.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS, { min: 1, max: 600_000 }),
+    GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH: integer(
+      'most errors with a path one failed subgraph call adds to an answer (one per field it leaves null); past it, one error without a path stands for the rest, their number in `extensions.omittedPaths`',
+      routes.maxFieldErrorsPerFetch ?? DEFAULT_MAX_FIELD_ERRORS_PER_FETCH,
+      { min: 1 },
+    ),
     INTROSPECTION: shownDefault(oneOf('serve schema introspection (`true`/`false`; mobile introspects its contract)', ['true', 'false', 'default'] as const, 'default'), '`true` in development, `false` in production'),
     TRUSTED_DOCUMENTS_ONLY: shownDefault(oneOf('mobile: refuse documents that are not in the trusted documents manifest (`true`/`false`)', ['true', 'false', 'default'] as const, 'default'), '`true` in production'),
     GRAPHQL_MAX_DEPTH: integer('operation limit: deepest field nesting', limits.maxDepth, { min: 1 }),
@@ -67,6 +73,7 @@ export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: Gra
     dedupeSubgraphQueries: parsed.SUBGRAPH_DEDUP === 'on',
     deadlineMs: parsed.GRAPHQL_DEADLINE_MS,
     warmUp: { enabled: parsed.GRAPHQL_WARMUP === 'on', budgetMs: parsed.GRAPHQL_WARMUP_BUDGET_MS },
+    maxFieldErrorsPerFetch: parsed.GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH,
     production,
     introspection: parsed.INTROSPECTION === 'default' ? !production && (routes.introspection ?? true) : parsed.INTROSPECTION === 'true',
     limits: {

@@ -27,6 +27,12 @@ export interface FederatedGraphqlOptions {
    * and the answer holds the data already fetched with errors for the rest. Default 10,000.
    */
   deadlineMs?: number;
+  /**
+   * Most errors with a path that one failed subgraph fetch adds to the answer (one per field
+   * it leaves null); past it, one error without a path counts the rest (`extensions.omittedPaths`).
+   * Default 100.
+   */
+  maxFieldErrorsPerFetch?: number;
   /** Route path. Default `/graphql`. */
   path?: string;
   /** Serve schema introspection. Default false. */

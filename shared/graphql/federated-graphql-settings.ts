@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { UpstreamPoolOptionsSchema } from '../upstream/upstream-pool-settings';
 import { UpstreamTargetsSettingsSchema } from '../upstream/target-settings';
 import { GraphqlAuthorizationSettingsSchema } from './authorization/authorization-policies';
+import { DEFAULT_MAX_FIELD_ERRORS_PER_FETCH } from './failed-fetch-errors';
 import { DEFAULT_GRAPHQL_DEADLINE_MS, DEFAULT_GRAPHQL_PATH } from './federated-graphql-options';
 import { DEFAULT_COST_PER_RATE_LIMIT_UNIT } from './operation-limits-plugin';
 import { OperationLimitsSchema } from './operation-limits';
@@ -28,6 +29,9 @@ export const GraphqlRoutesSchema = Type.Object(
     ),
     deadlineMs: Type.Optional(
       Type.Integer({ minimum: 1, default: DEFAULT_GRAPHQL_DEADLINE_MS, description: 'Overall deadline of one request, in ms: unfinished subgraph calls are then abandoned and the partial answer returned with errors' }),
+    ),
+    maxFieldErrorsPerFetch: Type.Optional(
+      Type.Integer({ minimum: 1, default: DEFAULT_MAX_FIELD_ERRORS_PER_FETCH, description: 'Most errors with a path one failed subgraph fetch adds; past it one error counts the rest in extensions.omittedPaths' }),
     ),
     path: Type.Optional(Type.String({ pattern: '^/', errorMessage: 'must start with /', default: DEFAULT_GRAPHQL_PATH, description: 'Route path' })),
     introspection: Type.Optional(Type.Boolean({ default: false, description: 'Serve schema introspection' })),

@@ -4,8 +4,8 @@
  */
 import type { GraphQLFormattedError } from 'graphql';
 
-/** Extension keys a client may see. */
-const PUBLIC_EXTENSIONS = new Set(['code', 'subgraph', 'statusCode', 'requestId', 'cost']);
+/** Extension keys a client may see (`omittedPaths`: the fields a failed fetch left null past the error cap). */
+const PUBLIC_EXTENSIONS = new Set(['code', 'subgraph', 'statusCode', 'requestId', 'cost', 'omittedPaths']);
 
 export function formatClientError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   const extensions: Record<string, unknown> = {};

@@ -5,7 +5,8 @@
  * headers forwarded, and failures turned into GraphQL errors with catalogue codes (the
  * client sees which subgraph failed, never its URL or raw response). A failed call for a
  * client operation answers one error per field it would have filled, with its path (see
- * `failed-fetch-errors.ts`), so the client knows exactly which fields are null.
+ * `failed-fetch-errors.ts`), so the client knows exactly which fields are null (up to a cap
+ * per fetch, past which one error counts the rest).
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
@@ -19,7 +20,7 @@ import type { RoutingInput } from '../upstream/target-set';
 const NO_CALLER: RoutingInput = {};
 import type { Upstream } from '../upstream/upstream';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
-import { failedFetchErrors, fetchShape, type FetchShape } from './failed-fetch-errors';
+import { DEFAULT_MAX_FIELD_ERRORS_PER_FETCH, failedFetchErrors, fetchShape, type FetchShape } from './failed-fetch-errors';
 import type { GatewayContext } from './gateway-context';
 
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
@@ -33,6 +34,8 @@ export interface SubgraphDataSourceOptions {
   upstream: Upstream;
   /** Share one subgraph call among identical concurrent queries (same document, variables and identity). Default true. */
   dedupe?: boolean;
+  /** Most errors with a path one failed fetch answers; past it one error counts the rest. Default {@link DEFAULT_MAX_FIELD_ERRORS_PER_FETCH}. */
+  maxFieldErrorsPerFetch?: number;
 }
 
 /** Distinct subgraph operations whose field lists are kept (they are few: one per fetch of each query plan). */
@@ -50,15 +53,17 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly path: string;
   private readonly upstream: Upstream;
   private readonly dedupe: boolean;
+  private readonly maxFieldErrorsPerFetch: number;
   /** Filled only when a call fails: the fields of each subgraph operation, parsed once. */
   private readonly shapes = new LRUCache<string, FetchShape>({ max: FETCH_SHAPES_CACHED });
 
-  constructor({ name, url, upstream, dedupe = true }: SubgraphDataSourceOptions) {
+  constructor({ name, url, upstream, dedupe = true, maxFieldErrorsPerFetch = DEFAULT_MAX_FIELD_ERRORS_PER_FETCH }: SubgraphDataSourceOptions) {
     this.name = name;
     const parsed = new URL(url);
     this.path = `${parsed.pathname}${parsed.search}`;
     this.upstream = upstream;
     this.dedupe = dedupe;
+    this.maxFieldErrorsPerFetch = maxFieldErrorsPerFetch;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
@@ -136,7 +141,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       }
       this.shapes.set(query, shape);
     }
-    return { errors: failedFetchErrors(shape, options.request.variables, error) };
+    return { errors: failedFetchErrors(shape, options.request.variables, error, this.maxFieldErrorsPerFetch) };
   }
 }
 

@@ -81,7 +81,7 @@ export async function createSupergraphServer(
       const upstream = upstreams.withTargets(name) ?? upstreams.atOrigin(name, parsed.origin);
       const path = `${parsed.pathname}${parsed.search}`;
       probes.push([`subgraph:${name}`, upstream.probe('graphql', path)]);
-      return new SubgraphDataSource({ name, url: target, upstream, dedupe: opts.dedupeSubgraphQueries ?? true });
+      return new SubgraphDataSource({ name, url: target, upstream, dedupe: opts.dedupeSubgraphQueries ?? true, maxFieldErrorsPerFetch: opts.maxFieldErrorsPerFetch });
     },
   });
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...opts.limits };

@@ -6,16 +6,21 @@
  * - the upstream answered: recorded, a failure when the status is 5xx;
  * - the call failed and the client caused it (a header undici refuses, a body over the
  *   limit, an upload cut off): answered with the client's 4xx, not recorded;
- * - the call failed otherwise (no connection, reset, timeout): recorded as a failure;
+ * - the deadline ran out while the request was on its way upstream and the client's body
+ *   was still arriving: the client's slow upload, answered REQUEST_TIMEOUT, not recorded
+ *   (the pool's own timeouts restart with every chunk sent; the deadline does not);
+ * - the call failed otherwise (no connection, reset, timeout, the deadline while queued
+ *   for a connection or waiting for the answer): recorded as a failure;
  * - the client went away first: not recorded.
  *
  * An open circuit refuses the request before anything is sent upstream. A multi-target
  * endpoint's choice is settled by the same attribution.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { PorticoError } from '../errors';
+import { PorticoError } from '../errors';
 import type { UpstreamBreaker } from '../upstream/breaker';
 import type { Upstream } from '../upstream/upstream';
+import { findDispatchDeadlineError } from '../upstream/dispatch-deadline';
 import { clientCausedError, upstreamError } from '../upstream/upstream-errors';
 import { bodyCutOff } from './streaming-body-limit';
 
@@ -60,12 +65,19 @@ function clientWentAway(request: FastifyRequest): boolean {
   return !raw.complete && (raw.aborted || raw.destroyed);
 }
 
+/** The deadline cut a request already sent while the client's body had not all arrived: the client's upload was too slow. */
+function uploadOutlastedDeadline(request: FastifyRequest, err: unknown): PorticoError | undefined {
+  const deadline = findDispatchDeadlineError(err);
+  if (!deadline?.sent || request.raw.complete) return undefined;
+  return new PorticoError('REQUEST_TIMEOUT', `The request body did not arrive within the upstream's ${deadline.deadlineMs} ms deadline.`, { cause: err });
+}
+
 /**
  * The call failed: returns the client-facing error. Client-caused failures are the
  * client's 4xx and leave breaker and endpoint untouched; everything else is the upstream's.
  */
 export function upstreamCallFailed(request: FastifyRequest, upstream: string, err: unknown): PorticoError {
-  const clients = clientCausedError(err) ?? (clientWentAway(request) ? bodyCutOff(err) : undefined);
+  const clients = clientCausedError(err) ?? (clientWentAway(request) ? bodyCutOff(err) : uploadOutlastedDeadline(request, err));
   const call = request.passthroughCall;
   if (clients) {
     request.targetLease?.release();

@@ -130,6 +130,8 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
             return;
           }
           request.log.warn({ err: error, upstream: route.upstream }, 'passthrough failed');
+          // A request failed while still queued (the deadline) has a body nobody read: close after the answer.
+          if (bodyLeftUnread(request)) (reply as FastifyReply).header('connection', 'close');
           void sendError(request, reply as FastifyReply, mapped);
         },
       },

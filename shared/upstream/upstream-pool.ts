@@ -20,7 +20,9 @@ export interface UpstreamPoolOptions {
   /**
    * Longest time for one whole call through the pool's upstream client: queued for a
    * connection, every attempt, to the last body byte, in ms. The timeouts above start only
-   * once a connection takes the request; this one bounds the wait for it. Default 10,000.
+   * once a connection takes the request; this one bounds the wait for it. A streamed
+   * passthrough gets it until the response headers (its body is then bounded by
+   * `bodyTimeoutMs`). Default 10,000.
    */
   deadlineMs?: number;
 }

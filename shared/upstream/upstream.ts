@@ -14,7 +14,8 @@
  * observer judge the whole call (every attempt, the body read to its end) and must record
  * it once, and the passthrough's proxy owns its own dispatch and settles the outcome from
  * its callbacks, where only the Fastify request knows whether the client went away. So the
- * dispatcher stays a plain undici Dispatcher the proxy can take, and the call wrapper
+ * dispatcher stays a plain undici Dispatcher the proxy can take (wrapped once, for the
+ * deadline, since the proxy passes no AbortSignal), and the call wrapper
  * composes the rest from the small pieces beside this file (`retry.ts`, `breaker.ts`,
  * `upstream-observer.ts`, `upstream-errors.ts`, `in-flight-dedup.ts`).
  */
@@ -24,6 +25,7 @@ import { Dispatcher, type Pool } from 'undici';
 import { PorticoError } from '../errors';
 import type { ReadinessCheck } from '../observability/health';
 import type { UpstreamBreaker } from './breaker';
+import { DeadlineDispatcher, failBeforeStart } from './dispatch-deadline';
 import { createInFlightDeduplicator, type InFlightCall, type InFlightDeduplicator } from './in-flight-dedup';
 import { createRetryBudget, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BUDGET, withRetries, type RetryBudget, type RetryBudgetOptions } from './retry';
 import type { Endpoint, RoutingInput } from './target-set';
@@ -106,9 +108,8 @@ class EndpointDispatcher extends Dispatcher {
     const pool = this.poolFor(String(options.origin));
     if (pool) return pool.dispatch(options, handler);
     // The endpoint left discovery between its choice and this dispatch: a retryable failure.
-    // Callers dispatch through `request()` (the proxy, the clients here), whose handler reports errors by `onError`.
     const gone = Object.assign(new Error('endpoint no longer available'), { code: 'UND_ERR_CLOSED' });
-    queueMicrotask(() => (handler as { onError?: (err: Error) => void }).onError?.(gone));
+    queueMicrotask(() => failBeforeStart(handler, gone));
     return true;
   }
 
@@ -155,7 +156,11 @@ export const DEFAULT_UPSTREAM_DEADLINE_MS = 10_000;
 
 export interface Upstream {
   readonly name: string;
-  /** The proxy's dispatcher: the origin's pool, or for several targets the pool of the origin each dispatch names. */
+  /**
+   * The proxy's dispatcher: the origin's pool, or for several targets the pool of the origin
+   * each dispatch names. A request still unanswered at the upstream's deadline (queue wait
+   * included) fails with a headers timeout (`DispatchDeadlineError`), and is never sent if still queued.
+   */
   readonly dispatcher: Dispatcher;
   /** The upstream's breaker, when it has one (the passthrough records its streamed outcomes on it). */
   readonly breaker: UpstreamBreaker | undefined;
@@ -238,7 +243,9 @@ function upstreamsFault(err: unknown): boolean {
 export function createUpstream({ name, endpoints, breaker, observe, retryBudget, maxRetries = DEFAULT_MAX_RETRIES, deadlineMs = DEFAULT_UPSTREAM_DEADLINE_MS }: UpstreamOptions): Upstream {
   const budget = createRetryBudget(retryBudget ?? DEFAULT_RETRY_BUDGET);
   const inFlight: InFlightDeduplicator<TextResponse> = createInFlightDeduplicator();
-  const dispatcher: Dispatcher = endpoints.targets ? new EndpointDispatcher(endpoints.poolFor) : (endpoints.acquire({}).pool as Dispatcher);
+  const pools: Dispatcher = endpoints.targets ? new EndpointDispatcher(endpoints.poolFor) : (endpoints.acquire({}).pool as Dispatcher);
+  // The proxy passes no AbortSignal: its requests get the same deadline from the dispatcher itself.
+  const dispatcher: Dispatcher = new DeadlineDispatcher(pools, { deadlineMs });
   const isFailure = (r: TextResponse) => r.statusCode >= 500;
 
   /** One call to the upstream, every attempt and the body read within `timeMs`: one timer per call, shared by its retries. */

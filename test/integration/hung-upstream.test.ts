@@ -5,6 +5,7 @@
  * caller or a hundred are waiting; and a GraphQL request past its overall deadline answers
  * with the data it has and errors for the rest.
  */
+import { request as nodeRequest } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { isPorticoError } from '../../shared/errors';
@@ -13,13 +14,15 @@ import { createUpstream, singleOriginEndpoints } from '../../shared/upstream/ups
 import { createUpstreamPool } from '../../shared/upstream/upstream-pool';
 import type { RestUpstream } from '../../shared/rest/route-table';
 import { startPartnerBff, startWebBff, waitForSupergraph, type RunningBff } from '../helpers/bffs';
-import { http, postGraphql, type HttpResult } from '../helpers/http';
+import { collectBody, http, postGraphql, type HttpResult } from '../helpers/http';
 import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
 
 interface HungServer {
   origin: string;
   /** Connections that sent a request so far. */
   requested(): number;
+  /** The request target of each request that arrived, and when (performance.now()). */
+  arrivals(): ReadonlyArray<{ target: string; at: number }>;
   close(): Promise<void>;
 }
 
@@ -27,9 +30,13 @@ interface HungServer {
 async function startHungServer(): Promise<HungServer> {
   const sockets = new Set<Socket>();
   let requested = 0;
+  const arrivals: Array<{ target: string; at: number }> = [];
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.once('data', () => (requested += 1));
+    socket.once('data', (chunk: Buffer) => {
+      requested += 1;
+      arrivals.push({ target: chunk.toString('latin1').split(' ', 2)[1] ?? '', at: performance.now() });
+    });
     socket.on('data', () => undefined);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
@@ -38,6 +45,7 @@ async function startHungServer(): Promise<HungServer> {
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requested: () => requested,
+    arrivals: () => arrivals,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -282,4 +290,96 @@ describe('a hung REST service behind the partner BFF', () => {
     expect(Math.max(...latencies)).toBeLessThan(SUBGRAPH_DEADLINE_MS + SLACK_MS);
     expect(openedAfterMs).toBeLessThanOrEqual(Math.max(2 * SUBGRAPH_DEADLINE_MS, SUSTAINED_FAILURE_MS + SUBGRAPH_DEADLINE_MS) + SLACK_MS);
   }, 20_000);
+});
+
+describe('a hung REST service behind a passthrough route of the partner BFF', () => {
+  let hung: HungServer;
+  let partner: RunningBff;
+  const DEADLINE_MS = 800;
+
+  beforeAll(async () => {
+    hung = await startHungServer();
+    // Two connections for twenty requests: most wait in the pool's queue, where the pool's own timeouts never start.
+    partner = await startPartnerBff({ inventory: { origin: hung.origin, pool: { connections: 2, headersTimeoutMs: 10_000, deadlineMs: DEADLINE_MS } } }, { ready: false, policies: { breakers: BREAKERS } });
+  });
+
+  afterAll(async () => {
+    await partner?.close();
+    await hung?.close();
+  });
+
+  it('fails requests queued behind a saturated pool with 504 UPSTREAM_TIMEOUT at the deadline, never sends one after its deadline, and opens the circuit', async () => {
+    const sent = performance.now();
+    let requestedBeforeDeadline = 0;
+    const snapshot = setTimeout(() => (requestedBeforeDeadline = hung.requested()), DEADLINE_MS - 100);
+    // Bounded: a request still pending a second after its deadline counts as a miss.
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        Promise.race([
+          http(`${partner.url}/v1/inventory/${i}`).then((res) => ({ target: `/inventory/${i}`, status: res.status, code: res.json?.code as string, at: performance.now() })),
+          new Promise<{ target: string; status: number; code: string; at: number }>((resolve) =>
+            setTimeout(() => resolve({ target: `/inventory/${i}`, status: 0, code: 'STILL_WAITING', at: Infinity }), DEADLINE_MS + 1_000).unref(),
+          ),
+        ]),
+      ),
+    );
+    clearTimeout(snapshot);
+    expect(outcomes.map((o) => `${o.status} ${o.code}`)).toEqual(Array(20).fill('504 UPSTREAM_TIMEOUT'));
+    const slowest = Math.max(...outcomes.map((o) => o.at - sent));
+    expect(slowest).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    // Until the deadline only the two requests on the pool's connections reached the upstream; the others waited in its queue.
+    expect(requestedBeforeDeadline).toBe(2);
+    // A queued request is sent only if a connection frees up before its own deadline (the first two failing free theirs
+    // a few ms before later arrivals' deadlines); one whose deadline answered the client is never sent afterwards.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const answeredAt = new Map(outcomes.map((o) => [o.target, o.at]));
+    for (const arrival of hung.arrivals()) expect(arrival.at).toBeLessThan(answeredAt.get(arrival.target) ?? -Infinity);
+    expect(partner.app.breakers.states().inventory).toBe('open');
+    const open = await http(`${partner.url}/v1/inventory/1`);
+    expect([open.status, open.json.code]).toEqual([503, 'UPSTREAM_CIRCUIT_OPEN']);
+    console.info(`hung passthrough, 20 requests on 2 connections: slowest ${Math.round(slowest)} ms for a ${DEADLINE_MS} ms deadline, ${hung.requested()} sent`);
+  }, 10_000);
+});
+
+/** POSTs a chunked body one small chunk every `everyMs` for `forMs`; resolves with the answer (or the status 0 if the connection closed first). */
+function trickleUpload(url: string, { everyMs, forMs }: { everyMs: number; forMs: number }): Promise<{ status: number; code: unknown }> {
+  return new Promise((resolve) => {
+    const req = nodeRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, agent: false }, (res) => {
+      clearInterval(writer);
+      collectBody(res).then(({ json }) => resolve({ status: res.statusCode ?? 0, code: (json as { code?: unknown } | undefined)?.code }), () => resolve({ status: res.statusCode ?? 0, code: undefined }));
+    });
+    req.on('error', () => resolve({ status: 0, code: undefined }));
+    const started = performance.now();
+    req.write('{"items":[');
+    const writer = setInterval(() => {
+      if (performance.now() - started < forMs) req.write('1,');
+      else {
+        clearInterval(writer);
+        req.end('1]}');
+      }
+    }, everyMs);
+  });
+}
+
+describe('a slow upload through a passthrough route to a hung REST service', () => {
+  let hung: HungServer;
+  let partner: RunningBff;
+  const DEADLINE_MS = 600;
+
+  beforeAll(async () => {
+    hung = await startHungServer();
+    partner = await startPartnerBff({ orders: { origin: hung.origin, pool: { deadlineMs: DEADLINE_MS } } }, { ready: false, policies: { breakers: BREAKERS } });
+  });
+
+  afterAll(async () => {
+    await partner?.close();
+    await hung?.close();
+  });
+
+  it("is the client's: bodies still arriving at the deadline get 408 REQUEST_TIMEOUT and leave the circuit closed", async () => {
+    // More uploads than the breaker's volume minimum: counted as the upstream's timeouts, they would open the circuit.
+    const outcomes = await Promise.all(Array.from({ length: 12 }, () => trickleUpload(`${partner.url}/v1/orders`, { everyMs: 50, forMs: 2 * DEADLINE_MS })));
+    expect(outcomes).toEqual(Array(12).fill({ status: 408, code: 'REQUEST_TIMEOUT' }));
+    expect(partner.app.breakers.states().orders).toBe('closed');
+  }, 10_000);
 });

@@ -118,3 +118,42 @@ describe('partial data when one subgraph is down', () => {
     });
   });
 });
+
+describe('partial data when one failed fetch would leave more fields null than the error cap', () => {
+  let subgraphs: RunningSubgraphs;
+  let web: RunningBff;
+
+  /** 40 products, three inventory fields each: one inventory fetch for 120 fields. */
+  const MANY = '{ products(first: 40) { upc a: inStock b: inStock q: quantity } }';
+
+  beforeAll(async () => {
+    subgraphs = await startSubgraphs();
+    web = await startWebBff({ graphql: { subgraphUrls: subgraphs.urls } });
+    await subgraphs.apps.inventory.close();
+  });
+
+  afterAll(async () => {
+    await web?.close();
+    await subgraphs?.close();
+  });
+
+  it('reports the first 100 fields with their paths and one error counting the other 20', async () => {
+    const res = await postGraphql(web.url, MANY);
+    expect(res.status).toBe(200);
+    const products = res.json.data.products as Array<Record<string, unknown>>;
+    expect(products).toHaveLength(40);
+    for (const product of products) expect(product).toEqual({ upc: expect.any(String), a: null, b: null, q: null });
+    const errors = res.json.errors as Array<{ message: string; path?: Path; extensions: Record<string, unknown> }>;
+    expect(errors).toHaveLength(101);
+    const withPath = errors.filter((e) => e.path !== undefined);
+    expect(withPath).toHaveLength(100);
+    for (const error of withPath) {
+      expect(error.path).toEqual(['products', expect.any(Number), expect.stringMatching(/^[abq]$/)]);
+      expect(error.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', subgraph: 'inventory' });
+    }
+    const summary = errors.find((e) => e.path === undefined);
+    expect(summary?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', subgraph: 'inventory', omittedPaths: 20 });
+    expect(summary?.message).toContain('20 more fields');
+    expect(res.text).not.toContain('127.0.0.1');
+  });
+});

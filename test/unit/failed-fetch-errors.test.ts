@@ -2,7 +2,7 @@
  * The errors of a failed subgraph fetch: one per field the fetch would have filled, with the
  * subgraph-relative path Apollo Gateway completes to the client's response.
  */
-import { failedFetchErrors, fetchShape } from '../../shared/graphql/failed-fetch-errors';
+import { DEFAULT_MAX_FIELD_ERRORS_PER_FETCH, failedFetchErrors, fetchShape } from '../../shared/graphql/failed-fetch-errors';
 
 const ERROR = { message: "Upstream 'inventory' could not be reached.", extensions: { code: 'UPSTREAM_UNAVAILABLE', subgraph: 'inventory' } };
 
@@ -43,4 +43,39 @@ describe('failedFetchErrors', () => {
     expect(failedFetchErrors({ kind: 'root', fields: [] }, undefined, ERROR)).toEqual([ERROR]);
     expect(failedFetchErrors({ kind: 'entities', byType: new Map(), anyType: [] }, { representations: [{ __typename: 'Product' }] }, ERROR)).toEqual([ERROR]);
   });
+
+  it('gives at most the cap of errors with a path, then one error without a path counting the rest', () => {
+    const shape = { kind: 'entities' as const, byType: new Map([['Product', ['inStock', 'shippingEstimate']]]), anyType: ['upc'] };
+    const representations = Array.from({ length: 4 }, (_, i) => ({ __typename: 'Product', upc: String(i) }));
+    // Twelve paths (four products, three fields each), a cap of five.
+    const errors = failedFetchErrors(shape, { representations }, ERROR, 5);
+    expect(errors.slice(0, 5).map((e) => e.path)).toEqual([
+      ['_entities', 0, 'upc'],
+      ['_entities', 0, 'inStock'],
+      ['_entities', 0, 'shippingEstimate'],
+      ['_entities', 1, 'upc'],
+      ['_entities', 1, 'inStock'],
+    ]);
+    expect(errors).toHaveLength(6);
+    expect(errors[5]).toEqual({ message: expect.stringContaining('7 more fields'), extensions: { ...ERROR.extensions, omittedPaths: 7 } });
+    expect(errors[5]).not.toHaveProperty('path');
+  });
+
+  it('caps root fields too, and adds no summary at or under the cap', () => {
+    expect(failedFetchErrors({ kind: 'root', fields: ['a', 'b', 'c'] }, {}, ERROR, 2)).toEqual([
+      { ...ERROR, path: ['a'] },
+      { ...ERROR, path: ['b'] },
+      { message: expect.stringContaining('1 more field '), extensions: { ...ERROR.extensions, omittedPaths: 1 } },
+    ]);
+    expect(failedFetchErrors({ kind: 'root', fields: ['a', 'b'] }, {}, ERROR, 2)).toHaveLength(2);
+  });
+
+  it('answers a fetch for thousands of entities with the default cap plus one error', () => {
+    const shape = fetchShape('query Q($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { inStock shippingEstimate } } }');
+    const representations = Array.from({ length: 5_000 }, (_, i) => ({ __typename: 'Product', upc: String(i) }));
+    const errors = failedFetchErrors(shape, { representations }, ERROR);
+    expect(errors).toHaveLength(DEFAULT_MAX_FIELD_ERRORS_PER_FETCH + 1);
+    expect(errors.at(-1)?.extensions).toEqual({ ...ERROR.extensions, omittedPaths: 10_000 - DEFAULT_MAX_FIELD_ERRORS_PER_FETCH });
+  });
 });
+
