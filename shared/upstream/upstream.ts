@@ -193,6 +193,14 @@ async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A signal that aborts after `timeMs`, and the means to drop its timer once the work is done. */
+function deadlineSignal(timeMs: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeMs);
+  timer.unref();
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
 /** The failure of a call whose deadline ran out: a timeout, whatever phase of the call it cut (the upstream's fault, never the client's). */
 function deadlineError(cause?: unknown): Error {
   return Object.assign(new Error('the upstream did not answer within the deadline', { cause }), { code: 'UND_ERR_HEADERS_TIMEOUT' });
@@ -248,11 +256,19 @@ export function createUpstream({ name, endpoints, breaker, observe, retryBudget,
   const dispatcher: Dispatcher = new DeadlineDispatcher(pools, { deadlineMs });
   const isFailure = (r: TextResponse) => r.statusCode >= 500;
 
-  /** One call to the upstream, every attempt and the body read within `timeMs`: one timer per call, shared by its retries. */
-  const send = (call: UpstreamCall, timeMs: number): Promise<TextResponse> => {
-    const signal = AbortSignal.timeout(timeMs);
+  /**
+   * One call to the upstream, every attempt and the body read within `timeMs`: one timer per
+   * call, shared by its retries, and cleared when the call ends (`AbortSignal.timeout` would
+   * keep every signal and its timer alive for the whole deadline, thousands of them under load).
+   */
+  const send = async (call: UpstreamCall, timeMs: number): Promise<TextResponse> => {
+    const { signal, clear } = deadlineSignal(timeMs);
     const retried = () => withinDeadline(withRetries(() => attempt(endpoints, call, signal), { idempotent: call.idempotent, budget, maxRetries }), signal);
-    return breaker ? breaker.run(retried, isFailure) : retried();
+    try {
+      return await (breaker ? breaker.run(retried, isFailure) : retried());
+    } finally {
+      clear();
+    }
   };
 
   /**
@@ -264,9 +280,10 @@ export function createUpstream({ name, endpoints, breaker, observe, retryBudget,
     breaker?.assertNotOpen();
     const joinedAt = performance.now();
     // A timer only when this caller's time ends before the shared call's.
-    const waited = endsAt < shared.endsAt ? withinDeadline(shared.promise, AbortSignal.timeout(Math.max(0, Math.ceil(endsAt - joinedAt)))) : shared.promise;
+    const own = endsAt < shared.endsAt ? deadlineSignal(Math.max(0, Math.ceil(endsAt - joinedAt))) : undefined;
+    const waited = own ? withinDeadline(shared.promise, own.signal) : shared.promise;
     try {
-      const res = await waited;
+      const res = await waited.finally(() => own?.clear());
       breaker?.record(isFailure(res), performance.now() - joinedAt);
       return res;
     } catch (err) {
