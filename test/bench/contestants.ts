@@ -1,11 +1,13 @@
 /**
- * What the benchmark measures: three groups (heavy GraphQL, light GraphQL, REST), each
- * with a baseline (the denominator of every ratio in the group) and the Portico
- * contestants, all sending the same request.
+ * What the benchmark measures: the groups (heavy, light and cached GraphQL; REST), each
+ * with a baseline (the denominator of every ratio in the group), the Portico contestants
+ * and reference points (plain libraries, nginx, haproxy), all sending the same request.
  */
 import { BFF_AUDIENCES, DEV_ISSUER } from '../../shared/dev/dev-keys';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
+import type { NativeBinary } from './native-binary';
 import type { ReadinessProbe } from './processes';
+import { haproxyCommand, nginxCommand, type NativeCommand, type ProxyTarget } from './proxy-configs';
 
 /** Group ids, also the first half of the `--only` match text. */
 export type GroupId = 'graphql-heavy' | 'graphql-light' | 'graphql-cached' | 'rest';
@@ -30,18 +32,54 @@ export interface Operation {
   body?: string;
 }
 
-/** One contestant: a process started fresh for each group it takes part in. */
-export interface ContestantSpec {
+/** What every contestant has, whatever kind of program it is. */
+interface ContestantBase {
   id: string;
   /** One line for the table's legend. */
   description: string;
+  ready: ReadinessProbe;
+  /** The operation's path on this contestant, when it differs from the group's. */
+  path?: string;
+}
+
+/** A Node contestant: a TypeScript entry file started fresh for each group it takes part in. */
+export interface NodeContestantSpec extends ContestantBase {
+  kind: 'node';
   /** Entry file, relative to the repository root. */
   entry: string;
   /** Environment of the process; PORT and HOST are added by the harness. */
   env(ctx: BenchContext): Record<string, string>;
-  ready: ReadinessProbe;
-  /** The operation's path on this contestant, when it differs from the group's. */
-  path?: string;
+}
+
+/**
+ * A native program (nginx, haproxy) configured by files the harness generates. When the
+ * program cannot be had (not installed in smoke mode, no apt-get, the install fails, it
+ * does not start), the contestant is skipped, not failed.
+ */
+export interface NativeContestantSpec extends ContestantBase {
+  kind: 'native';
+  binary: NativeBinary;
+  /** Command line and config files of the program at `binaryPath` listening on `port`, its files in `dir`. */
+  command(ctx: BenchContext, binaryPath: string, target: Omit<ProxyTarget, 'upstreamOrigin'>): NativeCommand;
+}
+
+/** One contestant: a process started fresh for each group it takes part in. */
+export type ContestantSpec = NodeContestantSpec | NativeContestantSpec;
+
+/** What the partner BFF (policies on) is held to against nginx in the same run (issue 15). */
+export interface PeerTargets {
+  /** The measured contestant. */
+  subjectId: string;
+  /** The contestant its CPU per request and p99 are compared with; the line is printed only when it ran. */
+  referenceId: string;
+  /** Largest CPU µs per request, as a multiple of the reference's. */
+  maxCpuRatio: number;
+  /** Largest p99 latency, as a multiple of the reference's. */
+  maxP99Ratio: number;
+  /** Smallest RPS, as a share of the group's baseline. */
+  minRpsRatio: number;
+  /** Largest peak RSS, in MiB. */
+  maxPeakRssMiB: number;
 }
 
 /** A group of contestants answering the same operation; ratios are to its baseline. */
@@ -54,6 +92,8 @@ export interface GroupSpec {
   operation(ctx: BenchContext): Operation;
   /** First contestant: the baseline. */
   contestants: readonly ContestantSpec[];
+  /** Targets shown under the group's table, when the group has some. */
+  targets?: PeerTargets;
 }
 
 /** Largest limit the rate-limit variables accept: nothing is refused during a run. */
@@ -107,9 +147,10 @@ function upstreamUrlEnv(ctx: BenchContext): Record<string, string> {
 
 const generousRateLimits = { RATE_LIMIT: 'on', RATE_LIMIT_PER_MIN: GENEROUS_RATE_LIMIT, RATE_LIMIT_PER_IP_PER_MIN: GENEROUS_RATE_LIMIT };
 
-export const webPoliciesOn: ContestantSpec = {
+export const webPoliciesOn: NodeContestantSpec = {
   id: 'web-policies-on',
   description: 'Portico web BFF: JWT (JWKS from the accounts service), rate limit on (generous), breakers',
+  kind: 'node',
   entry: 'bffs/web/main.ts',
   env: (ctx) => ({
     ...BENCH_PROCESS_ENV,
@@ -125,60 +166,110 @@ export const webPoliciesOn: ContestantSpec = {
   ready: PORTICO_READY,
 };
 
-const webPoliciesOnNoDedup: ContestantSpec = {
+const webPoliciesOnNoDedup: NodeContestantSpec = {
   id: 'web-policies-on-no-dedup',
   description: 'Portico web BFF as web-policies-on, with subgraph deduplication off (SUBGRAPH_DEDUP=off): every connection sends the same query, the best case for it',
+  kind: 'node',
   entry: 'bffs/web/main.ts',
   env: (ctx) => ({ ...webPoliciesOn.env(ctx), SUBGRAPH_DEDUP: 'off' }),
   ready: PORTICO_READY,
 };
 
-const webPoliciesOff: ContestantSpec = {
+const webPoliciesOff: NodeContestantSpec = {
   id: 'web-policies-off',
   description: 'Portico web BFF: AUTH=off, RATE_LIMIT=off (breakers stay on)',
+  kind: 'node',
   entry: 'bffs/web/main.ts',
   env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...SINGLE_PROCESS, ...subgraphUrlEnv(ctx), AUTH: 'off', RATE_LIMIT: 'off', GRAPHQL_MAX_COST: BENCH_GRAPHQL_MAX_COST }),
   ready: PORTICO_READY,
 };
 
-const apolloBaseline: ContestantSpec = {
+const apolloBaseline: NodeContestantSpec = {
   id: 'apollo-gateway-baseline',
   description: 'plain Apollo Gateway (committed supergraph, default data sources) on Apollo Server standalone',
+  kind: 'node',
   entry: 'test/bench/apollo-baseline.ts',
   env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...subgraphUrlEnv(ctx) }),
   ready: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) },
 };
 
-const partnerPoliciesOn: ContestantSpec = {
+const partnerPoliciesOn: NodeContestantSpec = {
   id: 'partner-policies-on',
   description: 'Portico partner BFF: API key, rate limit on (generous), breakers; passthrough GET /v1/products/1',
+  kind: 'node',
   entry: 'bffs/partner/main.ts',
   env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...SINGLE_PROCESS, ...upstreamUrlEnv(ctx), AUTH: 'required', API_KEYS_FILE: ctx.apiKeysFile, ...generousRateLimits }),
   ready: PORTICO_READY,
   path: '/v1/products/1',
 };
 
-const directUpstream: ContestantSpec = {
+const directUpstream: NodeContestantSpec = {
   id: 'direct-upstream',
   description: 'a fresh products service on the gateway CPU, GET /products/1 (no gateway)',
+  kind: 'node',
   entry: 'supergraph/subgraphs/main.ts',
   env: () => ({ ...BENCH_PROCESS_ENV, SUBGRAPH: 'products' }),
   ready: { method: 'GET', path: '/healthz' },
   path: '/products/1',
 };
 
-const nodeProxyFloor: ContestantSpec = {
+const nodeProxyFloor: NodeContestantSpec = {
   id: 'node-proxy-floor',
   description: 'reference, not Portico: node:http + undici pool, no framework, no policy; GET /products/1 proxied',
+  kind: 'node',
   entry: 'test/bench/node-proxy-floor.ts',
   env: (ctx) => ({ ...BENCH_PROCESS_ENV, UPSTREAM_URL_PRODUCTS: ctx.upstreamOrigins.products }),
   ready: { method: 'GET', path: '/healthz' },
   path: '/products/1',
 };
 
-const webPoliciesOnCached: ContestantSpec = {
+/** A proxy forwarding the group's path unchanged to the products service: ready once the service's health check answers through it. */
+const PROXIED_HEALTH_CHECK: ReadinessProbe = { method: 'GET', path: '/healthz' };
+
+const nginx: NativeContestantSpec = {
+  id: 'nginx',
+  kind: 'native',
+  description: 'reference, not Portico: nginx reverse proxy, one process (master_process off), upstream keep-alive pool, access log off; GET /products/1 proxied',
+  binary: { name: 'nginx', debianPackages: ['nginx-light', 'nginx'] },
+  command: (ctx, binaryPath, target) => nginxCommand(binaryPath, { ...target, upstreamOrigin: ctx.upstreamOrigins.products }),
+  ready: PROXIED_HEALTH_CHECK,
+  path: '/products/1',
+};
+
+const haproxy: NativeContestantSpec = {
+  id: 'haproxy',
+  kind: 'native',
+  description: 'reference, not Portico: haproxy in http mode, nbthread 1, foreground (-db), keep-alive to the server; GET /products/1 proxied',
+  binary: { name: 'haproxy', debianPackages: ['haproxy'] },
+  command: (ctx, binaryPath, target) => haproxyCommand(binaryPath, { ...target, upstreamOrigin: ctx.upstreamOrigins.products }),
+  ready: PROXIED_HEALTH_CHECK,
+  path: '/products/1',
+};
+
+const fastifyHttpProxy: NodeContestantSpec = {
+  id: 'fastify-http-proxy',
+  kind: 'node',
+  description: 'reference, not Portico: plain Fastify + @fastify/http-proxy, default options, nothing else; GET /products/1 proxied',
+  entry: 'test/bench/fastify-proxy-baseline.ts',
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, UPSTREAM_URL_PRODUCTS: ctx.upstreamOrigins.products }),
+  ready: PROXIED_HEALTH_CHECK,
+  path: '/products/1',
+};
+
+const partnerPoliciesOff: NodeContestantSpec = {
+  id: 'partner-policies-off',
+  kind: 'node',
+  description: 'Portico partner BFF: AUTH=off, RATE_LIMIT=off (breakers stay on); passthrough GET /v1/products/1',
+  entry: 'bffs/partner/main.ts',
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...SINGLE_PROCESS, ...upstreamUrlEnv(ctx), AUTH: 'off', RATE_LIMIT: 'off' }),
+  ready: PORTICO_READY,
+  path: '/v1/products/1',
+};
+
+const webPoliciesOnCached: NodeContestantSpec = {
   id: 'web-policies-on-cached',
   description: 'Portico web BFF as web-policies-on, plus the in-memory response cache (RESPONSE_CACHE=memory)',
+  kind: 'node',
   entry: 'bffs/web/main.ts',
   env: (ctx) => ({ ...webPoliciesOn.env(ctx), RESPONSE_CACHE: 'memory' }),
   ready: PORTICO_READY,
@@ -222,7 +313,9 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'rest',
     title: 'REST, one product',
     operation: (ctx) => ({ method: 'GET', path: '/products/1', headers: { accept: 'application/json', 'x-api-key': ctx.apiKey } }),
-    contestants: [directUpstream, nodeProxyFloor, partnerPoliciesOn],
+    contestants: [directUpstream, nginx, haproxy, nodeProxyFloor, fastifyHttpProxy, partnerPoliciesOn, partnerPoliciesOff],
+    // Issue 15: a partner passthrough at the cost of a C proxy.
+    targets: { subjectId: partnerPoliciesOn.id, referenceId: nginx.id, maxCpuRatio: 2, maxP99Ratio: 2, minRpsRatio: 0.6, maxPeakRssMiB: 128 },
   },
 ];
 

@@ -1,6 +1,6 @@
 /**
- * Child processes of the benchmark: Portico entry points (and the baseline) started with
- * `node --import tsx`, optionally pinned to one CPU with `taskset`, waited on until they
+ * Child processes of the benchmark: Portico entry points (and the baselines) started with
+ * `node --import tsx`, or native programs (nginx, haproxy) started as they are, optionally pinned to one CPU with `taskset`, waited on until they
  * answer, and always stopped (SIGTERM, then SIGKILL after a grace period), also when the
  * harness fails or is interrupted.
  */
@@ -23,26 +23,34 @@ const OUTPUT_LINES_KEPT = 40;
 /** Variables passed through from the harness environment; everything else is left out so a developer's shell (AUTH, REDIS_URL, ...) cannot change what is measured. */
 const PASSED_THROUGH_ENV = ['PATH', 'HOME', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LC_ALL', 'TZ', 'SYSTEMROOT'];
 
+/** A TypeScript entry file, relative to the repository root, run with `node --import tsx`. */
+export interface NodeProgram {
+  entry: string;
+}
+
+/** A native program: its executable (absolute path) and arguments, run as they are. */
+export interface NativeProgram {
+  argv: readonly [string, ...string[]];
+}
+
 /** What to start and where to pin it. */
-export interface StartOptions {
+export type StartOptions = (NodeProgram | NativeProgram) & {
   /** Name used in messages. */
   name: string;
   /** Gateways (contestants) are stopped before the upstream services they call. */
   role: 'gateway' | 'upstream';
-  /** TypeScript entry file, relative to the repository root. */
-  entry: string;
   /** Environment of the process (on top of the passed-through basics). */
   env: Record<string, string>;
   /** CPU to pin the process to with `taskset -c`, or undefined for no pinning. */
   cpu?: number | undefined;
-  /** Directory for a V8 CPU profile written when the process exits, or undefined for none. */
+  /** Directory for a V8 CPU profile written when the process exits, or undefined for none (Node programs only). */
   cpuProfDir?: string | undefined;
-}
+};
 
 /** A started process. */
 export interface ManagedProcess {
   name: string;
-  /** Pid of the node process itself (taskset execs node, so the pid is kept). */
+  /** Pid of the program itself (taskset execs it, so the pid is kept). */
   pid: number;
   /** Resolves when the process has exited. */
   exited: Promise<void>;
@@ -84,11 +92,16 @@ function keepLines(stream: NodeJS.ReadableStream | null, lines: string[]): void 
   });
 }
 
-function startProcess(options: StartOptions): ManagedProcess {
+function commandLine(options: StartOptions): readonly string[] {
+  if ('argv' in options) return options.argv;
   // One folder per process: Node names the files itself, one per thread (the TypeScript loader has its own).
   const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfDir, options.name)}`] : [];
-  const node = [process.execPath, ...profile, '--import', 'tsx', path.join(REPO_ROOT, options.entry)];
-  const [command, ...args] = options.cpu === undefined ? node : ['taskset', '-c', String(options.cpu), ...node];
+  return [process.execPath, ...profile, '--import', 'tsx', path.join(REPO_ROOT, options.entry)];
+}
+
+function startProcess(options: StartOptions): ManagedProcess {
+  const program = commandLine(options);
+  const [command, ...args] = options.cpu === undefined ? program : ['taskset', '-c', String(options.cpu), ...program];
   const proc: ChildProcess = spawn(command as string, args, {
     cwd: REPO_ROOT,
     // No balancer routes to the measured gateways: they stop without a drain delay.

@@ -4,7 +4,7 @@
  */
 import type { AttackResult } from './attacks';
 import type { ColdStartResult } from './cold-start';
-import type { GroupId } from './contestants';
+import type { GroupId, PeerTargets } from './contestants';
 import type { BenchMode, LoadSettings } from './options';
 import type { PinningPlan } from './proc-stats';
 
@@ -24,8 +24,10 @@ export interface ContestantResult {
   baseline: boolean;
   /** The response was fetched, was 2xx JSON without GraphQL errors and equal to the baseline's. */
   ok: boolean;
-  /** Why `ok` is false (or why the measurement could not run). */
+  /** Why `ok` is false (or why the measurement could not run); null for a skipped contestant. */
   failure: string | null;
+  /** Why the contestant was not measured at all (a native program that is not installed, say): not a failure of the run. */
+  skipped: string | null;
   /** Size of the checked response body, in bytes. */
   responseBytes: number | null;
   /** Responses in the measured window (any status). */
@@ -76,6 +78,8 @@ export interface GroupResult {
   /** Size of the baseline's response body, in bytes. */
   responseBytes: number | null;
   contestants: ContestantResult[];
+  /** The group's targets, when it has some (REST: the partner BFF against nginx). */
+  targets: PeerTargets | null;
 }
 
 /** The results file (`--out`). */
@@ -107,12 +111,15 @@ export interface BenchResults {
   coldStart: ColdStartResult[] | null;
 }
 
+type ContestantIdentity = Pick<ContestantResult, 'id' | 'description' | 'baseline'>;
+
 /** A contestant that could not be measured. */
-export function failedResult(base: Pick<ContestantResult, 'id' | 'description' | 'baseline'>, failure: string, responseBytes: number | null = null): ContestantResult {
+export function failedResult(base: ContestantIdentity, failure: string, responseBytes: number | null = null): ContestantResult {
   return {
     ...base,
     ok: false,
     failure,
+    skipped: null,
     responseBytes,
     requests: null,
     windowSec: null,
@@ -137,6 +144,16 @@ export function failedResult(base: Pick<ContestantResult, 'id' | 'description' |
     disturbed: null,
     cacheHitRatio: null,
   };
+}
+
+/** A contestant left out of the run, with the reason; the run goes on and does not fail for it. */
+export function skippedResult(base: ContestantIdentity, reason: string): ContestantResult {
+  return { ...failedResult(base, reason), failure: null, skipped: reason };
+}
+
+/** True when the contestant was measured, or skipped for a reason outside the code (the run still succeeds). */
+export function passedOrSkipped(c: ContestantResult): boolean {
+  return c.ok || c.skipped !== null;
 }
 
 /** Fills `ratio` of every measured contestant from the group's baseline. */
@@ -166,7 +183,7 @@ export function formatBytes(bytes: number | null): string {
 const COLUMNS = ['contestant', 'rps', 'ratio', 'p50 ms', 'p99 ms', 'errors', 'CPU us/req', 'gw CPU', 'peak RSS MiB', 'upstream CPU', 'load-gen CPU'];
 
 function row(c: ContestantResult): string[] {
-  if (!c.ok) return [c.id, 'FAILED', '-', '-', '-', '-', '-', '-', '-', '-', '-'];
+  if (!c.ok) return [c.id, c.skipped === null ? 'FAILED' : 'SKIPPED', '-', '-', '-', '-', '-', '-', '-', '-', '-'];
   return [
     c.disturbed ? `${c.id} *` : c.id,
     grouped(c.rps),
@@ -194,7 +211,8 @@ export function formatGroup(group: GroupResult): string {
     ...rows.slice(1).map((r) => `  ${line(r)}`),
   ];
   for (const c of group.contestants) {
-    if (!c.ok) out.push(`  ! ${c.id} FAILED: ${c.failure ?? 'unknown'}`);
+    if (c.skipped !== null) out.push(`  - ${c.id} skipped: ${c.skipped}`);
+    else if (!c.ok) out.push(`  ! ${c.id} FAILED: ${c.failure ?? 'unknown'}`);
     else if (c.upstreamBound) out.push(`  ! ${c.id}: upstream services used ${percent(c.upstreamCpuShare)} of their core: they, not the gateway, limited throughput`);
     else if (c.loadCoreSaturated) {
       out.push(`  ! ${c.id}: upstream services + load generator used ${percent((c.upstreamCpuShare ?? 0) + (c.loadGeneratorCpuShare ?? 0))} of their shared core: the figure may be a lower bound`);
@@ -205,7 +223,52 @@ export function formatGroup(group: GroupResult): string {
       out.push(`  ! ${c.id}: ${c.non2xx ?? 0} non-2xx responses, ${c.socketErrors ?? 0} connection errors/timeouts, ${c.wrongBodies ?? 0} 2xx responses with a body unlike the first in the window`);
     }
   }
+  const comparison = formatTargets(group);
+  if (comparison) out.push(`  ${comparison}`);
   return out.join('\n');
+}
+
+/** A figure as a multiple: `5.21x`. */
+function times(value: number): string {
+  return `${value.toFixed(2)}x`;
+}
+
+/** The subject's ratios to the reference (and the baseline), or undefined when either did not run. */
+export interface TargetComparison {
+  cpuRatio: number | null;
+  p99Ratio: number | null;
+  rpsRatio: number | null;
+  peakRssMiB: number | null;
+}
+
+/** Pure: the group's subject against its reference, or undefined when the group has no targets or either was not measured. */
+export function compareWithTargets(group: Pick<GroupResult, 'contestants' | 'targets'>): TargetComparison | undefined {
+  const { targets } = group;
+  if (!targets) return undefined;
+  const subject = group.contestants.find((c) => c.id === targets.subjectId && c.ok);
+  const reference = group.contestants.find((c) => c.id === targets.referenceId && c.ok);
+  if (!subject || !reference) return undefined;
+  const ratio = (a: number | null, b: number | null) => (a !== null && b ? a / b : null);
+  return {
+    cpuRatio: ratio(subject.cpuUsPerRequest, reference.cpuUsPerRequest),
+    p99Ratio: ratio(subject.p99Ms, reference.p99Ms),
+    rpsRatio: subject.ratio,
+    peakRssMiB: subject.peakRssMiB,
+  };
+}
+
+/** One line under the table: the subject against the reference and the group's targets; undefined when the reference did not run. */
+export function formatTargets(group: Pick<GroupResult, 'contestants' | 'targets'>): string | undefined {
+  const { targets } = group;
+  const found = compareWithTargets(group);
+  if (!targets || !found) return undefined;
+  const figure = (value: number | null, show: (v: number) => string) => (value === null ? '-' : show(value));
+  return [
+    `${targets.subjectId} vs ${targets.referenceId}: CPU/req ${figure(found.cpuRatio, times)} (target <= ${targets.maxCpuRatio}x),`,
+    `p99 ${figure(found.p99Ratio, times)} (target <= ${targets.maxP99Ratio}x);`,
+    `RPS ${figure(found.rpsRatio, times)} the baseline (target >= ${targets.minRpsRatio}x),`,
+    `peak RSS ${figure(found.peakRssMiB, (v) => `${v.toFixed(0)} MiB`)} (target <= ${targets.maxPeakRssMiB} MiB)`,
+  ].join(' ');
 }
 
 /** The header printed before the tables. */

@@ -18,15 +18,16 @@ import path from 'node:path';
 import { createApiKeyInFile } from '../../shared/dev/api-key-file';
 import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
-import { BENCH_GROUPS, BENCH_PROCESS_ENV, selectContestants, type BenchContext, type ContestantSpec, type GroupSpec } from './contestants';
+import { BENCH_GROUPS, BENCH_PROCESS_ENV, selectContestants, type BenchContext, type ContestantSpec, type GroupSpec, type NativeContestantSpec } from './contestants';
 import { ATTACK_GROUP_ID, formatAttacks, runAttackGroup, type AttackResult } from './attacks';
 import { COLD_START_GROUP_ID, formatColdStart, FULL_COLD_START, runColdStartGroup, SMOKE_COLD_START, type ColdStartResult } from './cold-start';
 import { fetchOnce, firstDifference, responseProblem, runLoad, stopRunningLoad } from './load';
+import { provideBinary } from './native-binary';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { createProcessRegistry, freePort, REPO_ROOT, waitUntilReady, type ManagedProcess, type ProcessRegistry } from './processes';
 import { clockTicksPerSecond, planAndPinHarness, procAvailable, readStatusKib, type PinningPlan } from './proc-stats';
 import { disturbance, machineBusyShare, takeSnapshot, windowCpu } from './window-stats';
-import { failedResult, formatBytes, formatGroup, formatHeader, LEGEND, LOAD_CORE_SATURATED_SHARE, UPSTREAM_BOUND_SHARE, withRatios, type BenchResults, type ContestantResult, type GroupResult } from './report';
+import { failedResult, formatBytes, formatGroup, formatHeader, LEGEND, LOAD_CORE_SATURATED_SHARE, passedOrSkipped, skippedResult, UPSTREAM_BOUND_SHARE, withRatios, type BenchResults, type ContestantResult, type GroupResult } from './report';
 
 const HOST = '127.0.0.1';
 
@@ -45,6 +46,8 @@ interface RunEnv {
   ctx: BenchContext;
   upstreams: Upstreams;
   clockTicks: number;
+  /** The run's temporary folder (removed at the end): native contestants' configs and logs go under it. */
+  tmpDir: string;
   log(line: string): void;
 }
 
@@ -121,6 +124,36 @@ function cacheHitRatio(before: Record<string, number> | undefined, after: Record
   return total > 0 ? delta('HIT') / total : null;
 }
 
+function lastLine(text: string): string | undefined {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .at(-1);
+}
+
+/**
+ * Finds (or installs) a native contestant's program, writes its config and starts it
+ * pinned like every gateway; a program that cannot be had or does not become ready is a
+ * reason to skip the contestant, not to fail the run.
+ */
+async function startNative(env: RunEnv, group: GroupSpec, spec: NativeContestantSpec, port: number, origin: string): Promise<ManagedProcess | { skip: string }> {
+  const binary = await provideBinary(spec.binary, env.options.mode, env.log);
+  if ('skip' in binary) return binary;
+  const dir = path.join(env.tmpDir, group.id, spec.id);
+  mkdirSync(dir, { recursive: true });
+  const { argv, files } = spec.command(env.ctx, binary.path, { port, dir });
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+  const child = env.registry.start({ name: spec.id, role: 'gateway', argv, env: {}, cpu: env.pinning.gatewayCpu });
+  try {
+    await waitUntilReady(child, origin, spec.ready);
+    return child;
+  } catch (err) {
+    await child.stop();
+    return { skip: `${binary.path} did not start: ${lastLine(child.recentOutput()) ?? (err as Error).message.split('\n')[0]}` };
+  }
+}
+
 /** Starts one contestant, checks its response, warms it up, measures a window and stops it. */
 async function measureContestant(env: RunEnv, group: GroupSpec, spec: ContestantSpec, baseline: boolean, reference: Reference | undefined): Promise<{ result: ContestantResult; reference?: Reference }> {
   const { options, registry, pinning, ctx, upstreams, clockTicks } = env;
@@ -130,8 +163,17 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
   const op = { ...group.operation(ctx), ...(spec.path ? { path: spec.path } : {}) };
   let child: ManagedProcess | undefined;
   try {
-    child = registry.start({ name: spec.id, role: 'gateway', entry: spec.entry, env: { ...spec.env(ctx), PORT: String(port), HOST }, cpu: pinning.gatewayCpu, cpuProfDir: options.cpuProfDir && path.join(options.cpuProfDir, group.id) });
-    await waitUntilReady(child, origin, spec.ready);
+    if (spec.kind === 'native') {
+      const started = await startNative(env, group, spec, port, origin);
+      if ('skip' in started) {
+        env.log(`  ${group.id}/${spec.id} skipped: ${started.skip}`);
+        return { result: skippedResult(base, started.skip) };
+      }
+      child = started;
+    } else {
+      child = registry.start({ name: spec.id, role: 'gateway', entry: spec.entry, env: { ...spec.env(ctx), PORT: String(port), HOST }, cpu: pinning.gatewayCpu, cpuProfDir: options.cpuProfDir && path.join(options.cpuProfDir, group.id) });
+      await waitUntilReady(child, origin, spec.ready);
+    }
 
     const response = await fetchOnce(origin, op);
     const problem = responseProblem(response, group.kind === 'graphql');
@@ -156,6 +198,7 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
       ...base,
       ok: true,
       failure: null,
+      skipped: null,
       responseBytes: response.bytes,
       requests: load.responses,
       windowSec: load.windowSec,
@@ -200,7 +243,7 @@ async function runGroup(env: RunEnv, group: GroupSpec): Promise<GroupResult> {
     results.push(measured.result);
   }
   const [baseline] = results;
-  return { id: group.id, title: group.title, baselineId: baseline?.id ?? '-', responseBytes: baseline?.responseBytes ?? null, contestants: withRatios(results) };
+  return { id: group.id, title: group.title, baselineId: baseline?.id ?? '-', responseBytes: baseline?.responseBytes ?? null, contestants: withRatios(results), targets: group.targets ?? null };
 }
 
 async function main(): Promise<number> {
@@ -274,6 +317,7 @@ async function main(): Promise<number> {
       ctx: { upstreamOrigins: upstreams.origins, token, apiKeysFile: keys.apiKeysFile, apiKey },
       upstreams,
       clockTicks,
+      tmpDir,
       log: progress,
     };
     const groupResults: GroupResult[] = [];
@@ -313,7 +357,7 @@ async function main(): Promise<number> {
     log(LEGEND);
     const shown = path.relative(process.cwd(), options.out);
     log(`\nresults: ${shown.startsWith('..') ? options.out : shown}`);
-    return groupResults.every((g) => g.contestants.every((c) => c.ok)) && (attacks ?? []).every((a) => a.ok) && (coldStart ?? []).every((c) => c.ok) ? 0 : 1;
+    return groupResults.every((g) => g.contestants.every(passedOrSkipped)) && (attacks ?? []).every((a) => a.ok) && (coldStart ?? []).every((c) => c.ok) ? 0 : 1;
   } finally {
     await registry.stopAll();
     rmSync(tmpDir, { recursive: true, force: true });
