@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: Portico's web and partner BFFs against baselines, each contestant a
- * fresh process measured in turn against the same upstream service processes.
+ * `npm run bench`: Portico's web and partner BFFs against baselines and reference proxies
+ * (nginx, haproxy), each contestant a fresh process measured in turn against the same
+ * upstream service processes.
  *
  * Per group, the baseline runs first: its response to the group's operation is the
  * reference every other contestant's response must equal (parsed JSON, deep-equal)
