@@ -40,7 +40,6 @@ interface HiveGatewayConfig {
 const { createGatewayRuntime } = require('@graphql-hive/gateway-runtime') as {
   createGatewayRuntime(config: HiveGatewayConfig): RequestListener & { dispose(): Promise<void> };
 };
-const { unifiedGraphHandler } = require('@graphql-hive/router-runtime') as { unifiedGraphHandler: unknown };
 /** A transport is the module itself (`getSubgraphExecutor`), as the runtime would import it. */
 const httpTransport = require('@graphql-mesh/transport-http') as unknown;
 
@@ -57,7 +56,8 @@ void runMain(async () => {
     transports: { http: httpTransport },
     // Keyed by the subgraph name of the supergraph's `@join__graph(name:)`.
     transportEntries: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, { location: url }])),
-    ...(env.HIVE_ROUTER_RUNTIME === 'on' ? { unifiedGraphHandler } : {}),
+    // Loaded only when on: its native addon would otherwise weigh on the JavaScript planner's memory.
+    ...(env.HIVE_ROUTER_RUNTIME === 'on' ? { unifiedGraphHandler: (require('@graphql-hive/router-runtime') as { unifiedGraphHandler: unknown }).unifiedGraphHandler } : {}),
     logging: 'error',
     landingPage: false,
     graphiql: false,
