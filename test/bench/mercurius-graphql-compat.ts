@@ -4,9 +4,10 @@
  * from the reviews service), the gateway builds an `_entities` operation whose type
  * condition's name node holds the parent `GraphQLObjectType` itself, not its name
  * (`returnType: parentType` in its make-resolver.js). graphql-js's printer once turned
- * that into its name by string concatenation; 16.15's calls `value.includes` on every name, and every such field fails with "value.includes is not
- * a function". Mercurius and its gateway must share the application's graphql-js (one
- * schema, one `instanceof` realm), so that module is given a `print` that turns any
+ * that into its name by string concatenation; 16.15's calls `value.includes` on every
+ * name, and every such field fails with "value.includes is not a function". Mercurius
+ * and its gateway must share the application's graphql-js (one schema, one `instanceof`
+ * realm), so that module is given a `print` that turns any
  * non-string name into its string first. The gateway caches the printed operation per
  * query and field, so the extra walk runs once per operation shape, not per request.
  *
