@@ -1,7 +1,10 @@
 /**
- * What the benchmark measures: the groups (heavy, light and cached GraphQL; REST), each
- * with a baseline (the denominator of every ratio in the group), the Portico contestants
- * and reference points (plain libraries, nginx, haproxy), all sending the same request.
+ * What the benchmark measures: groups of GraphQL (two heavy queries, a light one, the
+ * response cache) and REST, each with a baseline (the denominator of every ratio in the
+ * group), the Portico contestants and reference points, all sending the same request. The
+ * heavy and light GraphQL groups also measure the Node federation gateways Portico competes
+ * with (Hive Gateway with either query planner, the Mercurius gateway) over the same
+ * subgraphs; the REST group measures nginx, haproxy and plain Node proxies.
  */
 import { BFF_AUDIENCES, DEV_ISSUER } from '../../shared/dev/dev-keys';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
@@ -10,7 +13,7 @@ import type { ReadinessProbe } from './processes';
 import { haproxyCommand, nginxCommand, type NativeCommand, type ProxyTarget } from './proxy-configs';
 
 /** Group ids, also the first half of the `--only` match text. */
-export type GroupId = 'graphql-heavy' | 'graphql-light' | 'graphql-cached' | 'rest';
+export type GroupId = 'graphql-heavy' | 'graphql-heavy-benchmark' | 'graphql-light' | 'graphql-cached' | 'rest';
 
 /** Everything a contestant's environment or request may depend on, known once the upstream services run. */
 export interface BenchContext {
@@ -40,6 +43,13 @@ interface ContestantBase {
   ready: ReadinessProbe;
   /** The operation's path on this contestant, when it differs from the group's. */
   path?: string;
+  /**
+   * The one difference from the baseline's body this contestant may show, stated because
+   * no setting of the contestant removes it; every other byte must equal the baseline's.
+   */
+  bodyAllowance?: BodyAllowance;
+  /** In the default smoke run (`--smoke` without `--only`), the one group this contestant runs in; unset: every group it belongs to. */
+  smokeGroup?: GroupId;
 }
 
 /** A Node contestant: a TypeScript entry file started fresh for each group it takes part in. */
@@ -81,6 +91,13 @@ export interface PeerTargets {
   /** Largest peak RSS, in MiB. */
   maxPeakRssMiB: number;
 }
+
+/**
+ * `no-final-newline`: the body is the baseline's without its final newline. Apollo Server
+ * (the GraphQL baseline, and Portico) ends every JSON body with `\n`; Hive Gateway (GraphQL
+ * Yoga) and Mercurius (Fastify) write the JSON alone, and neither has a setting to add one.
+ */
+export type BodyAllowance = 'no-final-newline';
 
 /** A group of contestants answering the same operation; ratios are to its baseline. */
 export interface GroupSpec {
@@ -124,6 +141,28 @@ export const HEAVY_QUERY = `query BenchHeavy {
     upc
     reviews { id author { id reviews { id product { upc reviews { id author { username } } } } } }
   }
+}`;
+
+/**
+ * `topProducts(first: N)` of the benchmark-shaped query: with one user, N = 3 gives a
+ * response of about 90 KB (89.3 KiB), the size of the public federation benchmark's.
+ */
+export const FEDERATION_BENCHMARK_QUERY_TOP_PRODUCTS = 3;
+
+/**
+ * Shaped like the query of the public federation gateway benchmark: the same fragments
+ * (with the demo's fields: `shippingEstimate` needs `price` and `weight` from another
+ * subgraph through `@requires`) and the same two branches, users -> reviews -> product ->
+ * reviews -> author -> reviews -> product, and topProducts -> reviews -> author -> reviews
+ * -> product. Its user branch starts at `user(id: "1")` instead of the user list, which
+ * needs the `customers:read` scope: every contestant, authenticated or not, answers the same.
+ */
+export const FEDERATION_BENCHMARK_QUERY = `fragment User on User { id username name }
+fragment Review on Review { id body }
+fragment Product on Product { inStock name price shippingEstimate upc weight }
+query BenchFederation {
+  user(id: "1") { ...User reviews { ...Review product { ...Product reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } } } } }
+  topProducts(first: ${FEDERATION_BENCHMARK_QUERY_TOP_PRODUCTS}) { ...Product reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } } }
 }`;
 
 /** The light query: one subgraph, five products, two fields each. */
@@ -184,14 +223,56 @@ const webPoliciesOff: NodeContestantSpec = {
   ready: PORTICO_READY,
 };
 
+/** A GraphQL POST every gateway answers once it has loaded its schema and can plan. */
+const TYPENAME_READY: ReadinessProbe = { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) };
+
 const apolloBaseline: NodeContestantSpec = {
   id: 'apollo-gateway-baseline',
   description: 'plain Apollo Gateway (committed supergraph, default data sources) on Apollo Server standalone',
   kind: 'node',
   entry: 'test/bench/apollo-baseline.ts',
   env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...subgraphUrlEnv(ctx) }),
-  ready: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) },
+  ready: TYPENAME_READY,
 };
+
+const hiveGateway: NodeContestantSpec = {
+  id: 'hive-gateway',
+  description: "peer: Hive Gateway (@graphql-hive/gateway-runtime, committed supergraph, its default JavaScript query planner) on node:http",
+  kind: 'node',
+  entry: 'test/bench/hive-gateway.ts',
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...subgraphUrlEnv(ctx), HIVE_ROUTER_RUNTIME: 'off' }),
+  ready: TYPENAME_READY,
+  bodyAllowance: 'no-final-newline',
+};
+
+const hiveGatewayRustPlanner: NodeContestantSpec = {
+  id: 'hive-gateway-rust-planner',
+  description: "peer: Hive Gateway as hive-gateway, with Hive Router's Rust query planner and its executor (@graphql-hive/router-runtime)",
+  kind: 'node',
+  entry: 'test/bench/hive-gateway.ts',
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...subgraphUrlEnv(ctx), HIVE_ROUTER_RUNTIME: 'on' }),
+  ready: TYPENAME_READY,
+  bodyAllowance: 'no-final-newline',
+};
+
+const mercuriusGateway: NodeContestantSpec = {
+  id: 'mercurius-gateway',
+  description: "peer: Mercurius federation gateway (@mercuriusjs/gateway) on Fastify, given the subgraph services (schemas in federation v1's dialect)",
+  kind: 'node',
+  entry: 'test/bench/mercurius-gateway.ts',
+  env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...subgraphUrlEnv(ctx) }),
+  ready: TYPENAME_READY,
+  bodyAllowance: 'no-final-newline',
+};
+
+/**
+ * The Node federation gateways Portico competes with, measured beside the Apollo Gateway
+ * baseline. The smoke run inside `npm test` starts each in one group only: a peer takes
+ * 4-9 s to start and answer on the shared 2-core machine, so three peers in three groups
+ * would add about 90 s; the benchmark-shaped query (fragments, `@requires`, four
+ * subgraphs) proves each entry and its body check.
+ */
+const PEER_GATEWAYS: readonly ContestantSpec[] = [hiveGateway, hiveGatewayRustPlanner, mercuriusGateway].map((peer) => ({ ...peer, smokeGroup: 'graphql-heavy-benchmark' }));
 
 const partnerPoliciesOn: NodeContestantSpec = {
   id: 'partner-policies-on',
@@ -292,14 +373,21 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'graphql',
     title: 'GraphQL, heavy query (a user and topProducts, three levels of reviews)',
     operation: graphqlOperation(HEAVY_QUERY),
-    contestants: [apolloBaseline, webPoliciesOn, webPoliciesOnNoDedup, webPoliciesOff],
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnNoDedup, webPoliciesOff],
+  },
+  {
+    id: 'graphql-heavy-benchmark',
+    kind: 'graphql',
+    title: "GraphQL, heavy query shaped like the public federation benchmark's (fragments, @requires, users and topProducts branches)",
+    operation: graphqlOperation(FEDERATION_BENCHMARK_QUERY),
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOff],
   },
   {
     id: 'graphql-light',
     kind: 'graphql',
     title: 'GraphQL, light query ({ topProducts(first: 5) { name price } })',
     operation: graphqlOperation(LIGHT_QUERY),
-    contestants: [apolloBaseline, webPoliciesOn, webPoliciesOff],
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOff],
   },
   {
     id: 'graphql-cached',
@@ -318,6 +406,14 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     targets: { subjectId: partnerPoliciesOn.id, referenceId: nginx.id, maxCpuRatio: 2, maxP99Ratio: 2, minRpsRatio: 0.6, maxPeakRssMiB: 128 },
   },
 ];
+
+/** The groups as the default smoke run measures them: a contestant with a `smokeGroup` only in that group. */
+export function smokeContestants(groups: readonly GroupSpec[]): GroupSpec[] {
+  return groups.map((group) => ({
+    ...group,
+    contestants: group.contestants.filter((c, index) => index === 0 || c.smokeGroup === undefined || c.smokeGroup === group.id),
+  }));
+}
 
 /**
  * The groups and contestants selected by `--only`: contestants whose `<group>/<contestant>`

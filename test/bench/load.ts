@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import { request } from 'undici';
-import type { Operation } from './contestants';
+import type { BodyAllowance, Operation } from './contestants';
 import type { LoadSettings } from './options';
 
 /** Longest wait for one response, in seconds (autocannon counts a timeout as an error). */
@@ -65,6 +65,26 @@ export function firstDifference(actual: unknown, expected: unknown, at = '$'): s
     return at;
   }
   return at;
+}
+
+/** Characters of each body shown around the first differing byte. */
+const DIFFERENCE_CONTEXT_CHARS = 40;
+
+/**
+ * How a contestant's body differs from the baseline's, or undefined when it is the same
+ * bytes (less what `allowance` states). A different JSON value is located by path; the
+ * same value written with other bytes (key order, whitespace, escapes) by the offset of
+ * the first differing character, with both bodies' text around it.
+ */
+export function bodyDifference(actual: FetchedResponse, expected: FetchedResponse, allowance?: BodyAllowance): string | undefined {
+  const expectedText = allowance === 'no-final-newline' ? expected.text.replace(/\n$/, '') : expected.text;
+  if (actual.text === expectedText) return undefined;
+  const path = firstDifference(actual.json, expected.json);
+  if (path) return `response differs from the baseline's at ${path}`;
+  let at = 0;
+  while (at < actual.text.length && actual.text[at] === expectedText[at]) at++;
+  const around = (text: string) => JSON.stringify(text.slice(Math.max(0, at - DIFFERENCE_CONTEXT_CHARS), at + DIFFERENCE_CONTEXT_CHARS));
+  return `response has the baseline's JSON value in other bytes from character ${at}: ${around(actual.text)} against ${around(expectedText)}`;
 }
 
 /**

@@ -44,9 +44,11 @@ export interface BenchOptions {
 /** `npm run bench -- --help`. */
 export const USAGE = `Usage: npm run bench -- [--smoke] [--only <substring>] [--out <file>] [--cpu-prof <dir>]
 
-  --smoke             short run (1 s warm-up, 1.5 s measured, 4 connections) to check that it works
+  --smoke             short run (1 s warm-up, 1.5 s measured, 4 connections) to check that it works;
+                      without --only, each peer gateway runs in one group only
   --only <substring>  run only contestants whose "<group>/<contestant>" id contains the text
-                      (groups: graphql-heavy, graphql-light, graphql-cached, rest, attacks, cold-start); a group's baseline always runs
+                      (groups: graphql-heavy, graphql-heavy-benchmark, graphql-light,
+                      graphql-cached, rest, attacks, cold-start); a group's baseline always runs
   --out <file>        results file (default bench-results/<timestamp>.json)
   --cpu-prof <dir>    each gateway contestant writes a V8 CPU profile (.cpuprofile) into <dir>;
                       profiling slows the gateway, so figures of such a run are not comparable

@@ -4,8 +4,8 @@
  * upstream service processes.
  *
  * Per group, the baseline runs first: its response to the group's operation is the
- * reference every other contestant's response must equal (parsed JSON, deep-equal)
- * before it is measured. Per contestant: start, wait until ready, check the response,
+ * reference every other contestant's response must equal byte for byte (less a
+ * difference the contestant declares, see `bodyAllowance`) before it is measured. Per contestant: start, wait until ready, check the response,
  * warm up, measure a window (throughput, latency, errors, gateway CPU per request, peak
  * RSS, upstream CPU), stop. With `taskset`, the gateway under test has one CPU to itself;
  * the upstream services and this harness share another.
@@ -19,10 +19,10 @@ import path from 'node:path';
 import { createApiKeyInFile } from '../../shared/dev/api-key-file';
 import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
-import { BENCH_GROUPS, BENCH_PROCESS_ENV, selectContestants, type BenchContext, type ContestantSpec, type GroupSpec, type NativeContestantSpec } from './contestants';
+import { BENCH_GROUPS, BENCH_PROCESS_ENV, selectContestants, smokeContestants, type BenchContext, type ContestantSpec, type GroupSpec, type NativeContestantSpec } from './contestants';
 import { ATTACK_GROUP_ID, formatAttacks, runAttackGroup, type AttackResult } from './attacks';
 import { COLD_START_GROUP_ID, formatColdStart, FULL_COLD_START, runColdStartGroup, SMOKE_COLD_START, type ColdStartResult } from './cold-start';
-import { fetchOnce, firstDifference, responseProblem, runLoad, stopRunningLoad } from './load';
+import { bodyDifference, fetchOnce, responseProblem, runLoad, stopRunningLoad, type FetchedResponse } from './load';
 import { provideBinary } from './native-binary';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { createProcessRegistry, freePort, REPO_ROOT, waitUntilReady, type ManagedProcess, type ProcessRegistry } from './processes';
@@ -99,9 +99,8 @@ async function startUpstreams(registry: ProcessRegistry, jwksFile: string, cpu: 
   };
 }
 
-interface Reference {
-  json: unknown;
-}
+/** The baseline's first response: every other contestant's must have the same bytes. */
+type Reference = FetchedResponse;
 
 /** Response cache counters by status from a Portico gateway's /metrics; undefined when it has none. */
 async function cacheCounts(origin: string): Promise<Record<string, number> | undefined> {
@@ -181,8 +180,8 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
     if (problem) return { result: failedResult(base, problem, response.bytes) };
     if (!baseline) {
       if (!reference) return { result: failedResult(base, 'no baseline response to compare with (the baseline failed)', response.bytes) };
-      const difference = firstDifference(response.json, reference.json);
-      if (difference) return { result: failedResult(base, `response differs from the baseline's at ${difference}`, response.bytes) };
+      const difference = bodyDifference(response, reference, spec.bodyAllowance);
+      if (difference) return { result: failedResult(base, difference, response.bytes) };
     }
 
     env.log(`  ${group.id}/${spec.id}: response ${formatBytes(response.bytes)}, warming up ${options.settings.warmupSec} s, measuring ${options.settings.measureSec} s`);
@@ -224,7 +223,7 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
       disturbed: disturbance(cpu) ?? null,
       cacheHitRatio: cacheHitRatio(cacheBefore, cacheAfter),
     };
-    return { result, ...(baseline ? { reference: { json: response.json } } : {}) };
+    return { result, ...(baseline ? { reference: response } : {}) };
   } catch (err) {
     const message = (err as Error).message;
     process.stderr.write(`${group.id}/${spec.id} failed: ${message}\n`);
@@ -260,7 +259,8 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const groups = selectContestants(BENCH_GROUPS, options.only);
+  // An explicit --only runs what it names; the default smoke run (npm test) trims the peers.
+  const groups = selectContestants(options.mode === 'smoke' && options.only === undefined ? smokeContestants(BENCH_GROUPS) : BENCH_GROUPS, options.only);
   const withAttacks = options.only === undefined || ATTACK_GROUP_ID.includes(options.only) || options.only.startsWith(`${ATTACK_GROUP_ID}/`);
   const withColdStart = options.only === undefined || COLD_START_GROUP_ID.includes(options.only) || options.only.startsWith(`${COLD_START_GROUP_ID}/`);
   const coldStartSettings = options.mode === 'smoke' ? SMOKE_COLD_START : FULL_COLD_START;
