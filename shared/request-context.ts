@@ -13,6 +13,7 @@ import type { ReadinessRegistry } from './observability/health';
 import type { AuthRequirement } from './policies/authn/authn-plugin';
 import type { Principal } from './policies/authn/principal';
 import type { AccessRules } from './policies/edge/access-rules';
+import type { ChargeableBucket } from './policies/rate-limit/rate-limit-plugin';
 import type { ResponseCache } from './policies/response-cache/response-cache-settings';
 import type { PassthroughCall } from './rest/passthrough-outcome';
 import type { BreakerRegistry } from './upstream/breaker';
@@ -44,6 +45,8 @@ declare module 'fastify' {
     rateLimitCost?: number;
     /** Rate limit: charges more units to this request's principal bucket (a GraphQL operation's cost); throws RATE_LIMITED when over. */
     chargeRateLimit?: (units: number) => Promise<void>;
+    /** Rate limit: the principal bucket this request was decided against, behind `chargeRateLimit`. */
+    rateLimitBucket?: ChargeableBucket;
     /** Route: the passthrough call of this request, until its response is done or its client went away. */
     passthroughCall?: PassthroughCall;
     /** Route: the endpoint a passthrough to a multi-target upstream was sent to, until its response settles it. */

@@ -26,6 +26,12 @@ export interface MetricsPluginOptions {
   host?: string;
 }
 
+/** The two series one response is recorded in. */
+interface ResponseSeries {
+  requests: { inc(value?: number): void };
+  duration: { observe(value: number): void };
+}
+
 /** Registers the response recorder (app-wide) and the scrape endpoint on the root instance. */
 export const metricsPlugin = fp<MetricsPluginOptions>(
   async (app: FastifyInstance, opts) => {
@@ -34,18 +40,30 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
     if (!path.startsWith('/')) throw new TypeError(`metricsPlugin: path must start with '/', got '${path}'`);
     const { registry, httpRequests, httpRequestDuration } = metrics;
 
+    // Label children bound once per route, method and status: no label object per response.
+    const children = new Map<string, Map<string, Map<number, ResponseSeries>>>();
+    const seriesOf = (route: string, method: string, status: number): ResponseSeries => {
+      let byMethod = children.get(route);
+      if (!byMethod) children.set(route, (byMethod = new Map()));
+      let byStatus = byMethod.get(method);
+      if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+      let series = byStatus.get(status);
+      if (!series) {
+        const labels = { method, route, status_code: String(status) };
+        series = { requests: httpRequests.labels(labels), duration: httpRequestDuration.labels(labels) };
+        byStatus.set(status, series);
+      }
+      return series;
+    };
+
     app.addHook('onResponse', (request, reply, done) => {
       // Undefined when no route matched and the not-found handler answered.
       const pattern = request.routeOptions.url;
       // Scrapes would otherwise dominate the counters and move every time Prometheus looks.
       if (pattern !== path) {
-        const labels = {
-          method: request.method,
-          route: pattern ?? UNMATCHED_ROUTE,
-          status_code: String(reply.statusCode),
-        };
-        httpRequests.inc(labels);
-        httpRequestDuration.observe(labels, reply.elapsedTime / 1_000);
+        const series = seriesOf(pattern ?? UNMATCHED_ROUTE, request.method, reply.statusCode);
+        series.requests.inc();
+        series.duration.observe(reply.elapsedTime / 1_000);
       }
       done();
     });

@@ -169,8 +169,10 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, rules: Pass
 export function allowedResponseHeaders<H extends Record<string, unknown>>(headers: H, rules: PassthroughHeaderRules): H {
   const out: Record<string, unknown> = {};
   const allow = rules.allowResponse;
-  // An allowed name the upstream's Connection header lists is hop-by-hop for this answer.
-  const named = headers.connection === undefined ? undefined : namedByConnection(headers.connection as string | string[]);
+  // An allowed name the upstream's Connection header lists is hop-by-hop for this answer;
+  // the usual `keep-alive` / `close` name only hop-by-hop headers, never allowed ones.
+  const connection = headers.connection;
+  const named = connection === undefined || ((connection === 'keep-alive' || connection === 'close') && !allow.has(connection)) ? undefined : namedByConnection(connection as string | string[]);
   for (const name in headers) {
     if (allow.has(name) && !named?.has(name)) out[name] = headers[name];
   }

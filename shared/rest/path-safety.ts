@@ -19,11 +19,14 @@ export function unsafePathReason(rest: string): string | undefined {
       if (i === segments.length - 1) continue; // a trailing slash is harmless
       return 'empty path segments are not allowed';
     }
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(raw);
-    } catch {
-      return 'the path is not valid percent-encoding';
+    // Without a `%` there is nothing to decode.
+    let decoded = raw;
+    if (raw.includes('%')) {
+      try {
+        decoded = decodeURIComponent(raw);
+      } catch {
+        return 'the path is not valid percent-encoding';
+      }
     }
     if (decoded === '.' || decoded === '..') return 'dot segments are not allowed';
     if (decoded.includes(';')) return 'matrix parameters (;) are not allowed';

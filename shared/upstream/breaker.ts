@@ -126,6 +126,21 @@ export function createUpstreamBreaker(upstream: string, options: BreakerOptions,
   const succeeded = () => {
     if (stretchFailures > 0 && !failureRateOver(breaker.stats, options.errorThresholdPercentage)) endStretch();
   };
+  /**
+   * opossum's own bookkeeping for one call that started while the circuit was closed, without
+   * its promise and closure per call: the same events (which feed its rolling window and close
+   * a half-open circuit on success) and the same opening rule as its `fail` (circuit.js).
+   */
+  const NO_ARGS: unknown[] = [];
+  const recordFired = () => breaker.emit('fire', NO_ARGS);
+  const recordSuccess = (latencyMs: number) => breaker.emit('success', undefined, latencyMs);
+  const recordFailure = (err: unknown, latencyMs: number) => {
+    breaker.emit('failure', err, latencyMs, NO_ARGS);
+    if (breaker.warmUp) return;
+    const stats = breaker.stats;
+    if (stats.fires < breaker.volumeThreshold && !breaker.halfOpen) return;
+    if (failureRateOver(stats, options.errorThresholdPercentage) || breaker.halfOpen) breaker.open();
+  };
   breaker.on('open', () => {
     openedAt = now();
     endStretch();
@@ -142,6 +157,36 @@ export function createUpstreamBreaker(upstream: string, options: BreakerOptions,
     state: () => (breaker.opened ? 'open' : breaker.halfOpen ? 'half_open' : 'closed'),
     async run<T>(call: () => Promise<T>, isFailure?: (value: T) => boolean): Promise<T> {
       const startedAt = now();
+      // Closed (the common case): the call is already a promise, so the bookkeeping is done around it.
+      if (breaker.closed && !breaker.isShutdown) {
+        recordFired();
+        let value: T;
+        try {
+          value = await call();
+        } catch (err) {
+          // The caller's own mark of a client fault, or refused before anything reached the upstream: a call, never a failure.
+          if (err instanceof ClientFault) {
+            recordSuccess(now() - startedAt);
+            throw err.original;
+          }
+          if (clientCausedError(err)) {
+            recordSuccess(now() - startedAt);
+            throw err;
+          }
+          recordFailure(err, now() - startedAt);
+          failed(now() - startedAt);
+          throw err;
+        }
+        const tookMs = now() - startedAt;
+        if (isFailure?.(value) || tookMs > options.slowCallMs) {
+          recordFailure(new FailedResult(value), tookMs);
+          failed(tookMs);
+          return value;
+        }
+        recordSuccess(tookMs);
+        succeeded();
+        return value;
+      }
       try {
         const value = (await breaker.fire(async () => {
           let value: T;
@@ -170,7 +215,19 @@ export function createUpstreamBreaker(upstream: string, options: BreakerOptions,
     },
     record(failure, durationMs = 0) {
       const counted = failure || durationMs > options.slowCallMs;
-      // Settles at once; an open circuit refuses the record, which is then simply dropped.
+      if (breaker.closed && !breaker.isShutdown) {
+        recordFired();
+        // Latency 0, as when the record went through opossum's fire: the call was timed elsewhere.
+        if (!counted) {
+          recordSuccess(0);
+          succeeded();
+          return;
+        }
+        recordFailure(recordedFailure, 0);
+        failed(durationMs);
+        return;
+      }
+      // Half-open or open: through opossum, which lets one trial through. Settles at once; an open circuit refuses the record, which is then simply dropped.
       void breaker.fire(() => (counted ? Promise.reject(recordedFailure) : Promise.resolve())).then(
         () => succeeded(),
         (err: unknown) => {

@@ -17,10 +17,19 @@ export function upstreamOutcome(result: { status: number } | { error: unknown })
 export type UpstreamObserver = (upstream: string, startedAt: number, result: { status: number } | { error: unknown }) => void;
 
 export function createUpstreamObserver(metrics: PorticoMetrics | undefined, now: () => number = performance.now.bind(performance)): UpstreamObserver {
+  if (!metrics) return () => {};
+  // Label children bound once per upstream and outcome: no label object per call.
+  const durations = new Map<string, Map<UpstreamOutcome, { observe(value: number): void }>>();
+  const durationOf = (upstream: string, outcome: UpstreamOutcome) => {
+    let byOutcome = durations.get(upstream);
+    if (!byOutcome) durations.set(upstream, (byOutcome = new Map()));
+    let child = byOutcome.get(outcome);
+    if (!child) byOutcome.set(outcome, (child = metrics.upstreamRequestDuration.labels({ upstream, outcome })));
+    return child;
+  };
   return (upstream, startedAt, result) => {
-    if (!metrics) return;
     const outcome = upstreamOutcome(result);
-    metrics.upstreamRequestDuration.observe({ upstream, outcome }, (now() - startedAt) / 1000);
+    durationOf(upstream, outcome).observe((now() - startedAt) / 1000);
     if (outcome !== 'success' && outcome !== 'client_error') metrics.upstreamErrors.inc({ upstream, reason: outcome });
   };
 }

@@ -55,7 +55,9 @@ describe('pipeline order on the partner BFF', () => {
       expect(res.status).toBe(200);
       expect(res.headers['ratelimit-limit']).toBe(String(LIMIT));
       expect(res.headers['ratelimit-remaining']).toBe(String(LIMIT - 1 - i));
-      expect(res.headers['x-ratelimit-remaining']).toBe(String(LIMIT - 1 - i));
+      expect(res.headers['ratelimit-reset']).toMatch(/^\d+$/);
+      // One set of headers: the X- copies only with legacyHeaders.
+      expect(res.headers['x-ratelimit-remaining']).toBeUndefined();
     }
   });
 
@@ -181,6 +183,28 @@ describe('partner documentation with policies on', () => {
       expect(doc.paths['/v2/orders/{id}'].get['x-rate-limits']).toEqual({ all: { limit: 10, windowMs: 60_000 } });
       expect((await http(`${partner.url}/docs`)).status).toBe(200);
       expect(doc.components.securitySchemes.bearer).toBeUndefined();
+    } finally {
+      await partner.close();
+      await upstream.close();
+    }
+  });
+});
+
+describe('rate-limit headers on the partner BFF', () => {
+  it('sends the X-RateLimit copies only when legacy headers are on, on answers and refusals', async () => {
+    const upstream = await startRecordingUpstream();
+    const key = generateApiKey({ clientId: 'legacy', plan: 'free', scopes: [] });
+    const partner = await startPartnerBff(allUpstreamsAt(upstream.origin), {
+      policies: { authn: { apiKeys: { records: [key.record] } }, rateLimit: { perIp: false, plans: { free: { limit: 1, windowMs: 60_000 } }, legacyHeaders: true } },
+    });
+    try {
+      const allowed = await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': key.key } });
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers).toMatchObject({ 'ratelimit-limit': '1', 'ratelimit-remaining': '0', 'x-ratelimit-limit': '1', 'x-ratelimit-remaining': '0' });
+      expect(allowed.headers['x-ratelimit-reset']).toBe(allowed.headers['ratelimit-reset']);
+      const refused = await http(`${partner.url}/v1/products`, { headers: { 'x-api-key': key.key } });
+      expect(refused.status).toBe(429);
+      expect(refused.headers).toMatchObject({ 'ratelimit-remaining': '0', 'x-ratelimit-remaining': '0' });
     } finally {
       await partner.close();
       await upstream.close();

@@ -93,6 +93,11 @@ describe('env mappings owned by each policy', () => {
     expect(() => readEnv({ RATE_LIMIT_READINESS: 'maybe' }, rateLimitEnv.spec)).toThrow(/RATE_LIMIT_READINESS="maybe": must be one of required, informational/);
   });
 
+  it('map RATE_LIMIT_LEGACY_HEADERS=on to legacyHeaders, and leave it out by default', () => {
+    expect(rateLimitEnv.toSettings(readEnv({ RATE_LIMIT_LEGACY_HEADERS: 'on' }, rateLimitEnv.spec)).rateLimit?.legacyHeaders).toBe(true);
+    expect(rateLimitEnv.toSettings(readEnv({}, rateLimitEnv.spec)).rateLimit?.legacyHeaders).toBeUndefined();
+  });
+
   it('map an empty environment to the policy defaults', () => {
     expect(rateLimitEnv.toSettings(readEnv({}, rateLimitEnv.spec))).toEqual({ rateLimit: { perIp: DEFAULT_PER_IP_RULE, plans: DEFAULT_PLAN_RULES, store: { kind: 'memory' } } });
     expect(responseCacheEnv.toSettings(readEnv({}, responseCacheEnv.spec))).toEqual({});

@@ -24,6 +24,18 @@ describe('memory store', () => {
     expect(store.kind).toBe('memory');
   });
 
+  it('decides at once with consumeNow, sharing the buckets of consume', async () => {
+    const c = clock();
+    const store = createMemoryStore({ now: c.now });
+    const rule = { limit: 2, windowMs: 1_000 };
+    const first = store.consumeNow('k', rule, 1);
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toMatchObject({ allowed: true, remaining: 1 });
+    expect(await store.consume('k', rule, 1)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(store.consumeNow('k', rule, 1)).toMatchObject({ allowed: false });
+    expect(() => store.consumeNow('k', rule, -1)).toThrow(RangeError);
+  });
+
   it('keeps keys independent', async () => {
     const store = createMemoryStore({ now: clock().now });
     const rule = { limit: 1, windowMs: 60_000 };

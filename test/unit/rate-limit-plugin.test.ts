@@ -12,8 +12,16 @@ describe('rate-limit rule selection', () => {
 });
 
 describe('rate-limit headers', () => {
-  it('describe an allowed decision without Retry-After', () => {
+  it('describe an allowed decision with the IETF RateLimit fields only, without Retry-After', () => {
     expect(rateLimitHeaders({ allowed: true, limit: 10, remaining: 7, resetMs: 2_500, retryAfterMs: 0 })).toEqual({
+      'ratelimit-limit': '10',
+      'ratelimit-remaining': '7',
+      'ratelimit-reset': '3',
+    });
+  });
+
+  it('add the X-RateLimit copies when legacy headers are on', () => {
+    expect(rateLimitHeaders({ allowed: true, limit: 10, remaining: 7, resetMs: 2_500, retryAfterMs: 0 }, true)).toEqual({
       'ratelimit-limit': '10',
       'ratelimit-remaining': '7',
       'ratelimit-reset': '3',

@@ -3,9 +3,10 @@
  * selects the record, the whole key is compared by SHA-256 hash in constant time, and only
  * hashes are ever stored (file or Redis), so a leaked store does not leak usable keys.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash as oneShotHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { PorticoError } from '../../errors';
 import { REDIS_KEY_PREFIXES } from '../../redis';
 import type { Principal } from './principal';
@@ -28,10 +29,17 @@ export interface ApiKeyRecord {
 
 export interface ApiKeyStore {
   find(keyId: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * A number that changes whenever the store's records may have changed (a reloaded key
+   * file). Cached verifications from another generation are not trusted. Absent: the
+   * store cannot tell, and cached verifications live out their TTL.
+   */
+  generation?(): number;
 }
 
+/** Hex SHA-256 of a key; one-shot, without a Hash object per call. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return oneShotHash('sha256', key, 'hex');
 }
 
 /** A new random key and the record to store for it (the key itself is shown once, never stored). */
@@ -42,7 +50,11 @@ export function generateApiKey(fields: { clientId: string; plan: string; scopes:
 }
 
 /** Pure apart from the store lookup: the principal for a presented key, or AUTH_API_KEY_INVALID. */
-export async function verifyApiKey(presented: string, store: ApiKeyStore): Promise<Principal> {
+export function verifyApiKey(presented: string, store: ApiKeyStore): Promise<Principal> {
+  return verifyHashedApiKey(presented, hashApiKey(presented), store);
+}
+
+async function verifyHashedApiKey(presented: string, presentedHash: string, store: ApiKeyStore): Promise<Principal> {
   const match = KEY_PATTERN.exec(presented);
   let record: ApiKeyRecord | undefined;
   try {
@@ -52,11 +64,78 @@ export async function verifyApiKey(presented: string, store: ApiKeyStore): Promi
     throw new PorticoError('AUTH_KEYS_UNAVAILABLE', undefined, { cause: err });
   }
   const expected = Buffer.from(record?.hash ?? '0'.repeat(64), 'hex');
-  const actual = Buffer.from(hashApiKey(presented), 'hex');
+  const actual = Buffer.from(presentedHash, 'hex');
   // Compared even when no record matched, so timing does not reveal which key ids exist.
   const equal = expected.length === actual.length && timingSafeEqual(expected, actual);
   if (!record || !equal || record.revoked) throw new PorticoError('AUTH_API_KEY_INVALID');
   return { kind: 'client', id: record.clientId, clientId: record.clientId, scopes: record.scopes, roles: [], plan: record.plan, method: 'api-key' };
+}
+
+/** Verified keys kept in memory: how many, and for how long. */
+export interface ApiKeyCacheOptions {
+  /** Most verified keys remembered, the least recently used dropped first. Default 10,000. */
+  maxKeys?: number;
+  /**
+   * How long a verification is trusted without asking the store again, in ms: the longest a
+   * key revoked in Redis keeps working. A key file's reload (checked once per second)
+   * drops every cached verification at once. Default 1,000.
+   */
+  ttlMs?: number;
+  /** Clock, in ms. Default `Date.now`. */
+  now?: () => number;
+}
+
+export const DEFAULT_API_KEY_CACHE_MAX_KEYS = 10_000;
+export const DEFAULT_API_KEY_CACHE_TTL_MS = 1_000;
+
+/** Checks presented keys; a key verified within the TTL is answered from memory, without a promise. */
+export interface ApiKeyVerifier {
+  verify(presented: string): Principal | Promise<Principal>;
+}
+
+interface CachedVerification {
+  principal: Principal;
+  generation: number;
+  expiresAt: number;
+}
+
+/**
+ * Verifies keys against `store`, remembering successes by key hash (never the key) for
+ * `ttlMs`. Refusals are not remembered: an unknown key always asks the store, so a key
+ * issued a moment ago works at once. The cached principal is frozen: every request of the
+ * client shares it.
+ */
+export function createApiKeyVerifier(store: ApiKeyStore, options: ApiKeyCacheOptions = {}): ApiKeyVerifier {
+  const ttlMs = options.ttlMs ?? DEFAULT_API_KEY_CACHE_TTL_MS;
+  const now = options.now ?? Date.now;
+  const cache = new LRUCache<string, CachedVerification>({ max: options.maxKeys ?? DEFAULT_API_KEY_CACHE_MAX_KEYS });
+  const generationOf = () => store.generation?.() ?? 0;
+
+  async function verifyAndRemember(presented: string, presentedHash: string, generation: number): Promise<Principal> {
+    try {
+      const principal = frozenPrincipal(await verifyHashedApiKey(presented, presentedHash, store));
+      cache.set(presentedHash, { principal, generation, expiresAt: now() + ttlMs });
+      return principal;
+    } catch (err) {
+      cache.delete(presentedHash);
+      throw err;
+    }
+  }
+
+  return {
+    verify(presented) {
+      const presentedHash = hashApiKey(presented);
+      const generation = generationOf();
+      const cached = cache.get(presentedHash);
+      if (cached && cached.generation === generation && cached.expiresAt > now()) return cached.principal;
+      return verifyAndRemember(presented, presentedHash, generation);
+    },
+  };
+}
+
+/** A frozen copy: the store's own record (and its scope list) stays the store's. */
+function frozenPrincipal(principal: Principal): Principal {
+  return Object.freeze({ ...principal, scopes: Object.freeze([...principal.scopes]), roles: Object.freeze([...principal.roles]) });
 }
 
 export function createMemoryApiKeyStore(records: readonly ApiKeyRecord[]): ApiKeyStore {
@@ -88,21 +167,28 @@ export function createFileApiKeyStore(path: string, { reloadCheckMs = 1_000, now
   let records = createMemoryApiKeyStore(readApiKeyFile(path));
   let mtimeMs = statMtime(path);
   let checkedAt = now();
+  let generation = 0;
+  const reloadIfChanged = () => {
+    if (now() - checkedAt < reloadCheckMs) return;
+    checkedAt = now();
+    const current = statMtime(path);
+    if (current === mtimeMs) return;
+    try {
+      records = createMemoryApiKeyStore(readApiKeyFile(path));
+      mtimeMs = current;
+      generation += 1;
+    } catch {
+      // A half-written or broken file keeps the last good keys in service.
+    }
+  };
   return {
     async find(keyId) {
-      if (now() - checkedAt >= reloadCheckMs) {
-        checkedAt = now();
-        const current = statMtime(path);
-        if (current !== mtimeMs) {
-          try {
-            records = createMemoryApiKeyStore(readApiKeyFile(path));
-            mtimeMs = current;
-          } catch {
-            // A half-written or broken file keeps the last good keys in service.
-          }
-        }
-      }
+      reloadIfChanged();
       return records.find(keyId);
+    },
+    generation() {
+      reloadIfChanged();
+      return generation;
     },
   };
 }

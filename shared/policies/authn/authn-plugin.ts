@@ -4,14 +4,14 @@
  * Public routes (health, readiness, metrics) are declared explicitly; a route can require
  * scopes through its `config.auth`.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../../errors';
-import { API_KEY_HEADER, verifyApiKey, type ApiKeyStore } from './api-key';
+import { API_KEY_HEADER, createApiKeyVerifier, type ApiKeyCacheOptions, type ApiKeyStore } from './api-key';
 import { looksLikeJws, parseBearerJwt, parseBearerToken } from './bearer';
 import type { IntrospectionVerifier } from './introspection';
 import type { JwtVerifier } from './jwt';
-import type { PrincipalKind } from './principal';
+import type { Principal, PrincipalKind } from './principal';
 
 /** What a route demands of its caller; set as `config: { auth: {...} }` on the route. */
 export interface AuthRequirement {
@@ -36,6 +36,8 @@ export interface AuthnPluginOptions {
   introspection?: Pick<IntrospectionVerifier, 'verify'>;
   /** Looks up API keys sent in `x-api-key`; absent means API keys are not accepted. */
   apiKeys?: ApiKeyStore;
+  /** How verified API keys are remembered (count, TTL: how long a key revoked in Redis keeps working). Default 10,000 keys for 1 s. */
+  apiKeyCache?: ApiKeyCacheOptions;
   /** Route patterns that need no credentials. Default `/healthz`, `/readyz`, `/metrics`. */
   publicPaths?: readonly string[];
   /**
@@ -77,63 +79,104 @@ function challenge(opts: AuthnPluginOptions, realm: string, error?: { code: stri
   return schemes.join(', ');
 }
 
+/** What `credentials` found: nothing to check (a public route, or no route), or the principal (maybe still being verified). */
+const NOT_GUARDED = Symbol('not guarded');
+type Credentials = typeof NOT_GUARDED | Principal | Promise<Principal> | undefined;
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
 export const authnPlugin = fp<AuthnPluginOptions>(
   async function authn(app: FastifyInstance, opts) {
     const publicPaths = new Set(opts.publicPaths ?? DEFAULT_PUBLIC_PATHS);
     const realm = opts.realm ?? DEFAULT_REALM;
     const kinds = opts.principalKinds ? new Set(opts.principalKinds) : undefined;
+    const apiKeys = opts.apiKeys ? createApiKeyVerifier(opts.apiKeys, opts.apiKeyCache) : undefined;
 
-    const reject = (error: PorticoError, header: string): never => {
+    const rejection = (error: PorticoError, header: string): PorticoError => {
       opts.onFailure?.(error.code);
-      throw new PorticoError(error.code, error.message, { cause: error.cause, headers: { 'www-authenticate': header } });
+      return new PorticoError(error.code, error.message, { cause: error.cause, headers: { 'www-authenticate': header } });
     };
 
-    async function authenticate(request: FastifyRequest): Promise<void> {
+    /** The request's credentials, verified or on their way; throws for malformed ones. */
+    function credentials(request: FastifyRequest): Credentials {
       const requirement = request.routeOptions.config?.auth;
       const route = request.routeOptions.url;
-      if (requirement?.public || (route !== undefined && publicPaths.has(route)) || requirement?.publicWhen?.(request)) return;
+      if (requirement?.public || (route !== undefined && publicPaths.has(route)) || requirement?.publicWhen?.(request)) return NOT_GUARDED;
       // No route matched: the answer is 404 whoever asks, and nothing is called.
-      if (request.is404) return;
+      if (request.is404) return NOT_GUARDED;
 
       const authorization = request.headers.authorization;
       const apiKey = request.headers[API_KEY_HEADER];
-      try {
-        if (authorization !== undefined && (opts.jwt || opts.introspection)) {
-          const token = opts.introspection ? parseBearerToken(authorization) : parseBearerJwt(authorization);
-          if (!token) throw new PorticoError('AUTH_TOKEN_INVALID', `The Authorization header must be \`Bearer <${opts.introspection ? 'token' : 'JWT'}>\`.`);
-          const method = bearerMethodFor(token, { jwt: Boolean(opts.jwt), introspection: Boolean(opts.introspection) });
-          const verifier = method === 'jwt' ? opts.jwt : opts.introspection;
-          if (!verifier) throw new PorticoError('AUTH_TOKEN_INVALID');
-          request.principal = await verifier.verify(token);
-        } else if (apiKey !== undefined && opts.apiKeys) {
-          if (typeof apiKey !== 'string') throw new PorticoError('AUTH_API_KEY_INVALID', 'Send exactly one x-api-key header.');
-          request.principal = await verifyApiKey(apiKey, opts.apiKeys);
-        }
-      } catch (err) {
-        const error = err instanceof PorticoError ? err : new PorticoError('AUTH_TOKEN_INVALID', undefined, { cause: err });
-        // Unavailable keys or introspection are our problem, not the client's token: 503 without a challenge.
-        if (error.statusCode >= 500) {
-          opts.onFailure?.(error.code);
-          throw error;
-        }
-        reject(error, challenge(opts, realm, { code: 'invalid_token', description: error.message.replace(/"/g, "'") }));
+      if (authorization !== undefined && (opts.jwt || opts.introspection)) {
+        const token = opts.introspection ? parseBearerToken(authorization) : parseBearerJwt(authorization);
+        if (!token) throw new PorticoError('AUTH_TOKEN_INVALID', `The Authorization header must be \`Bearer <${opts.introspection ? 'token' : 'JWT'}>\`.`);
+        const method = bearerMethodFor(token, { jwt: Boolean(opts.jwt), introspection: Boolean(opts.introspection) });
+        const verifier = method === 'jwt' ? opts.jwt : opts.introspection;
+        if (!verifier) throw new PorticoError('AUTH_TOKEN_INVALID');
+        return verifier.verify(token);
       }
-      const principal = request.principal;
-      if (!principal) return reject(new PorticoError('AUTH_REQUIRED'), challenge(opts, realm));
+      if (apiKey !== undefined && apiKeys) {
+        if (typeof apiKey !== 'string') throw new PorticoError('AUTH_API_KEY_INVALID', 'Send exactly one x-api-key header.');
+        return apiKeys.verify(apiKey);
+      }
+      return undefined;
+    }
+
+    /** The error answered for credentials that failed verification. */
+    function verificationFailed(err: unknown): PorticoError {
+      const error = err instanceof PorticoError ? err : new PorticoError('AUTH_TOKEN_INVALID', undefined, { cause: err });
+      // Unavailable keys or introspection are our problem, not the client's token: 503 without a challenge.
+      if (error.statusCode >= 500) {
+        opts.onFailure?.(error.code);
+        return error;
+      }
+      return rejection(error, challenge(opts, realm, { code: 'invalid_token', description: error.message.replace(/"/g, "'") }));
+    }
+
+    /** Sets the verified principal, or returns why the request is refused (none, another kind, missing scopes). */
+    function admit(request: FastifyRequest, principal: Principal | undefined): PorticoError | undefined {
+      if (!principal) return rejection(new PorticoError('AUTH_REQUIRED'), challenge(opts, realm));
+      request.principal = principal;
       if (kinds && !kinds.has(principal.kind)) {
         const served = [...kinds].map((k) => (k === 'user' ? 'end users' : 'partner integrations')).join(' and ');
-        reject(
+        return rejection(
           new PorticoError('AUTH_PRINCIPAL_KIND_NOT_ACCEPTED', `These credentials identify a ${principal.kind === 'user' ? 'user' : 'client'}; this API serves ${served} only.`),
           challenge(opts, realm, { code: 'invalid_token', description: 'The credentials are for another kind of client.' }),
         );
       }
-      const missing = (requirement?.scopes ?? []).filter((s) => !principal.scopes.includes(s));
-      if (missing.length > 0) {
-        reject(
-          new PorticoError('FORBIDDEN', `Missing scope(s): ${missing.join(', ')}.`),
-          challenge(opts, realm, { code: 'insufficient_scope', description: 'The token lacks a required scope.', scope: missing.join(' ') }),
-        );
+      const scopes = request.routeOptions.config?.auth?.scopes;
+      if (scopes === undefined || scopes.length === 0) return undefined;
+      const missing = scopes.filter((s) => !principal.scopes.includes(s));
+      if (missing.length === 0) return undefined;
+      return rejection(
+        new PorticoError('FORBIDDEN', `Missing scope(s): ${missing.join(', ')}.`),
+        challenge(opts, realm, { code: 'insufficient_scope', description: 'The token lacks a required scope.', scope: missing.join(' ') }),
+      );
+    }
+
+    // Callback-style: a key answered from memory costs no promise; token verification still awaits.
+    function authenticate(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+      let found: Credentials;
+      try {
+        found = credentials(request);
+      } catch (err) {
+        done(verificationFailed(err));
+        return;
       }
+      if (found === NOT_GUARDED) {
+        done();
+        return;
+      }
+      if (!isPromise(found)) {
+        done(admit(request, found));
+        return;
+      }
+      found.then(
+        (principal) => done(admit(request, principal)),
+        (err: unknown) => done(verificationFailed(err)),
+      );
     }
 
     app.decorateRequest('principal', undefined);

@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createIdentityHeaderMatcher, identityHeadersFor, stripIdentityHeaders, stripRawIdentityHeaders } from './identity-headers';
+import { cachedIdentityHeadersFor, createIdentityHeaderMatcher, NO_IDENTITY_HEADERS, stripIdentityHeaders, stripRawIdentityHeaders } from './identity-headers';
 
 export interface HeaderHygieneOptions {
   /** Extra header names treated as identity headers (stripped from clients). */
@@ -24,7 +24,7 @@ export const stripIdentityHeadersPlugin = fp<HeaderHygieneOptions>(
     const isIdentityHeader = createIdentityHeaderMatcher(opts.extraIdentityHeaders);
     app.decorateRequest('upstreamHeaders', null as unknown as Record<string, string>);
     app.addHook('onRequest', (request, _reply, done) => {
-      request.upstreamHeaders = {};
+      request.upstreamHeaders = NO_IDENTITY_HEADERS;
       const removed = stripIdentityHeaders(request.headers, isIdentityHeader);
       if (removed.length > 0) {
         stripRawIdentityHeaders(request.raw.rawHeaders, isIdentityHeader);
@@ -41,7 +41,7 @@ export const stripIdentityHeadersPlugin = fp<HeaderHygieneOptions>(
 export const injectIdentityHeadersPlugin = fp(
   async function injectIdentity(app: FastifyInstance) {
     app.addHook('onRequest', (request, _reply, done) => {
-      if (request.principal) request.upstreamHeaders = identityHeadersFor(request.principal);
+      if (request.principal) request.upstreamHeaders = cachedIdentityHeadersFor(request.principal);
       done();
     });
   },

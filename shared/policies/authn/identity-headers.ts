@@ -33,21 +33,23 @@ function canonical(name: string): string {
 export function createIdentityHeaderMatcher(extraNames: readonly string[] = []): (headerName: string) => boolean {
   const names = new Set([...DEFAULT_STRIPPED_HEADERS, ...extraNames].map(canonical));
   return (headerName) => {
-    const c = canonical(headerName);
+    // Every header of every request passes here: the underscore rewrite only when there is one.
+    const lower = headerName.toLowerCase();
+    const c = lower.includes('_') ? lower.replace(/_/g, '-') : lower;
     return names.has(c) || c.startsWith(RESERVED_PREFIX);
   };
 }
 
 /** Removes every matching header from `headers` in place; returns the names removed. */
 export function stripIdentityHeaders(headers: IncomingHttpHeaders, isIdentityHeader: (name: string) => boolean): string[] {
-  const removed: string[] = [];
-  for (const name of Object.keys(headers)) {
+  let removed: string[] | undefined;
+  for (const name in headers) {
     if (isIdentityHeader(name)) {
       delete headers[name];
-      removed.push(name);
+      (removed ??= []).push(name);
     }
   }
-  return removed;
+  return removed ?? [];
 }
 
 /** Removes matching names from a raw header list (`[name, value, name, value, ...]`) in place. */
@@ -55,6 +57,21 @@ export function stripRawIdentityHeaders(rawHeaders: string[], isIdentityHeader: 
   for (let i = rawHeaders.length - 2; i >= 0; i -= 2) {
     if (isIdentityHeader(rawHeaders[i] as string)) rawHeaders.splice(i, 2);
   }
+}
+
+/** Upstream headers of a request without a verified identity: one shared, frozen, empty set. */
+export const NO_IDENTITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+const headersByPrincipal = new WeakMap<Principal, Readonly<Record<string, string>>>();
+
+/**
+ * `identityHeadersFor`, computed once per principal object and frozen: a principal answered
+ * from memory (a cached API key) gets the same headers on every request.
+ */
+export function cachedIdentityHeadersFor(principal: Principal): Readonly<Record<string, string>> {
+  let headers = headersByPrincipal.get(principal);
+  if (!headers) headersByPrincipal.set(principal, (headers = Object.freeze(identityHeadersFor(principal))));
+  return headers;
 }
 
 /** The verified identity as upstream headers; absent fields are omitted, never empty. */

@@ -88,9 +88,22 @@ export function validateRule(rule: RateLimitRule): string[] {
  * non-negative safe integer. Both stores call it before touching any state.
  */
 export function assertLimitArgs(rule: RateLimitRule, cost: number): void {
+  // Checked without building a list first: this runs on every decision.
+  if (isUsableRule(rule) && Number.isSafeInteger(cost) && cost >= 0) return;
   const problems = validateRule(rule);
   if (!Number.isSafeInteger(cost) || cost < 0) problems.push(`cost must be a non-negative integer (got ${String(cost)})`);
   if (problems.length > 0) throw new RangeError(`Invalid rate limit: ${problems.join('; ')}`);
+}
+
+/** `validateRule(rule)` is empty. */
+function isUsableRule(rule: RateLimitRule): boolean {
+  const { limit, windowMs } = rule;
+  return Number.isSafeInteger(limit) && limit > 0 && Number.isSafeInteger(windowMs) && windowMs > 0 && windowMs <= MAX_WINDOW_MS && limit <= windowMs * US_PER_MS;
+}
+
+/** Cost-1 requests still allowed when the TAT is `tatUs` (floor, never negative). */
+function remainingAt(tatUs: number, nowUs: number, tolerance: number, interval: number): number {
+  return Math.max(0, Math.floor((tolerance - (tatUs - nowUs)) / interval));
 }
 
 /** Emission interval in µs: the window split into `limit` slots, rounded up. */
@@ -125,12 +138,11 @@ export function decideLimit(tatMs: number | undefined, nowMs: number, cost: numb
   const tolerance = interval * rule.limit;
   // A TAT in the past means a full bucket; credit does not accumulate beyond it.
   const tat = tatMs === undefined ? nowUs : Math.max(toUs(tatMs), nowUs);
-  const remainingAt = (t: number): number => Math.max(0, Math.floor((tolerance - (t - nowUs)) / interval));
   const unchanged = tatMs ?? nowMs;
 
   if (cost > rule.limit) {
     return {
-      decision: { allowed: false, limit: rule.limit, remaining: remainingAt(tat), resetMs: ceilMs(tat - nowUs), retryAfterMs: Number.POSITIVE_INFINITY },
+      decision: { allowed: false, limit: rule.limit, remaining: remainingAt(tat, nowUs, tolerance, interval), resetMs: ceilMs(tat - nowUs), retryAfterMs: Number.POSITIVE_INFINITY },
       tatMs: unchanged,
     };
   }
@@ -139,12 +151,12 @@ export function decideLimit(tatMs: number | undefined, nowMs: number, cost: numb
   const allowAt = newTat - tolerance;
   if (allowAt > nowUs) {
     return {
-      decision: { allowed: false, limit: rule.limit, remaining: remainingAt(tat), resetMs: ceilMs(tat - nowUs), retryAfterMs: ceilMs(allowAt - nowUs) },
+      decision: { allowed: false, limit: rule.limit, remaining: remainingAt(tat, nowUs, tolerance, interval), resetMs: ceilMs(tat - nowUs), retryAfterMs: ceilMs(allowAt - nowUs) },
       tatMs: unchanged,
     };
   }
   return {
-    decision: { allowed: true, limit: rule.limit, remaining: remainingAt(newTat), resetMs: ceilMs(newTat - nowUs), retryAfterMs: 0 },
+    decision: { allowed: true, limit: rule.limit, remaining: remainingAt(newTat, nowUs, tolerance, interval), resetMs: ceilMs(newTat - nowUs), retryAfterMs: 0 },
     tatMs: newTat / US_PER_MS,
   };
 }

@@ -26,6 +26,8 @@ const DECIDED_LOCALLY = -1;
 
 export interface MemoryStore extends RateLimitStore {
   readonly kind: 'memory';
+  /** As `consume`, answered at once (no promise); throws the `RangeError` `consume` rejects with. */
+  consumeNow(key: string, rule: RateLimitRule, cost: number): LimitDecision;
   /** Buckets currently held (including expired ones not yet dropped). */
   size(): number;
   /**
@@ -84,14 +86,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     dropOldestIfExpired(nowMs);
   }
 
+  function consumeNow(key: string, rule: RateLimitRule, cost: number): LimitDecision {
+    const nowMs = now();
+    const stored = buckets.get(key)?.tatMs;
+    const { decision, tatMs } = decideLimit(stored !== undefined && stored > nowMs ? stored : undefined, nowMs, cost, rule);
+    store(key, tatMs, DECIDED_LOCALLY, nowMs);
+    return decision;
+  }
+
   return {
     kind: 'memory',
+    consumeNow,
     async consume(key: string, rule: RateLimitRule, cost: number): Promise<LimitDecision> {
-      const nowMs = now();
-      const stored = buckets.get(key)?.tatMs;
-      const { decision, tatMs } = decideLimit(stored !== undefined && stored > nowMs ? stored : undefined, nowMs, cost, rule);
-      store(key, tatMs, DECIDED_LOCALLY, nowMs);
-      return decision;
+      return consumeNow(key, rule, cost);
     },
     mirror(key: string, resetMs: number, sharedEpoch: number): void {
       const nowMs = now();

@@ -6,7 +6,7 @@ import { DEFAULT_EXPECTED_INSTANCES } from './resilient-store';
 
 export const rateLimitEnv = envMapping({
   title: 'Rate limiting',
-  settingsKeys: { rateLimit: ['RATE_LIMIT', 'RATE_LIMIT_PER_MIN', 'RATE_LIMIT_PER_IP_PER_MIN', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'RATE_LIMIT_FAIL_MODE', 'RATE_LIMIT_EXPECTED_INSTANCES', 'RATE_LIMIT_READINESS'] },
+  settingsKeys: { rateLimit: ['RATE_LIMIT', 'RATE_LIMIT_PER_MIN', 'RATE_LIMIT_PER_IP_PER_MIN', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'RATE_LIMIT_FAIL_MODE', 'RATE_LIMIT_EXPECTED_INSTANCES', 'RATE_LIMIT_READINESS', 'RATE_LIMIT_LEGACY_HEADERS'] },
   spec: {
     RATE_LIMIT: oneOf('`off` disables rate limiting', ['on', 'off'] as const, 'on'),
     RATE_LIMIT_PER_MIN: integer('per-principal limit of the `default` plan, per minute (burst the same)', DEFAULT_PLAN_RULES.default?.limit ?? 600, { min: 1, max: 60_000_000 }),
@@ -22,6 +22,7 @@ export const rateLimitEnv = envMapping({
       optionalOneOf('with Redis down: `required` makes `/readyz` answer 503, `informational` only reports it in the `rateLimitStore` check', ['required', 'informational'] as const),
       '`required` with `RATE_LIMIT_FAIL_MODE=closed`, else `informational`',
     ),
+    RATE_LIMIT_LEGACY_HEADERS: oneOf('`on` also sends `X-RateLimit-Limit`/`-Remaining`/`-Reset`, copies of the `RateLimit-*` fields, for clients that read only those', ['on', 'off'] as const, 'off'),
   },
   toSettings(parsed): { rateLimit?: RateLimitSettings } {
     if (parsed.RATE_LIMIT === 'off') return {};
@@ -39,6 +40,7 @@ export const rateLimitEnv = envMapping({
               ...(parsed.RATE_LIMIT_READINESS ? { readiness: parsed.RATE_LIMIT_READINESS } : {}),
             }
           : { kind: 'memory' },
+      ...(parsed.RATE_LIMIT_LEGACY_HEADERS === 'on' ? { legacyHeaders: true } : {}),
     };
     return { rateLimit };
   },

@@ -6,11 +6,20 @@
  *   API key client (by IP for anonymous callers), sized by plan, overridable per route.
  * Refused requests never reach an upstream. Every answer carries the RateLimit headers of
  * the principal limit (or the IP limit on its own refusals).
+ *
+ * Headers: the three fields of the IETF draft's first versions (draft-ietf-httpapi-ratelimit-headers
+ * up to -06), `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (delta seconds). The
+ * draft's later combined `RateLimit` / `RateLimit-Policy` (Structured Fields) is still moving
+ * and few clients parse it; the three plain integers are what client libraries, API gateways
+ * and our CORS exposure already know. The `X-RateLimit-*` copies only with `legacyHeaders`.
+ *
+ * The memory store decides without a promise, so with it both hooks are plain callbacks.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../../errors';
 import type { LimitDecision, RateLimitRule } from './gcra';
+import type { MemoryStore } from './memory-store';
 import type { RateLimitStore } from './rate-limit-store';
 import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from './rate-limit-settings';
 
@@ -27,30 +36,37 @@ export interface RateLimitPluginOptions {
 
 /** Pure: the rule for a principal on a route. */
 export function ruleFor(settings: RateLimitSettings, plan: string, routeKey: string | undefined): RateLimitRule {
-  const plans = { ...DEFAULT_PLAN_RULES, ...settings.plans };
-  return (routeKey ? settings.routes?.[routeKey] : undefined) ?? plans[plan] ?? (plans.default as RateLimitRule);
+  return compileRules(settings)(plan, routeKey);
 }
 
-/** Pure: the response headers describing a decision (IETF RateLimit fields and the common X- variants). */
-export function rateLimitHeaders(decision: LimitDecision): Record<string, string> {
+/** The rule lookup with the plan table merged once, not per request. */
+function compileRules(settings: RateLimitSettings): (plan: string, routeKey: string | undefined) => RateLimitRule {
+  const plans: Readonly<Record<string, RateLimitRule>> = { ...DEFAULT_PLAN_RULES, ...settings.plans };
+  const fallback = plans.default as RateLimitRule;
+  const routes = settings.routes;
+  return (plan, routeKey) => (routeKey && routes ? routes[routeKey] : undefined) ?? plans[plan] ?? fallback;
+}
+
+/** Pure: the response headers describing a decision (IETF RateLimit fields; the X- variants with `legacy`). */
+export function rateLimitHeaders(decision: LimitDecision, legacy = false): Record<string, string> {
+  const limit = String(decision.limit);
+  const remaining = String(decision.remaining);
   const resetSec = String(Math.ceil(decision.resetMs / 1000));
-  const headers: Record<string, string> = {
-    'ratelimit-limit': String(decision.limit),
-    'ratelimit-remaining': String(decision.remaining),
-    'ratelimit-reset': resetSec,
-    'x-ratelimit-limit': String(decision.limit),
-    'x-ratelimit-remaining': String(decision.remaining),
-    'x-ratelimit-reset': resetSec,
-  };
+  const headers: Record<string, string> = { 'ratelimit-limit': limit, 'ratelimit-remaining': remaining, 'ratelimit-reset': resetSec };
+  if (legacy) {
+    headers['x-ratelimit-limit'] = limit;
+    headers['x-ratelimit-remaining'] = remaining;
+    headers['x-ratelimit-reset'] = resetSec;
+  }
   if (!decision.allowed && Number.isFinite(decision.retryAfterMs)) headers['retry-after'] = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
   return headers;
 }
 
-function refusal(decision: LimitDecision, scope: LimitScope): PorticoError {
+function refusal(decision: LimitDecision, scope: LimitScope, legacy: boolean): PorticoError {
   const message = Number.isFinite(decision.retryAfterMs)
     ? `Rate limit exceeded${scope === 'ip' ? ' for this address' : ''}; retry in ${Math.max(1, Math.ceil(decision.retryAfterMs / 1000))} s.`
     : `This request costs more than the whole limit of ${decision.limit} and can never be allowed.`;
-  return new PorticoError('RATE_LIMITED', message, { headers: rateLimitHeaders(decision) });
+  return new PorticoError('RATE_LIMITED', message, { headers: rateLimitHeaders(decision, legacy) });
 }
 
 function isExempt(request: FastifyRequest, exempt: ReadonlySet<string>): boolean {
@@ -58,8 +74,22 @@ function isExempt(request: FastifyRequest, exempt: ReadonlySet<string>): boolean
   return request.routeOptions.config?.auth?.public === true || (route !== undefined && exempt.has(route));
 }
 
-function apply(reply: FastifyReply, decision: LimitDecision): void {
-  for (const [name, value] of Object.entries(rateLimitHeaders(decision))) reply.header(name, value);
+/** Writes a decision's headers straight onto the reply: no header object per request. */
+function writeHeaders(reply: FastifyReply, decision: LimitDecision, legacy: boolean): void {
+  const limit = String(decision.limit);
+  const remaining = String(decision.remaining);
+  const resetSec = String(Math.ceil(decision.resetMs / 1000));
+  reply.header('ratelimit-limit', limit).header('ratelimit-remaining', remaining).header('ratelimit-reset', resetSec);
+  if (legacy) reply.header('x-ratelimit-limit', limit).header('x-ratelimit-remaining', remaining).header('x-ratelimit-reset', resetSec);
+  if (!decision.allowed && Number.isFinite(decision.retryAfterMs)) reply.header('retry-after', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
+}
+
+type Done = (err?: Error) => void;
+
+/** The memory store's promise-free decision, when the store is one. */
+function decideNowOf(store: RateLimitStore): MemoryStore['consumeNow'] | undefined {
+  const consumeNow = (store as Partial<MemoryStore>).consumeNow;
+  return consumeNow ? consumeNow.bind(store) : undefined;
 }
 
 /** The per-IP limit; register before authentication. */
@@ -68,42 +98,104 @@ export const ipRateLimitPlugin = fp<RateLimitPluginOptions>(
     const rule = opts.settings.perIp === undefined ? DEFAULT_PER_IP_RULE : opts.settings.perIp;
     if (rule === false) return;
     const exempt = new Set(opts.exemptPaths);
-    app.addHook('onRequest', async (request, reply) => {
-      if (isExempt(request, exempt)) return;
-      const decision = await opts.store.consume(`ip:${request.ip}`, rule, 1);
+    const legacy = opts.settings.legacyHeaders === true;
+    const decideNow = decideNowOf(opts.store);
+
+    function settle(reply: FastifyReply, decision: LimitDecision): PorticoError | undefined {
       opts.onDecision?.('ip', decision);
-      if (!decision.allowed) {
-        apply(reply, decision);
-        throw refusal(decision, 'ip');
+      if (decision.allowed) return undefined;
+      writeHeaders(reply, decision, legacy);
+      return refusal(decision, 'ip', legacy);
+    }
+
+    app.addHook('onRequest', (request, reply, done: Done) => {
+      if (isExempt(request, exempt)) {
+        done();
+        return;
       }
+      const key = `ip:${request.ip}`;
+      if (!decideNow) {
+        opts.store.consume(key, rule, 1).then((decision) => done(settle(reply, decision)), done);
+        return;
+      }
+      let decision: LimitDecision;
+      try {
+        decision = decideNow(key, rule, 1);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      done(settle(reply, decision));
     });
   },
   { name: 'portico-ip-rate-limit' },
 );
 
+/** What a later charge to the request's principal bucket needs (a GraphQL operation's cost). */
+export interface ChargeableBucket {
+  bucket: string;
+  rule: RateLimitRule;
+  reply: FastifyReply;
+}
+
 /** The principal limit; register after authentication. */
 export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
   async function principalRateLimit(app: FastifyInstance, opts) {
     const exempt = new Set(opts.exemptPaths);
-    app.addHook('onRequest', async (request, reply) => {
-      if (isExempt(request, exempt)) return;
+    const legacy = opts.settings.legacyHeaders === true;
+    const routes = opts.settings.routes;
+    const rules = compileRules(opts.settings);
+    const decideNow = decideNowOf(opts.store);
+
+    async function charge(limited: ChargeableBucket, units: number): Promise<void> {
+      const more = await opts.store.consume(limited.bucket, limited.rule, units);
+      opts.onDecision?.('principal', more);
+      writeHeaders(limited.reply, more, legacy);
+      if (!more.allowed) throw refusal(more, 'principal', legacy);
+    }
+
+    app.decorateRequest('rateLimitBucket', undefined);
+    // Built only when something asks for it (the GraphQL cost charge): no closure per request otherwise.
+    app.decorateRequest('chargeRateLimit', {
+      getter(this: FastifyRequest) {
+        const limited = this.rateLimitBucket;
+        return limited ? (units: number) => charge(limited, units) : undefined;
+      },
+    } as never);
+
+    function settle(request: FastifyRequest, reply: FastifyReply, bucket: string, rule: RateLimitRule, decision: LimitDecision): PorticoError | undefined {
+      opts.onDecision?.('principal', decision);
+      writeHeaders(reply, decision, legacy);
+      if (!decision.allowed) return refusal(decision, 'principal', legacy);
+      request.rateLimitBucket = { bucket, rule, reply };
+      return undefined;
+    }
+
+    app.addHook('onRequest', (request, reply, done: Done) => {
+      if (isExempt(request, exempt)) {
+        done();
+        return;
+      }
       const principal = request.principal;
       const key = principal ? `${principal.kind}:${principal.id}` : `anon:${request.ip}`;
-      const routeKey = request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : undefined;
-      const routeRule = routeKey ? opts.settings.routes?.[routeKey] : undefined;
+      const routeKey = routes && request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : undefined;
+      const routeRule = routeKey ? routes?.[routeKey] : undefined;
       // A route with its own rule gets its own bucket; the rest share the principal's.
       const bucket = routeRule ? `${key}|${routeKey}` : key;
-      const decision = await opts.store.consume(bucket, ruleFor(opts.settings, principal?.plan ?? 'default', routeKey), request.rateLimitCost ?? 1);
-      opts.onDecision?.('principal', decision);
-      apply(reply, decision);
-      if (!decision.allowed) throw refusal(decision, 'principal');
-      const rule = ruleFor(opts.settings, principal?.plan ?? 'default', routeKey);
-      request.chargeRateLimit = async (units) => {
-        const more = await opts.store.consume(bucket, rule, units);
-        opts.onDecision?.('principal', more);
-        apply(reply, more);
-        if (!more.allowed) throw refusal(more, 'principal');
-      };
+      const rule = routeRule ?? rules(principal?.plan ?? 'default', undefined);
+      const cost = request.rateLimitCost ?? 1;
+      if (!decideNow) {
+        opts.store.consume(bucket, rule, cost).then((decision) => done(settle(request, reply, bucket, rule, decision)), done);
+        return;
+      }
+      let decision: LimitDecision;
+      try {
+        decision = decideNow(bucket, rule, cost);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      done(settle(request, reply, bucket, rule, decision));
     });
   },
   { name: 'portico-principal-rate-limit' },

@@ -55,6 +55,8 @@ export interface RateLimitSettings {
   routes?: Record<string, RateLimitRule>;
   /** Where counters live. Default in-memory. */
   store?: RateLimitStoreSettings;
+  /** Also send `X-RateLimit-Limit`/`-Remaining`/`-Reset` (copies of the `RateLimit-*` fields) for clients that read only those. Default false. */
+  legacyHeaders?: boolean;
 }
 
 export const DEFAULT_PER_IP_RULE: RateLimitRule = { limit: 1_200, windowMs: 60_000 };
@@ -99,6 +101,7 @@ export const RateLimitSettingsSchema = Type.Object(
     plans: Type.Optional(Type.Record(Type.String(), RateLimitRuleSchema, { default: DEFAULT_PLAN_RULES })),
     routes: Type.Optional(Type.Record(Type.String(), RateLimitRuleSchema)),
     store: Type.Optional(RateLimitStoreSettingsSchema),
+    legacyHeaders: Type.Optional(Type.Boolean({ default: false, description: 'Also send the X-RateLimit-Limit/-Remaining/-Reset copies of the RateLimit-* fields' })),
   },
   { additionalProperties: false },
 );

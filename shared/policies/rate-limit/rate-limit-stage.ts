@@ -1,7 +1,8 @@
 /** The rate limiter of one BFF: its store (memory or Redis), metrics, readiness and lifecycle, shared by the per-IP and per-principal stages. */
 import type { FastifyInstance } from 'fastify';
 import type { CheckResult } from '../../observability/health';
-import type { RateLimitPluginOptions } from './rate-limit-plugin';
+import type { LimitScope, RateLimitPluginOptions } from './rate-limit-plugin';
+import type { RateLimitDecision } from '../../observability/metrics';
 import { createRateLimitStore, defaultLimiterReadiness, type RateLimitReadiness, type RateLimitSettings } from './rate-limit-settings';
 import type { ResilientStore } from './resilient-store';
 
@@ -20,6 +21,16 @@ export function limiterReadiness(reachable: boolean, store: Pick<ResilientStore,
 
 export function createBffRateLimiter(app: FastifyInstance, bff: string, settings: RateLimitSettings, exemptPaths: readonly string[]): RateLimitPluginOptions {
   const { metrics } = app;
+  // Every label combination bound once: two decisions per request, no label object each.
+  const bind = (scope: LimitScope, decision: RateLimitDecision) => ({
+    primary: metrics.rateLimitDecisions.labels({ scope, decision, source: 'primary' }),
+    fallback: metrics.rateLimitDecisions.labels({ scope, decision, source: 'fallback' }),
+    memory: metrics.rateLimitDecisions.labels({ scope, decision, source: 'memory' }),
+  });
+  const decisionCounters = {
+    ip: { allowed: bind('ip', 'allowed'), limited: bind('ip', 'limited') },
+    principal: { allowed: bind('principal', 'allowed'), limited: bind('principal', 'limited') },
+  };
   const meanwhile = settings.store?.kind === 'redis' && settings.store.failMode === 'closed' ? 'refusing with 503' : 'deciding locally';
   const store = createRateLimitStore(settings.store, bff, {
     onPrimaryFailure: (err) => {
@@ -39,11 +50,6 @@ export function createBffRateLimiter(app: FastifyInstance, bff: string, settings
     store,
     settings,
     exemptPaths,
-    onDecision: (scope, decision) =>
-      metrics.rateLimitDecisions.inc({
-        scope,
-        decision: decision.allowed ? 'allowed' : 'limited',
-        source: decision.source === 'primary' || decision.source === 'fallback' ? decision.source : 'memory',
-      }),
+    onDecision: (scope, decision) => decisionCounters[scope][decision.allowed ? 'allowed' : 'limited'][decision.source === 'primary' || decision.source === 'fallback' ? decision.source : 'memory'].inc(),
   };
 }
