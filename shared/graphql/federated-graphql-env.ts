@@ -4,6 +4,7 @@
  * operation limits. Defaults are the BFF manifest's own values.
  */
 import { integer, oneOf, optionalHttpUrl, optionalText, shownDefault, text, type EnvFamily, type Parsed } from '../config/env';
+import { DEFAULT_GRAPHQL_EXECUTOR, GRAPHQL_EXECUTORS } from './executor/plan-executor';
 import { DEFAULT_MAX_FIELD_ERRORS_PER_FETCH } from './failed-fetch-errors';
 import { DEFAULT_GRAPHQL_DEADLINE_MS, type FederatedGraphqlOptions } from './federated-graphql-options';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
@@ -17,7 +18,7 @@ export const GRAPHQL_ENV_FAMILIES: readonly EnvFamily[] = [
   { pattern: `${SUBGRAPH_URL_PREFIX}<NAME>`, defaultText: 'URL in the supergraph', description: "override one subgraph's URL, e.g. `SUBGRAPH_URL_ACCOUNTS=http://accounts:4101/graphql`; partner: where the operation-backed aggregates (`/v2/customers/:id`) reach it" },
 ];
 
-export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp' | 'maxFieldErrorsPerFetch'>) {
+export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp' | 'maxFieldErrorsPerFetch' | 'executor'>) {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...routes.limits };
   return {
     NODE_ENV: shownDefault(optionalText('`production` turns off introspection (unless `INTROSPECTION=true`), the landing page and field suggestions, and requires trusted documents on mobile'), '(development)'),
@@ -37,6 +38,11 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
       'overall deadline of one GraphQL request from its arrival, in ms: subgraph calls unfinished by then are abandoned (`UPSTREAM_TIMEOUT` on their fields) and the data already fetched is returned with those errors; keep it below `REQUEST_TIMEOUT_MS`',
       routes.deadlineMs ?? DEFAULT_GRAPHQL_DEADLINE_MS,
       { min: 1 },
+    ),
+    GRAPHQL_EXECUTOR: oneOf(
+      "`apollo` runs every operation on Apollo Gateway's executor instead of Portico's; Portico's runs the plans compiled once per operation, and leaves the ones it does not run (`@defer`, subscriptions, `@fromContext`, schema introspection) to Apollo Gateway's, counted in `portico_graphql_plan_executions_total{executor,route}`",
+      GRAPHQL_EXECUTORS,
+      routes.executor ?? DEFAULT_GRAPHQL_EXECUTOR,
     ),
     GRAPHQL_WARMUP: oneOf(
       "`off` skips the warm-up: otherwise, each supergraph (at start and on every reload) runs the BFF's registered operations (web's operation files, mobile's trusted documents) through its own pipeline before it serves, so their query plans and validated documents are cached and the hot path compiled before the first client waits; no subgraph is called, nothing is counted as traffic. An operation the supergraph refuses is logged and skipped, and `/readyz` (`graphql-warmup`) and `portico_graphql_warmup_operations` say how it went",
@@ -72,6 +78,7 @@ export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: Gra
     watchSupergraphMs: parsed.SUPERGRAPH_WATCH_MS,
     dedupeSubgraphQueries: parsed.SUBGRAPH_DEDUP === 'on',
     deadlineMs: parsed.GRAPHQL_DEADLINE_MS,
+    executor: parsed.GRAPHQL_EXECUTOR,
     warmUp: { enabled: parsed.GRAPHQL_WARMUP === 'on', budgetMs: parsed.GRAPHQL_WARMUP_BUDGET_MS },
     maxFieldErrorsPerFetch: parsed.GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH,
     production,

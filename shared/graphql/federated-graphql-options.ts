@@ -4,6 +4,7 @@ import type { OperationLimits } from './operation-limits';
 import type { UpstreamTargetsSettings } from '../upstream/target-settings';
 import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
 import type { WarmUpSettings } from './warm-up';
+import type { GraphqlExecutorKind } from './executor/plan-executor';
 
 export interface FederatedGraphqlOptions {
   /** Path of the composed supergraph SDL file. */
@@ -27,6 +28,12 @@ export interface FederatedGraphqlOptions {
    * and the answer holds the data already fetched with errors for the rest. Default 10,000.
    */
   deadlineMs?: number;
+  /**
+   * Which executor runs query plans: Portico's (compiled per operation; plans it does not
+   * run go to Apollo Gateway's, counted in `portico_graphql_plan_executions_total`) or
+   * Apollo Gateway's for every operation. Default `portico`.
+   */
+  executor?: GraphqlExecutorKind;
   /**
    * Most errors with a path that one failed subgraph fetch adds to the answer (one per field
    * it leaves null); past it, one error without a path counts the rest (`extensions.omittedPaths`).

@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { UpstreamPoolOptionsSchema } from '../upstream/upstream-pool-settings';
 import { UpstreamTargetsSettingsSchema } from '../upstream/target-settings';
 import { GraphqlAuthorizationSettingsSchema } from './authorization/authorization-policies';
+import { DEFAULT_GRAPHQL_EXECUTOR, GRAPHQL_EXECUTORS } from './executor/plan-executor';
 import { DEFAULT_MAX_FIELD_ERRORS_PER_FETCH } from './failed-fetch-errors';
 import { DEFAULT_GRAPHQL_DEADLINE_MS, DEFAULT_GRAPHQL_PATH } from './federated-graphql-options';
 import { DEFAULT_COST_PER_RATE_LIMIT_UNIT } from './operation-limits-plugin';
@@ -29,6 +30,12 @@ export const GraphqlRoutesSchema = Type.Object(
     ),
     deadlineMs: Type.Optional(
       Type.Integer({ minimum: 1, default: DEFAULT_GRAPHQL_DEADLINE_MS, description: 'Overall deadline of one request, in ms: unfinished subgraph calls are then abandoned and the partial answer returned with errors' }),
+    ),
+    executor: Type.Optional(
+      Type.Union(
+        GRAPHQL_EXECUTORS.map((kind) => Type.Literal(kind)),
+        { default: DEFAULT_GRAPHQL_EXECUTOR, description: "Which executor runs query plans: Portico's (plans it does not run go to Apollo Gateway's, counted) or Apollo Gateway's for every operation" },
+      ),
     ),
     maxFieldErrorsPerFetch: Type.Optional(
       Type.Integer({ minimum: 1, default: DEFAULT_MAX_FIELD_ERRORS_PER_FETCH, description: 'Most errors with a path one failed subgraph fetch adds; past it one error counts the rest in extensions.omittedPaths' }),

@@ -25,6 +25,7 @@ import type { GatewayContext } from './gateway-context';
 import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT } from './landing-page';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
+import { DEFAULT_GRAPHQL_EXECUTOR, installPlanExecutor, type ExecutionRoute } from './executor/plan-executor';
 import { createQueryPlanCache } from './query-plan-cache';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { DEFAULT_WARMUP_BUDGET_MS, type RegisteredOperation, type WarmUpReport } from './warm-up';
@@ -68,9 +69,10 @@ export async function createSupergraphServer(
 ): Promise<SupergraphServer> {
   const probes: Array<[string, ReadinessCheck]> = [];
   // The rules and the SDL the gateway loads come from this one text (a load error when a policy is undeclared).
+  const planCache = createQueryPlanCache((result) => app.metrics.queryPlanCache.inc({ result }));
   const { gateway, supergraph, plugin: authorization } = createAuthorizedGateway<GatewayContext>(sdl, opts.authorization, {
     logger: app.log,
-    queryPlannerConfig: { cache: createQueryPlanCache((result) => app.metrics.queryPlanCache.inc({ result })) },
+    queryPlannerConfig: { cache: planCache },
     // The warm-up learns here that its operation reached the planner and has a cached plan.
     experimental_didResolveQueryPlan: markWarmUpPlanned,
     buildService: ({ name, url }) => {
@@ -84,6 +86,17 @@ export async function createSupergraphServer(
       return new SubgraphDataSource({ name, url: target, upstream, dedupe: opts.dedupeSubgraphQueries ?? true, maxFieldErrorsPerFetch: opts.maxFieldErrorsPerFetch });
     },
   });
+  if ((opts.executor ?? DEFAULT_GRAPHQL_EXECUTOR) === 'portico') {
+    const planHit = app.metrics.queryPlanCache.labels('hit');
+    installPlanExecutor(gateway, { planCache, didResolveQueryPlan: markWarmUpPlanned, onExecution: countedExecutions(app), onPlanKept: () => planHit.inc() });
+  } else {
+    const apolloExecutor = gateway.executor;
+    const configured = app.metrics.planExecutions.labels('apollo', 'configured');
+    gateway.executor = (requestContext) => {
+      configured.inc();
+      return apolloExecutor(requestContext);
+    };
+  }
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...opts.limits };
   const contract = opts.contract ? loadContractSchema(opts.contract.schemaPath) : undefined;
   const apollo = new ApolloServer<GatewayContext>({
@@ -136,6 +149,15 @@ export async function createSupergraphServer(
   }) as unknown as RouteHandler;
   const warmUp = opts.warmUp?.enabled === false || registered.length === 0 ? undefined : await warmUpApolloServer(app.log, apollo, supergraph.apiSchema, registered, opts.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS);
   return { apollo, handler, probes, ...(warmUp ? { warmUp } : {}) };
+}
+
+/** Counts executions by route, through children bound once (no label lookup per request). */
+function countedExecutions(app: FastifyInstance): (route: ExecutionRoute) => void {
+  const compiled = app.metrics.planExecutions.labels('portico', 'compiled');
+  return (route) => {
+    if (route === 'compiled') compiled.inc();
+    else app.metrics.planExecutions.inc({ executor: 'apollo', route });
+  };
 }
 
 export async function stopSupergraphServer(supergraph: SupergraphServer): Promise<void> {

@@ -80,6 +80,8 @@ export interface PorticoMetrics {
   readonly supergraphReloads: Counter<'outcome'>;
   /** `portico_graphql_query_plan_cache_total{result}`: query plan lookups (`hit`, `miss`: planned then), the warm-up's included. */
   readonly queryPlanCache: Counter<'result'>;
+  /** `portico_graphql_plan_executions_total{executor, route}`: operations executed, by executor (`portico`, `apollo`) and why (`compiled`; otherwise the feature left to Apollo Gateway's, or `configured`). */
+  readonly planExecutions: Counter<'executor' | 'route'>;
   /** `portico_graphql_warmup_operations{outcome}`: the serving supergraph's warm-up, registered operations by outcome (`planned`, `refused`, `skipped`). */
   readonly warmUpOperations: Gauge<'outcome'>;
   /** `portico_upstream_target_requests_total{upstream, target}`: calls to upstreams with several targets, by the target that served them. */
@@ -248,6 +250,12 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
       name: 'portico_graphql_query_plan_cache_total',
       help: 'Query plan lookups by result (hit; miss: the operation was planned then), warm-up runs included.',
       labelNames: ['result'],
+      registers,
+    }),
+    planExecutions: new Counter({
+      name: 'portico_graphql_plan_executions_total',
+      help: "GraphQL operations executed, by executor (portico, apollo) and route (compiled: Portico's executor; otherwise the feature left to Apollo Gateway's, or configured: GRAPHQL_EXECUTOR=apollo).",
+      labelNames: ['executor', 'route'],
       registers,
     }),
     warmUpOperations: new Gauge({

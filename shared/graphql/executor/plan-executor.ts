@@ -1,0 +1,203 @@
+/**
+ * Portico's query-plan executor, installed in place of Apollo Gateway's. Apollo Gateway
+ * still loads the supergraph and plans operations (its planner, Portico's plan cache);
+ * Portico runs the plans (plan-execution.ts) and shapes the response (response-projection.ts),
+ * both compiled once per operation and kept beside it, so a request costs one map lookup
+ * before its subgraph calls. Plans this executor does not run (`@defer`, subscriptions,
+ * `@fromContext`) and operations it does not shape (schema introspection) go to Apollo
+ * Gateway's executor, chosen once per operation and counted by reason.
+ */
+import { createHash } from 'node:crypto';
+import type { ApolloGateway, GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { operationFromDocument, type Schema } from '@apollo/federation-internals';
+import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
+import { GraphQLError, Kind, getVariableValues, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import type { QueryPlanCache } from '../query-plan-cache';
+import { compilePlan, UnsupportedPlanError, type CompiledPlan, type SubgraphRequest } from './plan-execution';
+import { MalformedSubgraphDataError, OperationProjection, UnsupportedOperationError } from './response-projection';
+
+/** Which executor runs GraphQL operations: Portico's (default) or Apollo Gateway's for every operation. */
+export type GraphqlExecutorKind = 'portico' | 'apollo';
+export const GRAPHQL_EXECUTORS: readonly GraphqlExecutorKind[] = ['portico', 'apollo'];
+export const DEFAULT_GRAPHQL_EXECUTOR: GraphqlExecutorKind = 'portico';
+
+/** Why an operation ran where it ran: `compiled` on Portico's executor, otherwise the feature it left to Apollo Gateway's. */
+export type ExecutionRoute = 'compiled' | '@defer' | 'subscription' | '@fromContext' | 'introspection' | 'configured';
+
+export interface PlanExecutorOptions {
+  /** The plan cache the gateway was configured with (shared, so warm-up and fallback plans serve both). */
+  planCache: QueryPlanCache;
+  /** Called when an operation reaches the planner's result (the warm-up's signal). */
+  didResolveQueryPlan?: (args: { requestContext: { context: unknown } }) => void;
+  /** Counts each execution by route. */
+  onExecution: (route: ExecutionRoute) => void;
+  /** Called when a request finds its plan beside its compiled operation (a plan cache hit that skipped the cache). */
+  onPlanKept?: () => void;
+}
+
+type Executor = ApolloGateway['executor'];
+type ExecutorRequestContext = Parameters<Executor>[0];
+type ExecutorResult = Awaited<ReturnType<Executor>>;
+
+/** The data-source request kind of a client operation (the gateway's enum is not exported from its entry point). */
+const INCOMING_OPERATION = 'incoming operation' as Extract<GraphQLDataSourceProcessOptions, { incomingRequestContext: unknown }>['kind'];
+
+/** Most operations whose compiled form is kept (each a projection and a compiled plan). */
+const COMPILED_OPERATIONS = 2_000;
+
+interface CompiledOperation {
+  planKey: string;
+  projection?: OperationProjection;
+  variableDefaults: ReadonlyMap<string, unknown>;
+  hasVariables: boolean;
+  /** Set once the plan is known: Portico's compiled plan, or the reason Apollo Gateway's executor runs it. */
+  plan?: CompiledPlan | Exclude<ExecutionRoute, 'compiled'>;
+}
+
+/** The gateway's planner and API schema: not public API, read once and checked. */
+function plannerOf(gateway: ApolloGateway): { planner: QueryPlanner; apiSchema: Schema; supergraphSchema: GraphQLSchema; limits: { recursiveSelectionsLimitDisabled: boolean; nonLocalSelectionsLimitDisabled: boolean }; dataSource(name: string): GraphQLDataSource } {
+  const internals = gateway as unknown as {
+    queryPlanner?: QueryPlanner;
+    apiSchema?: Schema;
+    supergraphSchema?: GraphQLSchema;
+    recursiveSelectionsLimitDisabled?: boolean;
+    nonLocalSelectionsLimitDisabled?: boolean;
+    serviceMap?: Record<string, { dataSource: GraphQLDataSource }>;
+  };
+  const { queryPlanner, apiSchema, supergraphSchema, serviceMap } = internals;
+  if (!queryPlanner || !apiSchema || !supergraphSchema || !serviceMap) throw new Error('Apollo Gateway has not loaded a supergraph (or its internals changed): no query planner, API schema or service map');
+  return {
+    planner: queryPlanner,
+    apiSchema,
+    // The whole supergraph, `@inaccessible` types included: `@requires` type conditions may name them.
+    supergraphSchema,
+    limits: { recursiveSelectionsLimitDisabled: internals.recursiveSelectionsLimitDisabled ?? false, nonLocalSelectionsLimitDisabled: internals.nonLocalSelectionsLimitDisabled ?? false },
+    dataSource(name) {
+      const service = serviceMap[name];
+      if (!service) throw new Error(`Couldn't find service with name "${name}"`);
+      return service.dataSource;
+    },
+  };
+}
+
+function hasIntrospection(operation: OperationDefinitionNode, fragments: readonly FragmentDefinitionNode[]): boolean {
+  const sets = [operation.selectionSet, ...fragments.map((f) => f.selectionSet)];
+  while (sets.length > 0) {
+    const set = sets.pop();
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD && (selection.name.value === '__schema' || selection.name.value === '__type')) return true;
+      if (selection.kind !== Kind.FRAGMENT_SPREAD && selection.selectionSet) sets.push(selection.selectionSet);
+    }
+  }
+  return false;
+}
+
+function literalDefaults(operation: OperationDefinitionNode, schema: GraphQLSchema): ReadonlyMap<string, unknown> {
+  const defaults = new Map<string, unknown>();
+  const withDefaults = (operation.variableDefinitions ?? []).filter((d) => d.defaultValue);
+  if (withDefaults.length === 0) return defaults;
+  // graphql-js coerces the literals (the values it would use for variables the client left out).
+  const { coerced } = getVariableValues(schema, withDefaults, {});
+  for (const [name, value] of Object.entries(coerced ?? {})) defaults.set(name, value);
+  return defaults;
+}
+
+/**
+ * Replaces `gateway.executor` (before the Apollo Server over it starts: the server takes
+ * the executor when it loads the gateway).
+ */
+export function installPlanExecutor(gateway: ApolloGateway, opts: PlanExecutorOptions): void {
+  const apolloExecutor = gateway.executor;
+  const operations = new LRUCache<string, CompiledOperation>({ max: COMPILED_OPERATIONS });
+  const plans = new WeakMap<QueryPlan, CompiledPlan | Exclude<ExecutionRoute, 'compiled'>>();
+  let internals: ReturnType<typeof plannerOf> | undefined;
+
+  const compileOperation = (requestContext: ExecutorRequestContext): CompiledOperation => {
+    const { request, queryHash, operation, document, schema } = requestContext;
+    const planKey = request.operationName ? createHash('sha256').update(queryHash).update(request.operationName).digest('hex') : queryHash;
+    const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
+    const op = operation as OperationDefinitionNode;
+    const compiled: CompiledOperation = { planKey, variableDefaults: literalDefaults(op, schema), hasVariables: (op.variableDefinitions?.length ?? 0) > 0 };
+    if (hasIntrospection(op, fragments)) compiled.plan = 'introspection';
+    else compiled.projection = new OperationProjection(schema, op, fragments);
+    return compiled;
+  };
+
+  const planOf = async (compiled: CompiledOperation, requestContext: ExecutorRequestContext): Promise<CompiledPlan | Exclude<ExecutionRoute, 'compiled'>> => {
+    internals ??= plannerOf(gateway);
+    let plan = await opts.planCache.get(compiled.planKey);
+    if (!plan) {
+      const operation = operationFromDocument(internals.apiSchema, requestContext.document as DocumentNode, { operationName: requestContext.request.operationName });
+      plan = internals.planner.buildQueryPlan(operation, internals.limits);
+      await opts.planCache.set(compiled.planKey, plan);
+    }
+    let runnable = plans.get(plan);
+    if (!runnable) {
+      try {
+        runnable = compilePlan(plan, internals.supergraphSchema);
+      } catch (err) {
+        if (!(err instanceof UnsupportedPlanError)) throw err;
+        runnable = err.message as Exclude<ExecutionRoute, 'compiled'>;
+      }
+      plans.set(plan, runnable);
+    }
+    return runnable;
+  };
+
+  gateway.executor = async (requestContext): Promise<ExecutorResult> => {
+    const { request, schema } = requestContext;
+    const key = `${requestContext.queryHash}\u0000${request.operationName ?? ''}`;
+    let compiled = operations.get(key);
+    if (!compiled) {
+      compiled = compileOperation(requestContext);
+      operations.set(key, compiled);
+    }
+    if (compiled.hasVariables) {
+      // Variables are checked against their definitions before anything is planned or sent.
+      const { errors } = getVariableValues(schema, (requestContext.operation as OperationDefinitionNode).variableDefinitions ?? [], request.variables ?? {});
+      if (errors) return { errors };
+    }
+    if (typeof compiled.plan !== 'object' && compiled.plan !== undefined) {
+      opts.onExecution(compiled.plan);
+      return apolloExecutor(requestContext);
+    }
+    let plan: CompiledPlan | Exclude<ExecutionRoute, 'compiled'>;
+    if (compiled.plan) {
+      plan = compiled.plan;
+      opts.onPlanKept?.();
+    } else {
+      plan = compiled.plan = await planOf(compiled, requestContext);
+    }
+    opts.didResolveQueryPlan?.({ requestContext: requestContext as { context: unknown } });
+    if (typeof plan !== 'object') {
+      opts.onExecution(plan);
+      return apolloExecutor(requestContext);
+    }
+    opts.onExecution('compiled');
+    const data = internals as ReturnType<typeof plannerOf>;
+    const context = requestContext.context;
+    const send = ({ fetch, variables, path }: SubgraphRequest) =>
+      data.dataSource(fetch.serviceName).process({
+        kind: INCOMING_OPERATION,
+        request: { query: fetch.operation, variables, operationName: fetch.operationName },
+        incomingRequestContext: requestContext,
+        context,
+        document: fetch.operationDocumentNode,
+        pathInIncomingRequest: path,
+      }) as Promise<{ data?: Record<string, unknown> | null; errors?: readonly GraphQLError[] }>;
+    const result = await plan.run({ variables: request.variables ?? {}, variableDefaults: compiled.variableDefaults, send });
+    const projection = compiled.projection as OperationProjection;
+    let shaped: ReturnType<OperationProjection['project']>;
+    try {
+      shaped = projection.project(result.data, request.variables);
+    } catch (err) {
+      if (err instanceof MalformedSubgraphDataError || err instanceof UnsupportedOperationError) return { errors: [new GraphQLError(err.message, { originalError: err })] };
+      throw err;
+    }
+    const errors = result.errors as GraphQLError[];
+    // Value-completion problems are reported as Apollo Gateway does: in extensions, and only when no fetch failed.
+    if (errors.length === 0 && shaped.errors.length > 0) return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
+    return errors.length === 0 ? { data: shaped.data } : { errors, data: shaped.data };
+  };
+}
