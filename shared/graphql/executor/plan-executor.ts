@@ -53,6 +53,8 @@ interface CompiledOperation {
   hasVariables: boolean;
   /** Set once the plan is known: Portico's compiled plan, or the reason Apollo Gateway's executor runs it. */
   plan?: CompiledPlan | Exclude<ExecutionRoute, 'compiled'>;
+  /** The planning under way: concurrent first requests wait for one plan (and then send their fetches together). */
+  planning?: Promise<CompiledPlan | Exclude<ExecutionRoute, 'compiled'>>;
 }
 
 /** The gateway's planner and API schema: not public API, read once and checked. */
@@ -167,7 +169,11 @@ export function installPlanExecutor(gateway: ApolloGateway, opts: PlanExecutorOp
       plan = compiled.plan;
       opts.onPlanKept?.();
     } else {
-      plan = compiled.plan = await planOf(compiled, requestContext);
+      const op = compiled;
+      op.planning ??= planOf(op, requestContext).finally(() => {
+        op.planning = undefined;
+      });
+      plan = op.plan = await op.planning;
     }
     opts.didResolveQueryPlan?.({ requestContext: requestContext as { context: unknown } });
     if (typeof plan !== 'object') {
