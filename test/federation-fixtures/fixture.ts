@@ -21,6 +21,7 @@ import {
   type GraphQLSchema,
   type StringValueNode,
 } from 'graphql';
+import type { OperationGeneratorOptions } from './operation-generator';
 import { createFieldResolver, parseKeyFields, resolveReference, rootNode, type Dataset, type KeySelection } from './dataset';
 
 export interface FixtureSubgraph {
@@ -38,6 +39,12 @@ export interface Fixture {
   readonly dataset: Dataset;
   /** Values the operation generator picks for the named arguments (ids that exist, some that do not). */
   readonly argumentValues?: ArgumentValues;
+  /**
+   * Generator constraints that keep operations away from Apollo Gateway bugs this fixture
+   * hits, each documented where the fixture declares it. Applied when Apollo Gateway is
+   * compared with the oracle.
+   */
+  readonly apolloGatewayExclusions?: Pick<OperationGeneratorOptions, 'conditionSensitiveFields' | 'excludedTypeConditions' | 'aliasedTypenameOn' | 'unconditionalFragmentsWithin'>;
 }
 
 export interface RunningFixture {
@@ -102,7 +109,19 @@ interface PreparedDocument {
   errors?: readonly GraphQLError[];
 }
 
-function createSubgraphHandler(schema: GraphQLSchema, dataset: Dataset): (request: IncomingMessage, response: ServerResponse) => void {
+/** A subgraph request as the fixture received it. */
+export interface SubgraphRequest {
+  readonly subgraph: string;
+  readonly query: string;
+  readonly variables?: Readonly<Record<string, unknown>>;
+}
+
+export interface StartFixtureOptions {
+  /** Called with every subgraph request, before it executes (to record or inspect plans). */
+  readonly onSubgraphRequest?: (request: SubgraphRequest) => void;
+}
+
+function createSubgraphHandler(name: string, schema: GraphQLSchema, dataset: Dataset, options: StartFixtureOptions): (request: IncomingMessage, response: ServerResponse) => void {
   const fieldResolver = createFieldResolver(dataset);
   const root = rootNode(dataset);
   // The gateway sends the same few subgraph documents over and over.
@@ -129,6 +148,7 @@ function createSubgraphHandler(schema: GraphQLSchema, dataset: Dataset): (reques
         let body: unknown;
         try {
           const { query, variables, operationName } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables?: Record<string, unknown>; operationName?: string };
+          options.onSubgraphRequest?.({ subgraph: name, query, variables });
           const { document, errors } = prepare(query);
           body = document
             ? await execute({ schema, document, rootValue: root, variableValues: variables, operationName, fieldResolver })
@@ -162,7 +182,7 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** Serves the fixture's subgraphs on loopback and composes the supergraph pointing at them. */
-export async function startFixture(fixture: Fixture): Promise<RunningFixture> {
+export async function startFixture(fixture: Fixture, options: StartFixtureOptions = {}): Promise<RunningFixture> {
   const servers: Server[] = [];
   const close = async () => {
     await Promise.all(servers.map(closeServer));
@@ -172,7 +192,7 @@ export async function startFixture(fixture: Fixture): Promise<RunningFixture> {
     const urls: Record<string, string> = {};
     for (const subgraph of fixture.subgraphs) {
       const schema = buildFixtureSubgraphSchema(subgraph, fixture.dataset, apiSchema);
-      const server = createServer(createSubgraphHandler(schema, fixture.dataset));
+      const server = createServer(createSubgraphHandler(subgraph.name, schema, fixture.dataset, options));
       servers.push(server);
       urls[subgraph.name] = await listen(server);
     }

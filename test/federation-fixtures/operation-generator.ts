@@ -70,12 +70,53 @@ export interface OperationGeneratorOptions {
   readonly argumentValues?: ArgumentValues;
   /** IDs to pick for ID arguments with no named values. */
   readonly ids?: readonly string[];
+  /**
+   * Whether one selection set may hold two inline fragments with the same type condition and
+   * directives. Default true. The GraphQL spec orders response keys by first occurrence
+   * across the flattened selections (`{ ... on Q { a } b ... on Q { c } }` answers a, b, c);
+   * Apollo's operation normalisation keys inline fragments by condition and directives and
+   * merges the second into the first (answering a, c, b). Off when comparing with the
+   * spec-ordered oracle: the second fragment is then emitted as a named fragment, which
+   * Apollo keeps in place. Off also aliases every object field uniquely: Apollo flattens a
+   * fragment on the parent's own type after merging its sibling fields, so in
+   * `{ s { r { a } ... on S { r { b } } r { c } } }` it answers r's keys a, c, b (spec: a, b, c).
+   */
+  readonly repeatFragmentConditions?: boolean;
+  /**
+   * Whether a selection set may have all of its selections skipped by `@skip`/`@include`.
+   * Default true. The spec answers such an object as `{}`; Apollo Gateway answers null (and
+   * propagates it: `{ parcels { id @skip(if: true) } }` answers `data: null`). Off when
+   * comparing with the oracle: an aliased `__typename` is then added to such sets.
+   */
+  readonly allSkippableSelectionSets?: boolean;
+  /** `Type.field` names never put under `@skip`/`@include`: neither on themselves nor on a fragment or field holding them. */
+  readonly conditionSensitiveFields?: readonly string[];
+  /** Named types of fields in whose selection sets fragments (inline or named) never get `@skip`/`@include`. */
+  readonly unconditionalFragmentsWithin?: readonly string[];
+  /** Types on whose selection sets (a field's or a fragment's) `__typename` is always aliased. */
+  readonly aliasedTypenameOn?: readonly string[];
+  /** Type conditions never used inside the selection set of a field of type `within`. */
+  readonly excludedTypeConditions?: readonly TypeConditionExclusion[];
+}
+
+export interface TypeConditionExclusion {
+  /** Named type of the field whose selection set (fragments included) is concerned. */
+  readonly within: string;
+  readonly conditions: readonly string[];
 }
 
 export const DEFAULT_MAX_DEPTH = 4;
 export const DEFAULT_MAX_SELECTIONS = 4;
 
 type Gen = fc.GeneratorValue;
+
+/** Generated selections, and whether they hold a condition-sensitive field at their level. */
+interface Generated {
+  readonly text: string;
+  readonly conditionSensitive: boolean;
+  /** Whether it answers some key whatever the `@skip`/`@include` conditions (type conditions aside). */
+  readonly unconditional: boolean;
+}
 
 interface Variable {
   readonly name: string;
@@ -106,27 +147,25 @@ interface SchemaShapes {
   readonly unaliasable: ReadonlySet<string>;
   /** Composite types whose possible types overlap each composite type's, by type name. */
   readonly overlapping: ReadonlyMap<string, readonly GraphQLCompositeType[]>;
-  readonly parentOf: ReadonlyMap<GraphQLField<unknown, unknown>, string>;
 }
 
 function schemaShapes(schema: GraphQLSchema): SchemaShapes {
   const composites = Object.values(schema.getTypeMap()).filter((type): type is GraphQLCompositeType => isCompositeType(type) && !type.name.startsWith('__'));
   const overlapping = new Map<string, GraphQLCompositeType[]>();
-  const parentOf = new Map<GraphQLField<unknown, unknown>, string>();
   for (const type of composites) {
     const possible = possibleTypeNames(schema, type);
     overlapping.set(type.name, composites.filter((candidate) => [...possibleTypeNames(schema, candidate)].some((name) => possible.has(name))));
-    if (!isUnionType(type)) for (const field of Object.values(type.getFields())) parentOf.set(field, type.name);
   }
-  return { unaliasable: unaliasableFieldNames(schema), overlapping, parentOf };
+  return { unaliasable: unaliasableFieldNames(schema), overlapping };
 }
 
 class OperationBuilder {
   private readonly variables: Variable[] = [];
   private readonly values: Record<string, unknown> = {};
   private readonly fragments: string[] = [];
-  private readonly completeFragments = new Map<string, string[]>();
+  private readonly completeFragments = new Map<string, { name: string; conditionSensitive: boolean; unconditional: boolean }[]>();
   readonly features = new Set<OperationFeature>();
+  private readonly inlineKeys = new Set<string>();
   private aliasCount = 0;
   private fragmentDepth = 0;
 
@@ -152,36 +191,54 @@ class OperationBuilder {
   build(): GeneratedOperation {
     const queryType = this.schema.getQueryType();
     if (!queryType) throw new Error('schema has no query type');
-    const selections = this.selectionSet(queryType, 1);
+    const selections = this.selectionSet(queryType, 1, queryType.name).text;
     const declarations = this.variables.map((v) => `$${v.name}: ${v.type}${v.defaultLiteral === undefined ? '' : ` = ${v.defaultLiteral}`}`);
     const header = `query${this.chance(70) ? ` Q${this.int(0, 9)}` : ''}${declarations.length > 0 ? `(${declarations.join(', ')})` : ''}`;
-    const text = [`${header} { ${selections.join(' ')} }`, ...this.fragments].join('\n');
+    const text = [`${header} { ${selections} }`, ...this.fragments].join('\n');
     return { document: print(parse(text)), variables: this.values, features: this.features };
   }
 
-  private selectionSet(type: GraphQLCompositeType, depth: number): string[] {
+  /**
+   * `within` is the named type of the field whose selection set this is (fragments keep it),
+   * for `excludedTypeConditions`.
+   */
+  private selectionSet(type: GraphQLCompositeType, depth: number, within: string): Generated {
     const count = this.int(1, this.options.maxSelections);
     const selections: string[] = [];
-    let previousField: { field: GraphQLField<unknown, unknown>; depth: number } | undefined;
+    let conditionSensitive = false;
+    let unconditional = false;
+    let previousField: { field: GraphQLField<unknown, unknown>; parent: string } | undefined;
     for (let i = 0; i < count; i++) {
       const fields = isUnionType(type) ? [] : Object.values(type.getFields()).filter((field) => depth <= this.options.maxDepth || isLeafType(getNamedType(field.type)));
       const roll = this.int(0, 99);
+      let generated: Generated;
       if (previousField && roll < 8) {
         // The same field again under another alias, usually with other arguments.
         this.features.add('same-field-twice');
-        selections.push(this.field(previousField.field, previousField.depth, true));
+        generated = this.field(previousField.field, previousField.parent, depth, true);
       } else if (fields.length > 0 && roll < 70) {
         const field = this.pick(fields);
-        previousField = { field, depth };
-        selections.push(this.field(field, depth, false));
+        previousField = { field, parent: type.name };
+        generated = this.field(field, type.name, depth, false);
       } else if (roll < 80 || this.fragmentDepth >= 2) {
         this.features.add('typename');
-        selections.push(`${this.chance(20) ? `${this.alias('typename')}: ` : ''}__typename${this.directives()}`);
+        const aliased = this.chance(20) || this.options.aliasedTypenameOn.includes(type.name);
+        const directives = this.directives(false);
+        generated = { text: `${aliased ? `${this.alias('typename')}: ` : ''}__typename${directives}`, conditionSensitive: false, unconditional: directives === '' };
+      } else if (this.chance(50)) {
+        generated = this.inlineFragment(type, depth, within);
       } else {
-        selections.push(this.chance(50) ? this.inlineFragment(type, depth) : this.fragmentSpread(type, depth));
+        generated = this.fragmentSpread(type, depth, within);
       }
+      selections.push(generated.text);
+      conditionSensitive ||= generated.conditionSensitive;
+      unconditional ||= generated.unconditional;
     }
-    return selections;
+    if (!unconditional && !this.options.allSkippableSelectionSets) {
+      selections.push(`${this.alias('typename')}: __typename`);
+      unconditional = true;
+    }
+    return { text: selections.join(' '), conditionSensitive, unconditional };
   }
 
   private alias(name: string): string {
@@ -189,58 +246,80 @@ class OperationBuilder {
     return `${name}_a${this.aliasCount++}`;
   }
 
-  private field(field: GraphQLField<unknown, unknown>, depth: number, forceAlias: boolean): string {
+  private field(field: GraphQLField<unknown, unknown>, parent: string, depth: number, forceAlias: boolean): Generated {
     const args = field.args.flatMap((arg) => {
       const required = isNonNullType(arg.type) && arg.defaultValue === undefined;
       if (!required && !this.chance(50)) return [];
-      return [`${arg.name}: ${this.argumentValue(field, arg)}`];
+      return [`${arg.name}: ${this.argumentValue(parent, field, arg)}`];
     });
-    const aliased = forceAlias || args.length > 0 || !this.shapes.unaliasable.has(field.name) || this.chance(20);
+    const composite = isCompositeType(getNamedType(field.type));
+    const aliased = forceAlias || args.length > 0 || !this.shapes.unaliasable.has(field.name) || (composite && !this.options.repeatFragmentConditions) || this.chance(20);
     const head = `${aliased ? `${this.alias(field.name)}: ` : ''}${field.name}${args.length > 0 ? `(${args.join(', ')})` : ''}`;
     const named = getNamedType(field.type);
-    const selection = isCompositeType(named) ? ` { ${this.selectionSet(named, depth + 1).join(' ')} }` : '';
-    return `${head}${this.directives()}${selection}`;
+    const inner = isCompositeType(named) ? this.selectionSet(named, depth + 1, named.name) : undefined;
+    const selection = inner ? ` { ${inner.text} }` : '';
+    // Through fields too: Apollo merges two occurrences of one response key, conditions included.
+    const conditionSensitive = this.options.conditionSensitiveFields.includes(`${parent}.${field.name}`) || inner?.conditionSensitive === true;
+    const directives = this.directives(conditionSensitive);
+    return { text: `${head}${directives}${selection}`, conditionSensitive, unconditional: directives === '' };
   }
 
   /** A type condition that overlaps `type`: itself, one of its possible types, or an abstract type sharing one. */
-  private typeCondition(type: GraphQLCompositeType): GraphQLCompositeType {
-    return this.pick(this.shapes.overlapping.get(type.name) ?? [type]);
+  private typeCondition(type: GraphQLCompositeType, within: string): GraphQLCompositeType {
+    const excluded = this.options.excludedTypeConditions.filter((exclusion) => exclusion.within === within).flatMap((exclusion) => exclusion.conditions);
+    const candidates = (this.shapes.overlapping.get(type.name) ?? [type]).filter((candidate) => !excluded.includes(candidate.name));
+    return candidates.length > 0 ? this.pick(candidates) : type;
   }
 
-  private inlineFragment(type: GraphQLCompositeType, depth: number): string {
-    this.features.add('inline-fragment');
-    const condition = this.chance(85) ? this.typeCondition(type) : undefined;
-    if (condition && isAbstractType(condition)) this.features.add('inline-fragment-on-abstract');
+  private inlineFragment(type: GraphQLCompositeType, depth: number, within: string): Generated {
+    const condition = this.chance(85) ? this.typeCondition(type, within) : undefined;
     this.fragmentDepth++;
-    const selections = this.selectionSet(condition ?? type, depth);
+    const inner = this.selectionSet(condition ?? type, depth, within);
     this.fragmentDepth--;
-    return `...${condition ? ` on ${condition.name}` : ''}${this.directives()} { ${selections.join(' ')} }`;
+    const directives = this.directives(inner.conditionSensitive || this.options.unconditionalFragmentsWithin.includes(within));
+    // Operation-wide: Apollo also merges fragments of two occurrences of one response key.
+    const key = `${type.name} ... ${condition?.name ?? ''}${directives}`;
+    if (!this.options.repeatFragmentConditions && this.inlineKeys.has(key)) {
+      // Apollo's operation normalisation merges this fragment into the earlier one with the same key; a named fragment keeps spec order.
+      const spread = this.namedFragment(condition ?? type, inner);
+      return { text: `...${spread}${directives}`, conditionSensitive: inner.conditionSensitive, unconditional: directives === '' && inner.unconditional };
+    }
+    this.inlineKeys.add(key);
+    this.features.add('inline-fragment');
+    if (condition && isAbstractType(condition)) this.features.add('inline-fragment-on-abstract');
+    return { text: `...${condition ? ` on ${condition.name}` : ''}${directives} { ${inner.text} }`, conditionSensitive: inner.conditionSensitive, unconditional: directives === '' && inner.unconditional };
   }
 
-  private fragmentSpread(type: GraphQLCompositeType, depth: number): string {
+  private namedFragment(condition: GraphQLCompositeType, inner: Generated): string {
     this.features.add('named-fragment');
-    const condition = this.typeCondition(type);
     if (isAbstractType(condition)) this.features.add('named-fragment-on-abstract');
+    const name = `F${this.fragments.length}_${condition.name}`;
+    this.fragments.push(`fragment ${name} on ${condition.name} { ${inner.text} }`);
     const existing = this.completeFragments.get(condition.name) ?? [];
-    let name: string;
+    this.completeFragments.set(condition.name, [...existing, { name, conditionSensitive: inner.conditionSensitive, unconditional: inner.unconditional }]);
+    return name;
+  }
+
+  private fragmentSpread(type: GraphQLCompositeType, depth: number, within: string): Generated {
+    const condition = this.typeCondition(type, within);
+    const existing = this.completeFragments.get(condition.name) ?? [];
+    let fragment: { name: string; conditionSensitive: boolean; unconditional: boolean };
     if (existing.length > 0 && this.chance(40)) {
       this.features.add('fragment-reused');
-      name = this.pick(existing);
+      fragment = this.pick(existing);
     } else {
-      name = `F${this.fragments.length}_${condition.name}`;
-      this.fragments.push('');
-      const index = this.fragments.length - 1;
       this.fragmentDepth++;
-      const selections = this.selectionSet(condition, depth);
+      const inner = this.selectionSet(condition, depth, within);
       this.fragmentDepth--;
-      this.fragments[index] = `fragment ${name} on ${condition.name} { ${selections.join(' ')} }`;
-      this.completeFragments.set(condition.name, [...existing, name]);
+      fragment = { name: this.namedFragment(condition, inner), conditionSensitive: inner.conditionSensitive, unconditional: inner.unconditional };
     }
-    return `...${name}${this.directives()}`;
+    const directives = this.directives(fragment.conditionSensitive || this.options.unconditionalFragmentsWithin.includes(within));
+    return { text: `...${fragment.name}${directives}`, conditionSensitive: fragment.conditionSensitive, unconditional: directives === '' && fragment.unconditional };
   }
 
-  private directives(): string {
-    if (!this.chance(12)) return '';
+  /** Maybe `@skip`/`@include`; never around a condition-sensitive field (see `conditionSensitiveFields`). */
+  private directives(conditionSensitive: boolean): string {
+    if (!this.chance(12) || conditionSensitive) return '';
     const directive = this.chance(50) ? 'skip' : 'include';
     if (this.chance(50)) {
       this.features.add('skip-include-literal');
@@ -258,8 +337,7 @@ class OperationBuilder {
     return name;
   }
 
-  private argumentValue(field: GraphQLField<unknown, unknown>, arg: GraphQLArgument): string {
-    const parent = this.parentName(field);
+  private argumentValue(parent: string, field: GraphQLField<unknown, unknown>, arg: GraphQLArgument): string {
     const key = `${parent}.${field.name}.${arg.name}`;
     const value = this.inputValue(arg.type, key);
     if (!this.chance(40)) {
@@ -278,10 +356,6 @@ class OperationBuilder {
       return `$${this.declare(String(arg.type), undefined, literal(this.inputValue(arg.type, key), arg.type))}`;
     }
     return `$${this.declare(String(arg.type), value)}`;
-  }
-
-  private parentName(field: GraphQLField<unknown, unknown>): string {
-    return this.shapes.parentOf.get(field) ?? '';
   }
 
   /** A valid (already coerced-shape) value of `type`. */
@@ -341,6 +415,12 @@ export function operationArbitrary(schema: GraphQLSchema, options: OperationGene
     maxSelections: options.maxSelections ?? DEFAULT_MAX_SELECTIONS,
     argumentValues: options.argumentValues ?? {},
     ids: options.ids ?? [],
+    repeatFragmentConditions: options.repeatFragmentConditions ?? true,
+    conditionSensitiveFields: options.conditionSensitiveFields ?? [],
+    excludedTypeConditions: options.excludedTypeConditions ?? [],
+    aliasedTypenameOn: options.aliasedTypenameOn ?? [],
+    allSkippableSelectionSets: options.allSkippableSelectionSets ?? true,
+    unconditionalFragmentsWithin: options.unconditionalFragmentsWithin ?? [],
   };
   return fc.gen().map((g) => new OperationBuilder(g, schema, shapes, resolved).build());
 }
