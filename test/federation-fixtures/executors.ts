@@ -5,6 +5,8 @@
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { execute, parse, validate, type GraphQLFormattedError } from 'graphql';
+import { installPlanExecutor } from '../../shared/graphql/executor/plan-executor';
+import { createQueryPlanCache } from '../../shared/graphql/query-plan-cache';
 import { createFieldResolver, rootNode } from './dataset';
 import type { RunningFixture } from './fixture';
 
@@ -62,6 +64,41 @@ export async function createApolloGatewayExecutor(running: RunningFixture): Prom
       const { data, errors } = response.body.singleResult;
       return JSON.parse(JSON.stringify({ data, ...(errors ? { errors } : {}) })) as ExecutionOutcome;
     },
+    close: () => server.stop(),
+  };
+}
+
+/**
+ * Portico's plan executor (shared/graphql/executor) installed on the same kind of gateway:
+ * Apollo Gateway plans, Portico runs the plans and shapes the answers. Fetches go through
+ * Apollo's default data source, so what differs from `createApolloGatewayExecutor` is the
+ * executor alone.
+ */
+export async function createPorticoExecutor(running: RunningFixture): Promise<Executor & { fallbacks(): number }> {
+  const planCache = createQueryPlanCache(() => undefined);
+  const gateway = new ApolloGateway({
+    supergraphSdl: running.supergraphSdl,
+    buildService: ({ url }) => new RemoteGraphQLDataSource({ url }),
+    queryPlannerConfig: { cache: planCache },
+  });
+  let fallbacks = 0;
+  installPlanExecutor(gateway, {
+    planCache,
+    onExecution: (route) => {
+      if (route !== 'compiled') fallbacks++;
+    },
+  });
+  const server = new ApolloServer({ gateway, includeStacktraceInErrorResponses: false });
+  await server.start();
+  return {
+    name: 'portico',
+    async execute(query, variables) {
+      const response = await server.executeOperation({ query, variables: { ...variables } });
+      if (response.body.kind !== 'single') throw new Error('incremental delivery is not expected');
+      const { data, errors, extensions } = response.body.singleResult;
+      return JSON.parse(JSON.stringify({ data, ...(errors ? { errors } : {}), ...(extensions ? { extensions } : {}) })) as ExecutionOutcome;
+    },
+    fallbacks: () => fallbacks,
     close: () => server.stop(),
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Apollo Gateway against the oracle over every fixture supergraph: generated operations must
- * answer the same `data` JSON (key order included) and no errors.
+ * Apollo Gateway and Portico's plan executor against the oracle over every fixture
+ * supergraph: generated operations must answer the same `data` JSON (key order included)
+ * and no errors, from all three; and Portico's executor must run every one of them itself.
  *
  * FEDERATION_FUZZ_OPERATIONS: operations per fixture (default 3,400, about 10,000 in all).
  * FEDERATION_FUZZ_SEED: the seed (default fixed); a failure prints the seed and path to replay.
@@ -9,7 +10,7 @@
  */
 import { apolloVersusOracleGenerator } from '../federation-fixtures/apollo-vs-oracle';
 import { formatReport, runDifferential } from '../federation-fixtures/differential';
-import { createApolloGatewayExecutor, createOracleExecutor, type Executor } from '../federation-fixtures/executors';
+import { createApolloGatewayExecutor, createOracleExecutor, createPorticoExecutor, type Executor } from '../federation-fixtures/executors';
 import { startFixture, type RunningFixture } from '../federation-fixtures/fixture';
 import { FIXTURES } from '../federation-fixtures/fixtures';
 
@@ -21,27 +22,29 @@ const GENERATOR_SHAPE = { maxDepth: 3, maxSelections: 3 };
 const operationsPerFixture = Number(process.env.FEDERATION_FUZZ_OPERATIONS ?? DEFAULT_OPERATIONS_PER_FIXTURE);
 const seed = Number(process.env.FEDERATION_FUZZ_SEED ?? DEFAULT_SEED);
 
-describe.each(FIXTURES.map((fixture) => [fixture.name, fixture] as const))('Apollo Gateway answers like the oracle over %s', (_name, fixture) => {
+describe.each(FIXTURES.map((fixture) => [fixture.name, fixture] as const))('Apollo Gateway and Portico answer like the oracle over %s', (_name, fixture) => {
   let running: RunningFixture;
   let gateway: Executor;
+  let portico: Awaited<ReturnType<typeof createPorticoExecutor>>;
 
   beforeAll(async () => {
     running = await startFixture(fixture);
-    gateway = await createApolloGatewayExecutor(running);
+    [gateway, portico] = await Promise.all([createApolloGatewayExecutor(running), createPorticoExecutor(running)]);
   });
 
   afterAll(async () => {
-    await gateway?.close?.();
+    await Promise.all([gateway?.close?.(), portico?.close?.()]);
     await running?.close();
   });
 
   it(`on ${operationsPerFixture} generated operations (seed ${seed})`, async () => {
     const report = await runDifferential({
       fixture: running,
-      executors: [createOracleExecutor(running), gateway],
+      executors: [createOracleExecutor(running), gateway, portico],
       operations: { count: operationsPerFixture, seed, generator: { ...apolloVersusOracleGenerator(fixture), ...GENERATOR_SHAPE } },
     });
     if (report.mismatches.length > 0) throw new Error(formatReport(report));
     expect(report.operations).toBe(operationsPerFixture);
+    expect(portico.fallbacks()).toBe(0);
   }, 300_000);
 });
