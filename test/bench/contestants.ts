@@ -214,6 +214,16 @@ const webPoliciesOnNoDedup: NodeContestantSpec = {
   ready: PORTICO_READY,
 };
 
+const webPoliciesOnApolloExecutor: NodeContestantSpec = {
+  id: 'web-policies-on-apollo-executor',
+  description: "Portico web BFF as web-policies-on, with Apollo Gateway's executor instead of Portico's (GRAPHQL_EXECUTOR=apollo): the executor's share in one run",
+  kind: 'node',
+  entry: 'bffs/web/main.ts',
+  env: (ctx) => ({ ...webPoliciesOn.env(ctx), GRAPHQL_EXECUTOR: 'apollo' }),
+  ready: PORTICO_READY,
+  smokeGroup: 'graphql-heavy',
+};
+
 const webPoliciesOff: NodeContestantSpec = {
   id: 'web-policies-off',
   description: 'Portico web BFF: AUTH=off, RATE_LIMIT=off (breakers stay on)',
@@ -373,21 +383,21 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'graphql',
     title: 'GraphQL, heavy query (a user and topProducts, three levels of reviews)',
     operation: graphqlOperation(HEAVY_QUERY),
-    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnNoDedup, webPoliciesOff],
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloExecutor, webPoliciesOnNoDedup, webPoliciesOff],
   },
   {
     id: 'graphql-heavy-benchmark',
     kind: 'graphql',
     title: "GraphQL, heavy query shaped like the public federation benchmark's (fragments, @requires, users and topProducts branches)",
     operation: graphqlOperation(FEDERATION_BENCHMARK_QUERY),
-    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOff],
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloExecutor, webPoliciesOff],
   },
   {
     id: 'graphql-light',
     kind: 'graphql',
     title: 'GraphQL, light query ({ topProducts(first: 5) { name price } })',
     operation: graphqlOperation(LIGHT_QUERY),
-    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOff],
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloExecutor, webPoliciesOff],
   },
   {
     id: 'graphql-cached',
