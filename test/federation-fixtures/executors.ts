@@ -14,6 +14,7 @@ import type { RunningFixture } from './fixture';
 export interface ExecutionOutcome {
   data?: Record<string, unknown> | null;
   errors?: readonly GraphQLFormattedError[];
+  extensions?: Record<string, unknown>;
 }
 
 /** Something that answers operations over a running fixture. */
@@ -54,15 +55,20 @@ export async function createApolloGatewayExecutor(running: RunningFixture): Prom
     supergraphSdl: running.supergraphSdl,
     buildService: ({ url }) => new RemoteGraphQLDataSource({ url }),
   });
+  return serverExecutor('apollo-gateway', gateway);
+}
+
+/** An executor answering through an Apollo Server over `gateway` (`executeOperation`), answers as JSON. */
+async function serverExecutor(name: string, gateway: ApolloGateway): Promise<Executor> {
   const server = new ApolloServer({ gateway, includeStacktraceInErrorResponses: false });
   await server.start();
   return {
-    name: 'apollo-gateway',
+    name,
     async execute(query, variables) {
       const response = await server.executeOperation({ query, variables: { ...variables } });
       if (response.body.kind !== 'single') throw new Error('incremental delivery is not expected');
-      const { data, errors } = response.body.singleResult;
-      return JSON.parse(JSON.stringify({ data, ...(errors ? { errors } : {}) })) as ExecutionOutcome;
+      const { data, errors, extensions } = response.body.singleResult;
+      return JSON.parse(JSON.stringify({ data, ...(errors ? { errors } : {}), ...(extensions ? { extensions } : {}) })) as ExecutionOutcome;
     },
     close: () => server.stop(),
   };
@@ -88,17 +94,5 @@ export async function createPorticoExecutor(running: RunningFixture): Promise<Ex
       if (route !== 'compiled') fallbacks++;
     },
   });
-  const server = new ApolloServer({ gateway, includeStacktraceInErrorResponses: false });
-  await server.start();
-  return {
-    name: 'portico',
-    async execute(query, variables) {
-      const response = await server.executeOperation({ query, variables: { ...variables } });
-      if (response.body.kind !== 'single') throw new Error('incremental delivery is not expected');
-      const { data, errors, extensions } = response.body.singleResult;
-      return JSON.parse(JSON.stringify({ data, ...(errors ? { errors } : {}), ...(extensions ? { extensions } : {}) })) as ExecutionOutcome;
-    },
-    fallbacks: () => fallbacks,
-    close: () => server.stop(),
-  };
+  return { ...(await serverExecutor('portico', gateway)), fallbacks: () => fallbacks };
 }
