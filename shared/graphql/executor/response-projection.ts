@@ -90,6 +90,9 @@ type CollectedSelections = Array<{ set: SelectionSetNode; parentType: GraphQLCom
 
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
 
+/** Compiled `@skip`/`@include` variants kept per operation. */
+const MAX_KEPT_VARIANTS = 32;
+
 /** Which JSON values Apollo Gateway accepts for a leaf type (custom scalars: any). */
 function leafCheck(type: GraphQLNamedType): (value: unknown) => boolean {
   if (type instanceof GraphQLEnumType) {
@@ -183,7 +186,8 @@ export class OperationProjection {
         root: { kind: 'composite', type: rootType, selections: [{ set: this.operation.selectionSet, parentType: rootType }], byRuntimeType: new Map() },
         conditions,
       };
-      this.variants.set(key, variant);
+      // n condition variables make 2^n variants: past a few, a client choosing new combinations gets one compiled for its request only, so memory stays bounded.
+      if (this.variants.size < MAX_KEPT_VARIANTS) this.variants.set(key, variant);
     }
     this.currentConditions = variant.conditions;
     return variant.root;
