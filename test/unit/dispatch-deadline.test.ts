@@ -69,7 +69,12 @@ describe('DeadlineDispatcher over a real pool', () => {
   ])('through %s: answers within the deadline pass untouched; an unanswered request and one queued behind it fail at the deadline, the queued one never sent', async (_style, wrap) => {
     reached = [];
     const pool = new Pool(origin, { connections: 1, headersTimeout: 10_000 });
-    const client = wrap(new DeadlineDispatcher(pool, { deadlineMs: 300 }));
+    // The clock stands still while /hang and /queued are dispatched: both get one deadline and
+    // fail in one sweep. On a busy machine a real gap between the two calls could otherwise
+    // pass the coalescing window, so /queued would legitimately be sent on the connection that
+    // /hang's expiry freed.
+    let frozenAt: number | undefined;
+    const client = wrap(new DeadlineDispatcher(pool, { deadlineMs: 300, now: () => frozenAt ?? performance.now() }));
     try {
       const fast = await client.request({ path: '/fast', method: 'GET' });
       expect([fast.statusCode, await fast.body.text()]).toEqual([200, 'ok']);
@@ -80,7 +85,10 @@ describe('DeadlineDispatcher over a real pool', () => {
           () => ({ path, error: undefined as unknown, ms: performance.now() - started }),
           (error: unknown) => ({ path, error, ms: performance.now() - started }),
         );
-      const [onConnection, queued] = await Promise.all([settle('/hang'), settle('/queued')]);
+      frozenAt = performance.now();
+      const settling = [settle('/hang'), settle('/queued')];
+      frozenAt = undefined;
+      const [onConnection, queued] = await Promise.all(settling);
       expect(onConnection.error).toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT', sent: true });
       expect(queued.error).toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT', sent: false });
       // At the deadline, not at the pool's 10 s headers timeout (a bound, not a speed claim).
