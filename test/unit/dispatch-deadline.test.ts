@@ -86,7 +86,7 @@ describe('DeadlineDispatcher over a real pool', () => {
           (error: unknown) => ({ path, error, ms: performance.now() - started }),
         );
       frozenAt = performance.now();
-      const settling = [settle('/hang'), settle('/queued')];
+      const settling = [settle('/hang'), settle('/queued')] as const;
       frozenAt = undefined;
       const [onConnection, queued] = await Promise.all(settling);
       expect(onConnection.error).toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT', sent: true });
