@@ -18,7 +18,7 @@ export const GRAPHQL_ENV_FAMILIES: readonly EnvFamily[] = [
   { pattern: `${SUBGRAPH_URL_PREFIX}<NAME>`, defaultText: 'URL in the supergraph', description: "override one subgraph's URL, e.g. `SUBGRAPH_URL_ACCOUNTS=http://accounts:4101/graphql`; partner: where the operation-backed aggregates (`/v2/customers/:id`) reach it" },
 ];
 
-export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp' | 'maxFieldErrorsPerFetch' | 'executor'>) {
+export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp' | 'maxFieldErrorsPerFetch' | 'executor' | 'directExecution'>) {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...routes.limits };
   return {
     NODE_ENV: shownDefault(optionalText('`production` turns off introspection (unless `INTROSPECTION=true`), the landing page and field suggestions, and requires trusted documents on mobile'), '(development)'),
@@ -43,6 +43,11 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
       "`apollo` runs every operation on Apollo Gateway's executor instead of Portico's; Portico's runs the plans compiled once per operation, and leaves the ones it does not run (`@defer`, subscriptions, `@fromContext`, schema introspection) to Apollo Gateway's, counted in `portico_graphql_plan_executions_total{executor,route}`",
       GRAPHQL_EXECUTORS,
       routes.executor ?? DEFAULT_GRAPHQL_EXECUTOR,
+    ),
+    GRAPHQL_DIRECT_EXECUTION: oneOf(
+      "`off` sends every request through Apollo Server's request pipeline. `on`: a POST of an operation Apollo Server has already run on Portico's executor (same text and operation name) skips that pipeline, repeating its checks (authorization, operation limits and cost, variables) and writing the same answer; anything those checks refuse, and GET, batches and persisted queries, stay with Apollo Server. Counted in `portico_graphql_requests_total{pipeline}`",
+      ['on', 'off'] as const,
+      routes.directExecution === false ? 'off' : 'on',
     ),
     GRAPHQL_WARMUP: oneOf(
       "`off` skips the warm-up: otherwise, each supergraph (at start and on every reload) runs the BFF's registered operations (web's operation files, mobile's trusted documents) through its own pipeline before it serves, so their query plans and validated documents are cached and the hot path compiled before the first client waits; no subgraph is called, nothing is counted as traffic. An operation the supergraph refuses is logged and skipped, and `/readyz` (`graphql-warmup`) and `portico_graphql_warmup_operations` say how it went",
@@ -79,6 +84,7 @@ export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: Gra
     dedupeSubgraphQueries: parsed.SUBGRAPH_DEDUP === 'on',
     deadlineMs: parsed.GRAPHQL_DEADLINE_MS,
     executor: parsed.GRAPHQL_EXECUTOR,
+    directExecution: parsed.GRAPHQL_DIRECT_EXECUTION === 'on',
     warmUp: { enabled: parsed.GRAPHQL_WARMUP === 'on', budgetMs: parsed.GRAPHQL_WARMUP_BUDGET_MS },
     maxFieldErrorsPerFetch: parsed.GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH,
     production,

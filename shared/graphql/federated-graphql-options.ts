@@ -35,6 +35,12 @@ export interface FederatedGraphqlOptions {
    */
   executor?: GraphqlExecutorKind;
   /**
+   * Whether a request for an operation Apollo Server already ran on Portico's executor is
+   * answered without Apollo Server's request pipeline, with the same checks and the same
+   * answer (direct-execution.ts). Only with Portico's executor and no response cache. Default true.
+   */
+  directExecution?: boolean;
+  /**
    * Most errors with a path that one failed subgraph fetch adds to the answer (one per field
    * it leaves null); past it, one error without a path counts the rest (`extensions.omittedPaths`).
    * Default 100.

@@ -37,6 +37,9 @@ export const GraphqlRoutesSchema = Type.Object(
         { default: DEFAULT_GRAPHQL_EXECUTOR, description: "Which executor runs query plans: Portico's (plans it does not run go to Apollo Gateway's, counted) or Apollo Gateway's for every operation" },
       ),
     ),
+    directExecution: Type.Optional(
+      Type.Boolean({ default: true, description: "Answer repeated operations on Portico's executor without Apollo Server's request pipeline (same checks, same answers); Apollo Server answers everything else" }),
+    ),
     maxFieldErrorsPerFetch: Type.Optional(
       Type.Integer({ minimum: 1, default: DEFAULT_MAX_FIELD_ERRORS_PER_FETCH, description: 'Most errors with a path one failed subgraph fetch adds; past it one error counts the rest in extensions.omittedPaths' }),
     ),

@@ -10,7 +10,7 @@
  * when they were first seen (a refused document is never cached).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type DocumentNode } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { isPorticoError } from '../errors';
 import type { GatewayContext } from './gateway-context';
 import { checkDocumentLimits, checkOperationLimits, fragmentsOf, measureOperation, type LimitViolation, type OperationLimits } from './operation-limits';
@@ -27,6 +27,39 @@ const REFUSED_DOCUMENTS = new WeakMap<DocumentNode, GraphQLError>();
 
 function limitError(violation: LimitViolation, cost: number): GraphQLError {
   return new GraphQLError(violation.message, { extensions: { code: violation.code, cost, http: { status: 400 } } });
+}
+
+/** What an operation with its variables means for the limits: refused, or accepted at an estimated cost. */
+export type OperationCharge = { refused: GraphQLError } | { cost: number; extraUnits: number };
+
+/**
+ * Pure: the operation measured with its variables against the limits, and the rate-limit
+ * units it costs beyond the one the request paid at the door.
+ */
+export function operationCharge(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: ReturnType<typeof fragmentsOf>,
+  variables: Readonly<Record<string, unknown>>,
+  limits: OperationLimits,
+  costPerUnit = DEFAULT_COST_PER_RATE_LIMIT_UNIT,
+): OperationCharge {
+  const measured = measureOperation(schema, operation, fragments, variables, limits.assumedListSize);
+  const [violation] = checkOperationLimits(measured, limits);
+  if (violation) return { refused: limitError(violation, measured.cost) };
+  return { cost: measured.cost, extraUnits: rateLimitUnitsFor(measured.cost, costPerUnit) - 1 };
+}
+
+/** Charges `extraUnits` to the caller's rate limit; a refusal becomes the GraphQL error answering the request. */
+export async function chargeOperation(charge: (units: number) => Promise<void>, extraUnits: number, cost: number): Promise<void> {
+  try {
+    await charge(extraUnits);
+  } catch (err) {
+    if (!isPorticoError(err)) throw err;
+    throw new GraphQLError(err.message, {
+      extensions: { code: err.code, cost, http: { status: err.statusCode, headers: new Map(Object.entries(err.headers)) } },
+    });
+  }
 }
 
 export function operationLimitsPlugin(limits: OperationLimits, costPerUnit = DEFAULT_COST_PER_RATE_LIMIT_UNIT): ApolloServerPlugin<GatewayContext> {
@@ -47,21 +80,10 @@ export function operationLimitsPlugin(limits: OperationLimits, costPerUnit = DEF
           const refused = REFUSED_DOCUMENTS.get(document);
           if (refused) throw refused;
           if (!operation) return;
-          const measured = measureOperation(schema, operation, fragmentsOf(document), request.variables ?? {}, limits.assumedListSize);
-          const [violation] = checkOperationLimits(measured, limits);
-          if (violation) throw limitError(violation, measured.cost);
+          const charge = operationCharge(schema, operation, fragmentsOf(document), request.variables ?? {}, limits, costPerUnit);
+          if ('refused' in charge) throw charge.refused;
           // The request already paid one unit at the door; the rest of its cost is charged now.
-          const extra = rateLimitUnitsFor(measured.cost, costPerUnit) - 1;
-          if (extra > 0 && contextValue.chargeRateLimit) {
-            try {
-              await contextValue.chargeRateLimit(extra);
-            } catch (err) {
-              if (!isPorticoError(err)) throw err;
-              throw new GraphQLError(err.message, {
-                extensions: { code: err.code, cost: measured.cost, http: { status: err.statusCode, headers: new Map(Object.entries(err.headers)) } },
-              });
-            }
-          }
+          if (charge.extraUnits > 0 && contextValue.chargeRateLimit) await chargeOperation(contextValue.chargeRateLimit, charge.extraUnits, charge.cost);
         },
       };
     },

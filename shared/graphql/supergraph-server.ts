@@ -25,7 +25,8 @@ import type { GatewayContext } from './gateway-context';
 import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT } from './landing-page';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
-import { DEFAULT_GRAPHQL_EXECUTOR, installPlanExecutor, type ExecutionRoute } from './executor/plan-executor';
+import { DEFAULT_GRAPHQL_EXECUTOR, installPlanExecutor, type ExecutionRoute, type PlanExecutor } from './executor/plan-executor';
+import { createDirectExecution } from './direct-execution';
 import { createQueryPlanCache } from './query-plan-cache';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { DEFAULT_WARMUP_BUDGET_MS, type RegisteredOperation, type WarmUpReport } from './warm-up';
@@ -70,7 +71,7 @@ export async function createSupergraphServer(
   const probes: Array<[string, ReadinessCheck]> = [];
   // The rules and the SDL the gateway loads come from this one text (a load error when a policy is undeclared).
   const planCache = createQueryPlanCache((result) => app.metrics.queryPlanCache.inc({ result }));
-  const { gateway, supergraph, plugin: authorization } = createAuthorizedGateway<GatewayContext>(sdl, opts.authorization, {
+  const { gateway, supergraph, plugin: authorization, check: authorizationCheck } = createAuthorizedGateway<GatewayContext>(sdl, opts.authorization, {
     logger: app.log,
     queryPlannerConfig: { cache: planCache },
     // The warm-up learns here that its operation reached the planner and has a cached plan.
@@ -86,9 +87,10 @@ export async function createSupergraphServer(
       return new SubgraphDataSource({ name, url: target, upstream, dedupe: opts.dedupeSubgraphQueries ?? true, maxFieldErrorsPerFetch: opts.maxFieldErrorsPerFetch });
     },
   });
+  let planExecutor: PlanExecutor | undefined;
   if ((opts.executor ?? DEFAULT_GRAPHQL_EXECUTOR) === 'portico') {
     const planHit = app.metrics.queryPlanCache.labels('hit');
-    installPlanExecutor(gateway, { planCache, didResolveQueryPlan: markWarmUpPlanned, onExecution: countedExecutions(app), onPlanKept: () => planHit.inc() });
+    planExecutor = installPlanExecutor(gateway, { planCache, didResolveQueryPlan: markWarmUpPlanned, onExecution: countedExecutions(app), onPlanKept: () => planHit.inc() });
   } else {
     const apolloExecutor = gateway.executor;
     const configured = app.metrics.planExecutions.labels('apollo', 'configured');
@@ -99,6 +101,26 @@ export async function createSupergraphServer(
   }
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...opts.limits };
   const contract = opts.contract ? loadContractSchema(opts.contract.schemaPath) : undefined;
+  // Only subgraphs with several targets route by caller.
+  const routed = upstreams.hasTargets;
+  // The cache scope is only worked out when there is a cache to key.
+  const scopeCache = app.responseCache !== undefined;
+  const deadlineMs = opts.deadlineMs ?? DEFAULT_GRAPHQL_DEADLINE_MS;
+  const contextOf = async (request: FastifyRequest, reply: FastifyReply): Promise<GatewayContext> => ({
+    // The deadline is a time, not a timer: each subgraph call gets what is left of it.
+    deadlineAt: performance.now() - reply.elapsedTime + deadlineMs,
+    requestId: request.id,
+    forwardHeaders: request.upstreamHeaders ?? {},
+    ...(request.principal ? { principal: request.principal } : {}),
+    ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
+    ...(scopeCache && request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
+    ...(routed ? { routing: routingInputOf(request) } : {}),
+  });
+  // Answers from the response cache are Apollo Server plugins' work: with a cache, every request goes through it.
+  const direct =
+    planExecutor && opts.directExecution !== false && !app.responseCache
+      ? createDirectExecution({ executor: planExecutor, authorization: authorizationCheck, limits, costPerRateLimitUnit: opts.costPerRateLimitUnit, formatError: (formatted) => formatClientError(formatted), contextOf, onRequest: countedRequests(app) })
+      : undefined;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: app.log,
@@ -127,28 +149,27 @@ export async function createSupergraphServer(
       // Last: limits and costs are checked and charged before a cached answer is served.
       // Entries are keyed by the supergraph too: a reload never serves answers shaped by the old schema.
       ...(app.responseCache ? graphqlResponseCachePlugins<GatewayContext>(app.responseCache, createHash('sha256').update(sdl).digest('base64url')) : []),
+      ...(direct ? [direct.plugin] : []),
     ],
   });
   await apollo.start();
-  // Only subgraphs with several targets route by caller.
-  const routed = upstreams.hasTargets;
-  // The cache scope is only worked out when there is a cache to key.
-  const scopeCache = app.responseCache !== undefined;
-  const deadlineMs = opts.deadlineMs ?? DEFAULT_GRAPHQL_DEADLINE_MS;
-  const handler = fastifyApolloHandler<GatewayContext>(apollo, {
-    // The deadline is a time, not a timer: each subgraph call gets what is left of it.
-    context: async (request, reply) => ({
-      deadlineAt: performance.now() - reply.elapsedTime + deadlineMs,
-      requestId: request.id,
-      forwardHeaders: request.upstreamHeaders ?? {},
-      ...(request.principal ? { principal: request.principal } : {}),
-      ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
-      ...(scopeCache && request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
-      ...(routed ? { routing: routingInputOf(request) } : {}),
-    }),
-  }) as unknown as RouteHandler;
+  const apolloHandler = fastifyApolloHandler<GatewayContext>(apollo, { context: direct ? direct.contextOf : contextOf }) as unknown as RouteHandler;
+  const requestsViaApollo = app.metrics.graphqlRequests.labels('apollo-server');
+  const handler: RouteHandler = direct
+    ? direct.handler(apolloHandler)
+    : (request, reply) => {
+        requestsViaApollo.inc();
+        return apolloHandler(request, reply);
+      };
   const warmUp = opts.warmUp?.enabled === false || registered.length === 0 ? undefined : await warmUpApolloServer(app.log, apollo, supergraph.apiSchema, registered, opts.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS);
   return { apollo, handler, probes, ...(warmUp ? { warmUp } : {}) };
+}
+
+/** Counts requests by pipeline, through children bound once. */
+function countedRequests(app: FastifyInstance): (pipeline: 'direct' | 'apollo-server') => void {
+  const direct = app.metrics.graphqlRequests.labels('direct');
+  const apolloServer = app.metrics.graphqlRequests.labels('apollo-server');
+  return (pipeline) => (pipeline === 'direct' ? direct : apolloServer).inc();
 }
 
 /** Counts executions by route, through children bound once (no label lookup per request). */

@@ -82,6 +82,8 @@ export interface PorticoMetrics {
   readonly queryPlanCache: Counter<'result'>;
   /** `portico_graphql_plan_executions_total{executor, route}`: operations executed, by executor (`portico`, `apollo`) and why (`compiled`; otherwise the feature left to Apollo Gateway's, or `configured`). */
   readonly planExecutions: Counter<'executor' | 'route'>;
+  /** `portico_graphql_requests_total{pipeline}`: GraphQL POST and GET requests by what answered them (`direct`: Portico's direct execution; `apollo-server`: Apollo Server's request pipeline). */
+  readonly graphqlRequests: Counter<'pipeline'>;
   /** `portico_graphql_warmup_operations{outcome}`: the serving supergraph's warm-up, registered operations by outcome (`planned`, `refused`, `skipped`). */
   readonly warmUpOperations: Gauge<'outcome'>;
   /** `portico_upstream_target_requests_total{upstream, target}`: calls to upstreams with several targets, by the target that served them. */
@@ -256,6 +258,12 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
       name: 'portico_graphql_plan_executions_total',
       help: "GraphQL operations executed, by executor (portico, apollo) and route (compiled: Portico's executor; otherwise the feature left to Apollo Gateway's, or configured: GRAPHQL_EXECUTOR=apollo).",
       labelNames: ['executor', 'route'],
+      registers,
+    }),
+    graphqlRequests: new Counter({
+      name: 'portico_graphql_requests_total',
+      help: "GraphQL requests by the pipeline that answered them (direct: an operation Apollo Server already ran, answered on Portico's executor without its request pipeline; apollo-server: everything else).",
+      labelNames: ['pipeline'],
       registers,
     }),
     warmUpOperations: new Gauge({

@@ -224,6 +224,16 @@ const webPoliciesOnApolloExecutor: NodeContestantSpec = {
   smokeGroup: 'graphql-heavy',
 };
 
+const webPoliciesOnApolloServerPipeline: NodeContestantSpec = {
+  id: 'web-policies-on-apollo-server-pipeline',
+  description: "Portico web BFF as web-policies-on, with direct execution off (GRAPHQL_DIRECT_EXECUTION=off): every request through Apollo Server's request pipeline",
+  kind: 'node',
+  entry: 'bffs/web/main.ts',
+  env: (ctx) => ({ ...webPoliciesOn.env(ctx), GRAPHQL_DIRECT_EXECUTION: 'off' }),
+  ready: PORTICO_READY,
+  smokeGroup: 'graphql-light',
+};
+
 const webPoliciesOff: NodeContestantSpec = {
   id: 'web-policies-off',
   description: 'Portico web BFF: AUTH=off, RATE_LIMIT=off (breakers stay on)',
@@ -383,7 +393,7 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'graphql',
     title: 'GraphQL, heavy query (a user and topProducts, three levels of reviews)',
     operation: graphqlOperation(HEAVY_QUERY),
-    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloExecutor, webPoliciesOnNoDedup, webPoliciesOff],
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloServerPipeline, webPoliciesOnApolloExecutor, webPoliciesOnNoDedup, webPoliciesOff],
   },
   {
     id: 'graphql-heavy-benchmark',
@@ -397,7 +407,7 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'graphql',
     title: 'GraphQL, light query ({ topProducts(first: 5) { name price } })',
     operation: graphqlOperation(LIGHT_QUERY),
-    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloExecutor, webPoliciesOff],
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloServerPipeline, webPoliciesOnApolloExecutor, webPoliciesOff],
   },
   {
     id: 'graphql-cached',

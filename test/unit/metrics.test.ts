@@ -49,6 +49,7 @@ describe('createMetrics', () => {
         'portico_response_cache_total',
         'portico_supergraph_reloads_total',
         'portico_graphql_plan_executions_total',
+        'portico_graphql_requests_total',
         'portico_graphql_query_plan_cache_total',
         'portico_graphql_warmup_operations',
         'portico_upstream_endpoint_ejections_total',

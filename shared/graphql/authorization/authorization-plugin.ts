@@ -39,12 +39,32 @@ function replaceDocument(requestContext: GraphQLRequestContext<AuthorizationCont
   writable.queryHash = createHash('sha256').update(text).digest('hex');
 }
 
-/** Enforces the rules of `supergraph` (the one the gateway serving this server was built from). */
-export function authorizationPlugin<C extends AuthorizationContext>(supergraph: AuthorizedSupergraph, settings: GraphqlAuthorizationSettings = {}): ApolloServerPlugin<C> {
+/**
+ * Pure: what `principal` may not read of an operation, or undefined when it may read all of
+ * it (including every operation that meets no rule, judged once per document object).
+ */
+export type AuthorizationCheck = (document: DocumentNode, operationName: string | null | undefined, variables: Readonly<Record<string, unknown>>, principal: Principal | undefined) => AuthorizationOutcome | undefined;
+
+/** The check of the rules of `supergraph`, shared by the plugin and direct execution (direct-execution.ts). */
+export function createAuthorizationCheck(supergraph: AuthorizedSupergraph, settings: GraphqlAuthorizationSettings = {}): AuthorizationCheck {
   const policies = settings.policies ?? {};
-  const reject = settings.rejectUnauthorized ?? false;
-  // Documents that meet no rule at all, judged once per document object (the validated-document cache hands the same one back).
+  // The validated-document cache hands the same document object back, so the rule scan runs once per document.
   const ruledDocuments = new WeakMap<DocumentNode, boolean>();
+  return (document, operationName, variables, principal) => {
+    let ruled = ruledDocuments.get(document);
+    if (ruled === undefined) {
+      ruled = touchesAuthorizationRules(supergraph, document);
+      ruledDocuments.set(document, ruled);
+    }
+    if (!ruled) return undefined;
+    const result = authorizeOperation(supergraph, policies, document, operationName, variables, principal);
+    return result.denied.length === 0 ? undefined : result;
+  };
+}
+
+/** Enforces `check` (the rules of the supergraph the gateway serving this server was built from). */
+export function authorizationPlugin<C extends AuthorizationContext>(check: AuthorizationCheck, settings: GraphqlAuthorizationSettings = {}): ApolloServerPlugin<C> {
+  const reject = settings.rejectUnauthorized ?? false;
   return {
     async requestDidStart() {
       let outcome: AuthorizationOutcome | undefined;
@@ -53,16 +73,8 @@ export function authorizationPlugin<C extends AuthorizationContext>(supergraph: 
           const { document, request, contextValue } = requestContext;
           // A warm-up plans what a caller allowed to read everything is planned; it calls no subgraph and its answer is dropped.
           if (contextValue.warmUp) return;
-          let ruled = ruledDocuments.get(document);
-          if (ruled === undefined) {
-            ruled = touchesAuthorizationRules(supergraph, document);
-            ruledDocuments.set(document, ruled);
-          }
-          if (!ruled) return;
-          const result = authorizeOperation(supergraph, policies, document, request.operationName, request.variables ?? {}, contextValue.principal);
-          if (result.denied.length === 0) return;
-          outcome = result;
-          if (!reject) replaceDocument(requestContext as GraphQLRequestContext<AuthorizationContext>, result.document, result.operation);
+          outcome = check(document, request.operationName, request.variables ?? {}, contextValue.principal);
+          if (outcome && !reject) replaceDocument(requestContext as GraphQLRequestContext<AuthorizationContext>, outcome.document, outcome.operation);
         },
         async responseForOperation() {
           if (!outcome || !reject) return null;

@@ -8,7 +8,7 @@
 import { ApolloGateway, type GatewayConfig } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { assertPoliciesDeclared, type GraphqlAuthorizationSettings } from './authorization-policies';
-import { authorizationPlugin, type AuthorizationContext } from './authorization-plugin';
+import { authorizationPlugin, createAuthorizationCheck, type AuthorizationCheck, type AuthorizationContext } from './authorization-plugin';
 import { prepareSupergraph, type AuthorizedSupergraph } from './supergraph-authorization';
 
 export interface AuthorizedGateway<C extends AuthorizationContext> {
@@ -16,6 +16,8 @@ export interface AuthorizedGateway<C extends AuthorizationContext> {
   supergraph: AuthorizedSupergraph;
   /** Must be among the Apollo Server's plugins: it is what enforces the rules. */
   plugin: ApolloServerPlugin<C>;
+  /** The plugin's check, for requests executed without Apollo Server's pipeline (direct-execution.ts). */
+  check: AuthorizationCheck;
 }
 
 /** Throws (a load error) when the text is not a supergraph or names an undeclared policy. */
@@ -27,5 +29,6 @@ export function createAuthorizedGateway<C extends AuthorizationContext>(
   const supergraph = prepareSupergraph(supergraphText);
   assertPoliciesDeclared(supergraph.rules, settings?.policies);
   const gateway = new ApolloGateway({ ...config, supergraphSdl: supergraph.gatewaySdl });
-  return { gateway, supergraph, plugin: authorizationPlugin<C>(supergraph, settings) };
+  const check = createAuthorizationCheck(supergraph, settings);
+  return { gateway, supergraph, plugin: authorizationPlugin<C>(check, settings), check };
 }

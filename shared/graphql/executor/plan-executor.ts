@@ -57,6 +57,28 @@ interface CompiledOperation {
   planning?: Promise<CompiledPlan | Exclude<ExecutionRoute, 'compiled'>>;
 }
 
+/** What a compiled operation needs of a request to run. */
+export interface CompiledRequest {
+  variables: Record<string, unknown>;
+  /** The gateway context handed to the subgraph data sources. */
+  context: unknown;
+  /** What the data sources read of Apollo Server's request context: `overallCachePolicy`, restricted by each subgraph's `Cache-Control`. */
+  incomingRequestContext: unknown;
+}
+
+/** Runs an operation whose compiled form and plan are kept. */
+export type PreparedExecution = (request: CompiledRequest) => Promise<ExecutorResult>;
+
+/** Portico's executor as seen from outside Apollo Server (direct execution, direct-execution.ts). */
+export interface PlanExecutor {
+  /**
+   * The run of an operation this executor has already compiled and planned (Apollo Server
+   * ran it once), with `variables` valid for it; undefined when it has not, when Apollo
+   * Gateway's executor runs it, or when the variables are invalid: Apollo Server answers.
+   */
+  prepare(queryHash: string, operationName: string | undefined, operation: OperationDefinitionNode, schema: GraphQLSchema, variables: Record<string, unknown>): PreparedExecution | undefined;
+}
+
 /** The gateway's planner and API schema: not public API, read once and checked. */
 function plannerOf(gateway: ApolloGateway): { planner: QueryPlanner; apiSchema: Schema; supergraphSchema: GraphQLSchema; limits: { recursiveSelectionsLimitDisabled: boolean; nonLocalSelectionsLimitDisabled: boolean }; dataSource(name: string): GraphQLDataSource } {
   const internals = gateway as unknown as {
@@ -109,7 +131,7 @@ function literalDefaults(operation: OperationDefinitionNode, schema: GraphQLSche
  * Replaces `gateway.executor` (before the Apollo Server over it starts: the server takes
  * the executor when it loads the gateway).
  */
-export function installPlanExecutor(gateway: ApolloGateway, opts: PlanExecutorOptions): void {
+export function installPlanExecutor(gateway: ApolloGateway, opts: PlanExecutorOptions): PlanExecutor {
   const apolloExecutor = gateway.executor;
   const operations = new LRUCache<string, CompiledOperation>({ max: COMPILED_OPERATIONS });
   const plans = new WeakMap<QueryPlan, CompiledPlan | Exclude<ExecutionRoute, 'compiled'>>();
@@ -147,9 +169,45 @@ export function installPlanExecutor(gateway: ApolloGateway, opts: PlanExecutorOp
     return runnable;
   };
 
+  /** Runs a compiled plan and shapes its answer (variables already checked). */
+  const runCompiled = async (compiled: CompiledOperation, plan: CompiledPlan, request: CompiledRequest): Promise<ExecutorResult> => {
+    opts.onExecution('compiled');
+    const data = internals as ReturnType<typeof plannerOf>;
+    const { variables, context } = request;
+    const send = ({ fetch, variables: fetchVariables, path }: SubgraphRequest) =>
+      data.dataSource(fetch.serviceName).process({
+        kind: INCOMING_OPERATION,
+        request: { query: fetch.operation, variables: fetchVariables, operationName: fetch.operationName },
+        // A request context of Apollo Server's, or the part of one the data sources read.
+        incomingRequestContext: request.incomingRequestContext as ExecutorRequestContext,
+        context: context as Record<string, unknown>,
+        document: fetch.operationDocumentNode,
+        pathInIncomingRequest: path,
+      }) as Promise<{ data?: Record<string, unknown> | null; errors?: readonly GraphQLError[] }>;
+    const result = await plan.run({ variables, variableDefaults: compiled.variableDefaults, send });
+    const projection = compiled.projection as OperationProjection;
+    let shaped: ReturnType<OperationProjection['project']>;
+    try {
+      shaped = projection.project(result.data, variables);
+    } catch (err) {
+      if (err instanceof MalformedSubgraphDataError || err instanceof UnsupportedOperationError) return { errors: [new GraphQLError(err.message, { originalError: err })] };
+      throw err;
+    }
+    const errors = result.errors as GraphQLError[];
+    // Value-completion problems are reported as Apollo Gateway does: in extensions, and only when no fetch failed.
+    if (errors.length === 0 && shaped.errors.length > 0) return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
+    return errors.length === 0 ? { data: shaped.data } : { errors, data: shaped.data };
+  };
+
   gateway.executor = async (requestContext): Promise<ExecutorResult> => {
     const { request, schema } = requestContext;
-    const key = `${requestContext.queryHash}\u0000${request.operationName ?? ''}`;
+    // No operation to run. Answered as errors, which Apollo Server reports as the client's
+    // mistake (400, OPERATION_RESOLUTION_FAILURE); Apollo Gateway's executor throws them, a 500.
+    if (!requestContext.operation) {
+      const message = request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+      return { errors: [new GraphQLError(message)] };
+    }
+    const key = operationKey(requestContext.queryHash, request.operationName);
     let compiled = operations.get(key);
     if (!compiled) {
       compiled = compileOperation(requestContext);
@@ -180,30 +238,23 @@ export function installPlanExecutor(gateway: ApolloGateway, opts: PlanExecutorOp
       opts.onExecution(plan);
       return apolloExecutor(requestContext);
     }
-    opts.onExecution('compiled');
-    const data = internals as ReturnType<typeof plannerOf>;
-    const context = requestContext.context;
-    const send = ({ fetch, variables, path }: SubgraphRequest) =>
-      data.dataSource(fetch.serviceName).process({
-        kind: INCOMING_OPERATION,
-        request: { query: fetch.operation, variables, operationName: fetch.operationName },
-        incomingRequestContext: requestContext,
-        context,
-        document: fetch.operationDocumentNode,
-        pathInIncomingRequest: path,
-      }) as Promise<{ data?: Record<string, unknown> | null; errors?: readonly GraphQLError[] }>;
-    const result = await plan.run({ variables: request.variables ?? {}, variableDefaults: compiled.variableDefaults, send });
-    const projection = compiled.projection as OperationProjection;
-    let shaped: ReturnType<OperationProjection['project']>;
-    try {
-      shaped = projection.project(result.data, request.variables);
-    } catch (err) {
-      if (err instanceof MalformedSubgraphDataError || err instanceof UnsupportedOperationError) return { errors: [new GraphQLError(err.message, { originalError: err })] };
-      throw err;
-    }
-    const errors = result.errors as GraphQLError[];
-    // Value-completion problems are reported as Apollo Gateway does: in extensions, and only when no fetch failed.
-    if (errors.length === 0 && shaped.errors.length > 0) return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
-    return errors.length === 0 ? { data: shaped.data } : { errors, data: shaped.data };
+    return runCompiled(compiled, plan, { variables: request.variables ?? {}, context: requestContext.context, incomingRequestContext: requestContext });
   };
+
+  return {
+    prepare(queryHash, operationName, operation, schema, variables) {
+      const compiled = operations.get(operationKey(queryHash, operationName));
+      const plan = compiled?.plan;
+      if (!compiled || typeof plan !== 'object') return undefined;
+      if (compiled.hasVariables && getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return undefined;
+      return (request) => {
+        opts.onPlanKept?.();
+        return runCompiled(compiled, plan, request);
+      };
+    },
+  };
+}
+
+function operationKey(queryHash: string, operationName: string | null | undefined): string {
+  return `${queryHash}\u0000${operationName ?? ''}`;
 }
