@@ -1,6 +1,7 @@
 /** Generator options for comparing Apollo Gateway with the oracle over one fixture. */
 import type { Fixture } from './fixture';
 import type { GraphqlBody } from './fault-differential';
+import type { Fault } from './faults';
 import type { OperationGeneratorOptions } from './operation-generator';
 
 /**
@@ -36,6 +37,21 @@ export function entityErrorPathException(apollo: GraphqlBody, portico: GraphqlBo
   if (JSON.stringify(withoutPath(apolloOnly)) !== JSON.stringify(withoutPath(porticoOnly))) return false;
   return porticoOnly.every((error) => typeof error.extensions?.subgraph === 'string' && error.path !== undefined && leadsToNull(portico.data, error.path));
 }
+
+/**
+ * `{ library { id ... on Movie { rating } } }` over media-abstract (library: Book b1, Movie
+ * m1, Book b2, Movie m2) with reviews answering HTTP 500: the reviews fetch gets the two
+ * Movies' representations and fails, so `_entities.0.rating` and `_entities.1.rating` are
+ * null. Apollo Gateway names `library.0` and `library.1` (a Book, then the first Movie);
+ * Portico names `library.1` and `library.3`, the Movies.
+ */
+export const ENTITY_ERROR_PATH_REPRODUCTION = {
+  document: '{ library { id ... on Movie { rating } } }',
+  faults: [{ subgraph: 'reviews', kind: 'http-500-text', every: true, salt: 0 }] as Fault[],
+  apolloPaths: [['library', 0, 'rating'], ['library', 1, 'rating']],
+  porticoPaths: [['library', 1, 'rating'], ['library', 3, 'rating']],
+  data: { library: [{ id: 'b1' }, { id: 'm1', rating: null }, { id: 'b2' }, { id: 'm2', rating: null }] },
+};
 
 type GraphqlError = NonNullable<GraphqlBody['errors']>[number];
 

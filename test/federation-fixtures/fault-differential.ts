@@ -43,6 +43,8 @@ export interface FaultRunReport {
   readonly withErrors: number;
   /** Cases whose errors came in another order (parallel fetches answering in another order). */
   readonly reordered: number;
+  /** Errors by `extensions.code` in the reference answers: which faults showed. */
+  readonly codes: Readonly<Record<string, number>>;
 }
 
 export interface FaultRunOptions {
@@ -116,6 +118,7 @@ export async function runFaultDifferential(options: FaultRunOptions): Promise<Fa
   let admittedApolloPathBugs = 0;
   let withErrors = 0;
   let reordered = 0;
+  const codes: Record<string, number> = {};
   let next = 0;
   const worker = async () => {
     while (next < cases.length && mismatches.length < maxMismatches) {
@@ -126,12 +129,19 @@ export async function runFaultDifferential(options: FaultRunOptions): Promise<Fa
       if (outcome.admitted) admittedApolloPathBugs++;
       if (outcome.withErrors) withErrors++;
       if (outcome.reordered) reordered++;
+      const reference = outcome.answers[0];
+      if (!('thrown' in reference)) {
+        for (const error of (JSON.parse(reference.body) as GraphqlBody).errors ?? []) {
+          const code = String(error.extensions?.code);
+          codes[code] = (codes[code] ?? 0) + 1;
+        }
+      }
       if (!outcome.same) mismatches.push({ index, requestId, case: c, answers: { [options.bffs[0].executor]: outcome.answers[0], [options.bffs[1].executor]: outcome.answers[1] } });
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
   mismatches.sort((a, b) => a.index - b.index);
-  return { fixture: options.running.fixture.name, seed: options.seed, cases: cases.length, mismatches, admittedApolloPathBugs, withErrors, reordered };
+  return { fixture: options.running.fixture.name, seed: options.seed, cases: cases.length, mismatches, admittedApolloPathBugs, withErrors, reordered, codes };
 }
 
 /** A report as text: each mismatch with its operation, faults and both answers, and how to replay it. */

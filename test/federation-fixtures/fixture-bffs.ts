@@ -37,6 +37,11 @@ export const BREAKERS_NEVER_OPEN: BreakerSettings = {
   all: { volumeThreshold: 1_000_000, sustainedFailureMs: 3_600_000, slowCallMs: 3_600_000 },
 };
 
+/** Breakers that open on a subgraph's first failure and stay open for the run. */
+export const BREAKERS_OPEN_ON_FIRST_FAILURE: BreakerSettings = {
+  all: { volumeThreshold: 1, errorThresholdPercentage: 1, resetTimeoutMs: 3_600_000, sustainedFailureMs: 3_600_000, slowCallMs: 3_600_000 },
+};
+
 /** Limits no generated operation reaches: the operations are the harness's, not a client's. */
 const UNLIMITED = { maxDepth: 100, maxAliases: 1_000, maxRootFields: 100, maxDirectivesPerField: 10, maxCost: 100_000_000, maxTokens: 100_000 };
 
