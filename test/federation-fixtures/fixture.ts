@@ -116,9 +116,24 @@ export interface SubgraphRequest {
   readonly variables?: Readonly<Record<string, unknown>>;
 }
 
+/** A subgraph's HTTP answer: what the fixture computed, or what a fault layer made of it. */
+export interface SubgraphReply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** A reply that never comes: the subgraph holds the request until the caller gives up (a timeout). */
+export const NO_REPLY = 'no-reply';
+
 export interface StartFixtureOptions {
   /** Called with every subgraph request, before it executes (to record or inspect plans). */
   readonly onSubgraphRequest?: (request: SubgraphRequest) => void;
+  /**
+   * Rewrites the real answer before it is sent (fault injection at the transport): the
+   * request with its `x-request-id` header, the reply the subgraph computed.
+   */
+  readonly rewriteReply?: (request: SubgraphRequest & { readonly requestId?: string }, reply: SubgraphReply) => SubgraphReply | typeof NO_REPLY;
 }
 
 function createSubgraphHandler(name: string, schema: GraphQLSchema, dataset: Dataset, options: StartFixtureOptions): (request: IncomingMessage, response: ServerResponse) => void {
@@ -146,9 +161,11 @@ function createSubgraphHandler(name: string, schema: GraphQLSchema, dataset: Dat
     request.on('end', () => {
       void (async () => {
         let body: unknown;
+        let received: SubgraphRequest | undefined;
         try {
           const { query, variables, operationName } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables?: Record<string, unknown>; operationName?: string };
-          options.onSubgraphRequest?.({ subgraph: name, query, variables });
+          received = { subgraph: name, query, variables };
+          options.onSubgraphRequest?.(received);
           const { document, errors } = prepare(query);
           body = document
             ? await execute({ schema, document, rootValue: root, variableValues: variables, operationName, fieldResolver })
@@ -156,9 +173,15 @@ function createSubgraphHandler(name: string, schema: GraphQLSchema, dataset: Dat
         } catch (error) {
           body = { errors: [{ message: (error as Error).message }] };
         }
-        const text = JSON.stringify(body);
-        response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-        response.end(text);
+        let reply: SubgraphReply | typeof NO_REPLY = { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+        if (options.rewriteReply && received) {
+          const requestId = request.headers['x-request-id'];
+          reply = options.rewriteReply({ ...received, requestId: typeof requestId === 'string' ? requestId : undefined }, reply);
+        }
+        // Held until the caller gives up and closes the connection (or the fixture closes).
+        if (reply === NO_REPLY) return;
+        response.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
+        response.end(reply.body);
       })();
     });
   };

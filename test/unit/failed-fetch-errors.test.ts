@@ -77,5 +77,27 @@ describe('failedFetchErrors', () => {
     expect(errors).toHaveLength(DEFAULT_MAX_FIELD_ERRORS_PER_FETCH + 1);
     expect(errors.at(-1)?.extensions).toEqual({ ...ERROR.extensions, omittedPaths: 10_000 - DEFAULT_MAX_FIELD_ERRORS_PER_FETCH });
   });
-});
 
+  it('names no field a @skip or @include left out of the subgraph operation: the client answer has no such field', () => {
+    // The planner forwards the client's conditions; a failed fetch leaves out of the answer what the subgraph would have skipped.
+    const entities = fetchShape(
+      'query Q($representations: [_Any!]!, $a: Boolean!, $b: Boolean = true) { _entities(representations: $representations) { ... on Book @skip(if: $a) { reviews rating @include(if: $b) } ... on Book { genre rating } ... on Movie { cast @include(if: false) runtime @skip(if: false) } } }',
+    );
+    const representations = [{ __typename: 'Book', id: 'b1' }, { __typename: 'Movie', id: 'm1' }];
+    const paths = (variables: Record<string, unknown>) => failedFetchErrors(entities, { representations, ...variables }, ERROR).map((e) => e.path);
+    expect(paths({ a: true })).toEqual([
+      ['_entities', 0, 'rating'],
+      ['_entities', 0, 'genre'],
+      ['_entities', 1, 'runtime'],
+    ]);
+    expect(paths({ a: false, b: false })).toEqual([
+      ['_entities', 0, 'reviews'],
+      ['_entities', 0, 'rating'],
+      ['_entities', 0, 'genre'],
+      ['_entities', 1, 'runtime'],
+    ]);
+    const root = fetchShape('query Q($a: Boolean!) { me @include(if: $a) { id } ...Top @skip(if: $a) } fragment Top on Query { top { id } }');
+    expect(failedFetchErrors(root, { a: true }, ERROR).map((e) => e.path)).toEqual([['me']]);
+    expect(failedFetchErrors(root, { a: false }, ERROR).map((e) => e.path)).toEqual([['top']]);
+  });
+});
