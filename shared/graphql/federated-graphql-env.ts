@@ -64,7 +64,7 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
       optionalText(
         "mobile: folder of the imported client manifests, `<client>/<version>.json` (`npm run operations:import`); a request's `apollographql-client-name` (or `x-client-name`) chooses its client's manifests, and `apollographql-client-version` one version's when imported. A manifest that is not valid fails the start, naming the file",
       ),
-      trusted?.clientManifestsDir ? 'the BFF manifest\'s folder (mobile: `bffs/mobile/client-manifests`)' : '(none)',
+      'mobile: `bffs/mobile/client-manifests`',
     ),
     TRUSTED_DOCUMENTS_UNKNOWN_CLIENTS: oneOf(
       "mobile: what a request whose client name has no imported manifest may run: `shared` (Portico's own manifest only) or `any` (every imported document too). The client name is not a credential: it selects documents, it grants nothing",
