@@ -12,6 +12,8 @@ export const MOBILE_DEFAULT_PORT = 4001;
 /** The app's operations, one per file; `npm run operations:manifest` registers them. */
 export const MOBILE_OPERATIONS_DIR = path.join(__dirname, 'operations');
 export const MOBILE_TRUSTED_DOCUMENTS = path.join(MOBILE_OPERATIONS_DIR, 'manifest.json');
+/** The manifests of app versions in the field, `<client>/<version>.json`; `npm run operations:import` adds them. */
+export const MOBILE_CLIENT_MANIFESTS = path.join(__dirname, 'client-manifests');
 
 export const mobileManifest = defineManifest({
   name: 'mobile',
@@ -26,9 +28,10 @@ export const mobileManifest = defineManifest({
     // Mobile networks are slow; subgraph calls still answer within the same bounds as web.
     subgraphPools: { all: { connections: 32, headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 } },
     // The app sees the mobile contract only, and runs only the operations it shipped with
-    // (any document is accepted in development; production requires trusted ones).
+    // (any document is accepted in development; production requires trusted ones): Portico's
+    // own manifest for every client, and each client's imported manifests for that client.
     contract: { schemaPath: MOBILE_CONTRACT_PATH },
-    trustedDocuments: { manifestPath: MOBILE_TRUSTED_DOCUMENTS, requireTrusted: false },
+    trustedDocuments: { manifestPath: MOBILE_TRUSTED_DOCUMENTS, clientManifestsDir: MOBILE_CLIENT_MANIFESTS, requireTrusted: false },
     // Screens are fixed; a tighter budget than web.
     limits: { maxDepth: 8, maxCost: 2_000 },
   },

@@ -9,6 +9,8 @@ import { DEFAULT_MAX_FIELD_ERRORS_PER_FETCH } from './failed-fetch-errors';
 import { DEFAULT_GRAPHQL_DEADLINE_MS, type FederatedGraphqlOptions } from './federated-graphql-options';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
+import { DEFAULT_MANIFEST_LIMITS } from './trusted-document-manifests';
+import { DEFAULT_UNKNOWN_CLIENTS } from './trusted-documents';
 import { DEFAULT_WARMUP_BUDGET_MS } from './warm-up';
 
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
@@ -18,8 +20,9 @@ export const GRAPHQL_ENV_FAMILIES: readonly EnvFamily[] = [
   { pattern: `${SUBGRAPH_URL_PREFIX}<NAME>`, defaultText: 'URL in the supergraph', description: "override one subgraph's URL, e.g. `SUBGRAPH_URL_ACCOUNTS=http://accounts:4101/graphql`; partner: where the operation-backed aggregates (`/v2/customers/:id`) reach it" },
 ];
 
-export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp' | 'maxFieldErrorsPerFetch' | 'executor' | 'directExecution'>) {
+export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp' | 'maxFieldErrorsPerFetch' | 'executor' | 'directExecution' | 'trustedDocuments'>) {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...routes.limits };
+  const trusted = routes.trustedDocuments;
   return {
     NODE_ENV: shownDefault(optionalText('`production` turns off introspection (unless `INTROSPECTION=true`), the landing page and field suggestions, and requires trusted documents on mobile'), '(development)'),
     SUPERGRAPH_PATH: text(
@@ -62,6 +65,19 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
     ),
     INTROSPECTION: shownDefault(oneOf('serve schema introspection (`true`/`false`; mobile introspects its contract)', ['true', 'false', 'default'] as const, 'default'), '`true` in development, `false` in production'),
     TRUSTED_DOCUMENTS_ONLY: shownDefault(oneOf('mobile: refuse documents that are not in the trusted documents manifest (`true`/`false`)', ['true', 'false', 'default'] as const, 'default'), '`true` in production'),
+    TRUSTED_DOCUMENTS_CLIENT_MANIFESTS_DIR: shownDefault(
+      optionalText(
+        "mobile: folder of the imported client manifests, `<client>/<version>.json` (`npm run operations:import`); a request's `apollographql-client-name` (or `x-client-name`) chooses its client's manifests, and `apollographql-client-version` one version's when imported. A manifest that is not valid fails the start, naming the file",
+      ),
+      'mobile: `bffs/mobile/client-manifests`',
+    ),
+    TRUSTED_DOCUMENTS_UNKNOWN_CLIENTS: oneOf(
+      "mobile: what a request whose client name has no imported manifest may run: `shared` (Portico's own manifest only) or `any` (every imported document too). The client name is not a credential: it selects documents, it grants nothing",
+      ['shared', 'any'] as const,
+      trusted?.unknownClients ?? DEFAULT_UNKNOWN_CLIENTS,
+    ),
+    TRUSTED_DOCUMENTS_MAX_MANIFEST_BYTES: integer('mobile: largest trusted documents manifest, in bytes; a larger one fails the import and the start', trusted?.maxManifestBytes ?? DEFAULT_MANIFEST_LIMITS.maxManifestBytes, { min: 1 }),
+    TRUSTED_DOCUMENTS_MAX_OPERATIONS: integer('mobile: most operations in one trusted documents manifest; more fails the import and the start', trusted?.maxOperationsPerManifest ?? DEFAULT_MANIFEST_LIMITS.maxOperationsPerManifest, { min: 1 }),
     GRAPHQL_MAX_DEPTH: integer('operation limit: deepest field nesting', limits.maxDepth, { min: 1 }),
     GRAPHQL_MAX_ALIASES: integer('operation limit: most aliases per operation', limits.maxAliases, { min: 1 }),
     GRAPHQL_MAX_ROOT_FIELDS: integer('operation limit: most root fields per operation', limits.maxRootFields, { min: 1 }),
@@ -99,7 +115,16 @@ export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: Gra
       maxTokens: parsed.GRAPHQL_MAX_TOKENS,
     },
     ...(routes.trustedDocuments
-      ? { trustedDocuments: { ...routes.trustedDocuments, requireTrusted: parsed.TRUSTED_DOCUMENTS_ONLY === 'default' ? production : parsed.TRUSTED_DOCUMENTS_ONLY === 'true' } }
+      ? {
+          trustedDocuments: {
+            ...routes.trustedDocuments,
+            requireTrusted: parsed.TRUSTED_DOCUMENTS_ONLY === 'default' ? production : parsed.TRUSTED_DOCUMENTS_ONLY === 'true',
+            ...(parsed.TRUSTED_DOCUMENTS_CLIENT_MANIFESTS_DIR ? { clientManifestsDir: parsed.TRUSTED_DOCUMENTS_CLIENT_MANIFESTS_DIR } : {}),
+            unknownClients: parsed.TRUSTED_DOCUMENTS_UNKNOWN_CLIENTS,
+            maxManifestBytes: parsed.TRUSTED_DOCUMENTS_MAX_MANIFEST_BYTES,
+            maxOperationsPerManifest: parsed.TRUSTED_DOCUMENTS_MAX_OPERATIONS,
+          },
+        }
       : {}),
   };
 }

@@ -4,6 +4,7 @@ import type { OperationLimits } from './operation-limits';
 import type { UpstreamTargetsSettings } from '../upstream/target-settings';
 import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
 import type { WarmUpSettings } from './warm-up';
+import type { TrustedDocumentsSettings } from './trusted-documents-settings';
 import type { GraphqlExecutorKind } from './executor/plan-executor';
 
 export interface FederatedGraphqlOptions {
@@ -69,8 +70,8 @@ export interface FederatedGraphqlOptions {
   operationsDir?: string;
   /** Warm-up of the registered operations before a supergraph serves (start and every reload). Default: on, 10,000 ms budget. */
   warmUp?: WarmUpSettings;
-  /** Trusted documents manifest; with `requireTrusted` (production) nothing else runs. */
-  trustedDocuments?: { manifestPath: string; requireTrusted: boolean };
+  /** Trusted documents: Portico's manifest and the imported client manifests; with `requireTrusted` (production) nothing else runs. */
+  trustedDocuments?: TrustedDocumentsSettings;
   /** Wait between attempts while the supergraph file is missing or invalid, in ms. Default 1,000. */
   loadRetryMs?: number;
   /** How often the supergraph file is checked for changes once loaded, in ms; 0 turns hot reload off. Default 1,000. */

@@ -17,7 +17,7 @@ import { isLandingPageRequest, sendLandingPage } from './landing-page';
 import { createSupergraphServer, stopSupergraphServer, type SupergraphServer } from './supergraph-server';
 import { fileSupergraphSource, urlSupergraphSource } from './supergraph-source';
 import { createSupergraphRuntime, type SupergraphClock } from './supergraph-runtime';
-import { loadTrustedDocuments, type TrustedDocument } from './trusted-documents';
+import { loadTrustedDocumentStore, type TrustedDocumentStore } from './trusted-documents';
 import { trustedDocumentsHook } from './trusted-documents-hook';
 import { readOperationFiles } from './operation-files';
 import { describeWarmUp, type RegisteredOperation } from './warm-up';
@@ -35,16 +35,16 @@ function anonymousContext(request: FastifyRequest): GatewayContext {
 }
 
 /** The operations warmed on every supergraph: the registered files, then the trusted documents not among them (each text as clients send it). */
-function registeredOperations(opts: FederatedGraphqlOptions, trusted: ReadonlyMap<string, TrustedDocument> | undefined): RegisteredOperation[] {
+function registeredOperations(opts: FederatedGraphqlOptions, trusted: TrustedDocumentStore | undefined): RegisteredOperation[] {
   const operations: RegisteredOperation[] = opts.operationsDir ? readOperationFiles(opts.operationsDir).map(({ name, body }) => ({ name, body })) : [];
   const bodies = new Set(operations.map((o) => o.body));
-  for (const { name, body } of trusted?.values() ?? []) if (!bodies.has(body)) operations.push({ name, body });
+  for (const { name, body } of trusted?.documents() ?? []) if (!bodies.has(body)) operations.push({ name, body });
   return operations;
 }
 
 /** Registers the GraphQL route; needs the health plugin registered before it. `clock`: the runtime's timers (tests). */
 export async function federatedGraphqlPlugin(app: FastifyInstance, opts: FederatedGraphqlOptions, clock?: SupergraphClock): Promise<void> {
-  const trusted = opts.trustedDocuments ? loadTrustedDocuments(opts.trustedDocuments.manifestPath) : undefined;
+  const trusted = opts.trustedDocuments ? loadTrustedDocumentStore(opts.trustedDocuments) : undefined;
   const registered = registeredOperations(opts, trusted);
   const upstreams = createUpstreamRegistry(upstreamRegistryHost(app), {
     targets: opts.subgraphTargets,

@@ -13,6 +13,7 @@ import { DEFAULT_GRAPHQL_DEADLINE_MS, DEFAULT_GRAPHQL_PATH } from './federated-g
 import { DEFAULT_COST_PER_RATE_LIMIT_UNIT } from './operation-limits-plugin';
 import { OperationLimitsSchema } from './operation-limits';
 import { DEFAULT_LOAD_RETRY_MS, DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
+import { TrustedDocumentsSettingsSchema } from './trusted-documents-settings';
 import { DEFAULT_WARMUP_BUDGET_MS } from './warm-up';
 
 export const HttpUrlSchema = Type.String({ pattern: '^https?://[^\\s]+$', errorMessage: 'must be an http(s) URL' });
@@ -61,7 +62,7 @@ export const GraphqlRoutesSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    trustedDocuments: Type.Optional(Type.Object({ manifestPath: Type.String({ minLength: 1 }), requireTrusted: Type.Boolean() }, { additionalProperties: false })),
+    trustedDocuments: Type.Optional(TrustedDocumentsSettingsSchema),
     loadRetryMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_LOAD_RETRY_MS, description: 'Wait between attempts while the supergraph is missing or invalid, in ms' })),
     watchSupergraphMs: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULT_WATCH_SUPERGRAPH_MS, description: 'How often the supergraph is checked for changes, in ms; 0 = never' })),
     authorization: Type.Optional(GraphqlAuthorizationSettingsSchema),

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readOperations } from '../../shared/graphql/operation-executor';
-import { loadTrustedDocuments } from '../../shared/graphql/trusted-documents';
+import { loadClientManifests, loadTrustedDocuments } from '../../shared/graphql/trusted-document-manifests';
 import type { RegisteredOperation } from './schema-check';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -21,6 +21,8 @@ export interface ClientOperations {
   operationsDir?: string;
   /** A trusted documents manifest (relative to the repository root). */
   trustedDocuments?: string;
+  /** Folder of imported client manifests, `<client>/<version>.json` (relative to the repository root). */
+  clientManifests?: string;
   /** REST routes each operation backs, by operation name. */
   routes?: Readonly<Record<string, readonly string[]>>;
 }
@@ -43,7 +45,13 @@ export function registeredOperations(clients: readonly ClientOperations[] = read
     if (entry.trustedDocuments) {
       const manifest = path.join(REPO_ROOT, entry.trustedDocuments);
       for (const doc of loadTrustedDocuments(manifest).values()) {
-        operations.push({ client: entry.client, name: doc.name, file: relative(path.join(path.dirname(manifest), doc.file)), document: doc.body, schema: entry.schema });
+        operations.push({ client: entry.client, name: doc.name, file: relative(doc.file ? path.join(path.dirname(manifest), doc.file) : manifest), document: doc.body, schema: entry.schema });
+      }
+    }
+    if (entry.clientManifests) {
+      // Each app version in the field is protected like the operations in the repository.
+      for (const imported of loadClientManifests(path.resolve(REPO_ROOT, entry.clientManifests))) {
+        for (const doc of imported.operations) operations.push({ client: entry.client, name: doc.name, file: relative(imported.file), document: doc.body, schema: entry.schema });
       }
     }
   }

@@ -206,6 +206,15 @@ function operationLabel(op: OperationUse): string {
   return `${op.client} operation '${op.operation}' (${op.file}${op.routes?.length ? `, route ${op.routes.join(', ')}` : ''})`;
 }
 
+/** Pure: why a registered operation does not run on `schema` (graphql-js validation), empty when it does. */
+export function operationErrors(schema: GraphQLSchema, document: string): string[] {
+  try {
+    return validate(schema, parse(document), specifiedRules).map((e) => e.message);
+  } catch (err) {
+    return [(err as Error).message];
+  }
+}
+
 export async function runSchemaCheck(input: SchemaCheckInput): Promise<SchemaCheckReport> {
   const report: SchemaCheckReport = {
     ok: false,
@@ -307,12 +316,7 @@ export async function runSchemaCheck(input: SchemaCheckInput): Promise<SchemaChe
   // 5. Every registered operation against the schema it runs on.
   for (const op of input.operations) {
     const schema = schemas[op.schema] ?? newApi;
-    let errors: string[];
-    try {
-      errors = validate(schema, parse(op.document), specifiedRules).map((e) => e.message);
-    } catch (err) {
-      errors = [(err as Error).message];
-    }
+    const errors = operationErrors(schema, op.document);
     report.operations.checked += 1;
     if (errors.length === 0) continue;
     const problem: OperationProblem = { client: op.client, operation: op.name, file: op.file, ...(op.routes ? { routes: op.routes } : {}), schema: op.schema, errors };

@@ -101,10 +101,18 @@ describe('trusted documents', () => {
   });
 
   it('answer an unknown id with 400, never 500', async () => {
-    for (const body of [{ id: 'f'.repeat(64) }, { documentId: 12 }, { extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } }]) {
+    for (const body of [{ id: 'f'.repeat(64) }, { documentId: `sha256:${'e'.repeat(64)}` }, { extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } }]) {
       const res = await postJson(production.url, body);
       expect(res.status).toBe(400);
       expect(res.json.errors[0].extensions.code).toBe('PERSISTED_DOCUMENT_NOT_FOUND');
+    }
+  });
+
+  it('answer a malformed id with 400 PERSISTED_DOCUMENT_ID_INVALID before any lookup', async () => {
+    for (const body of [{ documentId: 12 }, { id: 'x'.repeat(129) }, { documentId: 'sha256:abc' }, { doc_id: 'a b' }, { extensions: { persistedQuery: { version: 1, sha256Hash: ['x'] } } }]) {
+      const res = await postJson(production.url, body);
+      expect(res.status).toBe(400);
+      expect(res.json.errors[0].extensions.code).toBe('PERSISTED_DOCUMENT_ID_INVALID');
     }
   });
 
@@ -133,7 +141,8 @@ describe('home screen payload', () => {
     expect(json).toEqual(JSON.parse(plainBytes.toString('utf8')));
     expect(json.extensions).toBeUndefined();
     expect(json.data.me.orders[0].items[0].product.imageUrl).toMatch(/^https:\/\//);
-    expect(json.data.topProducts[0]).toEqual({ upc: '1', name: expect.any(String), price: expect.any(Number), imageUrl: expect.any(String), inStock: expect.any(Boolean), shippingEstimate: expect.any(Number) });
+    // The trusted document is the text Apollo Client sends, `__typename` included.
+    expect(json.data.topProducts[0]).toEqual({ __typename: 'Product', upc: '1', name: expect.any(String), price: expect.any(Number), imageUrl: expect.any(String), inStock: expect.any(Boolean), shippingEstimate: expect.any(Number) });
     expect(compressed.length).toBeLessThan(plainBytes.length / 2);
     process.stdout.write(`home screen payload: ${plainBytes.length} bytes plain, ${compressed.length} bytes brotli\n`);
   });

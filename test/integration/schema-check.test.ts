@@ -3,13 +3,13 @@
  * and that each failure names the operation, its file, the field, the subgraph and, for
  * partner operations, the REST route.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CONTRACTS, printContract } from '../../supergraph/contracts';
 import { SUBGRAPHS_DIR, SUPERGRAPH_FILE, composeSupergraph, loadSubgraphDefinitions } from '../../supergraph/composition';
 import { readClientOperations, registeredOperations } from '../../supergraph/schema-check/registered-operations';
-import { MOBILE_TRUSTED_DOCUMENTS } from '../../bffs/mobile/manifest';
+import { MOBILE_CLIENT_MANIFESTS, MOBILE_TRUSTED_DOCUMENTS } from '../../bffs/mobile/manifest';
 import { PARTNER_OPERATIONS_DIR, partnerManifest } from '../../bffs/partner/manifest';
 import { WEB_OPERATIONS_DIR } from '../../bffs/web/manifest';
 import { formatReport, runSchemaCheck, type RegisteredOperation, type SchemaCheckInput, type SchemaCheckReport } from '../../supergraph/schema-check/schema-check';
@@ -83,6 +83,24 @@ describe('schema check', () => {
     const text = formatReport(report);
     expect(text).toContain('Schema check FAILED');
     expect(text).toContain("used by mobile operation 'ProductDetail' (bffs/mobile/operations/ProductDetail.graphql)");
+  });
+
+  it("fails when a field used by an imported app version's manifest is removed, naming the manifest", async () => {
+    const portico = JSON.parse(await readFile(MOBILE_TRUSTED_DOCUMENTS, 'utf8')) as { operations: Array<{ id: string; name: string; body: string }> };
+    const imported = path.join(dir, 'client-manifests');
+    await mkdir(path.join(imported, 'ios'), { recursive: true });
+    await writeFile(
+      path.join(imported, 'ios', '5.2.0.json'),
+      JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: portico.operations.map(({ id, name, body }) => ({ id, name, type: 'query', body })) }),
+    );
+    const fromManifests = registeredOperations([{ client: 'mobile', schema: 'contract:mobile', clientManifests: imported }]);
+    expect(fromManifests.map((o) => o.name).sort()).toEqual(['HomeScreen', 'OrderHistory', 'ProductDetail']);
+    await edit('inventory', /  "Units on hand."\n  quantity: Int\n/, '');
+    const report = await check(fromManifests);
+    expect(report.ok).toBe(false);
+    const file = path.relative(path.resolve(__dirname, '../..'), path.join(imported, 'ios', '5.2.0.json'));
+    expect(report.diff.changes.find((c) => c.path === 'Product.quantity')?.usedBy).toContainEqual({ client: 'mobile', operation: 'ProductDetail', file });
+    expect(report.failures.join('\n')).toContain(`mobile operation 'ProductDetail' (${file})`);
   });
 
   it('passes with a warning when a removed field is used by no registered operation', async () => {
@@ -199,6 +217,7 @@ describe('the plain list of client operations the schema check reads', () => {
     const abs = (p: string | undefined) => (p ? path.join(root, p) : undefined);
     expect(abs(clients.find((c) => c.client === 'web')?.operationsDir)).toBe(WEB_OPERATIONS_DIR);
     expect(abs(clients.find((c) => c.client === 'mobile')?.trustedDocuments)).toBe(MOBILE_TRUSTED_DOCUMENTS);
+    expect(abs(clients.find((c) => c.client === 'mobile')?.clientManifests)).toBe(MOBILE_CLIENT_MANIFESTS);
     const partner = clients.find((c) => c.client === 'partner');
     expect(abs(partner?.operationsDir)).toBe(PARTNER_OPERATIONS_DIR);
     const routes: Record<string, string[]> = {};
