@@ -215,7 +215,9 @@ export async function startFixture(fixture: Fixture, options: StartFixtureOption
     const urls: Record<string, string> = {};
     for (const subgraph of fixture.subgraphs) {
       const schema = buildFixtureSubgraphSchema(subgraph, fixture.dataset, apiSchema);
-      const server = createServer(createSubgraphHandler(subgraph.name, schema, fixture.dataset, options));
+      // Idle keep-alive connections stay open for the whole run: a server closing one just as a
+      // client reuses it (Node's 5 s default, reached on a slow machine) resets that request.
+      const server = createServer({ keepAliveTimeout: 600_000 }, createSubgraphHandler(subgraph.name, schema, fixture.dataset, options));
       servers.push(server);
       urls[subgraph.name] = await listen(server);
     }
