@@ -24,7 +24,7 @@
  */
 import type { ApolloServerPlugin, GraphQLRequestContextExecutionDidStart, GraphQLRequestListener } from '@apollo/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 import type { AuthorizationCheck } from './authorization/authorization-plugin';
@@ -33,8 +33,14 @@ import { fragmentsOf, type OperationLimits } from './operation-limits';
 import { operationCharge } from './operation-limits-plugin';
 import type { PlanExecutor } from './executor/plan-executor';
 
-/** Most operations kept for direct execution (each entry holds references to objects Apollo Server already keeps). */
+/** Most operations kept for direct execution. */
 export const MAX_ADMITTED_OPERATIONS = 2_000;
+/**
+ * Most source text of the operations kept, in characters. Each entry keeps its parsed
+ * document alive even once Apollo Server's own document cache let it go, so the bound is on
+ * size too: clients sending many large distinct documents cannot grow memory without limit.
+ */
+export const MAX_ADMITTED_SOURCE_CHARS = 1 << 20;
 
 /** What the direct path needs of a request body. */
 export interface DirectRequest {
@@ -149,7 +155,14 @@ function isPartialHttpHead(value: unknown): value is { status?: number; headers?
  */
 export function directResponseOf(
   answer: ExecutionAnswer,
-  options: { contentType: string; requestId: string; cachePolicy: ResponseCachePolicy; formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError },
+  options: {
+    contentType: string;
+    requestId: string;
+    cachePolicy: ResponseCachePolicy;
+    formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+    /** The status of errors without data and without a status of their own: 400 for an executor's answer, 500 for an execution that threw. */
+    statusWithoutData?: number;
+  },
 ): DirectResponse {
   let status: number | undefined;
   const errorHeaders: Array<[string, string]> = [];
@@ -174,7 +187,7 @@ export function directResponseOf(
       return formatted;
     });
   }
-  if (status === undefined && errors && errors.length > 0 && answer.data === undefined) status = 400;
+  if (status === undefined && errors && errors.length > 0 && answer.data === undefined) status = options.statusWithoutData ?? 400;
   const headers: Array<[string, string]> = [];
   for (const [name, value] of errorHeaders) headers.push([name.toLowerCase(), value]);
   setHeader(headers, 'content-type', options.contentType);
@@ -228,7 +241,7 @@ function keyOf(query: string, operationName: string | undefined): string {
 }
 
 export function createDirectExecution(opts: DirectExecutionOptions): DirectExecution {
-  const admitted = new LRUCache<string, AdmittedOperation>({ max: MAX_ADMITTED_OPERATIONS });
+  const admitted = new LRUCache<string, AdmittedOperation>({ max: MAX_ADMITTED_OPERATIONS, maxSize: MAX_ADMITTED_SOURCE_CHARS, sizeCalculation: (_entry, key) => key.length });
   const contentTypeOf = createContentTypeChooser();
 
   // The context of each request handed over to Apollo Server, built once.
@@ -279,8 +292,14 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
     }
     opts.onRequest?.('direct');
     const cachePolicy = new ResponseCachePolicy();
-    const answer = await run({ variables: direct.variables ?? {}, context, incomingRequestContext: { overallCachePolicy: cachePolicy } });
-    const response = directResponseOf(answer, { contentType, requestId: context.requestId, cachePolicy, formatError: opts.formatError });
+    const responseOptions = { contentType, requestId: context.requestId, cachePolicy, formatError: opts.formatError };
+    let response: DirectResponse;
+    try {
+      response = directResponseOf(await run({ variables, context, incomingRequestContext: { overallCachePolicy: cachePolicy } }), responseOptions);
+    } catch (err) {
+      // As Apollo Server answers an execution that threw: the error, and 500.
+      response = directResponseOf({ errors: [err] }, { ...responseOptions, statusWithoutData: 500 });
+    }
     for (const [name, value] of response.headers) void reply.header(name, value);
     void reply.code(response.status);
     return response.body;

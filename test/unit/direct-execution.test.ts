@@ -105,3 +105,11 @@ describe('directResponseOf', () => {
     expect(response.status).toBe(200);
   });
 });
+
+describe('directResponseOf, an execution that threw', () => {
+  it('answers 500 with the error, as Apollo Server answers a throwing execution', () => {
+    const response = directResponseOf({ errors: [new Error('executor bug')] }, { contentType: 'application/json; charset=utf-8', requestId: 'r2', cachePolicy: new ResponseCachePolicy(), formatError: formatClientError, statusWithoutData: 500 });
+    expect(response.status).toBe(500);
+    expect(JSON.parse(response.body)).toEqual({ errors: [{ message: 'executor bug', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'r2' } }] });
+  });
+});
