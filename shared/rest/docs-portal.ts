@@ -8,30 +8,53 @@
  * (`x-api-key` or `Authorization`) to this origin, so no CORS is involved, and since no
  * credential is a cookie a cross-site page cannot make a request that carries one (no CSRF).
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import type { RouteTable } from './route-table';
+import { migrationNotesPath, type RouteTable } from './route-table';
 
 export const DOCS_PREFIX = '/docs';
 
 /**
- * The portal's content security policy, on `/docs` routes only (API answers render nothing
- * and keep none). Swagger UI's page has no inline script or style and its bundle needs no
- * eval, so everything is `'self'`; `data:` images are the icons inside its stylesheet;
- * `connect-src 'self'` lets try-it call this origin and nothing else.
+ * Pure: the hashes (CSP `'sha256-…'`) of the `<style>` elements a script creates with a
+ * literal text (`createElement("style",null,"…")`), so exactly those may apply.
  */
-export const DOCS_CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function inlineStyleHashes(script: string): string[] {
+  const literals = [...script.matchAll(/createElement\("style",null,"([^"\\]*)"\)/g)].map((m) => m[1] as string);
+  return [...new Set(literals)].map((text) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`);
+}
+
+/**
+ * Swagger UI's top bar draws its logo as an SVG holding a `<style>` element, the page's one
+ * inline style. Hashed from the installed package, so an upgrade cannot leave the policy
+ * stale (and the browser test fails on any violation).
+ */
+function swaggerUiStyleHashes(): string[] {
+  return inlineStyleHashes(readFileSync(require.resolve('@fastify/swagger-ui/static/swagger-ui-standalone-preset.js'), 'utf8'));
+}
+
+/**
+ * The portal's content security policy, on `/docs` routes only (API answers render nothing
+ * and keep none). Swagger UI's page has no inline script and its bundle needs no eval, so
+ * scripts are `'self'` only; styles are `'self'` plus the hash of the logo's one inline
+ * stylesheet (no `'unsafe-inline'`); `data:` images are the icons inside its stylesheet and
+ * the top bar's logo; `connect-src 'self'` lets try-it call this origin and nothing else.
+ */
+export function docsContentSecurityPolicy(styleHashes: readonly string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    ["style-src 'self'", ...styleHashes].join(' '),
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 export interface DocsPortalOptions {
   title: string;
@@ -48,6 +71,7 @@ export function versionSwitch(tables: readonly RouteTable[]): Array<{ url: strin
 export async function docsPortalPlugin(app: FastifyInstance, opts: DocsPortalOptions): Promise<void> {
   const current = opts.versions[opts.versions.length - 1];
   if (!current) return;
+  const csp = docsContentSecurityPolicy(swaggerUiStyleHashes());
   // Swagger UI's routes and its static assets are registered by the plugins: mark them all public here.
   app.addHook('onRoute', (route) => {
     route.config = { ...(route.config as object | undefined), auth: { public: true } } as typeof route.config;
@@ -56,7 +80,7 @@ export async function docsPortalPlugin(app: FastifyInstance, opts: DocsPortalOpt
   const definitions = versionSwitch(opts.versions.map((v) => v.table));
   await app.register(fastifySwaggerUi, {
     routePrefix: DOCS_PREFIX,
-    staticCSP: DOCS_CONTENT_SECURITY_POLICY,
+    staticCSP: csp,
     theme: { title: opts.title },
     uiConfig: {
       urls: definitions,
@@ -72,8 +96,8 @@ export async function docsPortalPlugin(app: FastifyInstance, opts: DocsPortalOpt
     const notes = table.deprecation?.migrationNotes;
     if (!notes) continue;
     // Plain text renders in every browser and stays readable as the Markdown it is.
-    app.get(`${DOCS_PREFIX}/${table.version}/migration`, async (_request, reply) => {
-      reply.header('content-security-policy', DOCS_CONTENT_SECURITY_POLICY);
+    app.get(migrationNotesPath(table.version), async (_request, reply) => {
+      reply.header('content-security-policy', csp);
       return reply.type('text/plain; charset=utf-8').send(notes);
     });
   }

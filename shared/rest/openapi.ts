@@ -7,7 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors';
 import { DEFAULT_PLAN_RULES, type RateLimitSettings } from '../policies/rate-limit/rate-limit-settings';
-import type { AggregateRoute, OperationExample, PassthroughRoute, RouteTable } from './route-table';
+import { migrationNotesPath, type AggregateRoute, type OperationExample, type PassthroughRoute, type RouteTable } from './route-table';
 
 export interface OpenApiOptions {
   title: string;
@@ -232,7 +232,7 @@ export function operationKeys(document: Json): string[] {
 function versionDescription(table: RouteTable): string | undefined {
   const d = table.deprecation;
   if (!d) return undefined;
-  const notes = d.migrationNotes ? ` Read the [migration notes](/docs/${table.version}/migration): what changed and how to move.` : '';
+  const notes = d.migrationNotes ? ` Read the [migration notes](${migrationNotesPath(table.version)}): what changed and how to move.` : '';
   return `**Deprecated** since ${d.since}. **Sunset: ${d.sunset}**: after that date ${table.version} may be removed. Successor: [${d.successor}](${d.successor}).${notes}`;
 }
 
@@ -278,7 +278,7 @@ export function buildOpenApiDocument(table: RouteTable, opts: OpenApiOptions): J
   return {
     openapi: '3.1.0',
     info: { title: `${opts.title} ${table.version}${table.deprecation ? ' (deprecated)' : ''}`, version: table.version, ...(description ? { description } : {}) },
-    ...(table.deprecation?.migrationNotes ? { externalDocs: { description: `Migration notes: ${table.version} to ${table.deprecation.successor}`, url: `/docs/${table.version}/migration` } } : {}),
+    ...(table.deprecation?.migrationNotes ? { externalDocs: { description: `Migration notes: ${table.version} to ${table.deprecation.successor}`, url: migrationNotesPath(table.version) } } : {}),
     servers: [{ url: '/' }],
     paths,
     components: {

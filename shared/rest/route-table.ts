@@ -112,6 +112,11 @@ export interface VersionDeprecation {
   migrationNotes?: string;
 }
 
+/** Pure: where a version's migration notes are served. */
+export function migrationNotesPath(version: string): string {
+  return `/docs/${version}/migration`;
+}
+
 /** A real request and the answer the demo services give it, shown in the docs (a test replays it). */
 export interface OperationExample {
   /** Path and query of the request, e.g. `/v2/customers/4`. */

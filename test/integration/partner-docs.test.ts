@@ -124,14 +124,14 @@ describe('errors', () => {
   });
 
   it.each([
-    ['GET /v2/orders/{id}', '/v2/orders/3', {}, 'AUTH_REQUIRED'],
-    ['GET /v2/orders/{id}', '/v2/orders/3', { 'x-api-key': 'pk_not-a-key' }, 'AUTH_API_KEY_INVALID'],
-    ['GET /v2/orders/{id}', '/v2/orders/3', scopeless.headers, 'FORBIDDEN'],
-    ['GET /v2/orders/{id}', '/v2/orders/abc', key.headers, 'VALIDATION_FAILED'],
-    ['GET /v2/orders/{id}', '/v2/orders/99999', key.headers, 'NOT_FOUND'],
-    ['GET /v1/orders/{id}', '/v1/orders/3', scopeless.headers, 'FORBIDDEN'],
-    ['GET /v1/products', '/v1/products?limit=500', key.headers, 'BAD_REQUEST'],
-  ] as const)('%s documents what %s answers', async (operation, url, headers, expected) => {
+    ['GET /v2/orders/{id}', 'AUTH_REQUIRED', '/v2/orders/3', 'no credentials', {}],
+    ['GET /v2/orders/{id}', 'AUTH_API_KEY_INVALID', '/v2/orders/3', 'an unknown key', { 'x-api-key': 'pk_not-a-key' }],
+    ['GET /v2/orders/{id}', 'FORBIDDEN', '/v2/orders/3', 'a key without the scope', scopeless.headers],
+    ['GET /v2/orders/{id}', 'VALIDATION_FAILED', '/v2/orders/abc', 'the demo key', key.headers],
+    ['GET /v2/orders/{id}', 'NOT_FOUND', '/v2/orders/99999', 'the demo key', key.headers],
+    ['GET /v1/orders/{id}', 'FORBIDDEN', '/v1/orders/3', 'a key without the scope', scopeless.headers],
+    ['GET /v1/products', 'BAD_REQUEST', '/v1/products?limit=500', 'the demo key', key.headers],
+  ] as const)('%s documents %s, answered to %s with %s', async (operation, expected, url, _credentials, headers) => {
     const res = await http(`${partner.url}${url}`, { headers: { ...headers } });
     const body = res.json as { code: string; statusCode: number };
     expect(body.code).toBe(expected);
