@@ -28,7 +28,7 @@ export const V1_TO_V2: readonly RouteMigration[] = [
   { v1: 'GET /v1/reviews', v2: 'GET /v2/customers/{id}', changes: 'Reviews are read per customer (`reviews`); v2 has no list of every review.' },
   { v1: 'GET /v1/reviews/{id}', v2: null, changes: 'No single-review route in v2; a customer\'s reviews come with `GET /v2/customers/{id}`.' },
   { v1: 'GET /v1/orders', v2: 'GET /v2/customers/{id}/orders', changes: 'The `customerId` query becomes the path; cursor paging; each item carries its product and stock.' },
-  { v1: 'POST /v1/orders', v2: null, changes: 'v2 does not place orders yet: keep this call on v1 until it does (announced before v1\'s sunset).' },
+  { v1: 'POST /v1/orders', v2: null, changes: 'v2 does not place orders yet: keep this call on v1 until v2 offers it.' },
   { v1: 'GET /v1/orders/{id}', v2: 'GET /v2/orders/{id}', changes: 'Nested: `customer { id, username, name }`, items with `product { upc, name, imageUrl, inStock }` and `unitPrice` as money; `customer_email` is gone.' },
 ];
 
