@@ -53,10 +53,19 @@ const routeStage: PipelineStage = {
       return;
     }
     const { kind: _rest, ...options } = routes;
-    const { authn } = settingsOf(authnPolicy);
+    const { authn, principalKinds } = settingsOf(authnPolicy);
     const { rateLimit } = settingsOf(rateLimitPolicy);
-    // The OpenAPI documents describe the credentials and limits this BFF actually applies.
-    const docs = { ...options.docs, apiKeys: Boolean(authn?.apiKeys), bearerTokens: Boolean(authn?.jwt || authn?.introspection), ...(rateLimit ? { rateLimit } : {}) };
+    const { accessRules } = settingsOf(edgePolicy);
+    // The OpenAPI documents describe the credentials, limits and refusals this BFF actually applies.
+    const docs = {
+      ...options.docs,
+      apiKeys: Boolean(authn?.apiKeys),
+      bearerTokens: Boolean(authn?.jwt || authn?.introspection),
+      bearerKinds: { jwt: Boolean(authn?.jwt), introspection: Boolean(authn?.introspection) },
+      principalKinds: principalKinds !== undefined,
+      accessRules: accessRules !== undefined,
+      ...(rateLimit ? { rateLimit } : {}),
+    };
     await app.register(async (scope) => restFacadePlugin(scope, { ...options, bodyLimitBytes: server.bodyLimitBytes, docs }));
   },
 };

@@ -32,6 +32,7 @@ Try:
   curl -s ${urls.partner}/                       # the partner API's public index
 
 GraphQL IDE (development): open ${urls.web}/graphql in a browser and paste $TOKEN into its Authorization header.
+Partner portal: open ${urls.partner}/docs in a browser, choose Authorize and paste $API_KEY to try the routes.
 
 Opaque OAuth2 tokens from the demo authorization server, checked by introspection on every BFF
 (this one: ${PARTNER_CLIENT.clientId}, client credentials, valid 1 hour):

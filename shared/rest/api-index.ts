@@ -3,7 +3,7 @@
  * exploring the API finds the docs, each version's OpenAPI document and which version is
  * deprecated (and until when), instead of an authentication error.
  */
-import type { RouteTable, VersionDeprecation } from './route-table';
+import { migrationNotesPath, type RouteTable, type VersionDeprecation } from './route-table';
 
 export interface VersionIndexEntry {
   version: string;
@@ -11,7 +11,9 @@ export interface VersionIndexEntry {
   /** Base path of the version's routes. */
   href: string;
   openapi: string;
-  deprecation?: VersionDeprecation;
+  deprecation?: Omit<VersionDeprecation, 'migrationNotes'>;
+  /** Where the migration notes to the successor are served, when the version has them. */
+  migrationNotes?: string;
 }
 
 export interface ApiIndex {
@@ -27,7 +29,8 @@ export function versionIndexEntry(table: RouteTable): VersionIndexEntry {
     status: table.deprecation ? 'deprecated' : 'current',
     href: `/${table.version}`,
     openapi: `/${table.version}/openapi.json`,
-    ...(table.deprecation ? { deprecation: table.deprecation } : {}),
+    ...(table.deprecation ? { deprecation: { since: table.deprecation.since, sunset: table.deprecation.sunset, successor: table.deprecation.successor } } : {}),
+    ...(table.deprecation?.migrationNotes ? { migrationNotes: migrationNotesPath(table.version) } : {}),
   };
 }
 

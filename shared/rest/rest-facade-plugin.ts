@@ -11,7 +11,7 @@ import type { Upstream } from '../upstream/upstream';
 import { createUpstreamRegistry, upstreamRegistryHost } from '../upstream/upstream-registry';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 import { createOperationExecutor, type OperationExecutor } from '../graphql/operation-executor';
-import { docsPage } from './docs-page';
+import { docsPortalPlugin } from './docs-portal';
 import { apiIndex, versionIndexEntry } from './api-index';
 import { validateRouteTables, type VersionDeprecation, type AggregateRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
 import { createUpstreamCaller } from './upstream-caller';
@@ -75,13 +75,9 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
 
   const executor = opts.graphql ? await createOperationExecutor(app, registry, opts.graphql) : undefined;
   const docsOptions: OpenApiOptions = { title: 'Partner API', apiKeys: false, ...opts.docs };
-  for (const table of opts.versions) {
-    const document = buildOpenApiDocument(table, docsOptions);
-    app.get(`/${table.version}/openapi.json`, { config: { auth: { public: true } } }, async () => document);
-  }
-  app.get('/docs', { config: { auth: { public: true } } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(docsPage(docsOptions.title, opts.versions.map((t) => t.version))),
-  );
+  const documents = opts.versions.map((table) => ({ table, document: buildOpenApiDocument(table, docsOptions) }));
+  for (const { table, document } of documents) app.get(`/${table.version}/openapi.json`, { config: { auth: { public: true } } }, async () => document);
+  await app.register(async (docsApp) => docsPortalPlugin(docsApp, { title: docsOptions.title, versions: documents }));
   const index = apiIndex(docsOptions.title, opts.versions);
   app.get('/', { config: { auth: { public: true } } }, async () => index);
 

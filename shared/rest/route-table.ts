@@ -23,6 +23,20 @@ export interface RestUpstream {
   pool?: UpstreamPoolOptions;
 }
 
+/** What the OpenAPI document says about a passthrough's answers, which the upstream shapes. */
+export interface PassthroughDocs {
+  /** JSON Schema of one record as the upstream answers it (`GET <prefix>/{id}`, and the 201 of a POST). */
+  record: object;
+  /** JSON Schema of the list answer (`GET <prefix>`). */
+  list?: object;
+  /** Query parameters of the list besides paging, JSON Schema by name. */
+  listQuery?: Readonly<Record<string, object>>;
+  /** JSON Schema of a POST body. */
+  createBody?: object;
+  /** Error codes the upstream itself answers (passed through unchanged), by HTTP status. */
+  upstreamErrors?: Readonly<Record<string, readonly string[]>>;
+}
+
 export interface PassthroughRoute {
   kind: 'passthrough';
   /** Public path prefix, e.g. `/v1/users`. */
@@ -53,6 +67,8 @@ export interface PassthroughRoute {
   responseHeaders?: readonly string[];
   /** Answer GETs from the BFF's response cache (when it has one) as the upstream's Cache-Control allows. Default true. */
   cache?: boolean;
+  /** Response and request schemas for the OpenAPI document. Default: documented as an object. */
+  docs?: PassthroughDocs;
 }
 
 export interface AggregateRequest {
@@ -92,6 +108,25 @@ export interface VersionDeprecation {
   sunset: string;
   /** URL of the successor version's documentation or base path. */
   successor: string;
+  /** Migration notes to the successor (Markdown), served at `/docs/<version>/migration` and linked from the docs. */
+  migrationNotes?: string;
+}
+
+/** Pure: where a version's migration notes are served. */
+export function migrationNotesPath(version: string): string {
+  return `/docs/${version}/migration`;
+}
+
+/** A real request and the answer the demo services give it, shown in the docs (a test replays it). */
+export interface OperationExample {
+  /** Path and query of the request, e.g. `/v2/customers/4`. */
+  request: string;
+  /** JSON body of a POST. */
+  requestBody?: unknown;
+  /** Status of the answer. */
+  status: number;
+  /** Body of the answer. */
+  body: unknown;
 }
 
 export interface RouteTable {
@@ -100,6 +135,8 @@ export interface RouteTable {
   /** Present on a deprecated version: every response then carries Deprecation, Sunset and Link. */
   deprecation?: VersionDeprecation;
   routes: readonly RestRoute[];
+  /** Examples for the docs, keyed `"<METHOD> <OpenAPI path>"`, e.g. `"GET /v2/customers/{id}"`. */
+  examples?: Readonly<Record<string, OperationExample>>;
 }
 
 export interface RestFacadeOptions {
@@ -114,7 +151,7 @@ export interface RestFacadeOptions {
   graphql?: OperationExecutorOptions;
 }
 
-const PASSTHROUGH_KEYS = new Set(['kind', 'prefix', 'upstream', 'rewritePrefix', 'methods', 'auth', 'forwardAuthorization', 'forwardCookie', 'forwardMethodOverride', 'forwardUrlOverride', 'responseHeaders', 'cache']);
+const PASSTHROUGH_KEYS = new Set(['kind', 'prefix', 'upstream', 'rewritePrefix', 'methods', 'auth', 'forwardAuthorization', 'forwardCookie', 'forwardMethodOverride', 'forwardUrlOverride', 'responseHeaders', 'cache', 'docs']);
 const AGGREGATE_KEYS = new Set(['kind', 'method', 'path', 'description', 'handler', 'auth', 'schema', 'response', 'operation']);
 const FORWARD_OPTIONS = ['forwardAuthorization', 'forwardCookie', 'forwardMethodOverride', 'forwardUrlOverride', 'cache'] as const;
 

@@ -30,7 +30,14 @@ describe('partner index', () => {
       name: 'Portico partner API',
       docs: '/docs',
       versions: [
-        { version: 'v1', status: 'deprecated', href: '/v1', openapi: '/v1/openapi.json', deprecation: { since: '2026-11-01', sunset: '2027-06-30', successor: '/v2' } },
+        {
+          version: 'v1',
+          status: 'deprecated',
+          href: '/v1',
+          openapi: '/v1/openapi.json',
+          deprecation: { since: '2026-11-01', sunset: '2027-06-30', successor: '/v2' },
+          migrationNotes: '/docs/v1/migration',
+        },
         { version: 'v2', status: 'current', href: '/v2', openapi: '/v2/openapi.json' },
       ],
     });

@@ -153,11 +153,14 @@ describe('OpenAPI documents', () => {
     expect(res.json.paths[version === 'v1' ? '/v1/orders/{id}' : '/v2/products'].get['x-rate-limits']).toBeUndefined();
   });
 
-  it('serves a docs page', async () => {
-    const res = await partnerHttp(`${partner.url}/docs`);
+  it('serves the docs portal without credentials, switching between every version\'s document', async () => {
+    const res = await http(`${partner.url}/docs`);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
-    expect(res.text).toContain('/openapi.json');
+    // The version switch lives in the initializer script the page loads.
+    const initializer = await http(`${partner.url}/docs/static/swagger-initializer.js`);
+    expect(initializer.status).toBe(200);
+    for (const version of ['v1', 'v2']) expect(initializer.text).toContain(`/${version}/openapi.json`);
   });
 });
 

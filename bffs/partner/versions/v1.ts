@@ -6,6 +6,9 @@ import { PorticoError } from '../../../shared/errors';
 import type { AggregateRequest, RouteTable } from '../../../shared/rest/route-table';
 import { expectOk } from '../../../shared/rest/upstream-caller';
 import { toOrderDetailV1, type OrderRecord, type ProductRecord, type InventoryRecord, type UserRecord } from './order-detail';
+import { migrationNotesV1ToV2 } from './migration';
+import { inventoryDocs, orderDetailV1Schema, ordersReadDocs, ordersWriteDocs, productsDocs, reviewsDocs, usersDocs } from './v1-schemas';
+import v1Examples from './examples/v1.json';
 
 interface Page<T> {
   items: T[];
@@ -35,17 +38,19 @@ async function orderDetail({ params, upstreams }: AggregateRequest): Promise<unk
 export const v1Routes: RouteTable = {
   version: 'v1',
   // v2 is the successor: v1 keeps working until its sunset, and says so on every response.
-  deprecation: { since: '2026-11-01', sunset: '2027-06-30', successor: '/v2' },
+  deprecation: { since: '2026-11-01', sunset: '2027-06-30', successor: '/v2', migrationNotes: migrationNotesV1ToV2 },
+  // Real answers of the demo services to these requests (test/integration/partner-docs.test.ts replays them).
+  examples: v1Examples,
   routes: [
     // Customers are personal data: listing them needs its scope; their email and sign-up date
     // are projected out by accounts unless the key also holds `customers:pii`.
-    { kind: 'passthrough', prefix: '/v1/users', upstream: 'accounts', rewritePrefix: '/users', methods: ['GET', 'HEAD'], auth: { scopes: ['customers:read'] } },
-    { kind: 'passthrough', prefix: '/v1/products', upstream: 'products', rewritePrefix: '/products', methods: ['GET', 'HEAD'] },
-    { kind: 'passthrough', prefix: '/v1/inventory', upstream: 'inventory', rewritePrefix: '/inventory', methods: ['GET', 'HEAD'] },
-    { kind: 'passthrough', prefix: '/v1/reviews', upstream: 'reviews', rewritePrefix: '/reviews', methods: ['GET', 'HEAD'] },
+    { kind: 'passthrough', prefix: '/v1/users', upstream: 'accounts', rewritePrefix: '/users', methods: ['GET', 'HEAD'], auth: { scopes: ['customers:read'] }, docs: usersDocs },
+    { kind: 'passthrough', prefix: '/v1/products', upstream: 'products', rewritePrefix: '/products', methods: ['GET', 'HEAD'], docs: productsDocs },
+    { kind: 'passthrough', prefix: '/v1/inventory', upstream: 'inventory', rewritePrefix: '/inventory', methods: ['GET', 'HEAD'], docs: inventoryDocs },
+    { kind: 'passthrough', prefix: '/v1/reviews', upstream: 'reviews', rewritePrefix: '/reviews', methods: ['GET', 'HEAD'], docs: reviewsDocs },
     // Orders are the partner's own business data: reading and placing them need their scopes.
-    { kind: 'passthrough', prefix: '/v1/orders', upstream: 'orders', rewritePrefix: '/orders', methods: ['GET', 'HEAD'], auth: { scopes: ['orders:read'] } },
-    { kind: 'passthrough', prefix: '/v1/orders', upstream: 'orders', rewritePrefix: '/orders', methods: ['POST'], auth: { scopes: ['orders:write'] } },
+    { kind: 'passthrough', prefix: '/v1/orders', upstream: 'orders', rewritePrefix: '/orders', methods: ['GET', 'HEAD'], auth: { scopes: ['orders:read'] }, docs: ordersReadDocs },
+    { kind: 'passthrough', prefix: '/v1/orders', upstream: 'orders', rewritePrefix: '/orders', methods: ['POST'], auth: { scopes: ['orders:write'] }, docs: ordersWriteDocs },
     {
       kind: 'aggregate',
       method: 'GET',
@@ -54,6 +59,7 @@ export const v1Routes: RouteTable = {
       handler: orderDetail,
       auth: { scopes: ['orders:read'] },
       schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,12}$' } } } },
+      response: orderDetailV1Schema,
     },
   ],
 };

@@ -8,6 +8,7 @@ import { createBatchLoader } from '../../../shared/rest/batch-loader';
 import type { AggregateRequest, RouteTable } from '../../../shared/rest/route-table';
 import { expectOk, type UpstreamCaller } from '../../../shared/rest/upstream-caller';
 import type { OrderRecord, UserRecord } from './order-detail';
+import v2Examples from './examples/v2.json';
 import { decodeCursor, pageOf, toCustomerV2, toOrderV2, toProductV2, type CustomerProfileData, type ProductRecordV2Input, type StockRecordInput } from './v2-shapes';
 
 interface Page<T> {
@@ -61,6 +62,25 @@ const orderSchema = {
           product: { type: 'object', properties: { upc: { type: 'string' }, name: nullableString, imageUrl: nullableString, inStock: { type: ['boolean', 'null'] } } },
         },
       },
+    },
+  },
+} as const;
+
+const customerSchema = {
+  type: 'object',
+  required: ['id', 'username', 'name', 'reviews', 'recentOrders'],
+  properties: {
+    id: { type: 'string' },
+    username: { type: 'string' },
+    name: { type: 'string' },
+    reviews: {
+      type: 'array',
+      items: { type: 'object', required: ['id', 'rating', 'product'], properties: { id: { type: 'string' }, rating: { type: 'integer', minimum: 1, maximum: 5 }, product: { type: 'object', required: ['upc', 'name'], properties: { upc: { type: 'string' }, name: { type: 'string' } } } } },
+    },
+    recentOrders: {
+      type: 'array',
+      description: 'The five most recent, newest first.',
+      items: { type: 'object', required: ['id', 'status', 'createdAt', 'total'], properties: { id: { type: 'string' }, status: orderSchema.properties.status, createdAt: { type: 'string' }, total: moneySchema } },
     },
   },
 } as const;
@@ -157,6 +177,8 @@ async function getCustomer({ params, graphql }: AggregateRequest) {
 
 export const v2Routes: RouteTable = {
   version: 'v2',
+  // Real answers of the demo services to these requests (test/integration/partner-docs.test.ts replays them).
+  examples: v2Examples,
   routes: [
     { kind: 'aggregate', method: 'GET', path: '/v2/products', description: 'Products with price and stock, cursor-paged.', handler: listProducts, schema: { querystring: pagingSchema }, response: pageOfSchema(productSchema) },
     { kind: 'aggregate', method: 'GET', path: '/v2/products/:upc', description: 'One product with price and stock.', handler: getProduct, schema: { params: idParams('upc') }, response: productSchema },
@@ -171,6 +193,7 @@ export const v2Routes: RouteTable = {
       // A customer's profile and their orders: both scopes, as the routes serving each alone ask.
       auth: { scopes: ['customers:read', 'orders:read'] },
       schema: { params: idParams('id') },
+      response: customerSchema,
     },
     {
       kind: 'aggregate',
