@@ -76,7 +76,7 @@ export async function startStack(options: StackRunnerOptions): Promise<RunningSt
   let stopping = false;
 
   const launch = (spec: StackProcess): Child => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, spec.entry)], {
+    const proc = spawn(process.execPath, [...spec.nodeArgs, path.join(REPO_ROOT, spec.entry)], {
       cwd: REPO_ROOT,
       // No load balancer routes to the demo stack: a BFF told to stop need not wait for one
       // (SHUTDOWN_DRAIN_DELAY_MS in the launcher's own environment still applies).

@@ -7,6 +7,7 @@
  * subgraphs; the REST group measures nginx, haproxy and plain Node proxies.
  */
 import { BFF_AUDIENCES, DEV_ISSUER } from '../../shared/dev/dev-keys';
+import { GRAPHQL_BFF_HEAP, nodeArguments } from '../../shared/node-runtime';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
 import type { NativeBinary } from './native-binary';
 import type { ReadinessProbe } from './processes';
@@ -57,6 +58,8 @@ export interface NodeContestantSpec extends ContestantBase {
   kind: 'node';
   /** Entry file, relative to the repository root. */
   entry: string;
+  /** Node's arguments before the entry, as Portico ships them for this process (shared/node-runtime.ts); default: the TypeScript loader only. */
+  nodeArgs?: readonly string[];
   /** Environment of the process; PORT and HOST are added by the harness. */
   env(ctx: BenchContext): Record<string, string>;
 }
@@ -169,6 +172,9 @@ query BenchFederation {
 export const LIGHT_QUERY = '{ topProducts(first: 5) { name price } }';
 
 /** Environment of every process the benchmark starts: quiet logs, production mode (Portico and Apollo Server both follow NODE_ENV), without the deployment checks (the bench runs on dev keys over loopback). */
+/** How Portico ships its GraphQL BFFs (shared/node-runtime.ts): the bench runs them the same way. */
+const GRAPHQL_BFF_NODE_ARGS = nodeArguments(GRAPHQL_BFF_HEAP);
+
 export const BENCH_PROCESS_ENV = { LOG_LEVEL: 'error', NODE_ENV: 'production', PRODUCTION_CHECKS: 'off' };
 
 const PORTICO_READY: ReadinessProbe = { method: 'GET', path: '/readyz' };
@@ -191,6 +197,7 @@ export const webPoliciesOn: NodeContestantSpec = {
   description: 'Portico web BFF: JWT (JWKS from the accounts service), rate limit on (generous), breakers',
   kind: 'node',
   entry: 'bffs/web/main.ts',
+  nodeArgs: GRAPHQL_BFF_NODE_ARGS,
   env: (ctx) => ({
     ...BENCH_PROCESS_ENV,
     ...SINGLE_PROCESS,
@@ -210,6 +217,7 @@ const webPoliciesOnNoDedup: NodeContestantSpec = {
   description: 'Portico web BFF as web-policies-on, with subgraph deduplication off (SUBGRAPH_DEDUP=off): every connection sends the same query, the best case for it',
   kind: 'node',
   entry: 'bffs/web/main.ts',
+  nodeArgs: GRAPHQL_BFF_NODE_ARGS,
   env: (ctx) => ({ ...webPoliciesOn.env(ctx), SUBGRAPH_DEDUP: 'off' }),
   ready: PORTICO_READY,
 };
@@ -219,6 +227,7 @@ const webPoliciesOnApolloExecutor: NodeContestantSpec = {
   description: "Portico web BFF as web-policies-on, with Apollo Gateway's executor instead of Portico's (GRAPHQL_EXECUTOR=apollo): the executor's share in one run",
   kind: 'node',
   entry: 'bffs/web/main.ts',
+  nodeArgs: GRAPHQL_BFF_NODE_ARGS,
   env: (ctx) => ({ ...webPoliciesOn.env(ctx), GRAPHQL_EXECUTOR: 'apollo' }),
   ready: PORTICO_READY,
   smokeGroup: 'graphql-heavy',
@@ -229,6 +238,7 @@ const webPoliciesOnApolloServerPipeline: NodeContestantSpec = {
   description: "Portico web BFF as web-policies-on, with direct execution off (GRAPHQL_DIRECT_EXECUTION=off): every request through Apollo Server's request pipeline",
   kind: 'node',
   entry: 'bffs/web/main.ts',
+  nodeArgs: GRAPHQL_BFF_NODE_ARGS,
   env: (ctx) => ({ ...webPoliciesOn.env(ctx), GRAPHQL_DIRECT_EXECUTION: 'off' }),
   ready: PORTICO_READY,
   smokeGroup: 'graphql-light',
@@ -239,6 +249,7 @@ const webPoliciesOff: NodeContestantSpec = {
   description: 'Portico web BFF: AUTH=off, RATE_LIMIT=off (breakers stay on)',
   kind: 'node',
   entry: 'bffs/web/main.ts',
+  nodeArgs: GRAPHQL_BFF_NODE_ARGS,
   env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...SINGLE_PROCESS, ...subgraphUrlEnv(ctx), AUTH: 'off', RATE_LIMIT: 'off', GRAPHQL_MAX_COST: BENCH_GRAPHQL_MAX_COST }),
   ready: PORTICO_READY,
 };
@@ -253,6 +264,18 @@ const apolloBaseline: NodeContestantSpec = {
   entry: 'test/bench/apollo-baseline.ts',
   env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...subgraphUrlEnv(ctx) }),
   ready: TYPENAME_READY,
+};
+
+/**
+ * Reference, not a target: plain Apollo Gateway given the young generation Portico gives
+ * its GraphQL BFFs, so a reader sees what of Portico's lead is that setting and what is
+ * Portico. Heavy group only (the setting matters where requests allocate megabytes).
+ */
+const apolloBaselineWithPorticoHeap: NodeContestantSpec = {
+  ...apolloBaseline,
+  id: 'apollo-gateway-portico-heap',
+  description: `reference: plain Apollo Gateway as apollo-gateway-baseline, run with Portico's GraphQL BFF heap setting (${GRAPHQL_BFF_HEAP.join(' ')})`,
+  nodeArgs: GRAPHQL_BFF_NODE_ARGS,
 };
 
 const hiveGateway: NodeContestantSpec = {
@@ -372,6 +395,7 @@ const webPoliciesOnCached: NodeContestantSpec = {
   description: 'Portico web BFF as web-policies-on, plus the in-memory response cache (RESPONSE_CACHE=memory)',
   kind: 'node',
   entry: 'bffs/web/main.ts',
+  nodeArgs: GRAPHQL_BFF_NODE_ARGS,
   env: (ctx) => ({ ...webPoliciesOn.env(ctx), RESPONSE_CACHE: 'memory' }),
   ready: PORTICO_READY,
 };
@@ -393,7 +417,7 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'graphql',
     title: 'GraphQL, heavy query (a user and topProducts, three levels of reviews)',
     operation: graphqlOperation(HEAVY_QUERY),
-    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloServerPipeline, webPoliciesOnApolloExecutor, webPoliciesOnNoDedup, webPoliciesOff],
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloServerPipeline, webPoliciesOnApolloExecutor, webPoliciesOnNoDedup, webPoliciesOff, apolloBaselineWithPorticoHeap],
   },
   {
     id: 'graphql-heavy-benchmark',

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { request } from 'undici';
+import { nodeArguments } from '../../shared/node-runtime';
 
 /** Working directory of every process; entries are relative to it. */
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -23,9 +24,11 @@ const OUTPUT_LINES_KEPT = 40;
 /** Variables passed through from the harness environment; everything else is left out so a developer's shell (AUTH, REDIS_URL, ...) cannot change what is measured. */
 const PASSED_THROUGH_ENV = ['PATH', 'HOME', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LC_ALL', 'TZ', 'SYSTEMROOT'];
 
-/** A TypeScript entry file, relative to the repository root, run with `node --import tsx`. */
+/** A TypeScript entry file, relative to the repository root, run with Portico's Node arguments (shared/node-runtime.ts). */
 export interface NodeProgram {
   entry: string;
+  /** Node's arguments before the entry; default: the TypeScript loader only (`nodeArguments()`). */
+  nodeArgs?: readonly string[];
 }
 
 /** A native program: its executable (absolute path) and arguments, run as they are. */
@@ -96,7 +99,7 @@ function commandLine(options: StartOptions): readonly string[] {
   if ('argv' in options) return options.argv;
   // One folder per process: Node names the files itself, one per thread (the TypeScript loader has its own).
   const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.cpuProfDir, options.name)}`] : [];
-  return [process.execPath, ...profile, '--import', 'tsx', path.join(REPO_ROOT, options.entry)];
+  return [process.execPath, ...profile, ...(options.nodeArgs ?? nodeArguments()), path.join(REPO_ROOT, options.entry)];
 }
 
 function startProcess(options: StartOptions): ManagedProcess {

@@ -171,7 +171,7 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
       }
       child = started;
     } else {
-      child = registry.start({ name: spec.id, role: 'gateway', entry: spec.entry, env: { ...spec.env(ctx), PORT: String(port), HOST }, cpu: pinning.gatewayCpu, cpuProfDir: options.cpuProfDir && path.join(options.cpuProfDir, group.id) });
+      child = registry.start({ name: spec.id, role: 'gateway', entry: spec.entry, ...(spec.nodeArgs ? { nodeArgs: spec.nodeArgs } : {}), env: { ...spec.env(ctx), PORT: String(port), HOST }, cpu: pinning.gatewayCpu, cpuProfDir: options.cpuProfDir && path.join(options.cpuProfDir, group.id) });
       await waitUntilReady(child, origin, spec.ready);
     }
 

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { request } from 'undici';
+import { nodeArguments } from '../../shared/node-runtime';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -13,7 +14,7 @@ export interface ChildHandle {
 }
 
 export function runEntry(entry: string, env: Record<string, string>): ChildHandle {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
+  const proc = spawn(process.execPath, [...nodeArguments(), path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     // Policies are exercised by their own tests; lifecycle tests run the BFFs open, and
     // without a drain delay unless they test the drain.

@@ -25,6 +25,19 @@ const compose = parse(readFileSync(path.resolve(__dirname, '../../docker-compose
   networks: Record<string, { internal?: boolean } | null>;
 };
 
+describe('the npm start:<process> scripts run as the launcher does', () => {
+  const scripts = (JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  it.each([
+    ['start:web', 'web'],
+    ['start:mobile', 'mobile'],
+    ['start:partner', 'partner'],
+    ['start:subgraph', 'accounts'],
+  ])('%s', (script, name) => {
+    const proc = STACK.find((p) => p.name === name);
+    expect(scripts[script]).toBe(['node', ...(proc?.nodeArgs ?? []), proc?.entry].join(' '));
+  });
+});
+
 describe('docker-compose.yml matches the launcher stack', () => {
   it('has exactly the stack services plus Redis and the dependency installer', () => {
     expect(Object.keys(compose.services).sort()).toEqual([...STACK.map((p) => p.name), 'redis', 'install'].sort());
@@ -33,7 +46,7 @@ describe('docker-compose.yml matches the launcher stack', () => {
   it.each(STACK.map((p) => [p.name, p] as const))('%s runs the same entry on the same port with the same env', (name, proc) => {
     const service = compose.services[name];
     expect(service).toBeDefined();
-    expect(service?.command).toEqual(['node', '--import', 'tsx', proc.entry]);
+    expect(service?.command).toEqual(['node', ...proc.nodeArgs, proc.entry]);
     // Only the BFFs are published; everything behind them is reachable through them alone.
     if (proc.kind === 'bff') expect(service?.ports).toEqual([`${proc.port}:${proc.port}`]);
     else expect(service?.ports).toBeUndefined();
