@@ -11,6 +11,10 @@ import { resolveDocument, type ClientIdentity, type TrustedDocumentStore } from 
 /** The request fields that name a document; removed before Apollo sees the request. */
 const ID_FIELDS = ['id', 'documentId', 'doc_id'] as const;
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function firstHeader(headers: IncomingHttpHeaders, names: readonly string[], pattern: RegExp): string | undefined {
   for (const name of names) {
     const value = headers[name];
@@ -47,6 +51,14 @@ export function trustedDocumentsHook(store: TrustedDocumentStore, requireTrusted
     }
     if (resolution.query !== undefined) input.query = resolution.query;
     for (const field of ID_FIELDS) delete input[field];
+    // A persisted-query hash answered from the trusted documents has done its work: without it
+    // Apollo Server does not register the text again in its own cache, and a repeated
+    // operation can take direct execution (direct-execution.ts).
+    if (!isGet && resolution.query !== undefined && isRecord(input.extensions) && 'persistedQuery' in input.extensions) {
+      const { persistedQuery: _resolved, ...rest } = input.extensions;
+      if (Object.keys(rest).length > 0) input.extensions = rest;
+      else delete input.extensions;
+    }
     if (isGet) {
       // The GraphQL server reads GET parameters from the URL itself, so the URL is rewritten.
       const url = new URL(request.raw.url ?? '/', 'http://portico.local');

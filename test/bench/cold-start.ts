@@ -151,6 +151,7 @@ export async function runColdStartGroup(env: {
       name: `${COLD_START_GROUP_ID}/${variant.id}`,
       role: 'gateway',
       entry: webPoliciesOn.entry,
+      ...(webPoliciesOn.nodeArgs ? { nodeArgs: webPoliciesOn.nodeArgs } : {}),
       env: { ...webPoliciesOn.env(env.ctx), ...variant.env, PORT: String(port), HOST: '127.0.0.1' },
       cpu: env.gatewayCpu,
     });

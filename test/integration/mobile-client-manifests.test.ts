@@ -20,6 +20,7 @@ import { DEFAULT_OPERATION_LIMITS } from '../../shared/graphql/operation-limits'
 import { DEFAULT_MANIFEST_LIMITS } from '../../shared/graphql/trusted-document-manifests';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../bffs/supergraph-file';
 import { startMobileBff, type RunningBff } from '../helpers/bffs';
+import { metricValue } from '../helpers/metrics';
 import { http } from '../helpers/http';
 import { createTestIdentity, type TestIdentity } from '../helpers/identity';
 import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
@@ -147,6 +148,20 @@ describe('Apollo Client with the persisted-query link and the generated manifest
     expect(body.query).toBeUndefined();
     expect(body.extensions.persistedQuery.sha256Hash).toBe(apolloManifest.operations.find((o) => o.name === 'HomeScreen')?.id);
     expect(sent[0]?.headers).toMatchObject({ 'apollographql-client-name': 'ios', 'apollographql-client-version': '5.2.0' });
+  });
+
+  it('answers the same persisted operation again by direct execution, as Apollo Server answered it first', async () => {
+    const directRequests = async () => metricValue(await mobile.app.metrics.registry.metrics(), 'portico_graphql_requests_total', { pipeline: 'direct' }) ?? 0;
+    const before = await directRequests();
+    const answers = [];
+    for (let i = 0; i < 3; i++) {
+      // A fresh client each time: its cache would answer the repeats itself.
+      const { client } = apolloClient('ios', '5.2.0');
+      answers.push((await client.query({ query: operation('HomeScreen'), variables: { recentOrders: 2 } })).data);
+    }
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    expect(await directRequests()).toBeGreaterThanOrEqual(before + 2);
   });
 
   it('runs a product page over GET', async () => {
