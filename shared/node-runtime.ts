@@ -9,9 +9,13 @@
  *   per request (subgraph answers, the merged tree, the response); with V8's default 16 MB
  *   semi-spaces much of it survives a scavenge while requests are in flight, is promoted and
  *   collected again by the slower old-generation GC. At 48 MB (the bench's heavy query:
- *   CPU per request down by about 40 %) it dies young; peak RSS stays lower too, because
- *   less reaches the old generation. REST passthrough allocates little: the partner BFF
- *   keeps the default and its smaller footprint.
+ *   CPU per request down by about 40 %) it dies young.
+ * - Their old generation grows by half its live size between full collections instead of
+ *   V8's adaptive factor (up to 4x): what is promoted under load is mostly finished requests'
+ *   data, so collecting it sooner costs little CPU (within the bench's noise) and cuts peak
+ *   RSS under saturation by 25-45 % (heavy query: 484 -> 270 MB).
+ * - REST passthrough allocates little: the partner BFF keeps V8's defaults and its smaller
+ *   footprint.
  */
 
 /** Node arguments loading TypeScript entry files. */
@@ -20,8 +24,11 @@ export const TYPESCRIPT_LOADER: readonly string[] = ['--require', 'tsx/cjs'];
 /** Young-generation size of the GraphQL BFFs (V8 semi-space, MB). */
 export const GRAPHQL_BFF_SEMI_SPACE_MB = 48;
 
+/** Old-generation growth between full collections of the GraphQL BFFs, in percent of the live size. */
+export const GRAPHQL_BFF_HEAP_GROWING_PERCENT = 50;
+
 /** V8 heap arguments of the GraphQL BFFs. */
-export const GRAPHQL_BFF_HEAP: readonly string[] = [`--max-semi-space-size=${GRAPHQL_BFF_SEMI_SPACE_MB}`];
+export const GRAPHQL_BFF_HEAP: readonly string[] = [`--max-semi-space-size=${GRAPHQL_BFF_SEMI_SPACE_MB}`, `--heap-growing-percent=${GRAPHQL_BFF_HEAP_GROWING_PERCENT}`];
 
 /** The Node arguments of a process: the loader, then `heap` (a GraphQL BFF's, or none). */
 export function nodeArguments(heap: readonly string[] = []): string[] {
