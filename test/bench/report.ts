@@ -68,6 +68,37 @@ export interface ContestantResult {
   disturbed: string | null;
   /** Share of the window's responses the gateway served from its response cache (Portico with a cache only), or null. */
   cacheHitRatio: number | null;
+  /** What answered the window's GraphQL requests (Portico's GraphQL BFFs only), or null. */
+  graphqlPaths?: GraphqlPaths | null;
+}
+
+/**
+ * How Portico answered a window's GraphQL requests, from its metrics: by direct execution or
+ * through Apollo Server's pipeline, and which executor ran them (compiled on Portico's, or
+ * left to Apollo Gateway's and why).
+ */
+export interface GraphqlPaths {
+  direct: number;
+  apolloServer: number;
+  compiled: number;
+  /** Executions left to Apollo Gateway's executor, by route (`@defer`, `introspection`, `configured`...). */
+  fellBack: Record<string, number>;
+}
+
+/** Pure: the window's GraphQL paths, from the counters before and after it. */
+export function graphqlPathsOf(before: Record<string, number> | undefined, after: Record<string, number> | undefined): GraphqlPaths | null {
+  if (!after) return null;
+  const delta = (key: string) => (after[key] ?? 0) - (before?.[key] ?? 0);
+  const fellBack: Record<string, number> = {};
+  for (const key of Object.keys(after)) if (key.startsWith('apollo:')) fellBack[key.slice('apollo:'.length)] = delta(key);
+  return { direct: delta('pipeline:direct'), apolloServer: delta('pipeline:apollo-server'), compiled: delta('portico:compiled'), fellBack };
+}
+
+/** Pure: the one-line account of a window's GraphQL paths. */
+export function formatGraphqlPaths(id: string, paths: GraphqlPaths): string {
+  const fellBack = Object.entries(paths.fellBack).filter(([, n]) => n > 0);
+  const left = fellBack.length === 0 ? "none left to Apollo Gateway's executor" : `left to Apollo Gateway's executor: ${fellBack.map(([route, n]) => `${route} ${n}`).join(', ')}`;
+  return `  ${id}: ${paths.direct} requests by direct execution, ${paths.apolloServer} through Apollo Server's pipeline; ${paths.compiled} executions compiled, ${left}`;
 }
 
 /** One group in the results file. */
@@ -219,6 +250,7 @@ export function formatGroup(group: GroupResult): string {
     }
     if (c.disturbed) out.push(`  * ${c.id}: disturbed: ${c.disturbed}`);
     if (c.ok && c.cacheHitRatio !== null) out.push(`  ${c.id}: response cache hit ratio ${(c.cacheHitRatio * 100).toFixed(2)} % of the window's responses`);
+    if (c.ok && c.graphqlPaths) out.push(formatGraphqlPaths(c.id, c.graphqlPaths));
     if (c.ok && c.errors) {
       out.push(`  ! ${c.id}: ${c.non2xx ?? 0} non-2xx responses, ${c.socketErrors ?? 0} connection errors/timeouts, ${c.wrongBodies ?? 0} 2xx responses with a body unlike the first in the window`);
     }

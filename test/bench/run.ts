@@ -28,6 +28,7 @@ import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { createProcessRegistry, freePort, REPO_ROOT, waitUntilReady, type ManagedProcess, type ProcessRegistry } from './processes';
 import { clockTicksPerSecond, planAndPinHarness, procAvailable, readStatusKib, type PinningPlan } from './proc-stats';
 import { disturbance, machineBusyShare, takeSnapshot, windowCpu } from './window-stats';
+import { graphqlPathsOf } from './report';
 import { failedResult, formatBytes, formatGroup, formatHeader, LEGEND, LOAD_CORE_SATURATED_SHARE, passedOrSkipped, skippedResult, UPSTREAM_BOUND_SHARE, withRatios, type BenchResults, type ContestantResult, type GroupResult } from './report';
 
 const HOST = '127.0.0.1';
@@ -117,6 +118,28 @@ async function cacheCounts(origin: string): Promise<Record<string, number> | und
   }
 }
 
+/** The GraphQL path counters of a Portico GraphQL BFF, or undefined for any other contestant. */
+async function graphqlPathCounts(origin: string): Promise<Record<string, number> | undefined> {
+  try {
+    const res = await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) return undefined;
+    const counts: Record<string, number> = {};
+    const text = await res.text();
+    for (const match of text.matchAll(/^portico_graphql_requests_total\{([^}]*)\} (\d+)/gm)) {
+      const pipeline = /pipeline="([\w-]+)"/.exec(match[1] as string)?.[1];
+      if (pipeline) counts[`pipeline:${pipeline}`] = Number(match[2]);
+    }
+    for (const match of text.matchAll(/^portico_graphql_plan_executions_total\{([^}]*)\} (\d+)/gm)) {
+      const executor = /executor="(\w+)"/.exec(match[1] as string)?.[1];
+      const route = /route="([^"]+)"/.exec(match[1] as string)?.[1];
+      if (executor && route) counts[`${executor}:${route}`] = Number(match[2]);
+    }
+    return Object.keys(counts).length > 0 ? counts : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function cacheHitRatio(before: Record<string, number> | undefined, after: Record<string, number> | undefined): number | null {
   if (!after) return null;
   const delta = (status: string) => (after[status] ?? 0) - (before?.[status] ?? 0);
@@ -188,10 +211,12 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
     await runLoad(origin, op, options.settings, options.settings.warmupSec, response.text);
 
     const cacheBefore = await cacheCounts(origin);
+    const pathsBefore = group.kind === 'graphql' ? await graphqlPathCounts(origin) : undefined;
     const before = takeSnapshot(child.pid, upstreams.pids, pinning);
     const load = await runLoad(origin, op, options.settings, options.settings.measureSec, response.text);
     const after = takeSnapshot(child.pid, upstreams.pids, pinning);
     const cacheAfter = await cacheCounts(origin);
+    const pathsAfter = group.kind === 'graphql' ? await graphqlPathCounts(origin) : undefined;
     const hwmKib = readStatusKib(child.pid, 'VmHWM') ?? readStatusKib(child.pid, 'VmRSS');
     const cpu = windowCpu(before, after, clockTicks, load.windowSec);
     const result: ContestantResult = {
@@ -222,6 +247,7 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
       gatewayCoreStealShare: cpu.gatewayCoreStealShare,
       disturbed: disturbance(cpu) ?? null,
       cacheHitRatio: cacheHitRatio(cacheBefore, cacheAfter),
+      graphqlPaths: graphqlPathsOf(pathsBefore, pathsAfter),
     };
     return { result, ...(baseline ? { reference: response } : {}) };
   } catch (err) {
