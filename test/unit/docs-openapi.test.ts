@@ -69,3 +69,11 @@ describe('the portal page', () => {
     ]);
   });
 });
+
+describe("the partner's documented order body", () => {
+  it("is the orders service's own: the portal cannot promise a body the upstream refuses", async () => {
+    const { ordersWriteDocs } = await import('../../bffs/partner/versions/v1-schemas');
+    const { newOrderSchema } = await import('../../supergraph/subgraphs/orders');
+    expect(ordersWriteDocs.createBody).toEqual(newOrderSchema);
+  });
+});

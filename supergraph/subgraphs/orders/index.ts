@@ -30,7 +30,7 @@ interface NewOrderBody {
   items: Array<{ productUpc: string; quantity: number }>;
 }
 
-const newOrderSchema = {
+export const newOrderSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['customerId', 'items'],
