@@ -4,7 +4,7 @@
  * origin, lists every route of v2 and, after the version switch, of v1 (marked deprecated,
  * with its sunset and migration notes), and a try-it call with a pasted demo key returns 200.
  *
- * `CHROMIUM_PATH` picks the browser (default /usr/bin/chromium; .ci/run installs it).
+ * `CHROMIUM_PATH` picks the browser (jest's global setup finds or installs one: test/helpers/chromium-binary.ts).
  * `PORTAL_SCREENSHOT=docs/partner-portal.png` also writes a screenshot of the page.
  */
 import path from 'node:path';
@@ -24,7 +24,7 @@ async function launchChromium(): Promise<Browser> {
     return await chromium.launch({ executablePath: CHROMIUM, headless: true, timeout: 15_000 });
   } catch (err) {
     const reason = String((err as Error).message ?? err).split('\n')[0];
-    const error = new Error(`Chromium could not start from ${CHROMIUM} (apt-get install -y chromium, as .ci/run does, or set CHROMIUM_PATH): ${reason}`);
+    const error = new Error(`Chromium could not start from ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH): ${reason}`);
     error.stack = error.message;
     throw error;
   }
