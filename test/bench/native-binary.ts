@@ -5,8 +5,9 @@
  * running after the bench.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isExecutable } from '../helpers/executables';
 import type { BenchMode } from './options';
 
 /** A program and the Debian packages that provide it, tried in order. */
@@ -33,19 +34,10 @@ const APT_TIMEOUT_MS = 300_000;
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 const DENY_SERVICE_START = '#!/bin/sh\n# Written by Portico\'s bench while it installs a package: no service may start.\nexit 101\n';
 
-function executable(candidate: string): boolean {
-  try {
-    accessSync(candidate, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Pure lookup: the program on PATH, else in the usual folders; undefined when absent. */
 export function locateBinary(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const folders = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...USUAL_FOLDERS];
-  return folders.map((dir) => path.join(dir, name)).find(executable);
+  return folders.map((dir) => path.join(dir, name)).find(isExecutable);
 }
 
 interface CommandOutcome {
