@@ -88,7 +88,8 @@ interface Variant {
 
 const VARIANTS: readonly Variant[] = [
   { id: 'web-warmup-off', description: 'web BFF, policies on, GRAPHQL_WARMUP=off', env: { GRAPHQL_WARMUP: 'off' } },
-  { id: 'web-warmup-on', description: 'web BFF, policies on, GRAPHQL_WARMUP=on (the default)', env: { GRAPHQL_WARMUP: 'on' } },
+  { id: 'web-warmup-plans-only', description: 'web BFF, policies on, GRAPHQL_WARMUP=on with GRAPHQL_WARMUP_REHEARSALS=0 (plans, no rehearsals)', env: { GRAPHQL_WARMUP: 'on', GRAPHQL_WARMUP_REHEARSALS: '0' } },
+  { id: 'web-warmup-on', description: 'web BFF, policies on, GRAPHQL_WARMUP=on (the default: plans and rehearsals)', env: { GRAPHQL_WARMUP: 'on' } },
 ];
 
 /** Variables of the web operations that need some (the demo data has product 1). */
