@@ -179,9 +179,9 @@ export function createGraphqlClientMetrics(
 
   // Error series beyond maxSeries count under code `__other`: at most one more per combination.
   let errorSeriesCount = 0;
-  const errorCounterOf = (leaf: LeafSeries, code: string): { inc(): void } => {
+  const errorCounterOf = (leaf: LeafSeries, codeLabel: string): { inc(): void } => {
     leaf.errors ??= new Map();
-    let label = errorCodeLabel(code);
+    let label = codeLabel;
     let counter = leaf.errors.get(label);
     if (counter) return counter;
     if (errorSeriesCount >= maxSeries && label !== FOLDED_LABEL.other) {
@@ -203,7 +203,8 @@ export function createGraphqlClientMetrics(
       const leaf = leafOf(operationLabel(report?.operation), client.label, version);
       leaf.requests.inc();
       leaf.duration.observe(seconds);
-      const code = report?.errorCode ?? (statusCode >= 400 ? statusLabel(statusCode) : undefined);
+      // Status labels are bounded by HTTP itself; codes need checking and a cap.
+      const code = report?.errorCode !== undefined ? errorCodeLabel(report.errorCode) : statusCode >= 400 ? statusLabel(statusCode) : undefined;
       if (code !== undefined) errorCounterOf(leaf, code).inc();
     },
   };
