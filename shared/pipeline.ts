@@ -18,7 +18,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { BffManifest } from './manifest';
 import { installErrorHandling } from './rest/error-handler';
 import { clientErrorHandler } from './rest/client-errors';
-import { healthPlugin } from './observability/health';
+import { healthPlugin, recordReadiness } from './observability/health';
 import { drainPlugin } from './drain-plugin';
 import { nodeServerTimeouts } from './server-settings';
 import { createLoggerOptions } from './observability/logger';
@@ -139,6 +139,7 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
   await app.register(drainPlugin);
   const metrics = createMetrics({ bff: manifest.name });
   app.decorate('metrics', metrics);
+  recordReadiness(app.readiness, metrics);
   await app.register(metricsPlugin, { metrics, host: server.host, ...(server.metrics ? { access: server.metrics } : {}) });
   const ctx: StageContext = { app, bff: manifest.name, server, routes, settingsOf };
   for (const stage of PIPELINE) await stage.register(policies as never, ctx);

@@ -6,6 +6,7 @@
  * the verified principal here, never parsed back from the headers the transform wrote.
  */
 import type { FastifyRequest } from 'fastify';
+import type { GraphqlRequestReport } from './observability/graphql-client-metrics';
 import type { MetricsListener } from './observability/metrics-access';
 import type { PorticoMetrics } from './observability/metrics';
 import type { DrainState } from './drain';
@@ -51,6 +52,8 @@ declare module 'fastify' {
     passthroughCall?: PassthroughCall;
     /** Route: the endpoint a passthrough to a multi-target upstream was sent to, until its response settles it. */
     targetLease?: TargetLease;
+    /** GraphQL route: what the operation and its first error were, for the per-client metrics; null until something is noted. */
+    graphqlReport: GraphqlRequestReport | null;
   }
 
   interface FastifyContextConfig {
@@ -76,4 +79,9 @@ export function routingInputFor(principal: Principal | undefined, override: stri
 /** The routing input of a request. */
 export function routingInputOf(request: FastifyRequest): RoutingInput {
   return routingInputFor(request.principal, request.headers[TARGET_OVERRIDE_HEADER]);
+}
+
+/** The GraphQL report of a request, created on first use. */
+export function graphqlReportOf(request: FastifyRequest): GraphqlRequestReport {
+  return (request.graphqlReport ??= { operation: undefined, errorCode: undefined });
 }

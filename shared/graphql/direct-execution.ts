@@ -139,6 +139,8 @@ export interface DirectResponse {
   status: number;
   headers: Array<[string, string]>;
   body: string;
+  /** The code of the first error, when there are errors (for the per-client metrics). */
+  errorCode?: string;
 }
 
 function isPartialHttpHead(value: unknown): value is { status?: number; headers?: Map<string, string> } {
@@ -195,7 +197,10 @@ export function directResponseOf(
   for (const [name, value] of errorHeaders) headers.push([name.toLowerCase(), value]);
   setHeader(headers, 'content-type', options.contentType);
   setHeader(headers, 'cache-control', options.cachePolicy.header(errors !== undefined));
-  return { status: status ?? 200, headers, body: `${JSON.stringify({ errors, data: answer.data, extensions: answer.extensions })}\n` };
+  const body = `${JSON.stringify({ errors, data: answer.data, extensions: answer.extensions })}\n`;
+  if (!errors || errors.length === 0) return { status: status ?? 200, headers, body };
+  const code = errors[0]?.extensions?.code;
+  return { status: status ?? 200, headers, body, errorCode: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR' };
 }
 
 function setHeader(headers: Array<[string, string]>, name: string, value: string): void {
@@ -208,6 +213,8 @@ function setHeader(headers: Array<[string, string]>, name: string, value: string
 interface AdmittedOperation {
   document: DocumentNode;
   operation: OperationDefinitionNode;
+  /** The operation's name, `''` when it has none (as Apollo Server reports it to plugins). */
+  name: string;
   fragments: ReturnType<typeof fragmentsOf>;
   queryHash: string;
   schema: GraphQLSchema;
@@ -293,7 +300,7 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
         rehearsals.push({ queryHash, operationName: request.operationName ?? undefined, operation, schema, variables: request.variables ?? {} });
       } else if (request.http?.method !== 'POST') return;
       const key = keyOf(request.query, request.operationName ?? undefined);
-      if (!admitted.has(key)) admitted.set(key, { document, operation, fragments: fragmentsOf(document), queryHash, schema });
+      if (!admitted.has(key)) admitted.set(key, { document, operation, name: operation.name?.value ?? '', fragments: fragmentsOf(document), queryHash, schema });
     },
   };
   const plugin: ApolloServerPlugin<GatewayContext> = {
@@ -338,6 +345,11 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
     } catch (err) {
       // As Apollo Server answers an execution that threw: the error, and 500.
       response = directResponseOf({ errors: [err] }, { ...responseOptions, statusWithoutData: 500 });
+    }
+    // What Apollo Server's pipeline notes through its reporting plugin (supergraph-server.ts).
+    if (context.report) {
+      context.report.operation = entry.name;
+      context.report.errorCode = response.errorCode;
     }
     for (const [name, value] of response.headers) void reply.header(name, value);
     void reply.code(response.status);

@@ -12,6 +12,7 @@ import { DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
 import { DEFAULT_MANIFEST_LIMITS } from './trusted-document-manifests';
 import { DEFAULT_UNKNOWN_CLIENTS } from './trusted-documents';
 import { DEFAULT_WARMUP_BUDGET_MS, DEFAULT_WARMUP_REHEARSALS } from './warm-up';
+import { DEFAULT_GRAPHQL_CLIENT_METRICS_LIMITS } from '../observability/graphql-client-metrics';
 
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
 
@@ -20,8 +21,9 @@ export const GRAPHQL_ENV_FAMILIES: readonly EnvFamily[] = [
   { pattern: `${SUBGRAPH_URL_PREFIX}<NAME>`, defaultText: 'URL in the supergraph', description: "override one subgraph's URL, e.g. `SUBGRAPH_URL_ACCOUNTS=http://accounts:4101/graphql`; partner: where the operation-backed aggregates (`/v2/customers/:id`) reach it" },
 ];
 
-export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp' | 'maxFieldErrorsPerFetch' | 'executor' | 'directExecution' | 'trustedDocuments'>) {
+export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supergraphPath' | 'watchSupergraphMs' | 'limits' | 'deadlineMs' | 'warmUp' | 'maxFieldErrorsPerFetch' | 'executor' | 'directExecution' | 'trustedDocuments' | 'clientMetrics'>) {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...routes.limits };
+  const metricsLimits = { ...DEFAULT_GRAPHQL_CLIENT_METRICS_LIMITS, ...routes.clientMetrics };
   const trusted = routes.trustedDocuments;
   return {
     NODE_ENV: shownDefault(optionalText('`production` turns off introspection (unless `INTROSPECTION=true`), the landing page and field suggestions, and requires trusted documents on mobile'), '(development)'),
@@ -68,6 +70,14 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
       routes.maxFieldErrorsPerFetch ?? DEFAULT_MAX_FIELD_ERRORS_PER_FETCH,
       { min: 1 },
     ),
+    GRAPHQL_METRICS_MAX_OPERATIONS: integer(
+      'per-client metrics (`portico_graphql_operation_*`): most operation names labelled besides the registered operations and trusted documents, which always are; later names count as `__other`',
+      metricsLimits.maxOperations,
+      { min: 0, max: 100_000 },
+    ),
+    GRAPHQL_METRICS_MAX_CLIENTS: integer('per-client metrics: most client names (`apollographql-client-name` or `x-client-name`) labelled; later ones count as `__other`, malformed ones as `__invalid`', metricsLimits.maxClients, { min: 0, max: 10_000 }),
+    GRAPHQL_METRICS_MAX_CLIENT_VERSIONS: integer('per-client metrics: most versions labelled per client name; later ones count as `__other`', metricsLimits.maxVersionsPerClient, { min: 0, max: 10_000 }),
+    GRAPHQL_METRICS_MAX_SERIES: integer('per-client metrics: most (operation, client, version) combinations; a later one keeps its client and version and counts under operation `__other`', metricsLimits.maxSeries, { min: 1, max: 1_000_000 }),
     INTROSPECTION: shownDefault(oneOf('serve schema introspection (`true`/`false`; mobile introspects its contract)', ['true', 'false', 'default'] as const, 'default'), '`true` in development, `false` in production'),
     TRUSTED_DOCUMENTS_ONLY: shownDefault(oneOf('mobile: refuse documents that are not in the trusted documents manifest (`true`/`false`)', ['true', 'false', 'default'] as const, 'default'), '`true` in production'),
     TRUSTED_DOCUMENTS_CLIENT_MANIFESTS_DIR: shownDefault(
@@ -108,6 +118,13 @@ export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: Gra
     directExecution: parsed.GRAPHQL_DIRECT_EXECUTION === 'on',
     warmUp: { enabled: parsed.GRAPHQL_WARMUP === 'on', budgetMs: parsed.GRAPHQL_WARMUP_BUDGET_MS, rehearsals: parsed.GRAPHQL_WARMUP_REHEARSALS },
     maxFieldErrorsPerFetch: parsed.GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH,
+    clientMetrics: {
+      ...routes.clientMetrics,
+      maxOperations: parsed.GRAPHQL_METRICS_MAX_OPERATIONS,
+      maxClients: parsed.GRAPHQL_METRICS_MAX_CLIENTS,
+      maxVersionsPerClient: parsed.GRAPHQL_METRICS_MAX_CLIENT_VERSIONS,
+      maxSeries: parsed.GRAPHQL_METRICS_MAX_SERIES,
+    },
     production,
     introspection: parsed.INTROSPECTION === 'default' ? !production && (routes.introspection ?? true) : parsed.INTROSPECTION === 'true',
     limits: {

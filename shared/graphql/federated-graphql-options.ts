@@ -6,6 +6,7 @@ import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
 import type { WarmUpSettings } from './warm-up';
 import type { TrustedDocumentsSettings } from './trusted-documents-settings';
 import type { GraphqlExecutorKind } from './executor/plan-executor';
+import type { GraphqlClientMetricsLimits } from '../observability/graphql-client-metrics';
 
 export interface FederatedGraphqlOptions {
   /** Path of the composed supergraph SDL file. */
@@ -76,6 +77,12 @@ export interface FederatedGraphqlOptions {
   loadRetryMs?: number;
   /** How often the supergraph file is checked for changes once loaded, in ms; 0 turns hot reload off. Default 1,000. */
   watchSupergraphMs?: number;
+  /**
+   * Bounds of the per-client metrics' label values (`portico_graphql_operation_*`): operation
+   * names besides the registered ones, client names, versions per client, combinations, error
+   * codes. Default `DEFAULT_GRAPHQL_CLIENT_METRICS_LIMITS`: 500, 50, 20, 2,000, 50.
+   */
+  clientMetrics?: Partial<GraphqlClientMetricsLimits>;
   /**
    * Enforcement of the supergraph's `@authenticated`, `@requiresScopes` and `@policy`
    * (always on): the rules `@policy` names refer to, and whether an operation with an

@@ -8,7 +8,9 @@
  * is retried, so a BFF can start before its supergraph is published.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { PorticoError } from '../errors';
+import { PorticoError, toPorticoError } from '../errors';
+import { createGraphqlClientMetrics } from '../observability/graphql-client-metrics';
+import { graphqlReportOf } from '../request-context';
 import { createUpstreamRegistry, upstreamRegistryHost } from '../upstream/upstream-registry';
 import { DEFAULT_GRAPHQL_PATH, landingPageEnabled, type FederatedGraphqlOptions } from './federated-graphql-options';
 import { addRequestIdToErrorBody } from './format-error';
@@ -79,6 +81,9 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   app.addHook('onReady', async () => runtime.start());
   app.addHook('onClose', async () => runtime.stop());
 
+  const clientMetrics = createGraphqlClientMetrics(app.metrics, registered.map((o) => o.name), opts.clientMetrics);
+  app.decorateRequest('graphqlReport', null);
+
   const landingPage = landingPageEnabled(opts);
   app.route({
     method: ['GET', 'POST'],
@@ -86,9 +91,23 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     // A browser opening the URL gets the IDE page without credentials; its operations still need them.
     ...(landingPage ? { config: { auth: { publicWhen: isLandingPageRequest } } } : {}),
     ...(trusted && opts.trustedDocuments ? { preHandler: trustedDocumentsHook(trusted, opts.trustedDocuments.requireTrusted) } : {}),
+    // A stage's refusal (authentication, rate limit, not ready) carries its catalogue code.
+    onError: (request, _reply, error, done) => {
+      const report = graphqlReportOf(request);
+      report.errorCode ??= toPorticoError(error).code;
+      done();
+    },
+    // Every GraphQL request, whichever pipeline (or stage) answered it; the IDE page is not an operation.
+    onResponse: (request, reply, done) => {
+      clientMetrics.record(request.headers, request.graphqlReport, reply.statusCode, reply.elapsedTime / 1_000);
+      done();
+    },
     handler: async (request, reply) => {
       const served = runtime.serve(async (current) => {
-        if (landingPage && isLandingPageRequest(request)) return sendLandingPage(current.apollo, request, reply, anonymousContext(request));
+        if (landingPage && isLandingPageRequest(request)) {
+          graphqlReportOf(request).untracked = true;
+          return sendLandingPage(current.apollo, request, reply, anonymousContext(request));
+        }
         const body = await current.handler(request, reply);
         return reply.statusCode >= 400 && typeof body === 'string' ? addRequestIdToErrorBody(body, request.id) : body;
       });

@@ -15,6 +15,19 @@ import { OperationLimitsSchema } from './operation-limits';
 import { DEFAULT_LOAD_RETRY_MS, DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
 import { TrustedDocumentsSettingsSchema } from './trusted-documents-settings';
 import { DEFAULT_WARMUP_BUDGET_MS, DEFAULT_WARMUP_REHEARSALS } from './warm-up';
+import { DEFAULT_GRAPHQL_CLIENT_METRICS_LIMITS as METRICS_LIMITS } from '../observability/graphql-client-metrics';
+
+/** Bounds of the per-client GraphQL metrics' label values (`FederatedGraphqlOptions.clientMetrics`). */
+export const GraphqlClientMetricsSettingsSchema = Type.Object(
+  {
+    maxOperations: Type.Optional(Type.Integer({ minimum: 0, default: METRICS_LIMITS.maxOperations, description: 'Most operation names labelled besides the registered ones; later ones count as __other' })),
+    maxClients: Type.Optional(Type.Integer({ minimum: 0, default: METRICS_LIMITS.maxClients, description: 'Most client names labelled; later ones count as __other' })),
+    maxVersionsPerClient: Type.Optional(Type.Integer({ minimum: 0, default: METRICS_LIMITS.maxVersionsPerClient, description: 'Most versions labelled per client name; later ones count as __other' })),
+    maxSeries: Type.Optional(Type.Integer({ minimum: 1, default: METRICS_LIMITS.maxSeries, description: 'Most (operation, client, version) combinations; later ones count under operation __other' })),
+    maxErrorCodes: Type.Optional(Type.Integer({ minimum: 0, default: METRICS_LIMITS.maxErrorCodes, description: 'Most distinct error codes labelled; later ones count as __other' })),
+  },
+  { additionalProperties: false },
+);
 
 export const HttpUrlSchema = Type.String({ pattern: '^https?://[^\\s]+$', errorMessage: 'must be an http(s) URL' });
 
@@ -67,6 +80,7 @@ export const GraphqlRoutesSchema = Type.Object(
     loadRetryMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_LOAD_RETRY_MS, description: 'Wait between attempts while the supergraph is missing or invalid, in ms' })),
     watchSupergraphMs: Type.Optional(Type.Integer({ minimum: 0, default: DEFAULT_WATCH_SUPERGRAPH_MS, description: 'How often the supergraph is checked for changes, in ms; 0 = never' })),
     authorization: Type.Optional(GraphqlAuthorizationSettingsSchema),
+    clientMetrics: Type.Optional(GraphqlClientMetricsSettingsSchema),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,6 @@
 import type { Principal } from '../policies/authn/principal';
 import type { RoutingInput } from '../upstream/target-set';
+import type { GraphqlRequestReport } from '../observability/graphql-client-metrics';
 
 /** What the gateway knows about an incoming request when it calls subgraphs. */
 export interface GatewayContext {
@@ -17,6 +18,8 @@ export interface GatewayContext {
   routing?: RoutingInput;
   /** When the request's overall deadline ends (`performance.now()` clock): subgraph calls unfinished by then fail with UPSTREAM_TIMEOUT. Default: none. */
   deadlineAt?: number;
+  /** Where the pipeline that answers (Apollo Server's or direct execution) notes the operation and the first error code, for the per-client metrics; the request's own. */
+  report?: GraphqlRequestReport;
   /**
    * Set only on the warm-up's own runs (warm-up.ts), never from a client request: no
    * subgraph is called, the document is planned whole, nothing is cached or counted.

@@ -6,7 +6,7 @@
  * keep-alive sockets, breakers, budgets and targets' health state.
  */
 import { createHash } from 'node:crypto';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -16,7 +16,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { ReadinessCheck } from '../observability/health';
 import { principalCacheScope } from '../policies/authn/principal';
 import { graphqlResponseCachePlugins } from '../policies/response-cache/graphql-response-cache';
-import { routingInputOf } from '../request-context';
+import { graphqlReportOf, routingInputOf } from '../request-context';
 import type { UpstreamRegistry } from '../upstream/upstream-registry';
 import { createAuthorizedGateway } from './authorization/authorized-gateway';
 import { contractIntrospectionPlugin, contractValidationRule, loadContractSchema } from './contract';
@@ -56,6 +56,24 @@ const requestIdOnErrors: ApolloServerPlugin<GatewayContext> = {
         }
       },
     };
+  },
+};
+
+/** Notes the operation Apollo Server resolved and the first error code of its answer, for the per-client metrics (direct execution notes its own). */
+const reportingListener: GraphQLRequestListener<GatewayContext> = {
+  async didResolveOperation({ operationName, contextValue }) {
+    if (contextValue.report) contextValue.report.operation = operationName ?? '';
+  },
+  async willSendResponse({ response, contextValue }) {
+    const errors = response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors;
+    const code = errors?.[0]?.extensions?.code;
+    if (errors && errors.length > 0 && contextValue.report) contextValue.report.errorCode = typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+  },
+};
+const operationReporting: ApolloServerPlugin<GatewayContext> = {
+  // One listener for every request: it keeps nothing of its own.
+  async requestDidStart() {
+    return reportingListener;
   },
 };
 
@@ -113,6 +131,7 @@ export async function createSupergraphServer(
     deadlineAt: performance.now() - reply.elapsedTime + deadlineMs,
     requestId: request.id,
     forwardHeaders: request.upstreamHeaders ?? {},
+    report: graphqlReportOf(request),
     ...(request.principal ? { principal: request.principal } : {}),
     ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
     ...(scopeCache && request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
@@ -146,6 +165,7 @@ export async function createSupergraphServer(
       // Before the request id is added to errors (it adds it to the authorization errors too) and before the cache is consulted.
       authorization,
       requestIdOnErrors,
+      operationReporting,
       ...(contract ? [contractIntrospectionPlugin(contract)] : []),
       operationLimitsPlugin(limits, opts.costPerRateLimitUnit),
       // Last: limits and costs are checked and charged before a cached answer is served.

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
+import { graphqlReportOf } from '../request-context';
 import { CLIENT_NAME_PATTERN, CLIENT_VERSION_PATTERN } from './trusted-document-manifests';
 import { resolveDocument, type ClientIdentity, type TrustedDocumentStore } from './trusted-documents';
 
@@ -47,6 +48,7 @@ export function trustedDocumentsHook(store: TrustedDocumentStore, requireTrusted
     }
     const resolution = resolveDocument({ query: input.query, id: input.id, documentId: input.documentId, doc_id: input.doc_id, extensions }, clientIdentityOf(request.headers), store, requireTrusted);
     if (!resolution.ok) {
+      graphqlReportOf(request).errorCode = resolution.code;
       return reply.code(resolution.status).send({ errors: [{ message: resolution.message, extensions: { code: resolution.code, requestId: request.id } }] });
     }
     if (resolution.query !== undefined) input.query = resolution.query;

@@ -26,6 +26,7 @@ export interface ReadinessReport {
 /** Where plugins register what "ready" means for their part of the BFF. */
 export class ReadinessRegistry {
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly listeners: Array<(ready: boolean) => void> = [];
 
   constructor(private readonly timeoutMs = DEFAULT_CHECK_TIMEOUT_MS) {}
 
@@ -42,8 +43,35 @@ export class ReadinessRegistry {
     const entries = await Promise.all(
       [...this.checks].map(async ([name, check]) => [name, await runWithTimeout(check, this.timeoutMs)] as const),
     );
-    return summarizeReadiness(Object.fromEntries(entries));
+    const report = summarizeReadiness(Object.fromEntries(entries));
+    for (const listener of this.listeners) listener(report.ready);
+    return report;
   }
+
+  /** Calls `listener` with the outcome of every evaluation. */
+  onEvaluated(listener: (ready: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+}
+
+/** What {@link recordReadiness} records into (a slice of `PorticoMetrics`). */
+export interface ReadinessMetrics {
+  ready: { set(value: number): void };
+  readinessTransitions: { inc(labels: { to: 'ready' | 'not_ready' }): void };
+}
+
+/**
+ * Exports readiness as `portico_ready`, as `/readyz` last answered it, and counts its
+ * changes, so flapping shows even when it happens between two scrapes. A scrape does not
+ * evaluate readiness itself: the checks probe upstreams and the rate-limit store.
+ */
+export function recordReadiness(registry: ReadinessRegistry, metrics: ReadinessMetrics): void {
+  let last: boolean | undefined;
+  registry.onEvaluated((ready) => {
+    metrics.ready.set(ready ? 1 : 0);
+    if (last !== undefined && last !== ready) metrics.readinessTransitions.inc({ to: ready ? 'ready' : 'not_ready' });
+    last = ready;
+  });
 }
 
 /** Pure: ready only when every check passed (and there is at least one way to be unready). */

@@ -48,6 +48,9 @@ export type RateLimitSource = 'primary' | 'fallback' | 'memory';
 
 type HttpLabel = 'method' | 'route' | 'status_code';
 
+/** The labels of the per-client GraphQL metrics. */
+export type GraphqlClientLabel = 'operation' | 'client_name' | 'client_version';
+
 /** Every metric Portico records, with the registry that exposes them. */
 export interface PorticoMetrics {
   /** Holds every metric below (and the process metrics when enabled); serve it to Prometheus. */
@@ -66,6 +69,12 @@ export interface PorticoMetrics {
   readonly breakerTransitions: Counter<'upstream' | 'to'>;
   /** `portico_rate_limit_decisions_total{decision, scope, source}`. */
   readonly rateLimitDecisions: Counter<'decision' | 'scope' | 'source'>;
+  /** `portico_rate_limit_store_fallback_active`: 1 while the shared store is failing and decisions come from the local fallback (or are refused, failing closed), else 0. */
+  readonly rateLimitStoreFallbackActive: Gauge;
+  /** `portico_ready`: 1 when the last `/readyz` evaluation was ready, else 0 (also before the first one). */
+  readonly ready: Gauge;
+  /** `portico_readiness_transitions_total{to}`: readiness changes between two `/readyz` evaluations, by the state entered (`ready`, `not_ready`). */
+  readonly readinessTransitions: Counter<'to'>;
   /** `portico_rate_limit_store_failures_total`: times the shared store failed and the local fallback took over. */
   readonly rateLimitStoreFailures: Counter;
   /** `portico_auth_failures_total{reason}`; `reason` is the error code, e.g. `AUTH_TOKEN_EXPIRED`. */
@@ -84,6 +93,12 @@ export interface PorticoMetrics {
   readonly planExecutions: Counter<'executor' | 'route'>;
   /** `portico_graphql_requests_total{pipeline}`: GraphQL POST and GET requests by what answered them (`direct`: Portico's direct execution; `apollo-server`: Apollo Server's request pipeline). */
   readonly graphqlRequests: Counter<'pipeline'>;
+  /** `portico_graphql_operation_requests_total{operation, client_name, client_version}`: GraphQL requests by operation and client (graphql-client-metrics.ts bounds the label values). */
+  readonly graphqlOperationRequests: Counter<GraphqlClientLabel>;
+  /** `portico_graphql_operation_errors_total{operation, client_name, client_version, code}`: responses with errors, by the first error's code. */
+  readonly graphqlOperationErrors: Counter<GraphqlClientLabel | 'code'>;
+  /** `portico_graphql_operation_duration_seconds{operation, client_name, client_version}`. */
+  readonly graphqlOperationDuration: Histogram<GraphqlClientLabel>;
   /** `portico_graphql_warmup_operations{outcome}`: the serving supergraph's warm-up, registered operations by outcome (`planned`, `refused`, `skipped`). */
   readonly warmUpOperations: Gauge<'outcome'>;
   /** `portico_upstream_target_requests_total{upstream, target}`: calls to upstreams with several targets, by the target that served them. */
@@ -136,9 +151,11 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
   if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_NAME_PREFIX });
 
   const httpLabels: HttpLabel[] = ['method', 'route', 'status_code'];
+  const graphqlClientLabels: GraphqlClientLabel[] = ['operation', 'client_name', 'client_version'];
   const scrapeHooks = new Set<() => void>();
   return {
     registry,
+
     onScrape: (refresh) => {
       scrapeHooks.add(refresh);
       return () => scrapeHooks.delete(refresh);
@@ -214,6 +231,22 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
       labelNames: ['decision', 'scope', 'source'],
       registers,
     }),
+    rateLimitStoreFallbackActive: new Gauge({
+      name: 'portico_rate_limit_store_fallback_active',
+      help: 'Whether the shared rate limit store is failing (1): decisions come from the local fallback, or are refused when failing closed.',
+      registers,
+    }),
+    ready: new Gauge({
+      name: 'portico_ready',
+      help: 'Whether the last /readyz evaluation found the BFF ready (1) or not (0, also before the first).',
+      registers,
+    }),
+    readinessTransitions: new Counter({
+      name: 'portico_readiness_transitions_total',
+      help: 'Readiness changes between two /readyz evaluations, by the state entered (ready, not_ready).',
+      labelNames: ['to'],
+      registers,
+    }),
     rateLimitStoreFailures: new Counter({
       name: 'portico_rate_limit_store_failures_total',
       help: 'Times the shared rate limit store failed and the local fallback took over.',
@@ -264,6 +297,25 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
       name: 'portico_graphql_requests_total',
       help: "GraphQL requests by the pipeline that answered them (direct: an operation Apollo Server already ran, answered on Portico's executor without its request pipeline; apollo-server: everything else).",
       labelNames: ['pipeline'],
+      registers,
+    }),
+    graphqlOperationRequests: new Counter({
+      name: 'portico_graphql_operation_requests_total',
+      help: 'GraphQL requests by operation name and client name and version (unknown and over-cap values folded into __-prefixed values).',
+      labelNames: graphqlClientLabels,
+      registers,
+    }),
+    graphqlOperationErrors: new Counter({
+      name: 'portico_graphql_operation_errors_total',
+      help: "GraphQL responses with errors (or an error status), by operation, client name and version, and the first error's code.",
+      labelNames: [...graphqlClientLabels, 'code'],
+      registers,
+    }),
+    graphqlOperationDuration: new Histogram({
+      name: 'portico_graphql_operation_duration_seconds',
+      help: 'Time from receiving a GraphQL request to finishing its response, in seconds, by operation and client name and version.',
+      labelNames: graphqlClientLabels,
+      buckets,
       registers,
     }),
     warmUpOperations: new Gauge({

@@ -11,6 +11,7 @@ import { MOBILE_OPERATIONS_DIR, MOBILE_TRUSTED_DOCUMENTS, mobileManifest } from 
 import { buildTrustedDocumentsManifest, loadTrustedDocuments } from '../../shared/graphql/trusted-documents';
 import { CONTRACTS } from '../../supergraph/contracts';
 import { startMobileBff, startWebBff, type RunningBff } from '../helpers/bffs';
+import { metricValue } from '../helpers/metrics';
 import { http, postGraphql } from '../helpers/http';
 import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
 import { createTestIdentity, type TestIdentity } from '../helpers/identity';
@@ -106,6 +107,17 @@ describe('trusted documents', () => {
       expect(res.status).toBe(400);
       expect(res.json.errors[0].extensions.code).toBe('PERSISTED_DOCUMENT_NOT_FOUND');
     }
+  });
+
+  it('are counted per app version by operation, through both pipelines, and refusals under their code', async () => {
+    const app = { 'apollographql-client-name': 'metrics-app', 'apollographql-client-version': '7.0.0' };
+    for (let i = 0; i < 2; i++) expect((await postJson(production.url, { id: idOf('HomeScreen') }, app)).status).toBe(200);
+    expect((await postJson(production.url, { id: 'd'.repeat(64) }, app)).status).toBe(400);
+    const text = (await http(`${production.url}/metrics`)).text;
+    const labels = { bff: 'mobile', client_name: 'metrics-app', client_version: '7.0.0' };
+    expect(metricValue(text, 'portico_graphql_operation_requests_total', { ...labels, operation: 'HomeScreen' })).toBe(2);
+    expect(metricValue(text, 'portico_graphql_operation_errors_total', { ...labels, operation: 'HomeScreen' })).toBeUndefined();
+    expect(metricValue(text, 'portico_graphql_operation_errors_total', { ...labels, operation: '__unresolved', code: 'PERSISTED_DOCUMENT_NOT_FOUND' })).toBe(1);
   });
 
   it('answer a malformed id with 400 PERSISTED_DOCUMENT_ID_INVALID before any lookup', async () => {

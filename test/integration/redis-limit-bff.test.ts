@@ -54,6 +54,7 @@ describe('rate limits shared through Redis', () => {
       return [...text.matchAll(/scope="principal",decision="(?:allowed|limited)",source="primary",bff="partner"\} (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     };
     const beforeOutage = await primaryDecisions();
+    expect((await http(`${first.url}/metrics`)).text).toMatch(/^portico_rate_limit_store_fallback_active\{bff="partner"\} 0$/m);
     await redis.kill();
     const statuses: number[] = [];
     for (let i = 0; i < 30; i++) {
@@ -67,6 +68,8 @@ describe('rate limits shared through Redis', () => {
     expect(statuses.filter((s) => s === 200).length).toBeLessThan(N / 2);
     const metrics = (await http(`${first.url}/metrics`)).text;
     expect(metrics).toMatch(/portico_rate_limit_store_failures_total\{bff="partner"\} 1/);
+    // What the alert on the local fallback watches.
+    expect(metrics).toMatch(/^portico_rate_limit_store_fallback_active\{bff="partner"\} 1$/m);
     expect(metrics).toMatch(/portico_rate_limit_decisions_total\{scope="principal",decision="limited",source="fallback",bff="partner"\} [1-9]/);
 
     await redis.restart();
@@ -81,6 +84,7 @@ describe('rate limits shared through Redis', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(fromRedis).toBe(true);
+    expect((await http(`${first.url}/metrics`)).text).toMatch(/^portico_rate_limit_store_fallback_active\{bff="partner"\} 0$/m);
     expect(after.at(-1)).toBe(429);
     expect(after.every((s) => s === 200 || s === 429)).toBe(true);
   });

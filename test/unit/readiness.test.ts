@@ -1,4 +1,6 @@
-import { ReadinessRegistry, summarizeReadiness } from '../../shared/observability/health';
+import { ReadinessRegistry, recordReadiness, summarizeReadiness } from '../../shared/observability/health';
+import { createMetrics } from '../../shared/observability/metrics';
+import { metricValue } from '../helpers/metrics';
 import { defaultLimiterReadiness } from '../../shared/policies/rate-limit/rate-limit-settings';
 import { limiterReadiness } from '../../shared/policies/rate-limit/rate-limit-stage';
 
@@ -39,5 +41,22 @@ describe('rate limiter readiness', () => {
     expect(limiterReadiness(false, { failMode: 'closed' }, 'required')).toEqual({ ok: false, detail: 'redis unreachable: refusing with 503 (fail closed)' });
     expect(limiterReadiness(false, { failMode: 'open-to-local' }, 'informational')).toEqual({ ok: true, detail: 'redis unreachable: deciding locally' });
     expect(limiterReadiness(false, { failMode: 'open-to-local' }, 'required')).toEqual({ ok: false, detail: 'redis unreachable: deciding locally' });
+  });
+
+  it('exports the last evaluation as portico_ready and counts every change, not only the ones a scrape sees', async () => {
+    const metrics = createMetrics({ bff: 'web', collectDefaultMetrics: false });
+    const registry = new ReadinessRegistry(20);
+    recordReadiness(registry, metrics);
+    let ok = false;
+    registry.add('flaky', () => ({ ok, detail: ok ? 'up' : 'down' }));
+    await registry.evaluate();
+    for (const next of [true, false, true, true]) {
+      ok = next;
+      await registry.evaluate();
+    }
+    const text = await metrics.registry.metrics();
+    expect(metricValue(text, 'portico_ready', {})).toBe(1);
+    expect(metricValue(text, 'portico_readiness_transitions_total', { to: 'ready' })).toBe(2);
+    expect(metricValue(text, 'portico_readiness_transitions_total', { to: 'not_ready' })).toBe(1);
   });
 });

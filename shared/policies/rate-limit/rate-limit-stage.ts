@@ -36,8 +36,12 @@ export function createBffRateLimiter(app: FastifyInstance, bff: string, settings
     onPrimaryFailure: (err) => {
       app.log.error({ err }, `rate-limit store unreachable; ${meanwhile} until it recovers`);
       metrics.rateLimitStoreFailures.inc();
+      metrics.rateLimitStoreFallbackActive.set(1);
     },
-    onRecovered: () => app.log.warn('rate-limit store reachable again'),
+    onRecovered: () => {
+      app.log.warn('rate-limit store reachable again');
+      metrics.rateLimitStoreFallbackActive.set(0);
+    },
   });
   if (settings.store?.kind === 'redis' && 'checkPrimary' in store) {
     const readiness = settings.store.readiness ?? defaultLimiterReadiness(settings.store.failMode);
