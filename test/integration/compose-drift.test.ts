@@ -55,6 +55,8 @@ describe('docker-compose.yml matches the launcher stack', () => {
   it.each(STACK.map((p) => [p.name, p] as const))('%s runs from its image of the Dockerfile, read-only, with no source mounted', (name, proc) => {
     const service = compose.services[name];
     expect(service?.build).toEqual({ context: '.', target: proc.kind });
+    // Tagged as the Kubernetes dev overlay runs them (deploy/kubernetes/overlays/dev).
+    expect(service?.image).toBe(`portico-${proc.kind}:dev`);
     expect(dockerfileTargets).toContain(proc.kind);
     expect(service?.read_only).toBe(true);
     expect(service?.tmpfs).toEqual(['/tmp']);

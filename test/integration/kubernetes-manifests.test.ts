@@ -175,7 +175,7 @@ describe('the dev overlay runs what the launcher and docker compose run', () => 
 
   it.each(STACK.map((p) => [p.name, p] as const))('%s: same image, entry, port, probes and environment', (name, proc: StackProcess) => {
     const container = find<Deployment>(objects, 'Deployment', name)!.spec.template.spec.containers[0]!;
-    expect(container.image).toBe(`${compose.services[name]?.image}:dev`);
+    expect(container.image).toBe(compose.services[name]?.image);
     expect(container.command).toEqual(['node', ...proc.nodeArgs, proc.entry]);
     expect(container.command).toEqual(compose.services[name]?.command);
     expect(container.ports).toEqual([{ name: 'http', containerPort: proc.port }]);
