@@ -1,12 +1,13 @@
 /**
  * `npm run supergraph:compose`: composes the demo subgraphs and writes the committed
- * supergraph and its client contracts. `--check` only compares and exits 1 when a
+ * supergraph, its client contracts and its Kubernetes ConfigMap. `--check` only compares and exits 1 when a
  * committed file is stale.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { CONTRACTS, printContract } from './contracts';
 import path from 'node:path';
 import { SUPERGRAPH_FILE, composeSupergraph, formatCompositionProblems, loadSubgraphDefinitions } from './composition';
+import { SUPERGRAPH_CONFIGMAP_FILE, printSupergraphConfigMap } from './supergraph-configmap';
 
 async function main(): Promise<number> {
   const check = process.argv.includes('--check');
@@ -17,6 +18,7 @@ async function main(): Promise<number> {
   }
   const outputs: Array<[string, string]> = [
     [SUPERGRAPH_FILE, outcome.supergraphSdl],
+    [SUPERGRAPH_CONFIGMAP_FILE, printSupergraphConfigMap(outcome.supergraphSdl)],
     ...Object.entries(CONTRACTS).map(([name, contract]) => [contract.file, printContract(name, outcome.supergraphSdl)] as [string, string]),
   ];
   let stale = 0;

@@ -7,10 +7,16 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { partnerManifest } from '../../bffs/partner/manifest';
 import { DEFAULT_SERVER_SETTINGS } from '../../shared/server-settings';
-import { STACK } from '../../bffs/dev/stack';
+import { DEV_KEYS_PATH, STACK } from '../../bffs/dev/stack';
+import { nodeArguments } from '../../shared/node-runtime';
 import { SUBGRAPH_NAMES, SUBGRAPH_PORTS, SUBGRAPH_GRAPHQL_PATH } from '../../supergraph/subgraphs/catalog';
 
 interface ComposeService {
+  build?: { context: string; target: string };
+  image?: string;
+  read_only?: boolean;
+  tmpfs?: string[];
+  volumes?: string[];
   command?: string[];
   networks?: string[];
   environment?: Record<string, string>;
@@ -24,6 +30,9 @@ const compose = parse(readFileSync(path.resolve(__dirname, '../../docker-compose
   services: Record<string, ComposeService>;
   networks: Record<string, { internal?: boolean } | null>;
 };
+
+/** The Dockerfile's build targets (`FROM ... AS <target>`). */
+const dockerfileTargets = [...readFileSync(path.resolve(__dirname, '../../Dockerfile'), 'utf8').matchAll(/^FROM\s+\S+\s+AS\s+(\S+)$/gim)].map((m) => m[1]);
 
 describe('the npm start:<process> scripts run as the launcher does', () => {
   const scripts = (JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
@@ -39,8 +48,31 @@ describe('the npm start:<process> scripts run as the launcher does', () => {
 });
 
 describe('docker-compose.yml matches the launcher stack', () => {
-  it('has exactly the stack services plus Redis and the dependency installer', () => {
-    expect(Object.keys(compose.services).sort()).toEqual([...STACK.map((p) => p.name), 'redis', 'install'].sort());
+  it('has exactly the stack services plus Redis and the dev keys writer', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([...STACK.map((p) => p.name), 'redis', 'dev-keys'].sort());
+  });
+
+  it.each(STACK.map((p) => [p.name, p] as const))('%s runs from its image of the Dockerfile, read-only, with no source mounted', (name, proc) => {
+    const service = compose.services[name];
+    expect(service?.build).toEqual({ context: '.', target: proc.kind });
+    // Tagged as the Kubernetes dev overlay runs them (deploy/kubernetes/overlays/dev).
+    expect(service?.image).toBe(`portico-${proc.kind}:dev`);
+    expect(dockerfileTargets).toContain(proc.kind);
+    expect(service?.read_only).toBe(true);
+    expect(service?.tmpfs).toEqual(['/tmp']);
+    // Only the dev keys volume, and read-only: the code comes from the image.
+    for (const volume of service?.volumes ?? []) expect(volume).toBe(`dev-keys:/app/${DEV_KEYS_PATH}:ro`);
+  });
+
+  it('writes the dev keys once, where the accounts service and the partner BFF read them', () => {
+    const writer = compose.services['dev-keys'];
+    expect(writer?.build).toEqual({ context: '.', target: 'bff' });
+    expect(writer?.command).toEqual(['node', ...nodeArguments(), 'bffs/dev/dev-keys-cli.ts']);
+    expect(writer?.volumes).toEqual([`dev-keys:/app/${DEV_KEYS_PATH}`]);
+    for (const proc of STACK.filter((p) => Object.values(p.env).some((value) => value.startsWith(`${DEV_KEYS_PATH}/`)))) {
+      expect(compose.services[proc.name]?.volumes).toEqual([`dev-keys:/app/${DEV_KEYS_PATH}:ro`]);
+      expect(compose.services[proc.name]?.depends_on?.['dev-keys']).toEqual({ condition: 'service_completed_successfully' });
+    }
   });
 
   it.each(STACK.map((p) => [p.name, p] as const))('%s runs the same entry on the same port with the same env', (name, proc) => {
