@@ -2,7 +2,8 @@
  * Runs a real Redis Cluster on 127.0.0.1 for integration tests: three masters (no replicas),
  * each redis-server with cluster mode on and its own folder for `nodes.conf`, joined by
  * `redis-cli --cluster create`. A master that is killed and restarted comes back on the same
- * port with the same `nodes.conf`, so it rejoins owning the same slots (empty, persistence off).
+ * port with the same `nodes.conf` and its append-only file, so it rejoins owning the same
+ * slots with its data, as a persistent production master would.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -100,6 +101,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
             '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1_000),
             // Without replicas, a dead master's slots stay unserved; the other masters keep serving theirs.
             '--cluster-require-full-coverage', 'no',
+            // Overrides the helper's `--appendonly no`: the node's data survives a kill, in its own folder.
+            '--appendonly', 'yes',
           ],
         }),
       );

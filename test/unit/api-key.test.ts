@@ -109,14 +109,27 @@ describe('API key verifier (verified keys cached)', () => {
 
   it('keeps accepting a key verified within staleIfErrorMs while the store cannot answer, and only then', async () => {
     let down = false;
+    let finds = 0;
     const records = createMemoryApiKeyStore([record]);
-    const flaky = { find: async (keyId: string) => (down ? Promise.reject(new Error('connection refused')) : records.find(keyId)) };
+    const flaky = {
+      find: async (keyId: string) => {
+        finds += 1;
+        return down ? Promise.reject(new Error('connection refused')) : records.find(keyId);
+      },
+    };
     let now = 0;
     const verifier = createApiKeyVerifier(flaky, { ttlMs: 1_000, staleIfErrorMs: 10_000, now: () => now });
     await verifier.verify(key);
     down = true;
+    now = 8_000;
+    await expect(verifier.verify(key)).resolves.toMatchObject({ id: 'acme' });
+    // Served from memory for another TTL without asking the failing store again.
+    now = 8_999;
+    expect(verifier.verify(key)).toMatchObject({ id: 'acme' });
+    expect(finds).toBe(2);
     now = 9_999;
     await expect(verifier.verify(key)).resolves.toMatchObject({ id: 'acme' });
+    expect(finds).toBe(3);
     now = 10_000;
     await expect(verifier.verify(key)).rejects.toMatchObject({ code: 'AUTH_KEYS_UNAVAILABLE', statusCode: 503 });
     // A key this verifier never saw is not guessed at.

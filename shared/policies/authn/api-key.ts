@@ -131,7 +131,11 @@ export function createApiKeyVerifier(store: ApiKeyStore, options: ApiKeyCacheOpt
     } catch (err) {
       const cached = cache.get(presentedHash);
       // Only an unanswering store keeps the last good answer: a refusal (revoked, unknown) drops it.
-      if (err instanceof PorticoError && err.code === 'AUTH_KEYS_UNAVAILABLE' && cached && cached.generation === generation && now() - cached.verifiedAt < staleIfErrorMs) return cached.principal;
+      if (err instanceof PorticoError && err.code === 'AUTH_KEYS_UNAVAILABLE' && cached && cached.generation === generation && now() - cached.verifiedAt < staleIfErrorMs) {
+        // Asked again after another TTL, not on every request: each failed lookup costs a command timeout.
+        cached.expiresAt = Math.min(now() + ttlMs, cached.verifiedAt + staleIfErrorMs);
+        return cached.principal;
+      }
       cache.delete(presentedHash);
       throw err;
     }
