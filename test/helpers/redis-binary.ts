@@ -25,10 +25,30 @@ export function locateRedisServer(env: NodeJS.ProcessEnv = process.env): string 
 export const NO_REDIS_MESSAGE =
   `The Redis integration tests need redis-server and none could be found or installed: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set ${REDIS_SERVER_BIN_ENV}=/path/to/redis-server, then run npm test again.`;
 
-/** Finds redis-server, installing it where that is possible; undefined when neither works. */
+/**
+ * Pure lookup of redis-cli, which the Redis Cluster test uses to create its cluster: beside
+ * the redis-server in use (a build of one's own has both), else on PATH or in the usual folders.
+ */
+export function locateRedisCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const server = locateRedisServer(env);
+  const folders = [...(server ? [path.dirname(server)] : []), ...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...USUAL_FOLDERS];
+  return folders.map((dir) => path.join(dir, 'redis-cli')).find(isExecutable);
+}
+
+/** One line, for a cluster test that cannot get redis-cli. */
+export const NO_REDIS_CLI_MESSAGE = 'The Redis Cluster test needs redis-cli beside redis-server: install it (Debian/Ubuntu: apt-get install redis-tools; macOS: brew install redis), then run npm test again.';
+
+/**
+ * Finds redis-server, installing it where that is possible; undefined when neither works.
+ * redis-cli (Debian's redis-tools) is installed along with it when missing; without it only
+ * the cluster test fails, with its own line.
+ */
 export function provideRedisServer(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string | undefined {
   const found = locateRedisServer();
-  if (found) return found;
+  if (found) {
+    if (!process.env[REDIS_SERVER_BIN_ENV] && !locateRedisCli()) installDebianPackages(['redis-tools'], 'for the Redis Cluster test', log);
+    return found;
+  }
   if (process.env[REDIS_SERVER_BIN_ENV]) return undefined; // a named binary that is missing is not replaced behind the user's back
-  return installDebianPackages(['redis-server'], 'for the Redis integration tests', log) ? locateRedisServer() : undefined;
+  return installDebianPackages(['redis-server', 'redis-tools'], 'for the Redis integration tests', log) ? locateRedisServer() : undefined;
 }

@@ -59,16 +59,25 @@ function exited(proc: ChildProcess): Promise<void> {
   return new Promise((resolve) => proc.once('exit', () => resolve()));
 }
 
+export interface StartRedisOptions {
+  /** More `redis-server` arguments, e.g. `['--cluster-enabled', 'yes']`. Default none. */
+  args?: readonly string[];
+  /** Working directory of the server (where a cluster node keeps its `nodes.conf`). Default the OS temp dir. */
+  dir?: string;
+}
+
 /**
  * Starts redis-server on a free port with persistence off. The caller must `stop()` or
  * `kill()` it (in afterAll); as a last resort the process is killed when the test worker exits.
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   // The global setup (test/global-setup.ts) has found or installed it.
   const found = locateRedisServer();
   if (!found) throw new Error(NO_REDIS_MESSAGE);
   const binary: string = found;
   const port = await freePort();
+  const dir = options.dir ?? os.tmpdir();
+  const extraArgs = options.args ?? [];
   let proc: ChildProcess | undefined;
   let output = '';
 
@@ -79,7 +88,7 @@ export async function startRedis(): Promise<RedisServer> {
   async function launch(): Promise<void> {
     output = '';
     // --dir keeps any file Redis might write out of the working tree.
-    const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', os.tmpdir()], {
+    const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc = child;

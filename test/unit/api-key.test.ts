@@ -107,6 +107,47 @@ describe('API key verifier (verified keys cached)', () => {
     await expect(verifier.verify(key)).resolves.toMatchObject({ id: 'acme' });
   });
 
+  it('keeps accepting a key verified within staleIfErrorMs while the store cannot answer, and only then', async () => {
+    let down = false;
+    let finds = 0;
+    const records = createMemoryApiKeyStore([record]);
+    const flaky = {
+      find: async (keyId: string) => {
+        finds += 1;
+        return down ? Promise.reject(new Error('connection refused')) : records.find(keyId);
+      },
+    };
+    let now = 0;
+    const verifier = createApiKeyVerifier(flaky, { ttlMs: 1_000, staleIfErrorMs: 10_000, now: () => now });
+    await verifier.verify(key);
+    down = true;
+    now = 8_000;
+    await expect(verifier.verify(key)).resolves.toMatchObject({ id: 'acme' });
+    // Served from memory for another TTL without asking the failing store again.
+    now = 8_999;
+    expect(verifier.verify(key)).toMatchObject({ id: 'acme' });
+    expect(finds).toBe(2);
+    now = 9_999;
+    await expect(verifier.verify(key)).resolves.toMatchObject({ id: 'acme' });
+    expect(finds).toBe(3);
+    now = 10_000;
+    await expect(verifier.verify(key)).rejects.toMatchObject({ code: 'AUTH_KEYS_UNAVAILABLE', statusCode: 503 });
+    // A key this verifier never saw is not guessed at.
+    const other = generateApiKey({ clientId: 'initech', plan: 'free', scopes: [] });
+    now = 0;
+    await expect(verifier.verify(other.key)).rejects.toMatchObject({ code: 'AUTH_KEYS_UNAVAILABLE' });
+  });
+
+  it('does not keep a refused key on the strength of an older verification', async () => {
+    const store = countingStore([record]);
+    let now = 0;
+    const verifier = createApiKeyVerifier(store, { ttlMs: 1_000, staleIfErrorMs: 60_000, now: () => now });
+    await verifier.verify(key);
+    store.replace([{ ...record, revoked: true }], { bump: false });
+    now = 1_000;
+    await expect(verifier.verify(key)).rejects.toMatchObject({ code: 'AUTH_API_KEY_INVALID' });
+  });
+
   it('keeps at most maxKeys verified keys', async () => {
     const issued = [0, 1, 2].map(() => generateApiKey({ clientId: 'c', plan: 'free', scopes: [] }));
     const store = countingStore(issued.map((i) => i.record));

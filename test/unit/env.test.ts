@@ -76,8 +76,19 @@ describe('env mappings owned by each policy', () => {
     const own = policiesFromEnv({ REDIS_URL: 'redis://r:6379', API_KEYS_STORE: 'redis', API_KEYS_REDIS_URL: 'redis://keys:6379', RESPONSE_CACHE: 'redis', RESPONSE_CACHE_REDIS_URL: 'redis://cache:6379' });
     expect(own.authn?.apiKeys).toEqual({ redisUrl: 'redis://keys:6379' });
     expect(own.responseCache?.store).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
-    expect(() => policiesFromEnv({ API_KEYS_STORE: 'redis' })).toThrow(/API_KEYS_STORE=redis: set REDIS_URL \(or API_KEYS_REDIS_URL\)/);
-    expect(() => policiesFromEnv({ AUTH: 'off', RESPONSE_CACHE: 'redis' })).toThrow(/RESPONSE_CACHE=redis: set REDIS_URL \(or RESPONSE_CACHE_REDIS_URL\)/);
+    expect(() => policiesFromEnv({ API_KEYS_STORE: 'redis' })).toThrow(/API_KEYS_STORE=redis: set REDIS_URL or REDIS_CLUSTER_NODES \(or API_KEYS_REDIS_URL\)/);
+    expect(() => policiesFromEnv({ AUTH: 'off', RESPONSE_CACHE: 'redis' })).toThrow(/RESPONSE_CACHE=redis: set REDIS_URL or REDIS_CLUSTER_NODES \(or RESPONSE_CACHE_REDIS_URL\)/);
+  });
+
+  it('let REDIS_CLUSTER_NODES put every use on one Redis Cluster, a use\'s own URL still overriding it', () => {
+    const nodes = ['10.0.0.1:6379', '10.0.0.2:6379'];
+    const cluster = policiesFromEnv({ REDIS_CLUSTER_NODES: nodes.join(', '), REDIS_URL: 'redis://r:6379', API_KEYS_STORE: 'redis', RESPONSE_CACHE: 'redis' });
+    expect(cluster.rateLimit?.store).toMatchObject({ kind: 'redis', clusterNodes: nodes });
+    expect(cluster.authn?.apiKeys).toEqual({ redisClusterNodes: nodes });
+    expect(cluster.responseCache?.store).toEqual({ kind: 'redis', clusterNodes: nodes });
+    const own = policiesFromEnv({ REDIS_CLUSTER_NODES: nodes.join(','), API_KEYS_STORE: 'redis', API_KEYS_REDIS_URL: 'redis://keys:6379', RESPONSE_CACHE: 'redis', RESPONSE_CACHE_REDIS_URL: 'redis://cache:6379' });
+    expect(own.authn?.apiKeys).toEqual({ redisUrl: 'redis://keys:6379' });
+    expect(own.responseCache?.store).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
   });
 
   it('map the limiter\'s outage settings: expected instances and readiness (unset: derived from the fail mode)', () => {

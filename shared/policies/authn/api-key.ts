@@ -5,7 +5,7 @@
  */
 import { hash as oneShotHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { PorticoError } from '../../errors';
 import { REDIS_KEY_PREFIXES } from '../../redis';
@@ -81,12 +81,20 @@ export interface ApiKeyCacheOptions {
    * drops every cached verification at once. Default 1,000.
    */
   ttlMs?: number;
+  /**
+   * How long after its last successful check a key is still accepted while the store cannot
+   * answer (Redis down, or the cluster node holding the key), in ms; 0 refuses at once (503).
+   * A revocation needs the same store to be written, so it only misses one written within
+   * `ttlMs` of the outage. Keys not verified by this process meanwhile get 503. Default 300,000.
+   */
+  staleIfErrorMs?: number;
   /** Clock, in ms. Default `Date.now`. */
   now?: () => number;
 }
 
 export const DEFAULT_API_KEY_CACHE_MAX_KEYS = 10_000;
 export const DEFAULT_API_KEY_CACHE_TTL_MS = 1_000;
+export const DEFAULT_API_KEY_STALE_IF_ERROR_MS = 300_000;
 
 /** Checks presented keys; a key verified within the TTL is answered from memory, without a promise. */
 export interface ApiKeyVerifier {
@@ -96,17 +104,20 @@ export interface ApiKeyVerifier {
 interface CachedVerification {
   principal: Principal;
   generation: number;
+  verifiedAt: number;
   expiresAt: number;
 }
 
 /**
  * Verifies keys against `store`, remembering successes by key hash (never the key) for
  * `ttlMs`. Refusals are not remembered: an unknown key always asks the store, so a key
- * issued a moment ago works at once. The cached principal is frozen: every request of the
- * client shares it.
+ * issued a moment ago works at once. While the store cannot answer, a key verified within
+ * `staleIfErrorMs` is still accepted, so a Redis outage is not a partner outage. The cached
+ * principal is frozen: every request of the client shares it.
  */
 export function createApiKeyVerifier(store: ApiKeyStore, options: ApiKeyCacheOptions = {}): ApiKeyVerifier {
   const ttlMs = options.ttlMs ?? DEFAULT_API_KEY_CACHE_TTL_MS;
+  const staleIfErrorMs = options.staleIfErrorMs ?? DEFAULT_API_KEY_STALE_IF_ERROR_MS;
   const now = options.now ?? Date.now;
   const cache = new LRUCache<string, CachedVerification>({ max: options.maxKeys ?? DEFAULT_API_KEY_CACHE_MAX_KEYS });
   const generationOf = () => store.generation?.() ?? 0;
@@ -114,9 +125,17 @@ export function createApiKeyVerifier(store: ApiKeyStore, options: ApiKeyCacheOpt
   async function verifyAndRemember(presented: string, presentedHash: string, generation: number): Promise<Principal> {
     try {
       const principal = frozenPrincipal(await verifyHashedApiKey(presented, presentedHash, store));
-      cache.set(presentedHash, { principal, generation, expiresAt: now() + ttlMs });
+      const verifiedAt = now();
+      cache.set(presentedHash, { principal, generation, verifiedAt, expiresAt: verifiedAt + ttlMs });
       return principal;
     } catch (err) {
+      const cached = cache.get(presentedHash);
+      // Only an unanswering store keeps the last good answer: a refusal (revoked, unknown) drops it.
+      if (err instanceof PorticoError && err.code === 'AUTH_KEYS_UNAVAILABLE' && cached && cached.generation === generation && now() - cached.verifiedAt < staleIfErrorMs) {
+        // Asked again after another TTL, not on every request: each failed lookup costs a command timeout.
+        cached.expiresAt = Math.min(now() + ttlMs, cached.verifiedAt + staleIfErrorMs);
+        return cached.principal;
+      }
       cache.delete(presentedHash);
       throw err;
     }
@@ -201,8 +220,12 @@ function statMtime(path: string): number {
   }
 }
 
-/** Redis store: one hash per key at `<prefix><keyId>` with the record's fields (scopes space-separated). */
-export function createRedisApiKeyStore(client: Redis, prefix = REDIS_KEY_PREFIXES.apiKeys): ApiKeyStore {
+/**
+ * Redis store: one hash per key at `<prefix><keyId>` with the record's fields (scopes
+ * space-separated). Every lookup reads one key, so a Redis Cluster serves it from the key's
+ * own slot; nothing lists keys (no SCAN or KEYS, which a cluster answers per node).
+ */
+export function createRedisApiKeyStore(client: Redis | Cluster, prefix = REDIS_KEY_PREFIXES.apiKeys): ApiKeyStore {
   return {
     async find(keyId) {
       const fields = await client.hgetall(`${prefix}${keyId}`);
@@ -220,7 +243,7 @@ export function createRedisApiKeyStore(client: Redis, prefix = REDIS_KEY_PREFIXE
   };
 }
 
-export async function saveApiKeyToRedis(client: Redis, record: ApiKeyRecord, prefix = 'portico:apikeys:'): Promise<void> {
+export async function saveApiKeyToRedis(client: Redis | Cluster, record: ApiKeyRecord, prefix = 'portico:apikeys:'): Promise<void> {
   await client.hset(`${prefix}${record.keyId}`, {
     hash: record.hash,
     clientId: record.clientId,

@@ -14,7 +14,7 @@ import {
   DEFAULT_TENANT_CLAIM,
   type IntrospectionOptions,
 } from './introspection';
-import { SHARED_REDIS_URL_ENV } from '../../redis-env';
+import { REDIS_ENV, sharedRedisFor } from '../../redis-env';
 import { DEFAULT_JWT_ALGORITHMS } from './jwt';
 import type { PrincipalKind } from './principal';
 
@@ -37,12 +37,12 @@ const spec = {
   INTROSPECTION_TENANT_CLAIM: text('claim read as the tenant', DEFAULT_TENANT_CLAIM),
   INTROSPECTION_ROLES_CLAIM: text('claim read as the roles', DEFAULT_ROLES_CLAIM),
   API_KEYS_FILE: optionalText('API key hashes (partner) from a file (see `npm run apikey`)'),
-  API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of `API_KEYS_FILE` (and of `REDIS_URL` with `API_KEYS_STORE=redis`)'),
+  API_KEYS_REDIS_URL: optionalText('Redis holding API key hashes, instead of `API_KEYS_FILE` (and of `REDIS_CLUSTER_NODES` or `REDIS_URL` with `API_KEYS_STORE=redis`)'),
   API_KEYS_STORE: shownDefault(
-    oneOf('where API key hashes are: `file` (`API_KEYS_FILE`) or `redis` (`API_KEYS_REDIS_URL`, else `REDIS_URL`)', ['file', 'redis', 'auto'] as const, 'auto'),
+    oneOf('where API key hashes are: `file` (`API_KEYS_FILE`) or `redis` (`API_KEYS_REDIS_URL`, else `REDIS_CLUSTER_NODES`, else `REDIS_URL`)', ['file', 'redis', 'auto'] as const, 'auto'),
     'the one of `API_KEYS_FILE`, `API_KEYS_REDIS_URL` that is set',
   ),
-  ...SHARED_REDIS_URL_ENV,
+  ...REDIS_ENV,
 };
 
 type AuthnEnv = Parsed<typeof spec>;
@@ -69,9 +69,10 @@ function introspectionFromEnv(parsed: AuthnEnv, problems: string[]): Introspecti
 
 function apiKeysFromEnv(parsed: AuthnEnv, problems: string[]): AuthnSettings['apiKeys'] {
   if (parsed.API_KEYS_STORE === 'redis') {
-    const redisUrl = parsed.API_KEYS_REDIS_URL ?? parsed.REDIS_URL;
-    if (!redisUrl) problems.push('API_KEYS_STORE=redis: set REDIS_URL (or API_KEYS_REDIS_URL)');
-    return redisUrl ? { redisUrl } : undefined;
+    const redis = sharedRedisFor(parsed.API_KEYS_REDIS_URL, parsed);
+    if (!redis) problems.push('API_KEYS_STORE=redis: set REDIS_URL or REDIS_CLUSTER_NODES (or API_KEYS_REDIS_URL)');
+    if (!redis) return undefined;
+    return 'url' in redis ? { redisUrl: redis.url } : { redisClusterNodes: redis.clusterNodes };
   }
   if (parsed.API_KEYS_STORE === 'file' && !parsed.API_KEYS_FILE) problems.push('API_KEYS_STORE=file: set API_KEYS_FILE');
   if (parsed.API_KEYS_FILE && parsed.API_KEYS_REDIS_URL) problems.push('API_KEYS_FILE and API_KEYS_REDIS_URL: set only one');
@@ -122,8 +123,8 @@ export const principalKindsEnv = envMapping({
 export const authnEnv = envMapping({
   title: 'Authentication',
   spec,
-  // REDIS_URL alone does not decide authentication: a file's `policies.authn` stands.
-  settingsKeys: { authn: (Object.keys(spec) as Array<keyof typeof spec>).filter((name) => name !== 'REDIS_URL') },
+  // The shared Redis alone does not decide authentication: a file's `policies.authn` stands.
+  settingsKeys: { authn: (Object.keys(spec) as Array<keyof typeof spec>).filter((name) => name !== 'REDIS_URL' && name !== 'REDIS_CLUSTER_NODES') },
   toSettings(parsed): { authn?: AuthnSettings } {
     return parsed.AUTH === 'off' ? {} : { authn: authnFromEnv(parsed) };
   },

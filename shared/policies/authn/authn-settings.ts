@@ -5,7 +5,6 @@
 import { Type } from '@sinclair/typebox';
 import { checkSettings } from '../../config/check-settings';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key';
-import type { Redis } from 'ioredis';
 import { closeRedisClient, createRedisClient, DEFAULT_REDIS_STARTUP_WAIT_MS, REDIS_KEY_PREFIXES, waitForRedisReady } from '../../redis';
 import { createFileApiKeyStore, createMemoryApiKeyStore, createRedisApiKeyStore } from './api-key';
 import type { AuthnPluginOptions } from './authn-plugin';
@@ -44,8 +43,11 @@ export interface AuthnSettings {
    * bearer token is introspected.
    */
   introspection?: IntrospectionOptions;
-  /** Accept API keys from a key file, Redis (`redisUrl`, hashes under `portico:apikeys:<keyId>`) or a fixed list. */
-  apiKeys?: { file?: string; redisUrl?: string; records?: readonly ApiKeyRecord[] };
+  /**
+   * Accept API keys from a key file, Redis (`redisUrl`, or a Redis Cluster's
+   * `redisClusterNodes`; hashes under `portico:apikeys:<keyId>`) or a fixed list.
+   */
+  apiKeys?: { file?: string; redisUrl?: string; redisClusterNodes?: string[]; records?: readonly ApiKeyRecord[] };
   /** Route patterns that need no credentials. Default `/healthz`, `/readyz`, `/metrics`. */
   publicPaths?: readonly string[];
 }
@@ -118,6 +120,7 @@ export const AuthnSettingsSchema = Type.Object(
         {
           file: Type.Optional(Type.String({ minLength: 1, description: 'API key file (hashes only)' })),
           redisUrl: Type.Optional(Type.String({ minLength: 1, description: 'Redis holding API key hashes' })),
+          redisClusterNodes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'host:port of the Redis Cluster nodes holding API key hashes, instead of redisUrl' })),
           records: Type.Optional(Type.Array(ApiKeyRecordSchema, { description: 'A fixed list of key records' })),
         },
         { additionalProperties: false },
@@ -139,8 +142,8 @@ export function authnSemantics(settings: AuthnSettings, where: string): string[]
   const problems: string[] = [];
   if (!settings.jwt && !settings.introspection && !settings.apiKeys) problems.push(`${where} needs jwt, introspection or apiKeys (or leave authentication off)`);
   if (settings.jwt && [settings.jwt.jwksUrl, settings.jwt.jwksFile, settings.jwt.jwks].filter(Boolean).length !== 1) problems.push(`${where}.jwt needs exactly one of jwksUrl, jwksFile, jwks`);
-  if (settings.apiKeys && [settings.apiKeys.file, settings.apiKeys.redisUrl, settings.apiKeys.records].filter(Boolean).length !== 1) {
-    problems.push(`${where}.apiKeys needs exactly one of file, redisUrl, records`);
+  if (settings.apiKeys && [settings.apiKeys.file, settings.apiKeys.redisUrl, settings.apiKeys.redisClusterNodes, settings.apiKeys.records].filter(Boolean).length !== 1) {
+    problems.push(`${where}.apiKeys needs exactly one of file, redisUrl, redisClusterNodes, records`);
   }
   return problems;
 }
@@ -162,10 +165,11 @@ export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: s
   if (introspection) lifecycle?.onClose(() => introspection.close());
   let apiKeys: ApiKeyStore | undefined;
   if (settings.apiKeys?.file) apiKeys = createFileApiKeyStore(settings.apiKeys.file);
-  else if (settings.apiKeys?.redisUrl) {
+  else if (settings.apiKeys?.redisUrl || settings.apiKeys?.redisClusterNodes) {
     // Key lookups may wait a little longer than limiter decisions: a miss here is a 401.
-    const client = createRedisClient({ url: settings.apiKeys.redisUrl, commandTimeoutMs: 250 });
-    apiKeys = createRedisApiKeyStore(client as Redis, REDIS_KEY_PREFIXES.apiKeys);
+    const where = settings.apiKeys.redisClusterNodes ? { clusterNodes: settings.apiKeys.redisClusterNodes } : { url: settings.apiKeys.redisUrl };
+    const client = createRedisClient({ ...where, commandTimeoutMs: 250 });
+    apiKeys = createRedisApiKeyStore(client, REDIS_KEY_PREFIXES.apiKeys);
     lifecycle?.onReady(async () => {
       // Until it connects, lookups answer 503; startup waits a bounded time so the first requests do not.
       await waitForRedisReady(client, DEFAULT_REDIS_STARTUP_WAIT_MS);

@@ -10,7 +10,7 @@ import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENTRIES, createMemoryRespons
 
 export type ResponseCacheStoreSettings =
   | { kind: 'memory'; maxEntries?: number; maxBytes?: number }
-  | { kind: 'redis'; url?: string; commandTimeoutMs?: number };
+  | { kind: 'redis'; url?: string; clusterNodes?: string[]; commandTimeoutMs?: number };
 
 export interface ResponseCacheSettings {
   /** Where entries live. Default in-memory (10,000 entries, 64 MiB). */
@@ -55,6 +55,7 @@ export const ResponseCacheSettingsSchema = Type.Object(
           {
             kind: Type.Literal('redis'),
             url: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL of the shared cache' })),
+            clusterNodes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'host:port of the Redis Cluster nodes of the shared cache, instead of url' })),
             commandTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Longest wait for one Redis command, in ms' })),
           },
           { additionalProperties: false },
@@ -82,7 +83,12 @@ export function createResponseCache(settings: ResponseCacheSettings, bff: string
   const store =
     settings.store?.kind === 'redis'
       ? createRedisResponseStore(
-          { keyPrefix: REDIS_KEY_PREFIXES.responseCache(bff), ...(settings.store.url ? { url: settings.store.url } : {}), ...(settings.store.commandTimeoutMs ? { commandTimeoutMs: settings.store.commandTimeoutMs } : {}) },
+          {
+            keyPrefix: REDIS_KEY_PREFIXES.responseCache(bff),
+            ...(settings.store.url ? { url: settings.store.url } : {}),
+            ...(settings.store.clusterNodes ? { clusterNodes: settings.store.clusterNodes } : {}),
+            ...(settings.store.commandTimeoutMs ? { commandTimeoutMs: settings.store.commandTimeoutMs } : {}),
+          },
           events,
         )
       : createMemoryResponseStore(

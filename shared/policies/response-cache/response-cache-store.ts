@@ -60,7 +60,10 @@ export function createMemoryResponseStore(options: MemoryStoreOptions = {}, even
 }
 
 export interface RedisResponseStoreOptions {
+  /** Standalone server URL. Default `redis://127.0.0.1:6379`. Ignored when `clusterNodes` is given. */
   url?: string;
+  /** `host:port` of Redis Cluster nodes, instead of `url`; each entry is one key, so it lives on its key's slot. Default none. */
+  clusterNodes?: string[];
   /** Key prefix, naming the BFF, e.g. `portico:web:cache:`. */
   keyPrefix: string;
   /** Longest wait for a reply, in ms; a slower Redis is a miss. Default 50. */
@@ -71,6 +74,7 @@ export interface RedisResponseStoreOptions {
 export function createRedisResponseStore(options: RedisResponseStoreOptions, events: StoreEvents = {}): ResponseCacheStore {
   const client: Redis | Cluster = createRedisClient({
     ...(options.url ? { url: options.url } : {}),
+    ...(options.clusterNodes ? { clusterNodes: options.clusterNodes } : {}),
     ...(options.commandTimeoutMs ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
     ...(events.onError ? { onError: events.onError } : {}),
   });
