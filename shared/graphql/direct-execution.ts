@@ -8,9 +8,6 @@
  * execute it: parsing, validation (with the contract's rules), the limits on the whole
  * document and every plugin's `didResolveOperation` passed, and no plugin answered in its
  * place. Only then is the document kept, under its exact source text and operation name.
- * The warm-up's runs of the registered operations are admitted too (authorization, which
- * they skip, is checked again for every caller below), and then rehearsed: run on this
- * path with made-up subgraph answers until V8 has compiled it.
  *
  * A later request takes the direct path only when it is a plain POST of JSON with that same
  * text and name, no persisted-query extension, and an `Accept` header Apollo Server would
@@ -236,35 +233,9 @@ export interface DirectExecutionOptions {
   onRequest?: (path: 'direct' | 'apollo-server') => void;
 }
 
-/** A warm-up run, to be rehearsed on the direct path. */
-interface Rehearsal {
-  queryHash: string;
-  operationName: string | undefined;
-  operation: OperationDefinitionNode;
-  schema: GraphQLSchema;
-  variables: Record<string, unknown>;
-}
-
-/** How the warm-up's runs are rehearsed. */
-export interface RehearsalSettings {
-  /** Runs of each operation at most. */
-  rounds: number;
-  /** When to stop, whatever rounds are left (`performance.now()` clock). */
-  until: number;
-  /** The subgraph fetches' made-up answers (warm-up-answers.ts). */
-  answer: NonNullable<GatewayContext['warmUp']>['answer'];
-}
-
 export interface DirectExecution {
   /** Must be among the Apollo Server's plugins: it admits operations. */
   plugin: ApolloServerPlugin<GatewayContext>;
-  /**
-   * Runs the operations the warm-up admitted since the last call, round after round, the
-   * way a client's request would run them (compiled plan, made-up subgraph answers, the
-   * answer shaped and serialised but sent to no one), so that V8 has compiled the request
-   * path before the first client waits on it. Returns the runs made.
-   */
-  rehearse(settings: RehearsalSettings): Promise<number>;
   /** The context function of Apollo Server's handler: a request handed over keeps the context the direct path built. */
   contextOf(request: FastifyRequest, reply: FastifyReply): Promise<GatewayContext>;
   /** The route handler: the direct path where it applies, `apolloServer` otherwise. */
@@ -280,25 +251,15 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
   const admitted = new LRUCache<string, AdmittedOperation>({ max: MAX_ADMITTED_OPERATIONS, maxSize: MAX_ADMITTED_SOURCE_CHARS, sizeCalculation: (_entry, key) => key.length });
   const contentTypeOf = createContentTypeChooser();
 
-  // The warm-up's runs, until they are rehearsed.
-  let rehearsals: Rehearsal[] = [];
-
   // The context of each request handed over to Apollo Server, built once.
   const handedOver = new WeakMap<FastifyRequest, GatewayContext>();
 
   const admission: GraphQLRequestListener<GatewayContext> = {
     // Reached only when every check passed and no plugin answered in the operation's place.
     async executionDidStart({ request, operation, document, source, queryHash, schema, contextValue }: GraphQLRequestContextExecutionDidStart<GatewayContext>) {
-      // A document rewritten by authorization is the principal's own reduced form.
-      if (!operation || request.query === undefined || source !== request.query) return;
+      // Warm-up runs skip authorization; a document rewritten by authorization is the principal's own reduced form.
+      if (contextValue.warmUp || !operation || request.http?.method !== 'POST' || request.query === undefined || source !== request.query) return;
       if (request.operationName != null && !NAME.test(request.operationName)) return;
-      // A warm-up run (no HTTP request) went through every check but authorization, which
-      // the direct path repeats for each caller anyway: its registered text is admitted as
-      // the text clients send, and the run is rehearsed (rehearse below).
-      if (contextValue.warmUp) {
-        if (request.http !== undefined) return;
-        rehearsals.push({ queryHash, operationName: request.operationName ?? undefined, operation, schema, variables: request.variables ?? {} });
-      } else if (request.http?.method !== 'POST') return;
       const key = keyOf(request.query, request.operationName ?? undefined);
       if (!admitted.has(key)) admitted.set(key, { document, operation, name: operation.name?.value ?? '', fragments: fragmentsOf(document), queryHash, schema });
     },
@@ -361,31 +322,8 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
     return apolloServer(request, reply);
   }
 
-  const rehearse = async (settings: RehearsalSettings): Promise<number> => {
-    const runs = rehearsals;
-    rehearsals = [];
-    let count = 0;
-    for (let round = 0; round < settings.rounds && performance.now() < settings.until; round++) {
-      for (const { queryHash, operationName, operation, schema, variables } of runs) {
-        const run = opts.executor.prepare(queryHash, operationName, operation, schema, variables);
-        if (!run) continue;
-        const context: GatewayContext = { requestId: `warm-up:${operationName ?? ''}`, forwardHeaders: {}, warmUp: { planned: true, answer: settings.answer } };
-        const cachePolicy = new ResponseCachePolicy();
-        const responseOptions = { contentType: JSON_MEDIA_TYPES[0]!, requestId: context.requestId, cachePolicy, formatError: opts.formatError };
-        try {
-          directResponseOf(await run({ variables, context, incomingRequestContext: { overallCachePolicy: cachePolicy } }), responseOptions);
-        } catch {
-          // A rehearsal answers no one; a made-up answer an operation cannot use is no finding.
-        }
-        count++;
-      }
-    }
-    return count;
-  };
-
   return {
     plugin,
-    rehearse,
     contextOf: (request, reply) => {
       const context = handedOver.get(request);
       return context ? Promise.resolve(context) : opts.contextOf(request, reply);

@@ -11,7 +11,7 @@ import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limi
 import { DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
 import { DEFAULT_MANIFEST_LIMITS } from './trusted-document-manifests';
 import { DEFAULT_UNKNOWN_CLIENTS } from './trusted-documents';
-import { DEFAULT_WARMUP_BUDGET_MS, DEFAULT_WARMUP_REHEARSALS } from './warm-up';
+import { DEFAULT_WARMUP_BUDGET_MS } from './warm-up';
 import { DEFAULT_GRAPHQL_CLIENT_METRICS_LIMITS } from '../observability/graphql-client-metrics';
 
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
@@ -60,11 +60,6 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
       routes.warmUp?.enabled === false ? 'off' : 'on',
     ),
     GRAPHQL_WARMUP_BUDGET_MS: integer('most time one warm-up may take, in ms; operations not reached by then are left to the first requests', routes.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS, { min: 1, max: 600_000 }),
-    GRAPHQL_WARMUP_REHEARSALS: integer(
-      'after its first run, how many times the warm-up runs each registered operation again on the direct path, with made-up subgraph answers and its answer sent to no one, so V8 has compiled the request path before the first client; 0 = none (within the warm-up budget)',
-      routes.warmUp?.rehearsals ?? DEFAULT_WARMUP_REHEARSALS,
-      { min: 0, max: 10_000 },
-    ),
     GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH: integer(
       'most errors with a path one failed subgraph call adds to an answer (one per field it leaves null); past it, one error without a path stands for the rest, their number in `extensions.omittedPaths`',
       routes.maxFieldErrorsPerFetch ?? DEFAULT_MAX_FIELD_ERRORS_PER_FETCH,
@@ -116,7 +111,7 @@ export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: Gra
     deadlineMs: parsed.GRAPHQL_DEADLINE_MS,
     executor: parsed.GRAPHQL_EXECUTOR,
     directExecution: parsed.GRAPHQL_DIRECT_EXECUTION === 'on',
-    warmUp: { enabled: parsed.GRAPHQL_WARMUP === 'on', budgetMs: parsed.GRAPHQL_WARMUP_BUDGET_MS, rehearsals: parsed.GRAPHQL_WARMUP_REHEARSALS },
+    warmUp: { enabled: parsed.GRAPHQL_WARMUP === 'on', budgetMs: parsed.GRAPHQL_WARMUP_BUDGET_MS },
     maxFieldErrorsPerFetch: parsed.GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH,
     clientMetrics: {
       ...routes.clientMetrics,

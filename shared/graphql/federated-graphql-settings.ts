@@ -14,7 +14,7 @@ import { DEFAULT_COST_PER_RATE_LIMIT_UNIT } from './operation-limits-plugin';
 import { OperationLimitsSchema } from './operation-limits';
 import { DEFAULT_LOAD_RETRY_MS, DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
 import { TrustedDocumentsSettingsSchema } from './trusted-documents-settings';
-import { DEFAULT_WARMUP_BUDGET_MS, DEFAULT_WARMUP_REHEARSALS } from './warm-up';
+import { DEFAULT_WARMUP_BUDGET_MS } from './warm-up';
 import { DEFAULT_GRAPHQL_CLIENT_METRICS_LIMITS as METRICS_LIMITS } from '../observability/graphql-client-metrics';
 
 /** Bounds of the per-client GraphQL metrics' label values (`FederatedGraphqlOptions.clientMetrics`). */
@@ -71,7 +71,6 @@ export const GraphqlRoutesSchema = Type.Object(
         {
           enabled: Type.Optional(Type.Boolean({ default: true, description: 'Warm the registered operations (and trusted documents) before a supergraph serves' })),
           budgetMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_WARMUP_BUDGET_MS, description: 'Most time one warm-up may take, in ms' })),
-          rehearsals: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, default: DEFAULT_WARMUP_REHEARSALS, description: 'Rehearsals of each registered operation on the direct path, with made-up subgraph answers; 0 = none' })),
         },
         { additionalProperties: false },
       ),

@@ -12,7 +12,6 @@ import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disa
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GraphQLSchema } from 'graphql';
 import type { ReadinessCheck } from '../observability/health';
 import { principalCacheScope } from '../policies/authn/principal';
 import { graphqlResponseCachePlugins } from '../policies/response-cache/graphql-response-cache';
@@ -26,12 +25,11 @@ import type { GatewayContext } from './gateway-context';
 import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT } from './landing-page';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
-import { DEFAULT_GRAPHQL_EXECUTOR, installPlanExecutor, supergraphSchemaOf, type ExecutionRoute, type PlanExecutor } from './executor/plan-executor';
-import { createDirectExecution, type DirectExecution } from './direct-execution';
+import { DEFAULT_GRAPHQL_EXECUTOR, installPlanExecutor, type ExecutionRoute, type PlanExecutor } from './executor/plan-executor';
+import { createDirectExecution } from './direct-execution';
 import { createQueryPlanCache } from './query-plan-cache';
 import { SubgraphDataSource } from './subgraph-data-source';
-import { DEFAULT_WARMUP_BUDGET_MS, DEFAULT_WARMUP_REHEARSALS, type RegisteredOperation, type WarmUpReport, type WarmUpSettings } from './warm-up';
-import { createWarmUpResponder } from './warm-up-answers';
+import { DEFAULT_WARMUP_BUDGET_MS, type RegisteredOperation, type WarmUpReport } from './warm-up';
 import { markWarmUpPlanned, warmUpApolloServer } from './warm-up-apollo';
 
 export type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -183,35 +181,8 @@ export async function createSupergraphServer(
         requestsViaApollo.inc();
         return apolloHandler(request, reply);
       };
-  const warmUp = opts.warmUp?.enabled === false || registered.length === 0 ? undefined : await warmUp_(app, apollo, supergraphSchemaOf(gateway), supergraph.apiSchema, registered, opts.warmUp, direct);
+  const warmUp = opts.warmUp?.enabled === false || registered.length === 0 ? undefined : await warmUpApolloServer(app.log, apollo, supergraph.apiSchema, registered, opts.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS);
   return { apollo, handler, probes, ...(warmUp ? { warmUp } : {}) };
-}
-
-/**
- * Warms the registered operations: one run each through Apollo Server (planning, with
- * made-up subgraph answers), then rehearsals of those runs on the direct path, all within
- * the warm-up's budget.
- */
-async function warmUp_(
-  app: FastifyInstance,
-  apollo: ApolloServer<GatewayContext>,
-  supergraphSchema: GraphQLSchema,
-  apiSchema: GraphQLSchema,
-  registered: readonly RegisteredOperation[],
-  settings: WarmUpSettings | undefined,
-  direct: DirectExecution | undefined,
-): Promise<WarmUpReport> {
-  const startedAt = performance.now();
-  const budgetMs = settings?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS;
-  const answer = createWarmUpResponder(supergraphSchema);
-  const report = await warmUpApolloServer(app.log, apollo, apiSchema, registered, budgetMs, answer);
-  const rounds = settings?.rehearsals ?? DEFAULT_WARMUP_REHEARSALS;
-  if (direct && rounds > 0) {
-    const rehearsedAt = performance.now();
-    const runs = await direct.rehearse({ rounds, until: startedAt + budgetMs, answer });
-    app.log.info({ runs, durationMs: Math.round(performance.now() - rehearsedAt) }, `graphql warm-up: ${runs} rehearsal run(s) on the direct path`);
-  }
-  return report;
 }
 
 /** Counts requests by pipeline, through children bound once. */

@@ -1,8 +1,7 @@
 /**
  * The warm-up (warm-up.ts) on an Apollo Server over Portico's gateway: each run is an
  * `executeOperation` with a warm-up context, and the gateway's `didResolveQueryPlan` (set
- * by the caller, see supergraph-server.ts) marks it planned. Subgraph fetches get `answer`'s
- * made-up data when given (warm-up-answers.ts), an empty answer otherwise. Used by the GraphQL BFFs'
+ * by the caller, see supergraph-server.ts) marks it planned. Used by the GraphQL BFFs'
  * supergraph servers and the partner's operation executor.
  */
 import type { ApolloServer } from '@apollo/server';
@@ -22,16 +21,9 @@ export function markWarmUpPlanned({ requestContext }: { requestContext: { contex
 }
 
 /** Runs the registered operations on a server that does not serve yet, and logs how it went. */
-export async function warmUpApolloServer(
-  log: WarmUpLog,
-  apollo: ApolloServer<GatewayContext>,
-  apiSchema: GraphQLSchema,
-  registered: readonly RegisteredOperation[],
-  budgetMs: number,
-  answer?: NonNullable<GatewayContext['warmUp']>['answer'],
-): Promise<WarmUpReport> {
+export async function warmUpApolloServer(log: WarmUpLog, apollo: ApolloServer<GatewayContext>, apiSchema: GraphQLSchema, registered: readonly RegisteredOperation[], budgetMs: number): Promise<WarmUpReport> {
   const execute: WarmUpExecute = async (operation, variables) => {
-    const warmUp = { planned: false, ...(answer ? { answer } : {}) };
+    const warmUp = { planned: false };
     const response = await apollo.executeOperation<Record<string, unknown>>(
       { query: operation.body, operationName: operation.name, variables },
       { contextValue: { requestId: `warm-up:${operation.name}`, forwardHeaders: {}, warmUp } },

@@ -47,16 +47,7 @@ export interface WarmUpSettings {
   enabled?: boolean;
   /** Most time one warm-up may take, in ms. Default 10,000. */
   budgetMs?: number;
-  /** Rehearsals of each registered operation on the direct path after its first run (0: none). Default {@link DEFAULT_WARMUP_REHEARSALS}. */
-  rehearsals?: number;
 }
-
-/**
- * Rehearsals of each registered operation on the direct path, with made-up subgraph
- * answers: enough runs for V8 to optimise the request path's functions before the first
- * client request, where a single run leaves them to the first seconds of live traffic.
- */
-export const DEFAULT_WARMUP_REHEARSALS = 200;
 
 /** One registered operation, as the client sends it (the text is the cache key). */
 export interface RegisteredOperation {

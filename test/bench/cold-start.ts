@@ -88,8 +88,7 @@ interface Variant {
 
 const VARIANTS: readonly Variant[] = [
   { id: 'web-warmup-off', description: 'web BFF, policies on, GRAPHQL_WARMUP=off', env: { GRAPHQL_WARMUP: 'off' } },
-  { id: 'web-warmup-plans-only', description: 'web BFF, policies on, GRAPHQL_WARMUP=on with GRAPHQL_WARMUP_REHEARSALS=0 (plans, no rehearsals)', env: { GRAPHQL_WARMUP: 'on', GRAPHQL_WARMUP_REHEARSALS: '0' } },
-  { id: 'web-warmup-on', description: 'web BFF, policies on, GRAPHQL_WARMUP=on (the default: plans and rehearsals)', env: { GRAPHQL_WARMUP: 'on' } },
+  { id: 'web-warmup-on', description: 'web BFF, policies on, GRAPHQL_WARMUP=on (the default)', env: { GRAPHQL_WARMUP: 'on' } },
 ];
 
 /** Variables of the web operations that need some (the demo data has product 1). */
@@ -139,6 +138,8 @@ export async function runColdStartGroup(env: {
   ctx: BenchContext;
   gatewayCpu: number | undefined;
   settings: ColdStartSettings;
+  /** Where each variant's BFF writes its CPU profile (`--cpu-prof`), when given. */
+  cpuProfDir?: string | undefined;
   log(line: string): void;
 }): Promise<ColdStartResult[]> {
   const { settings } = env;
@@ -155,6 +156,7 @@ export async function runColdStartGroup(env: {
       ...(webPoliciesOn.nodeArgs ? { nodeArgs: webPoliciesOn.nodeArgs } : {}),
       env: { ...webPoliciesOn.env(env.ctx), ...variant.env, PORT: String(port), HOST: '127.0.0.1' },
       cpu: env.gatewayCpu,
+      cpuProfDir: env.cpuProfDir && path.join(env.cpuProfDir, COLD_START_GROUP_ID),
     });
     try {
       await waitUntilReady(child, origin, webPoliciesOn.ready);

@@ -369,7 +369,7 @@ async function main(): Promise<number> {
     let coldStart: ColdStartResult[] | null = null;
     if (withColdStart && !interrupted) {
       progress('Cold start: fresh web BFFs loaded from their first ready answer, GRAPHQL_WARMUP off and on');
-      coldStart = await runColdStartGroup({ registry, ctx: env.ctx, gatewayCpu: pinning.gatewayCpu, settings: coldStartSettings, log: progress });
+      coldStart = await runColdStartGroup({ registry, ctx: env.ctx, gatewayCpu: pinning.gatewayCpu, settings: coldStartSettings, cpuProfDir: options.cpuProfDir, log: progress });
     }
     if (interrupted) return 130;
 

@@ -142,7 +142,7 @@ describe('npm run bench -- --smoke', () => {
 
   it('runs the cold-start group: a fresh web BFF with warm-up off, then on, loaded from its first ready answer without errors', () => {
     const rows = results?.coldStart ?? [];
-    expect(rows.map((r) => r.id)).toEqual(['web-warmup-off', 'web-warmup-plans-only', 'web-warmup-on']);
+    expect(rows.map((r) => r.id)).toEqual(['web-warmup-off', 'web-warmup-on']);
     for (const r of rows) {
       expect({ id: r.id, ok: r.ok, failure: r.failure, errors: r.errors }).toEqual({ id: r.id, ok: true, failure: null, errors: 0 });
       expect(r.steadyP99Ms).toEqual(expect.any(Number));

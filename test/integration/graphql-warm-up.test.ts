@@ -78,36 +78,6 @@ describe('GraphQL warm-up of the registered operations', () => {
     expect(planLookups(after, 'hit')).toBeGreaterThanOrEqual(planLookups(atReady, 'hit') + 2);
   });
 
-  it('rehearses the registered operations without counting them as traffic, and their first client requests take the direct path', async () => {
-    const fresh = await startWebBff({ graphql: { subgraphUrls: subgraphs.urls, warmUp: { rehearsals: 50 } }, ready: false });
-    const info = jest.spyOn(fresh.app.log, 'info');
-    try {
-      await waitForReady(fresh.app);
-      expect(info).toHaveBeenCalledWith(expect.objectContaining({ runs: 150 }), 'graphql warm-up: 150 rehearsal run(s) on the direct path');
-      const atReady = await metrics(fresh);
-      // Rehearsals ran the compiled plans (3 operations × 50), none of them counted.
-      expect(metricValue(atReady, 'portico_graphql_plan_executions_total', { bff: 'web', executor: 'portico', route: 'compiled' }) ?? 0).toBe(0);
-      expect(metricValue(atReady, 'portico_graphql_requests_total', { bff: 'web', pipeline: 'direct' }) ?? 0).toBe(0);
-
-      const storeFront = await sendRegistered(fresh, 'StoreFront.graphql', 'StoreFront');
-      expect(storeFront.status).toBe(200);
-      expect(storeFront.json.data.topProducts.length).toBeGreaterThan(0);
-      expect(metricValue(await metrics(fresh), 'portico_graphql_requests_total', { bff: 'web', pipeline: 'direct' })).toBe(1);
-
-      // Warm-up runs plan the whole document; the direct path still checks each caller's
-      // rights, so an anonymous caller's account menu is answered as Apollo Server answers it:
-      // without the e-mail address its rules keep for the account's owner.
-      const viaApolloBefore = metricValue(await metrics(fresh), 'portico_graphql_requests_total', { bff: 'web', pipeline: 'apollo-server' }) ?? 0;
-      const accountMenu = await sendRegistered(fresh, 'AccountMenu.graphql', 'AccountMenu');
-      expect(accountMenu.json.data.me.email).toBeNull();
-      expect(accountMenu.json.errors).toEqual([expect.objectContaining({ path: ['me', 'email'], extensions: expect.objectContaining({ code: 'UNAUTHORIZED_FIELD_OR_TYPE' }) })]);
-      expect(metricValue(await metrics(fresh), 'portico_graphql_requests_total', { bff: 'web', pipeline: 'apollo-server' })).toBe(viaApolloBefore + 1);
-    } finally {
-      info.mockRestore();
-      await fresh.close();
-    }
-  });
-
   it('warms a reloaded supergraph before it serves, and reports an operation it refuses without becoming unready', async () => {
     const missesBefore = planLookups(await metrics(web), 'miss');
     await writeFile(supergraphPath, await supergraphWithoutDescription(dir));
