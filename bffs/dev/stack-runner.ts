@@ -35,7 +35,12 @@ interface Child {
   spec: StackProcess;
   proc: ChildProcess;
   exited: Promise<void>;
+  /** The last lines the process wrote, to say why it stopped when it stops too early. */
+  lastLines: string[];
 }
+
+/** Lines of a process's output kept for an early exit's error. */
+const KEPT_OUTPUT_LINES = 20;
 
 function pipeLines(stream: NodeJS.ReadableStream | null, emit: (line: string) => void): void {
   if (!stream) return;
@@ -57,7 +62,10 @@ async function waitUntilReady(url: string, child: Child, timeoutMs: number): Pro
   let exited = false;
   void child.exited.then(() => (exited = true));
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`${child.spec.name} exited before becoming ready`);
+    if (exited) {
+      const output = child.lastLines.length > 0 ? `; its last output:\n${child.lastLines.join('\n')}` : '';
+      throw new Error(`${child.spec.name} exited before becoming ready (exit code ${child.proc.exitCode ?? child.proc.signalCode})${output}`);
+    }
     try {
       const res = await request(url, { headersTimeout: 1_000, bodyTimeout: 1_000 });
       await res.body.dump();
@@ -86,7 +94,12 @@ export async function startStack(options: StackRunnerOptions): Promise<RunningSt
       // the BFFs before the upstreams; a signal to every process at once would skip that order.
       detached: true,
     });
-    const emit = (line: string) => options.output?.(spec.name, line);
+    const lastLines: string[] = [];
+    const emit = (line: string) => {
+      lastLines.push(line);
+      if (lastLines.length > KEPT_OUTPUT_LINES) lastLines.shift();
+      options.output?.(spec.name, line);
+    };
     pipeLines(proc.stdout, emit);
     pipeLines(proc.stderr, emit);
     const exited = new Promise<void>((resolve) =>
@@ -95,7 +108,7 @@ export async function startStack(options: StackRunnerOptions): Promise<RunningSt
         resolve();
       }),
     );
-    const child = { spec, proc, exited };
+    const child = { spec, proc, exited, lastLines };
     children.push(child);
     return child;
   };

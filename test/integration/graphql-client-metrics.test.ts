@@ -167,7 +167,7 @@ describe('per-client GraphQL metrics (web BFF)', () => {
     // The exposition stays parseable: every sample line is a name, optional labels and a number.
     for (const line of text.split('\n')) {
       if (line === '' || line.startsWith('#')) continue;
-      expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^\n]*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^\n]*\})? (NaN|[+-]Inf)$/);
+      expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^\n]*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^\n]*\})? ([Nn]a[Nn]|[+-]Inf)$/);
     }
   });
 });
