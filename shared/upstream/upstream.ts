@@ -256,10 +256,20 @@ async function attempt(endpoints: UpstreamEndpoints, call: UpstreamCall, signal:
   }
 }
 
+/** The endpoint attributes of each origin, parsed once: endpoints are few and long-lived. */
+const serverAttributes = new Map<string, { 'server.address': string; 'server.port': number }>();
+
 /** The endpoint an attempt went to, as the HTTP conventions name it. */
 function setServerAttributes(span: TraceScope, origin: string): void {
-  const url = new URL(origin);
-  span.span.setAttributes({ 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) });
+  let attributes = serverAttributes.get(origin);
+  if (!attributes) {
+    const url = new URL(origin);
+    attributes = { 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+    // Bounded: discovery can replace endpoints over a long life.
+    if (serverAttributes.size >= 1_000) serverAttributes.clear();
+    serverAttributes.set(origin, attributes);
+  }
+  span.span.setAttributes(attributes);
 }
 
 /** Opens a call's client span and writes its trace context into the call's headers. */

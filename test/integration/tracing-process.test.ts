@@ -3,10 +3,13 @@
  * OTEL_* variables only, exports its spans to the receiver they name, and every log line of
  * a request carries the trace and span ids of the request's span.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { request } from 'undici';
+import { nodeArguments } from '../../shared/node-runtime';
 import { SUBGRAPH_NAMES } from '../../supergraph/subgraphs/catalog';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver';
-import { runEntry, waitForHttp200, waitUntil, type ChildHandle } from '../helpers/processes';
+import { REPO_ROOT, runEntry, waitForHttp200, waitUntil, type ChildHandle } from '../helpers/processes';
 import { unusedPort } from '../helpers/recording-upstream';
 import { startSubgraphs } from '../helpers/subgraphs';
 
@@ -57,5 +60,28 @@ describe('the web BFF process with OTEL_* set', () => {
       .map((line) => JSON.parse(line) as { msg?: string; trace_id?: string; span_id?: string });
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
     for (const line of lines) expect(line).toMatchObject({ trace_id: root.traceId, span_id: root.spanId });
+  });
+});
+
+/** Builds the web and partner BFFs in a fresh process and prints which tracing modules it loaded. */
+const LOADED_TRACING_MODULES = `
+const { buildServer: web } = require('./bffs/web/server');
+const { buildServer: partner } = require('./bffs/partner/server');
+const { partnerManifest } = require('./bffs/partner/manifest');
+(async () => {
+  const apps = [await web(), await partner({ ...partnerManifest, routes: { ...partnerManifest.routes, upstreams: Object.fromEntries(Object.keys(partnerManifest.routes.upstreams).map((n) => [n, { origin: 'http://127.0.0.1:1' }])) } })];
+  // Portico's tracing packages as installed at the root (Apollo Gateway loads its own, older, metrics SDK).
+  const ours = ['shared/observability/tracing-sdk', 'node_modules/@opentelemetry/sdk-trace-base/', 'node_modules/@opentelemetry/sdk-trace/', 'node_modules/@opentelemetry/exporter-trace-otlp-http/', 'node_modules/@opentelemetry/core/', 'node_modules/@opentelemetry/resources/'];
+  const loaded = Object.keys(require.cache).map((file) => file.slice(process.cwd().length + 1)).filter((file) => ours.some((prefix) => file.startsWith(prefix)));
+  process.stdout.write('\\nLOADED ' + JSON.stringify({ loaded, tracing: apps.map((app) => app.tracing === undefined ? 'off' : 'on') }) + '\\n');
+  await Promise.all(apps.map((app) => app.close()));
+})();
+`;
+
+describe('tracing off (no OTEL_* set)', () => {
+  it('loads no part of the SDK, and the BFFs have no tracer', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [...nodeArguments(), '-e', LOADED_TRACING_MODULES], { cwd: REPO_ROOT, env: { ...process.env, NODE_ENV: 'development' } });
+    const line = stdout.split('\n').find((l) => l.startsWith('LOADED '));
+    expect(JSON.parse(line?.slice('LOADED '.length) ?? 'null')).toEqual({ loaded: [], tracing: ['off', 'off'] });
   });
 });

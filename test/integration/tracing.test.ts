@@ -11,7 +11,7 @@ import { startPartnerBff, startWebBff, type RunningBff } from '../helpers/bffs';
 import { createPartnerCredentials, createTestIdentity, STAFF_SCOPES, type TestIdentity } from '../helpers/identity';
 import { http, postGraphql } from '../helpers/http';
 import { childrenOf, printTree, startOtlpReceiver, traceOf, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream';
+import { startRecordingUpstream, type RecordingUpstream, type Responder } from '../helpers/recording-upstream';
 import { startSubgraphs } from '../helpers/subgraphs';
 import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from '../helpers/tokens';
 import type { TracingSettings } from '../../shared/observability/tracing-settings';
@@ -55,14 +55,19 @@ function only<T>(items: readonly T[], what: string): T {
   return items[0] as T;
 }
 
-/** Forwards to `origin` what it receives, recording it: a subgraph or service seen from the wire. */
-async function recordingProxy(origin: () => string): Promise<RecordingUpstream> {
-  return startRecordingUpstream(async (req, res) => {
+/** Forwards to `origin` what it receives. */
+function forwardTo(origin: () => string): Responder {
+  return async (req, res) => {
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length', 'keep-alive', 'transfer-encoding'].includes(name))) as Record<string, string>;
     const answer = await request(`${origin()}${req.url}`, { method: req.method as 'GET', headers, ...(req.body ? { body: req.body } : {}) });
     res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'application/json') });
     res.end(await answer.body.text());
-  });
+  };
+}
+
+/** Forwards to `origin` what it receives, recording it: a subgraph or service seen from the wire. */
+function recordingProxy(origin: () => string): Promise<RecordingUpstream> {
+  return startRecordingUpstream(forwardTo(origin));
 }
 
 function traceparentOf(upstream: RecordingUpstream): { traceId: string; parentId: string; flags: string } | undefined {
@@ -288,6 +293,30 @@ describe('tracing the partner BFF over the real services', () => {
     expectNoCredentials(trace, [partnerKey.headers['x-api-key']!]);
   });
 
+  it("counts an upstream call's retries on its span, one event per retry", async () => {
+    receiver.spans.length = 0;
+    let cut = false;
+    const forward = forwardTo(() => subgraphs.origins.products);
+    // The first products request's connection is reset: a failure the upstream client retries.
+    products.respondWith((req, res) => {
+      if (cut) return forward(req, res);
+      cut = true;
+      res.socket?.destroy();
+    });
+    try {
+      const res = await http(`${partner.url}/v2/orders/3`, { headers: partnerKey.headers });
+      expect(res.status).toBe(200);
+    } finally {
+      products.respondWith(forward);
+    }
+    const spans = await exported(partner.app, receiver);
+    const root = only(requestSpans(spans, '/v2/orders/:id'), 'request span');
+    const call = only(childrenOf(traceOf(spans, root.traceId), root).filter((s) => s.attributes['portico.upstream.name'] === 'products'), 'products call');
+    expect(call.attributes).toMatchObject({ 'http.request.resend_count': 1, 'http.response.status_code': 200 });
+    expect(call.events).toEqual([expect.objectContaining({ name: 'retry' })]);
+    expect(call.status).toBe(0);
+  });
+
   it('exports an operation-backed aggregate with its GraphQL execution and subgraph fetches', async () => {
     receiver.spans.length = 0;
     const res = await http(`${partner.url}/v2/customers/1`, { headers: partnerKey.headers });
@@ -300,6 +329,31 @@ describe('tracing the partner BFF over the real services', () => {
     expect(execute.attributes['graphql.operation.name']).toBe('CustomerProfile');
     expect(trace.filter((s) => s.name.startsWith('fetch ')).every((s) => s.parentSpanId === execute.spanId)).toBe(true);
     expect(trace.filter((s) => s.name.startsWith('fetch ')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  describe('with the response cache', () => {
+    let cached: RunningBff;
+
+    beforeAll(async () => {
+      const upstreams = Object.fromEntries(Object.entries(subgraphs.origins).map(([name, origin]) => [name, { origin, healthPath: '/healthz' }]));
+      cached = await startPartnerBff(upstreams, { policies: { ...partnerKey.policies, principalKinds: ['client'], responseCache: { store: { kind: 'memory' } } }, server: { tracing: tracing(receiver) } });
+    });
+
+    afterAll(async () => {
+      await cached?.close();
+    });
+
+    it('says on the request span that the cache answered, with no upstream call under it', async () => {
+      receiver.spans.length = 0;
+      expect((await http(`${cached.url}/v1/products/2`, { headers: partnerKey.headers })).headers['x-cache']).toBe('MISS');
+      expect((await http(`${cached.url}/v1/products/2`, { headers: partnerKey.headers })).headers['x-cache']).toBe('HIT');
+      const spans = await exported(cached.app, receiver);
+      const [miss, hit] = requestSpans(spans, '/v1/products/*').sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
+      expect(miss?.attributes['portico.cache.status']).toBe('MISS');
+      expect(childrenOf(spans, miss!).filter((s) => s.kind === CLIENT)).toHaveLength(1);
+      expect(hit?.attributes['portico.cache.status']).toBe('HIT');
+      expect(childrenOf(spans, hit!).filter((s) => s.kind === CLIENT)).toHaveLength(0);
+    });
   });
 
   it("propagates Portico's trace context on a passthrough, in place of the client's", async () => {
