@@ -209,7 +209,7 @@ describe('tracing the web BFF over the real subgraphs', () => {
     let trusting: RunningBff;
 
     beforeAll(async () => {
-      trusting = await startWebBff({ graphql: { subgraphUrls: subgraphs.urls }, policies: { ...identity.policies, trustedProxies: ['127.0.0.1'] }, server: { tracing: tracing(receiver) } });
+      trusting = await startWebBff({ graphql: { subgraphUrls: subgraphs.urls }, policies: { ...identity.policies, trustedProxies: ['127.0.0.1'], rateLimit: {} }, server: { tracing: tracing(receiver) } });
     });
 
     afterAll(async () => {
@@ -223,7 +223,10 @@ describe('tracing the web BFF over the real subgraphs', () => {
       const spans = await exported(trusting.app, receiver);
       const root = only(requestSpans(spans, '/graphql'), 'request span');
       expect(root).toMatchObject({ traceId: CLIENT_TRACE_ID, parentSpanId: CLIENT_SPAN_ID, links: [] });
-      expect(traceOf(spans, CLIENT_TRACE_ID).filter((s) => s.name.startsWith('fetch ')).length).toBe(4);
+      const trace = traceOf(spans, CLIENT_TRACE_ID);
+      expect(trace.filter((s) => s.name.startsWith('fetch ')).length).toBe(4);
+      // The limits are stages of their own, in pipeline order around authentication.
+      expect(childrenOf(trace, root).map((s) => s.name).slice(0, 3)).toEqual(['per-IP rate limit', 'authentication', 'principal rate limit']);
     });
   });
 
@@ -353,6 +356,43 @@ describe('tracing the partner BFF over the real services', () => {
       expect(childrenOf(spans, miss!).filter((s) => s.kind === CLIENT)).toHaveLength(1);
       expect(hit?.attributes['portico.cache.status']).toBe('HIT');
       expect(childrenOf(spans, hit!).filter((s) => s.kind === CLIENT)).toHaveLength(0);
+    });
+  });
+
+  describe('with opaque tokens', () => {
+    let authorizationServer: RecordingUpstream;
+    let introspecting: RunningBff;
+
+    beforeAll(async () => {
+      authorizationServer = await startRecordingUpstream((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ active: true, client_id: 'acme', scope: 'orders:read', exp: Math.floor(Date.now() / 1000) + 300 }));
+      });
+      const upstreams = Object.fromEntries(Object.entries(subgraphs.origins).map(([name, origin]) => [name, { origin, healthPath: '/healthz' }]));
+      introspecting = await startPartnerBff(upstreams, {
+        policies: { authn: { introspection: { endpoint: `${authorizationServer.origin}/oauth/introspect`, clientId: 'portico', clientSecret: 'gateway-secret-1' } }, principalKinds: ['client'] },
+        server: { tracing: tracing(receiver) },
+      });
+    });
+
+    afterAll(async () => {
+      await introspecting?.close();
+      await authorizationServer?.close();
+    });
+
+    it('traces the introspection call under authentication and sends it the trace context, never the token', async () => {
+      receiver.spans.length = 0;
+      const res = await http(`${introspecting.url}/v1/products/1`, { headers: { authorization: 'Bearer opaque-token-0123456789' } });
+      expect(res.status).toBe(200);
+      const spans = await exported(introspecting.app, receiver);
+      const root = only(requestSpans(spans, '/v1/products/*'), 'request span');
+      const trace = traceOf(spans, root.traceId);
+      const authentication = only(trace.filter((s) => s.name === 'authentication'), 'authentication span');
+      const call = only(childrenOf(trace, authentication), 'introspection call');
+      expect(call).toMatchObject({ name: 'POST introspection', kind: CLIENT });
+      expect(call.attributes).toMatchObject({ 'portico.upstream.name': 'introspection', 'http.response.status_code': 200 });
+      expect(traceparentOf(authorizationServer)).toEqual({ traceId: root.traceId, parentId: call.spanId, flags: '01' });
+      expectNoCredentials(trace, ['opaque-token-0123456789', 'gateway-secret-1', Buffer.from('portico:gateway-secret-1').toString('base64')]);
     });
   });
 
