@@ -103,7 +103,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
         deadlineAt: incoming?.context?.deadlineAt,
         // Identical concurrent queries for the same identity share one call; each caller parses its own copy.
         dedupeKey: this.dedupe && isQuery ? subgraphCallKey(body, identity) : undefined,
-        ...(parent ? { trace: { parent, name: `fetch ${this.name}`, attributes: fetchAttributes(this.name, isQuery, request.operationName, request.variables) } } : {}),
+        trace: parent ? { parent, name: `fetch ${this.name}`, attributes: fetchAttributes(this.name, isQuery, request.operationName, request.variables) } : undefined,
       }));
     } catch (err) {
       const mapped = err instanceof PorticoError ? err : new PorticoError('INTERNAL_ERROR', undefined, { cause: err });

@@ -31,7 +31,7 @@ export function createUpstreamCaller(upstreams: ReadonlyMap<string, Upstream>, r
         headers: { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId },
         idempotent: true,
         ...(upstream.targets ? { routing } : {}),
-        ...(trace ? { trace: { parent: trace } } : {}),
+        trace: trace ? { parent: trace } : undefined,
       });
       try {
         return { statusCode: res.statusCode, headers: res.headers, body: JSON.parse(res.body) as T };

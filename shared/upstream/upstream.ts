@@ -318,7 +318,7 @@ export function createUpstream({ name, endpoints, breaker, observe, retryBudget,
           span.span.setAttribute('http.request.resend_count', resends);
         }
       : undefined;
-    const retried = () => withinDeadline(withRetries(() => attempt(endpoints, call, signal, span), { idempotent: call.idempotent, budget, maxRetries, ...(onRetry ? { onRetry } : {}) }), signal);
+    const retried = () => withinDeadline(withRetries(() => attempt(endpoints, call, signal, span), { idempotent: call.idempotent, budget, maxRetries, onRetry }), signal);
     try {
       return await (breaker ? breaker.run(retried, isFailure) : retried());
     } finally {
