@@ -25,6 +25,8 @@ import { createLoggerOptions } from './observability/logger';
 import { REQUEST_ID_HEADER, resolveRequestId } from './observability/request-id';
 import { createMetrics } from './observability/metrics';
 import { metricsPlugin } from './observability/metrics-plugin';
+import { startTracing } from './observability/tracing';
+import { registerRequestTracing, stageSpanHooks } from './observability/tracing-plugin';
 import type { PipelineStage, PolicyDefinition, StageContext } from './policies/policy';
 import { accessRulesStage, edgeHeadersStage, edgePolicy } from './policies/edge/edge-policy';
 import { authenticationStage, authnPolicy, identityHeaderHygieneStage, transformStage } from './policies/authn/authn-policy';
@@ -128,6 +130,13 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
     // request.ip is the client: X-Forwarded-For is believed only from configured proxies.
     trustProxy: trustedProxies?.length ? [...trustedProxies] : false,
   });
+  // Tracing off: no SDK loaded, no hook registered (`app.tracing` undefined).
+  const tracing = server.tracing ? startTracing(server.tracing, `portico-${manifest.name}`) : undefined;
+  app.decorate('tracing', tracing);
+  if (tracing) {
+    registerRequestTracing(app, { tracing, bff: manifest.name, ...(trustedProxies ? { trustedProxies } : {}) });
+    app.addHook('onClose', async () => tracing.shutdown());
+  }
   // Hooks with no asynchronous work are written callback-style: no promise per request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
@@ -142,6 +151,12 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
   recordReadiness(app.readiness, metrics);
   await app.register(metricsPlugin, { metrics, host: server.host, ...(server.metrics ? { access: server.metrics } : {}) });
   const ctx: StageContext = { app, bff: manifest.name, server, routes, settingsOf };
-  for (const stage of PIPELINE) await stage.register(policies as never, ctx);
+  for (const stage of PIPELINE) {
+    // A stage's own onRequest hooks run between these two: its work is one span.
+    const spans = tracing && 'traced' in stage && stage.traced?.(policies as never) ? stageSpanHooks(stage.name) : undefined;
+    if (spans) app.addHook('onRequest', spans.begin);
+    await stage.register(policies as never, ctx);
+    if (spans) app.addHook('onRequest', spans.end);
+  }
   return app;
 }

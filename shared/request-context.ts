@@ -11,6 +11,7 @@ import type { MetricsListener } from './observability/metrics-access';
 import type { PorticoMetrics } from './observability/metrics';
 import type { DrainState } from './drain';
 import type { ReadinessRegistry } from './observability/health';
+import type { TraceScope, Tracing } from './observability/tracing';
 import type { AuthRequirement } from './policies/authn/authn-plugin';
 import type { Principal } from './policies/authn/principal';
 import type { AccessRules } from './policies/edge/access-rules';
@@ -35,9 +36,17 @@ declare module 'fastify' {
     metricsListener: MetricsListener | undefined;
     /** The shutdown phase and the requests in flight (`shared/drain.ts`). */
     drain: DrainState;
+    /** OpenTelemetry tracing, when configured (`server.tracing`); undefined means off. */
+    tracing: Tracing | undefined;
   }
 
   interface FastifyRequest {
+    /** Tracing: the request's span, parent of every span opened for it; undefined when tracing is off. */
+    trace?: TraceScope;
+    /** Tracing: the spans of the pipeline stages still open. */
+    traceStages?: TraceScope[];
+    /** Tracing: the error the request failed with, for its span. */
+    traceFailure?: unknown;
     /** Authentication: the verified caller; undefined on public routes without credentials. */
     principal?: Principal;
     /** Transform: headers every upstream call of this request carries (the verified identity). */

@@ -2,6 +2,7 @@
 import { integer, oneOf, optionalInteger, optionalText, port, shownDefault, text, type Parsed } from './config/env';
 import { LOG_LEVELS } from './observability/logger';
 import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from './server-settings';
+import { tracingEnvSpec, tracingSettingsFrom } from './observability/tracing-env';
 
 /** The server variables, defaulting to the manifest's own settings. */
 export function serverEnvSpec(base: ServerSettings = DEFAULT_SERVER_SETTINGS) {
@@ -16,6 +17,7 @@ export function serverEnvSpec(base: ServerSettings = DEFAULT_SERVER_SETTINGS) {
     SHUTDOWN_TIMEOUT_MS: integer('after the drain delay, longest wait for in-flight requests before the process exits anyway (code 1), in ms', base.shutdownTimeoutMs, { min: 1 }),
     METRICS_PORT: shownDefault(optionalInteger('serve `/metrics` alone on this port (same `HOST`); the client port then answers 404 there'), '(none: the client port)'),
     METRICS_TOKEN: optionalText('bearer token `/metrics` requires (`Authorization: Bearer <token>`)'),
+    ...tracingEnvSpec,
   };
 }
 
@@ -24,9 +26,12 @@ export type ServerEnv = Parsed<ReturnType<typeof serverEnvSpec>>;
 /** Pure: the manifest's server settings with the environment applied. */
 export function serverSettingsFrom(env: ServerEnv, base: ServerSettings = DEFAULT_SERVER_SETTINGS): ServerSettings {
   const metrics = { ...base.metrics, ...(env.METRICS_PORT !== undefined ? { port: env.METRICS_PORT } : {}), ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}) };
+  const { tracing: baseTracing, ...rest } = base;
+  const tracing = tracingSettingsFrom(env, baseTracing);
   return {
     ...(Object.keys(metrics).length > 0 ? { metrics } : {}),
-    ...base,
+    ...rest,
+    ...(tracing ? { tracing } : {}),
     host: env.HOST,
     port: env.PORT,
     logLevel: env.LOG_LEVEL,

@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { LOG_LEVELS, type LogLevel } from './observability/logger';
 import type { MetricsAccess } from './observability/metrics-access';
+import { TracingSettingsSchema, type TracingSettings } from './observability/tracing-settings';
 
 export interface ServerSettings {
   /** Listen address. Default `127.0.0.1`. */
@@ -37,6 +38,8 @@ export interface ServerSettings {
   etag: boolean;
   /** Where `/metrics` is served: its own port and/or a bearer token. Default: public on the client port (refused in production). */
   metrics?: MetricsAccess;
+  /** OpenTelemetry tracing: where spans go and which traces are sampled. Default: off (nothing loaded, no hook). */
+  tracing?: TracingSettings;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
@@ -76,6 +79,7 @@ export const ServerSettingsSchema = Type.Object(
     compress: Type.Boolean({ default: DEFAULT_SERVER_SETTINGS.compress }),
     etag: Type.Boolean({ default: DEFAULT_SERVER_SETTINGS.etag }),
     metrics: Type.Optional(MetricsAccessSchema),
+    tracing: Type.Optional(TracingSettingsSchema),
   },
   { additionalProperties: false },
 );

@@ -32,6 +32,7 @@ import type { GatewayContext } from './gateway-context';
 import { fragmentsOf, type OperationLimits } from './operation-limits';
 import { operationCharge } from './operation-limits-plugin';
 import type { PlanExecutor } from './executor/plan-executor';
+import { operationAttributes } from './graphql-tracing-plugin';
 
 /** Most operations kept for direct execution. */
 export const MAX_ADMITTED_OPERATIONS = 2_000;
@@ -300,10 +301,15 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
     opts.onRequest?.('direct');
     const cachePolicy = new ResponseCachePolicy();
     const responseOptions = { contentType, requestId: context.requestId, cachePolicy, formatError: opts.formatError };
+    // Past every hand-over: the execution's span parents the plan's subgraph fetches.
+    const span = context.trace?.child('graphql.execute', operationAttributes(entry.operation.operation, direct.operationName ?? entry.operation.name?.value, 'direct'));
+    if (span) context.trace = span;
     let response: DirectResponse;
     try {
       response = directResponseOf(await run({ variables, context, incomingRequestContext: { overallCachePolicy: cachePolicy } }), responseOptions);
+      span?.end();
     } catch (err) {
+      span?.end(err);
       // As Apollo Server answers an execution that threw: the error, and 500.
       response = directResponseOf({ errors: [err] }, { ...responseOptions, statusWithoutData: 500 });
     }

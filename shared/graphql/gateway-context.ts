@@ -1,3 +1,4 @@
+import type { TraceScope } from '../observability/tracing';
 import type { Principal } from '../policies/authn/principal';
 import type { RoutingInput } from '../upstream/target-set';
 import type { GraphqlRequestReport } from '../observability/graphql-client-metrics';
@@ -16,6 +17,8 @@ export interface GatewayContext {
   cacheScope?: string;
   /** Who is calling, for subgraphs with several targets (sticky assignment, the override header honoured only for permitted principals). */
   routing?: RoutingInput;
+  /** Tracing: the span the GraphQL phases and subgraph fetches open under (the execution's while it runs); absent when tracing is off. */
+  trace?: TraceScope;
   /** When the request's overall deadline ends (`performance.now()` clock): subgraph calls unfinished by then fail with UPSTREAM_TIMEOUT. Default: none. */
   deadlineAt?: number;
   /** Where the pipeline that answers (Apollo Server's or direct execution) notes the operation and the first error code, for the per-client metrics; the request's own. */

@@ -15,6 +15,7 @@ import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
 import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
 import type { UpstreamRegistry } from '../upstream/upstream-registry';
 import type { GatewayContext } from './gateway-context';
+import { graphqlTracingPlugin } from './graphql-tracing-plugin';
 import type { GraphqlAuthorizationSettings } from './authorization/authorization-policies';
 import { createAuthorizedGateway } from './authorization/authorized-gateway';
 import { UNAUTHORIZED_FIELD_OR_TYPE } from './authorization/complete-unauthorized';
@@ -80,7 +81,7 @@ export async function createOperationExecutor(app: FastifyInstance, upstreams: U
     stopOnTerminationSignals: false,
     introspection: false,
     // The documents are registered, but their variables (list sizes) come from partner requests.
-    plugins: [operationLimitsPlugin(DEFAULT_OPERATION_LIMITS), authorization],
+    plugins: [...(app.tracing ? [graphqlTracingPlugin] : []), operationLimitsPlugin(DEFAULT_OPERATION_LIMITS), authorization],
   });
   await apollo.start();
   app.addHook('onClose', async () => {

@@ -91,6 +91,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     let text: string;
     // Only queries are safe to send twice, or to share.
     const isQuery = isGraphqlQuery(request.query);
+    const parent = incoming?.context?.trace;
     try {
       ({ statusCode, headers: responseHeaders, body: text } = await this.upstream.call({
         method: 'POST',
@@ -102,6 +103,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
         deadlineAt: incoming?.context?.deadlineAt,
         // Identical concurrent queries for the same identity share one call; each caller parses its own copy.
         dedupeKey: this.dedupe && isQuery ? subgraphCallKey(body, identity) : undefined,
+        trace: parent ? { parent, name: `fetch ${this.name}`, attributes: fetchAttributes(this.name, isQuery, request.operationName, request.variables) } : undefined,
       }));
     } catch (err) {
       const mapped = err instanceof PorticoError ? err : new PorticoError('INTERNAL_ERROR', undefined, { cause: err });
@@ -143,6 +145,17 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     }
     return { errors: failedFetchErrors(shape, options.request.variables, error, this.maxFieldErrorsPerFetch) };
   }
+}
+
+/** Pure: what a subgraph fetch's span says of it: the subgraph, the operation, how many entities it resolves (never the variables' values). */
+export function fetchAttributes(subgraph: string, isQuery: boolean, operationName: string | undefined, variables: Record<string, unknown> | undefined): Record<string, string | number> {
+  const representations = variables?.representations;
+  return {
+    'portico.subgraph.name': subgraph,
+    'graphql.operation.type': isQuery ? 'query' : 'mutation',
+    ...(operationName ? { 'graphql.operation.name': operationName } : {}),
+    ...(Array.isArray(representations) ? { 'portico.subgraph.entity_count': representations.length } : {}),
+  };
 }
 
 /** A subgraph's `Cache-Control` narrows the cache policy of the whole response. */

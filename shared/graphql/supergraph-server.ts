@@ -29,6 +29,7 @@ import { DEFAULT_GRAPHQL_EXECUTOR, installPlanExecutor, type ExecutionRoute, typ
 import { createDirectExecution } from './direct-execution';
 import { createQueryPlanCache } from './query-plan-cache';
 import { SubgraphDataSource } from './subgraph-data-source';
+import { graphqlTracingPlugin } from './graphql-tracing-plugin';
 import { DEFAULT_WARMUP_BUDGET_MS, type RegisteredOperation, type WarmUpReport } from './warm-up';
 import { markWarmUpPlanned, warmUpApolloServer } from './warm-up-apollo';
 
@@ -134,6 +135,7 @@ export async function createSupergraphServer(
     ...(request.chargeRateLimit ? { chargeRateLimit: request.chargeRateLimit } : {}),
     ...(scopeCache && request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
     ...(routed ? { routing: routingInputOf(request) } : {}),
+    ...(request.trace ? { trace: request.trace } : {}),
   });
   // Answers from the response cache are Apollo Server plugins' work: with a cache, every request goes through it.
   const direct =
@@ -156,6 +158,8 @@ export async function createSupergraphServer(
     stopOnTerminationSignals: false,
     formatError: (formatted) => formatClientError(formatted),
     plugins: [
+      // First: its spans open before any other plugin's work on the phase.
+      ...(app.tracing ? [graphqlTracingPlugin] : []),
       landingPageEnabled(opts)
         ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false }, headers: { authorization: LANDING_PAGE_AUTHORIZATION_HINT }, document: LANDING_PAGE_DOCUMENT, footer: false })
         : ApolloServerPluginLandingPageDisabled(),

@@ -53,9 +53,11 @@ export interface PipelineStage<S extends object = object> {
   /** The policy the stage belongs to; absent for the route and response shaping, which every BFF has. */
   readonly policy?: PolicyDefinition<S>;
   register(settings: S, ctx: StageContext): Promise<void>;
+  /** Whether the stage's hooks are a span of each request's trace with these settings (tracing on). Default: not traced. */
+  readonly traced?: (settings: S) => boolean;
 }
 
 /** Declares a policy's stage. */
-export function policyStage<S extends object>(policy: PolicyDefinition<S>, name: string, register: (settings: S, ctx: StageContext) => Promise<void>): PipelineStage<S> {
-  return { name, policy, register };
+export function policyStage<S extends object>(policy: PolicyDefinition<S>, name: string, register: (settings: S, ctx: StageContext) => Promise<void>, traced?: (settings: S) => boolean): PipelineStage<S> {
+  return { name, policy, register, ...(traced ? { traced } : {}) };
 }

@@ -18,6 +18,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PorticoError } from '../errors';
+import { SpanKind, type TraceScope } from '../observability/tracing';
 import type { UpstreamBreaker } from '../upstream/breaker';
 import type { Upstream } from '../upstream/upstream';
 import { findDispatchDeadlineError } from '../upstream/dispatch-deadline';
@@ -31,6 +32,8 @@ export interface PassthroughCall {
   readonly startedAt: number;
   /** What the upstream did: set once, by the answer or the failure. */
   result?: { status: number } | { error: unknown };
+  /** Tracing: the call's client span, ended with the response. */
+  readonly span?: TraceScope;
 }
 
 /** Opens a request's passthrough call; throws UPSTREAM_CIRCUIT_OPEN (observed) when the circuit is open. */
@@ -42,7 +45,12 @@ export function openPassthroughCall(request: FastifyRequest, upstream: Upstream)
     upstream.observe(performance.now(), { error: err });
     throw err;
   }
-  request.passthroughCall = { upstream, breaker, startedAt: performance.now() };
+  const span = request.trace?.child(
+    `${request.method} ${upstream.name}`,
+    { 'http.request.method': request.method, 'portico.upstream.name': upstream.name, ...(breaker ? { 'portico.breaker.state': breaker.state() } : {}) },
+    SpanKind.CLIENT,
+  );
+  request.passthroughCall = { upstream, breaker, startedAt: performance.now(), ...(span ? { span } : {}) };
 }
 
 /** Forgets a call that never reached the upstream (e.g. no endpoint was available). */
@@ -57,6 +65,10 @@ export function upstreamAnswered(request: FastifyRequest, status: number): void 
   if (!call || call.result) return;
   call.result = { status };
   call.breaker?.record(status >= 500, performance.now() - call.startedAt);
+  if (call.span) {
+    call.span.span.setAttribute('http.response.status_code', status);
+    if (status >= 500) call.span.fail({ code: String(status) });
+  }
 }
 
 /** Whether the client's request stopped arriving (socket gone before the body was complete). */
@@ -82,14 +94,17 @@ export function upstreamCallFailed(request: FastifyRequest, upstream: string, er
   if (clients) {
     request.targetLease?.release();
     request.passthroughCall = undefined;
+    call?.span?.end(clients);
     return clients;
   }
   request.targetLease?.release({ error: err });
+  const mapped = upstreamError(upstream, err);
   if (call && !call.result) {
     call.result = { error: err };
     call.breaker?.record(true, performance.now() - call.startedAt);
+    call.span?.fail(mapped);
   }
-  return upstreamError(upstream, err);
+  return mapped;
 }
 
 /** Whether the reply should close the connection: the client's body was not read to its end. */
@@ -103,9 +118,11 @@ export function observePassthroughCalls(app: FastifyInstance): void {
     const call = request.passthroughCall;
     request.passthroughCall = undefined;
     if (call?.result) call.upstream.observe(call.startedAt, call.result);
+    call?.span?.end();
     done();
   });
   app.addHook('onRequestAbort', (request, done) => {
+    request.passthroughCall?.span?.end({ code: 'CLIENT_ABORTED' });
     request.passthroughCall = undefined;
     done();
   });

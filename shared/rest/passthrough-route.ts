@@ -103,12 +103,19 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
         ...(routing ? { getUpstream: (request) => routing.getUpstream(request as FastifyRequest) } : {}),
         rewriteRequestHeaders: (req, headers) => {
           const request = req as FastifyRequest;
-          return upstreamRequestHeaders(headers as IncomingHttpHeaders, rules, {
+          const out = upstreamRequestHeaders(headers as IncomingHttpHeaders, rules, {
             identity: request.upstreamHeaders,
             requestIdHeader: REQUEST_ID_HEADER,
             requestId: request.id,
             forwarding: forwardingFacts(request),
           });
+          // Written last, in place of the client's: the upstream's parent is Portico's span.
+          const span = request.passthroughCall?.span;
+          if (span) {
+            delete out.tracestate;
+            span.inject(out);
+          }
+          return out;
         },
         // Runs after the proxy has rewritten Location into the facade's path space.
         rewriteHeaders: (headers) => allowedResponseHeaders(headers, rules),

@@ -39,10 +39,10 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, upstream
       route.handler({
         params: request.params as Record<string, string>,
         query: request.query as Record<string, string | string[] | undefined>,
-        upstreams: createUpstreamCaller(upstreams, request.id, request.upstreamHeaders, routed ? routingInputOf(request) : undefined),
+        upstreams: createUpstreamCaller(upstreams, request.id, request.upstreamHeaders, routed ? routingInputOf(request) : undefined, request.trace),
         graphql: async <T>(name: string, variables: Record<string, unknown>) => {
           if (!executor) throw new PorticoError('INTERNAL_ERROR', undefined, { cause: new Error('this facade has no GraphQL operations') });
-          return executor.execute<T>(name, variables, { requestId: request.id, forwardHeaders: request.upstreamHeaders ?? {}, ...(request.principal ? { principal: request.principal } : {}) });
+          return executor.execute<T>(name, variables, { requestId: request.id, forwardHeaders: request.upstreamHeaders ?? {}, ...(request.principal ? { principal: request.principal } : {}), ...(request.trace ? { trace: request.trace } : {}) });
         },
       }),
   });

@@ -4,6 +4,7 @@
  */
 import { PorticoError } from '../errors';
 import { REQUEST_ID_HEADER } from '../observability/request-id';
+import type { TraceScope } from '../observability/tracing';
 import type { RoutingInput } from '../upstream/target-set';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream';
 
@@ -14,8 +15,11 @@ export interface UpstreamCaller {
   getJson<T = unknown>(upstream: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>>;
 }
 
-/** `routing`: who is calling, for multi-target upstreams (sticky assignment, the override honoured only for permitted principals). */
-export function createUpstreamCaller(upstreams: ReadonlyMap<string, Upstream>, requestId: string, identityHeaders: Record<string, string> = {}, routing: RoutingInput = {}): UpstreamCaller {
+/**
+ * `routing`: who is calling, for multi-target upstreams (sticky assignment, the override
+ * honoured only for permitted principals). `trace`: the request's span, when tracing is on.
+ */
+export function createUpstreamCaller(upstreams: ReadonlyMap<string, Upstream>, requestId: string, identityHeaders: Record<string, string> = {}, routing: RoutingInput = {}, trace?: TraceScope): UpstreamCaller {
   return {
     async getJson<T>(name: string, path: string, query?: Record<string, string>): Promise<UpstreamResponse<T>> {
       const upstream = upstreams.get(name);
@@ -27,6 +31,7 @@ export function createUpstreamCaller(upstreams: ReadonlyMap<string, Upstream>, r
         headers: { ...identityHeaders, accept: 'application/json', [REQUEST_ID_HEADER]: requestId },
         idempotent: true,
         ...(upstream.targets ? { routing } : {}),
+        trace: trace ? { parent: trace } : undefined,
       });
       try {
         return { statusCode: res.statusCode, headers: res.headers, body: JSON.parse(res.body) as T };

@@ -24,6 +24,7 @@ import type { Readable } from 'node:stream';
 import { Dispatcher, type Pool } from 'undici';
 import { PorticoError } from '../errors';
 import type { ReadinessCheck } from '../observability/health';
+import { errorType, SpanKind, type TraceScope } from '../observability/tracing';
 import type { UpstreamBreaker } from './breaker';
 import { DeadlineDispatcher, failBeforeStart } from './dispatch-deadline';
 import { createInFlightDeduplicator, type InFlightCall, type InFlightDeduplicator } from './in-flight-dedup';
@@ -67,6 +68,17 @@ export interface UpstreamCall {
   deadlineAt?: number;
   /** Largest body read, in bytes; a bigger one fails the call. Default: unbounded (the pool's body timeout bounds it). */
   maxResponseBytes?: number;
+  /** Tracing: the call is one client span under `parent`, and carries its `traceparent`. Default: not traced. */
+  trace?: UpstreamCallTrace;
+}
+
+/** How one call is traced. */
+export interface UpstreamCallTrace {
+  parent: TraceScope;
+  /** The span's name. Default `<METHOD> <upstream>`. */
+  name?: string;
+  /** What the caller knows of the call (a subgraph fetch's operation and entity count). */
+  attributes?: Record<string, string | number | boolean>;
 }
 
 /** Where an upstream's calls go: one origin, or the endpoints of several targets. */
@@ -229,8 +241,9 @@ function withinDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-async function attempt(endpoints: UpstreamEndpoints, call: UpstreamCall, signal: AbortSignal): Promise<TextResponse> {
+async function attempt(endpoints: UpstreamEndpoints, call: UpstreamCall, signal: AbortSignal, span: TraceScope | undefined): Promise<TextResponse> {
   const lease = endpoints.acquire(call.routing ?? {});
+  if (span) setServerAttributes(span, lease.endpoint.origin);
   try {
     const res = await lease.pool.request({ path: call.path, method: call.method, headers: call.headers, body: call.body, signal });
     const body = call.maxResponseBytes !== undefined ? await readLimited(res.body, call.maxResponseBytes) : await res.body.text();
@@ -241,6 +254,39 @@ async function attempt(endpoints: UpstreamEndpoints, call: UpstreamCall, signal:
     lease.release({ error: failure });
     throw failure;
   }
+}
+
+/** The endpoint attributes of each origin, parsed once: endpoints are few and long-lived. */
+const serverAttributes = new Map<string, { 'server.address': string; 'server.port': number }>();
+
+/** The endpoint an attempt went to, as the HTTP conventions name it. */
+function setServerAttributes(span: TraceScope, origin: string): void {
+  let attributes = serverAttributes.get(origin);
+  if (!attributes) {
+    const url = new URL(origin);
+    attributes = { 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+    // Bounded: discovery can replace endpoints over a long life.
+    if (serverAttributes.size >= 1_000) serverAttributes.clear();
+    serverAttributes.set(origin, attributes);
+  }
+  span.span.setAttributes(attributes);
+}
+
+/** Opens a call's client span and writes its trace context into the call's headers. */
+function openCallSpan(upstream: string, call: UpstreamCall, trace: UpstreamCallTrace, breaker: UpstreamBreaker | undefined): TraceScope {
+  const span = trace.parent.child(
+    trace.name ?? `${call.method} ${upstream}`,
+    {
+      'http.request.method': call.method,
+      'url.path': call.path.split('?', 1)[0] as string,
+      'portico.upstream.name': upstream,
+      ...(breaker ? { 'portico.breaker.state': breaker.state() } : {}),
+      ...trace.attributes,
+    },
+    SpanKind.CLIENT,
+  );
+  span.inject(call.headers);
+  return span;
 }
 
 /** Whether a failed call says something about the upstream (recorded on its breaker for a caller that shared it). */
@@ -261,9 +307,18 @@ export function createUpstream({ name, endpoints, breaker, observe, retryBudget,
    * call, shared by its retries, and cleared when the call ends (`AbortSignal.timeout` would
    * keep every signal and its timer alive for the whole deadline, thousands of them under load).
    */
-  const send = async (call: UpstreamCall, timeMs: number): Promise<TextResponse> => {
+  const send = async (call: UpstreamCall, timeMs: number, span: TraceScope | undefined): Promise<TextResponse> => {
     const { signal, clear } = deadlineSignal(timeMs);
-    const retried = () => withinDeadline(withRetries(() => attempt(endpoints, call, signal), { idempotent: call.idempotent, budget, maxRetries }), signal);
+    // Traced: each retry is an event and the span counts them (`http.request.resend_count`).
+    let resends = 0;
+    const onRetry = span
+      ? (err: unknown) => {
+          resends += 1;
+          span.span.addEvent('retry', { 'error.type': errorType(err), 'http.request.resend_count': resends });
+          span.span.setAttribute('http.request.resend_count', resends);
+        }
+      : undefined;
+    const retried = () => withinDeadline(withRetries(() => attempt(endpoints, call, signal, span), { idempotent: call.idempotent, budget, maxRetries, onRetry }), signal);
     try {
       return await (breaker ? breaker.run(retried, isFailure) : retried());
     } finally {
@@ -299,24 +354,32 @@ export function createUpstream({ name, endpoints, breaker, observe, retryBudget,
     targets: endpoints.targets,
     async call(call) {
       const startedAt = performance.now();
+      const span = call.trace ? openCallSpan(name, call, call.trace, breaker) : undefined;
       try {
         // Whole ms: AbortSignal.timeout takes nothing else.
         const timeMs = Math.ceil(Math.min(call.deadlineMs ?? deadlineMs, call.deadlineAt !== undefined ? call.deadlineAt - startedAt : Infinity));
         // The caller's time is already spent: nothing is sent, and the upstream is not blamed.
         if (timeMs <= 0) throw new PorticoError('UPSTREAM_TIMEOUT', `Upstream '${name}' did not answer in time.`, { cause: deadlineError() });
         let res: TextResponse;
-        if (call.dedupeKey === undefined) res = await send(call, timeMs);
+        if (call.dedupeKey === undefined) res = await send(call, timeMs, span);
         else {
           // Identical concurrent calls share one upstream call; each caller still observes its own outcome.
           const endsAt = startedAt + timeMs;
           const shared = inFlight.get(call.dedupeKey);
-          res = shared ? await join(shared, endsAt) : await inFlight.run(call.dedupeKey, () => send(call, timeMs), endsAt);
+          if (shared) span?.span.setAttribute('portico.upstream.shared_call', true);
+          res = shared ? await join(shared, endsAt) : await inFlight.run(call.dedupeKey, () => send(call, timeMs, span), endsAt);
         }
         observe?.(name, startedAt, { status: res.statusCode });
+        if (span) {
+          span.span.setAttribute('http.response.status_code', res.statusCode);
+          span.end(res.statusCode >= 500 ? { code: String(res.statusCode) } : undefined);
+        }
         return res;
       } catch (err) {
         observe?.(name, startedAt, { error: err });
-        throw err instanceof PorticoError ? err : upstreamError(name, err);
+        const mapped = err instanceof PorticoError ? err : upstreamError(name, err);
+        span?.end(mapped);
+        throw mapped;
       }
     },
     observe(startedAt, result) {

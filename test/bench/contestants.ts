@@ -26,6 +26,8 @@ export interface BenchContext {
   apiKeysFile: string;
   /** A partner API key on an unlisted plan, so the `default` plan rule (RATE_LIMIT_PER_MIN) applies. */
   apiKey: string;
+  /** OTLP/HTTP endpoint that accepts and discards spans (trace-sink.ts), for the tracing contestant. */
+  traceSinkEndpoint: string;
 }
 
 /** One HTTP request, sent identically on every connection. */
@@ -244,6 +246,22 @@ const webPoliciesOnApolloServerPipeline: NodeContestantSpec = {
   smokeGroup: 'graphql-light',
 };
 
+/**
+ * What tracing costs: web-policies-on with every request traced (100% sampling) and its
+ * spans exported to a sink that discards them. web-policies-on itself is the tracing-off
+ * figure (no OTEL_* variable: no SDK loaded, no hook registered).
+ */
+const webPoliciesOnTracing: NodeContestantSpec = {
+  id: 'web-policies-on-tracing',
+  description: 'Portico web BFF as web-policies-on, with OpenTelemetry tracing on: every request sampled (OTEL_TRACES_SAMPLER=always_on), spans exported over OTLP/HTTP to a local sink that discards them',
+  kind: 'node',
+  entry: 'bffs/web/main.ts',
+  nodeArgs: GRAPHQL_BFF_NODE_ARGS,
+  env: (ctx) => ({ ...webPoliciesOn.env(ctx), OTEL_EXPORTER_OTLP_ENDPOINT: ctx.traceSinkEndpoint, OTEL_TRACES_SAMPLER: 'always_on' }),
+  ready: PORTICO_READY,
+  smokeGroup: 'graphql-light',
+};
+
 const webPoliciesOff: NodeContestantSpec = {
   id: 'web-policies-off',
   description: 'Portico web BFF: AUTH=off, RATE_LIMIT=off (breakers stay on)',
@@ -417,7 +435,7 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'graphql',
     title: 'GraphQL, heavy query (a user and topProducts, three levels of reviews)',
     operation: graphqlOperation(HEAVY_QUERY),
-    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloServerPipeline, webPoliciesOnApolloExecutor, webPoliciesOnNoDedup, webPoliciesOff, apolloBaselineWithPorticoHeap],
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnTracing, webPoliciesOnApolloServerPipeline, webPoliciesOnApolloExecutor, webPoliciesOnNoDedup, webPoliciesOff, apolloBaselineWithPorticoHeap],
   },
   {
     id: 'graphql-heavy-benchmark',
@@ -431,7 +449,7 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'graphql',
     title: 'GraphQL, light query ({ topProducts(first: 5) { name price } })',
     operation: graphqlOperation(LIGHT_QUERY),
-    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnApolloServerPipeline, webPoliciesOnApolloExecutor, webPoliciesOff],
+    contestants: [apolloBaseline, ...PEER_GATEWAYS, webPoliciesOn, webPoliciesOnTracing, webPoliciesOnApolloServerPipeline, webPoliciesOnApolloExecutor, webPoliciesOff],
   },
   {
     id: 'graphql-cached',

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { createApiKeyInFile } from '../../shared/dev/api-key-file';
 import { ensureDevKeys, mintDevToken } from '../../shared/dev/dev-keys';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
+import { startTraceSink, type TraceSink } from './trace-sink';
 import { BENCH_GROUPS, BENCH_PROCESS_ENV, selectContestants, smokeContestants, type BenchContext, type ContestantSpec, type GroupSpec, type NativeContestantSpec } from './contestants';
 import { ATTACK_GROUP_ID, formatAttacks, runAttackGroup, type AttackResult } from './attacks';
 import { COLD_START_GROUP_ID, formatColdStart, FULL_COLD_START, runColdStartGroup, SMOKE_COLD_START, type ColdStartResult } from './cold-start';
@@ -328,6 +329,7 @@ async function main(): Promise<number> {
   log('');
 
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'portico-bench-'));
+  let traceSink: TraceSink | undefined;
   try {
     // Dev credentials in a temporary directory: the developer's .portico/ is never touched.
     const keys = await ensureDevKeys(path.join(tmpDir, 'dev-keys'));
@@ -337,11 +339,12 @@ async function main(): Promise<number> {
 
     progress('starting the upstream services');
     const upstreams = await startUpstreams(registry, keys.jwksFile, pinning.loadCpu);
+    traceSink = await startTraceSink();
     const env: RunEnv = {
       options,
       registry,
       pinning,
-      ctx: { upstreamOrigins: upstreams.origins, token, apiKeysFile: keys.apiKeysFile, apiKey },
+      ctx: { upstreamOrigins: upstreams.origins, token, apiKeysFile: keys.apiKeysFile, apiKey, traceSinkEndpoint: traceSink.endpoint },
       upstreams,
       clockTicks,
       tmpDir,
@@ -387,6 +390,7 @@ async function main(): Promise<number> {
     return groupResults.every((g) => g.contestants.every(passedOrSkipped)) && (attacks ?? []).every((a) => a.ok) && (coldStart ?? []).every((c) => c.ok) ? 0 : 1;
   } finally {
     await registry.stopAll();
+    await traceSink?.close();
     rmSync(tmpDir, { recursive: true, force: true });
   }
 }

@@ -22,7 +22,7 @@ const EXPECTED_CONTESTANTS: Record<string, string[]> = {
   // The peer gateways run in one group only in the default smoke run (see PEER_GATEWAYS).
   'graphql-heavy': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-on-apollo-executor', 'web-policies-on-no-dedup', 'web-policies-off', 'apollo-gateway-portico-heap'],
   'graphql-heavy-benchmark': ['apollo-gateway-baseline', 'hive-gateway', 'hive-gateway-rust-planner', 'mercurius-gateway', 'web-policies-on', 'web-policies-off'],
-  'graphql-light': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-on-apollo-server-pipeline', 'web-policies-off'],
+  'graphql-light': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-on-tracing', 'web-policies-on-apollo-server-pipeline', 'web-policies-off'],
   'graphql-cached': ['web-policies-on', 'web-policies-on-cached'],
   rest: ['direct-upstream', 'nginx', 'haproxy', 'node-proxy-floor', 'fastify-http-proxy', 'partner-policies-on', 'partner-policies-off'],
 };

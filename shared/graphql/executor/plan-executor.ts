@@ -13,6 +13,7 @@ import { operationFromDocument, type Schema } from '@apollo/federation-internals
 import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
 import { GraphQLError, Kind, getVariableValues, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
+import type { TraceScope } from '../../observability/tracing';
 import type { QueryPlanCache } from '../query-plan-cache';
 import { compilePlan, UnsupportedPlanError, type CompiledPlan, type SubgraphRequest } from './plan-execution';
 import { MalformedSubgraphDataError, OperationProjection, UnsupportedOperationError } from './response-projection';
@@ -152,8 +153,15 @@ export function installPlanExecutor(gateway: ApolloGateway, opts: PlanExecutorOp
     internals ??= plannerOf(gateway);
     let plan = await opts.planCache.get(compiled.planKey);
     if (!plan) {
-      const operation = operationFromDocument(internals.apiSchema, requestContext.document as DocumentNode, { operationName: requestContext.request.operationName });
-      plan = internals.planner.buildQueryPlan(operation, internals.limits);
+      const span = (requestContext.context as { trace?: TraceScope } | undefined)?.trace?.child('graphql.plan');
+      try {
+        const operation = operationFromDocument(internals.apiSchema, requestContext.document as DocumentNode, { operationName: requestContext.request.operationName });
+        plan = internals.planner.buildQueryPlan(operation, internals.limits);
+      } catch (err) {
+        span?.end(err);
+        throw err;
+      }
+      span?.end();
       await opts.planCache.set(compiled.planKey, plan);
     }
     let runnable = plans.get(plan);

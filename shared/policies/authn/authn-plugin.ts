@@ -115,7 +115,9 @@ export const authnPlugin = fp<AuthnPluginOptions>(
         const method = bearerMethodFor(token, { jwt: Boolean(opts.jwt), introspection: Boolean(opts.introspection) });
         const verifier = method === 'jwt' ? opts.jwt : opts.introspection;
         if (!verifier) throw new PorticoError('AUTH_TOKEN_INVALID');
-        return verifier.verify(token);
+        // Tracing on: the authentication stage's span parents a key fetch or an introspection call.
+        const trace = request.traceStages?.at(-1) ?? request.trace;
+        return trace ? verifier.verify(token, trace) : verifier.verify(token);
       }
       if (apiKey !== undefined && apiKeys) {
         if (typeof apiKey !== 'string') throw new PorticoError('AUTH_API_KEY_INVALID', 'Send exactly one x-api-key header.');

@@ -32,9 +32,14 @@ export const identityHeaderHygieneStage = policyStage(authnPolicy, 'identity hea
   await app.register(stripIdentityHeadersPlugin, { extraIdentityHeaders, onStripped: (count) => app.metrics.identityHeadersStripped.inc(count) });
 });
 
-export const authenticationStage = policyStage(authnPolicy, 'authentication', async ({ authn, principalKinds }, { app }) => {
-  if (authn) await registerAuthentication(app, authn, principalKinds);
-});
+export const authenticationStage = policyStage(
+  authnPolicy,
+  'authentication',
+  async ({ authn, principalKinds }, { app }) => {
+    if (authn) await registerAuthentication(app, authn, principalKinds);
+  },
+  ({ authn }) => authn !== undefined,
+);
 
 /** Always on: the verified identity (or none) becomes the upstream headers. */
 export const transformStage = policyStage(authnPolicy, 'transform', async (_settings, { app }) => {

@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { isPorticoError, PorticoError, type ErrorCode } from '../../errors';
+import type { TraceScope } from '../../observability/tracing';
 import { createUpstream, singleOriginEndpoints } from '../../upstream/upstream';
 import { createUpstreamPool } from '../../upstream/upstream-pool';
 import type { Principal } from './principal';
@@ -86,7 +87,8 @@ export interface IntrospectionObserver {
 
 export interface IntrospectionVerifier {
   /** Verifies an opaque bearer token and returns its principal; throws PorticoError (401 codes, or 503 AUTH_INTROSPECTION_UNAVAILABLE). */
-  verify(token: string): Promise<Principal>;
+  /** `trace`: the span the call to the introspection endpoint opens under (tracing on). */
+  verify(token: string, trace?: TraceScope): Promise<Principal>;
   /** Closes the connection pool. */
   close(): Promise<void>;
 }
@@ -221,7 +223,7 @@ export function createIntrospectionVerifier(opts: IntrospectionOptions, observer
   const cache = maxEntries > 0 ? new LRUCache<string, Verdict>({ max: maxEntries, perf: { now }, ttlResolution: 0 }) : undefined;
   const inFlight = new Map<string, Promise<Verdict>>();
 
-  async function callEndpoint(token: string): Promise<IntrospectionResponse> {
+  async function callEndpoint(token: string, trace: TraceScope | undefined): Promise<IntrospectionResponse> {
     let statusCode: number;
     let text: string;
     try {
@@ -234,6 +236,7 @@ export function createIntrospectionVerifier(opts: IntrospectionOptions, observer
         // One deadline for the whole call; the pool's own timeouts cover each phase.
         deadlineMs: timeoutMs,
         maxResponseBytes: MAX_RESPONSE_BYTES,
+        ...(trace ? { trace: { parent: trace } } : {}),
       }));
     } catch (err) {
       if (isPorticoError(err) && err.code === 'UPSTREAM_TIMEOUT') throw new EndpointFailure('timeout', `the introspection endpoint did not answer within ${timeoutMs} ms`, { cause: err });
@@ -250,10 +253,10 @@ export function createIntrospectionVerifier(opts: IntrospectionOptions, observer
     }
   }
 
-  async function introspect(key: string, token: string): Promise<Verdict> {
+  async function introspect(key: string, token: string, trace: TraceScope | undefined): Promise<Verdict> {
     let response: IntrospectionResponse;
     try {
-      response = await callEndpoint(token);
+      response = await callEndpoint(token, trace);
     } catch (err) {
       const failure = err as EndpointFailure;
       observer.onCall?.(failure.outcome);
@@ -281,7 +284,7 @@ export function createIntrospectionVerifier(opts: IntrospectionOptions, observer
   };
 
   return {
-    async verify(token) {
+    async verify(token, trace) {
       if (token.length > MAX_OPAQUE_TOKEN_LENGTH) throw new PorticoError('AUTH_TOKEN_INVALID', 'The bearer token is too long.');
       const key = tokenCacheKey(token);
       const cached = cache?.get(key);
@@ -295,7 +298,7 @@ export function createIntrospectionVerifier(opts: IntrospectionOptions, observer
         return settle(await pending);
       }
       observer.onCache?.('miss');
-      const call = introspect(key, token).finally(() => inFlight.delete(key));
+      const call = introspect(key, token, trace).finally(() => inFlight.delete(key));
       inFlight.set(key, call);
       return settle(await call);
     },

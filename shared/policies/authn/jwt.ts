@@ -5,9 +5,13 @@
  * the token header before any key is looked up, so `alg: none` and HMAC-with-a-public-key
  * confusion never reach signature verification.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, type ClientRequest } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { PorticoError, type ErrorCode } from '../../errors';
+import { SpanKind, type TraceScope } from '../../observability/tracing';
 import type { Principal } from './principal';
 
 /** Asymmetric algorithms only: a verifier holding public keys can never accept an HMAC token. */
@@ -52,8 +56,11 @@ export interface JwtOptions {
 }
 
 export interface JwtVerifier {
-  /** Verifies a compact JWT and returns its principal; throws PorticoError with an AUTH_* code. */
-  verify(token: string): Promise<Principal>;
+  /**
+   * Verifies a compact JWT and returns its principal; throws PorticoError with an AUTH_* code.
+   * `trace`: the span a JWKS fetch this verification causes opens under (tracing on).
+   */
+  verify(token: string, trace?: TraceScope): Promise<Principal>;
 }
 
 function stringList(value: unknown): string[] {
@@ -98,12 +105,48 @@ function isJwksFetchFailure(err: unknown): boolean {
   return typeof code === 'string' || (typeof message === 'string' && /fetch|response|status|timeout/i.test(message));
 }
 
+/**
+ * The span of the verification whose JWKS fetch is under way. jose fetches the keys itself,
+ * deep inside `jwtVerify`; the verification's span reaches the fetch through this storage,
+ * entered only by a traced verification.
+ */
+const jwksFetchParent = new AsyncLocalStorage<TraceScope>();
+
+/**
+ * The agent jose's JWKS fetches go through: a fetch made for a traced verification is a
+ * client span under it and carries its `traceparent`. Keep-alive like Node's global agent.
+ */
+function jwksAgent(url: URL): HttpAgent {
+  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const internals = agent as unknown as { addRequest(req: ClientRequest, options: unknown): void };
+  const addRequest = internals.addRequest.bind(agent);
+  internals.addRequest = (req, options) => {
+    const parent = jwksFetchParent.getStore();
+    if (parent) {
+      const span = parent.child('GET jwks', { 'http.request.method': 'GET', 'server.address': url.hostname, 'url.path': url.pathname, 'portico.upstream.name': 'jwks' }, SpanKind.CLIENT);
+      const headers: Record<string, string> = {};
+      span.inject(headers);
+      for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
+      req.once('response', (res) => {
+        span.span.setAttribute('http.response.status_code', res.statusCode ?? 0);
+        span.end(res.statusCode === 200 ? undefined : { code: String(res.statusCode) });
+      });
+      req.once('error', (err) => span.end(err));
+      req.once('close', () => span.end());
+    }
+    addRequest(req, options);
+  };
+  return agent;
+}
+
 function keySource(opts: JwtOptions) {
   if (opts.jwksUrl) {
-    return createRemoteJWKSet(new URL(opts.jwksUrl), {
+    const url = new URL(opts.jwksUrl);
+    return createRemoteJWKSet(url, {
       timeoutDuration: opts.jwksTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS,
       cooldownDuration: opts.jwksCooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS,
       cacheMaxAge: opts.jwksCacheMaxAgeMs ?? DEFAULT_JWKS_CACHE_MAX_AGE_MS,
+      agent: jwksAgent(url),
     });
   }
   const jwks = opts.jwks ?? (opts.jwksFile ? (JSON.parse(readFileSync(opts.jwksFile, 'utf8')) as JSONWebKeySet) : undefined);
@@ -139,7 +182,7 @@ export function createJwtVerifier(opts: JwtOptions): JwtVerifier {
   };
 
   return {
-    async verify(token) {
+    async verify(token, trace) {
       const cached = verified.get(token);
       if (cached) {
         if (cached.until > now()) return cached.principal;
@@ -155,7 +198,8 @@ export function createJwtVerifier(opts: JwtOptions): JwtVerifier {
         throw new PorticoError('AUTH_ALGORITHM_NOT_ALLOWED', `Tokens signed with '${String(alg)}' are not accepted.`);
       }
       try {
-        const { payload } = await jwtVerify(token, keys, { ...verifyOptions, currentDate: new Date(now()) });
+        const options = { ...verifyOptions, currentDate: new Date(now()) };
+        const { payload } = await (trace ? jwksFetchParent.run(trace, () => jwtVerify(token, keys, options)) : jwtVerify(token, keys, options));
         const principal = principalFromClaims(payload);
         remember(token, principal, payload.exp);
         return principal;

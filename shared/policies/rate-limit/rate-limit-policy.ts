@@ -36,10 +36,22 @@ function limiterOf(settings: RateLimitSettings, { app, bff, settingsOf }: StageC
   return limiter;
 }
 
-export const perIpRateLimitStage = policyStage(rateLimitPolicy, 'per-IP rate limit', async ({ rateLimit }, ctx) => {
-  if (rateLimit) await ctx.app.register(ipRateLimitPlugin, limiterOf(rateLimit, ctx));
-});
+const limiting = ({ rateLimit }: RateLimitPolicySettings) => rateLimit !== undefined;
 
-export const principalRateLimitStage = policyStage(rateLimitPolicy, 'principal rate limit', async ({ rateLimit }, ctx) => {
-  if (rateLimit) await ctx.app.register(principalRateLimitPlugin, limiterOf(rateLimit, ctx));
-});
+export const perIpRateLimitStage = policyStage(
+  rateLimitPolicy,
+  'per-IP rate limit',
+  async ({ rateLimit }, ctx) => {
+    if (rateLimit) await ctx.app.register(ipRateLimitPlugin, limiterOf(rateLimit, ctx));
+  },
+  limiting,
+);
+
+export const principalRateLimitStage = policyStage(
+  rateLimitPolicy,
+  'principal rate limit',
+  async ({ rateLimit }, ctx) => {
+    if (rateLimit) await ctx.app.register(principalRateLimitPlugin, limiterOf(rateLimit, ctx));
+  },
+  limiting,
+);
