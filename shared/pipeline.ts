@@ -14,8 +14,10 @@
  */
 import fastifyCompress from '@fastify/compress';
 import fastifyEtag from '@fastify/etag';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { BffManifest } from './manifest';
+import { isWarmUpRequest, WARM_UP_REQUEST_HEADER } from './warm-up-request';
 import { installErrorHandling } from './rest/error-handler';
 import { clientErrorHandler } from './rest/client-errors';
 import { healthPlugin, recordReadiness } from './observability/health';
@@ -103,6 +105,17 @@ export type PipelinePolicySettings = Intersection<SettingsOf<(typeof PIPELINE)[n
 /** The policies of the pipeline, each once, in the order their first stage runs. */
 export const PIPELINE_POLICIES: readonly PolicyDefinition[] = [...new Set(PIPELINE.flatMap((stage) => ('policy' in stage && stage.policy ? [stage.policy as PolicyDefinition] : [])))];
 
+/**
+ * Whether a request is one of the BFF's own warm-up requests, which are not logged. Fastify's
+ * log controller is handed its request or the raw one; once the pipeline has run, the marker
+ * header is gone and the request says it itself.
+ */
+function isWarmUpLogged(req: object): boolean {
+  if (!('raw' in req)) return isWarmUpRequest(req as IncomingMessage);
+  const request = req as FastifyRequest;
+  return request.warmUp || isWarmUpRequest(request.raw);
+}
+
 /** Builds a BFF's Fastify app (not listening). */
 export async function createBffApp(manifest: BffManifest): Promise<FastifyInstance> {
   const { server, routes } = manifest;
@@ -114,7 +127,8 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
     // Stage 1, request id: chosen before anything else so every log line and error carries it.
     genReqId: (req) => resolveRequestId(req.headers[REQUEST_ID_HEADER]),
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // The BFF's own warm-up requests are not logged (warm-up-request.ts).
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: isWarmUpLogged }),
     bodyLimit: server.bodyLimitBytes,
     requestTimeout: server.requestTimeoutMs,
     // Node takes the headers timeout and its check interval only at creation; its defaults (60 s, checked every 30 s) outlast the request timeout.
@@ -138,8 +152,10 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
     app.addHook('onClose', async () => tracing.shutdown());
   }
   // Hooks with no asynchronous work are written callback-style: no promise per request.
+  app.decorateRequest('warmUp', false);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    if (request.headers[WARM_UP_REQUEST_HEADER] !== undefined) request.warmUp = isWarmUpRequest(request.raw);
     done();
   });
   installErrorHandling(app);

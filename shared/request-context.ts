@@ -41,6 +41,8 @@ declare module 'fastify' {
   }
 
   interface FastifyRequest {
+    /** One of the BFF's own warm-up requests (warm-up-request.ts), decided once on arrival; never true for a client's. */
+    warmUp: boolean;
     /** Tracing: the request's span, parent of every span opened for it; undefined when tracing is off. */
     trace?: TraceScope;
     /** Tracing: the spans of the pipeline stages still open. */

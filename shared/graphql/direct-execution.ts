@@ -258,8 +258,10 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
   const admission: GraphQLRequestListener<GatewayContext> = {
     // Reached only when every check passed and no plugin answered in the operation's place.
     async executionDidStart({ request, operation, document, source, queryHash, schema, contextValue }: GraphQLRequestContextExecutionDidStart<GatewayContext>) {
-      // Warm-up runs skip authorization; a document rewritten by authorization is the principal's own reduced form.
-      if (contextValue.warmUp || !operation || request.http?.method !== 'POST' || request.query === undefined || source !== request.query) return;
+      // A document rewritten by authorization is the principal's own reduced form. Warm-up
+      // runs skip authorization, which the direct path checks again for every client; the
+      // warm-up's requests through HTTP (warm-up-traffic.ts) admit their documents.
+      if (!operation || request.http?.method !== 'POST' || request.query === undefined || source !== request.query) return;
       if (request.operationName != null && !NAME.test(request.operationName)) return;
       const key = keyOf(request.query, request.operationName ?? undefined);
       if (!admitted.has(key)) admitted.set(key, { document, operation, name: operation.name?.value ?? '', fragments: fragmentsOf(document), queryHash, schema });
@@ -283,7 +285,8 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
       handedOver.set(request, context);
       return viaApolloServer(apolloServer, request, reply);
     };
-    if (opts.authorization(entry.document, direct.operationName, variables, context.principal)) return handOver();
+    // The BFF's own warm-up requests run whole documents, as every warm-up does (never a client's: warm-up-request.ts).
+    if (!context.warmUp && opts.authorization(entry.document, direct.operationName, variables, context.principal)) return handOver();
     const charge = operationCharge(entry.schema, entry.operation, entry.fragments, variables, opts.limits, opts.costPerRateLimitUnit);
     if ('refused' in charge) return handOver();
     const run = opts.executor.prepare(entry.queryHash, direct.operationName, entry.operation, entry.schema, variables);
@@ -298,7 +301,7 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
         return handOver();
       }
     }
-    opts.onRequest?.('direct');
+    if (!request.warmUp) opts.onRequest?.('direct');
     const cachePolicy = new ResponseCachePolicy();
     const responseOptions = { contentType, requestId: context.requestId, cachePolicy, formatError: opts.formatError };
     // Past every hand-over: the execution's span parents the plan's subgraph fetches.
@@ -324,7 +327,7 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
   };
 
   function viaApolloServer(apolloServer: GraphqlRouteHandler, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-    opts.onRequest?.('apollo-server');
+    if (!request.warmUp) opts.onRequest?.('apollo-server');
     return apolloServer(request, reply);
   }
 

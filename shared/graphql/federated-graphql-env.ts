@@ -12,6 +12,7 @@ import { DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
 import { DEFAULT_MANIFEST_LIMITS } from './trusted-document-manifests';
 import { DEFAULT_UNKNOWN_CLIENTS } from './trusted-documents';
 import { DEFAULT_WARMUP_BUDGET_MS } from './warm-up';
+import { DEFAULT_WARMUP_REQUESTS } from './warm-up-traffic';
 import { DEFAULT_GRAPHQL_CLIENT_METRICS_LIMITS } from '../observability/graphql-client-metrics';
 
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
@@ -60,6 +61,11 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
       routes.warmUp?.enabled === false ? 'off' : 'on',
     ),
     GRAPHQL_WARMUP_BUDGET_MS: integer('most time one warm-up may take, in ms; operations not reached by then are left to the first requests', routes.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS, { min: 1, max: 600_000 }),
+    GRAPHQL_WARMUP_REQUESTS: integer(
+      "requests of the registered operations the BFF sends itself through its whole pipeline once its first supergraph serves, before it reports ready, so V8 has compiled the path its first clients take (within the warm-up budget). They are the BFF's own: no rate limit, metrics, logs or traces see them, and their subgraph fetches get made-up answers (no upstream is called); 0 = none",
+      routes.warmUp?.requests ?? DEFAULT_WARMUP_REQUESTS,
+      { min: 0, max: 100_000 },
+    ),
     GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH: integer(
       'most errors with a path one failed subgraph call adds to an answer (one per field it leaves null); past it, one error without a path stands for the rest, their number in `extensions.omittedPaths`',
       routes.maxFieldErrorsPerFetch ?? DEFAULT_MAX_FIELD_ERRORS_PER_FETCH,
@@ -111,7 +117,7 @@ export function graphqlRoutesFrom<R extends FederatedGraphqlOptions>(parsed: Gra
     deadlineMs: parsed.GRAPHQL_DEADLINE_MS,
     executor: parsed.GRAPHQL_EXECUTOR,
     directExecution: parsed.GRAPHQL_DIRECT_EXECUTION === 'on',
-    warmUp: { enabled: parsed.GRAPHQL_WARMUP === 'on', budgetMs: parsed.GRAPHQL_WARMUP_BUDGET_MS },
+    warmUp: { enabled: parsed.GRAPHQL_WARMUP === 'on', budgetMs: parsed.GRAPHQL_WARMUP_BUDGET_MS, requests: parsed.GRAPHQL_WARMUP_REQUESTS },
     maxFieldErrorsPerFetch: parsed.GRAPHQL_MAX_FIELD_ERRORS_PER_FETCH,
     clientMetrics: {
       ...routes.clientMetrics,

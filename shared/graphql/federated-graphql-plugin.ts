@@ -22,7 +22,8 @@ import { createSupergraphRuntime, type SupergraphClock } from './supergraph-runt
 import { loadTrustedDocumentStore, type TrustedDocumentStore } from './trusted-documents';
 import { trustedDocumentsHook } from './trusted-documents-hook';
 import { readOperationFiles } from './operation-files';
-import { describeWarmUp, type RegisteredOperation } from './warm-up';
+import { DEFAULT_WARMUP_BUDGET_MS, describeWarmUp, type RegisteredOperation } from './warm-up';
+import { DEFAULT_WARMUP_REQUESTS, sendWarmUpTraffic, type WarmUpRequest } from './warm-up-traffic';
 
 export type { FederatedGraphqlOptions } from './federated-graphql-options';
 export { DEFAULT_GRAPHQL_PATH } from './federated-graphql-options';
@@ -30,6 +31,8 @@ export { DEFAULT_LOAD_RETRY_MS, DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph
 
 /** Readiness entry saying how the serving supergraph's warm-up went (always ok). */
 export const WARM_UP_CHECK = 'graphql-warmup';
+/** Readiness entry of the warm-up's requests: not ready while they run, then ok whatever they answered. */
+export const WARM_UP_TRAFFIC_CHECK = 'graphql-warmup-requests';
 
 /** The context of a request that runs no operation (the IDE page). */
 function anonymousContext(request: FastifyRequest): GatewayContext {
@@ -60,6 +63,8 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     stop: stopSupergraphServer,
     // The serving supergraph's subgraphs are the ones whose readiness counts.
     onServe: (next, previous) => {
+      // A fresh process compiles its request path on its own requests first; a reload's is already compiled.
+      if (!previous && next.warmUpRequests && trafficRequests > 0) warmUpWithTraffic(next.warmUpRequests);
       for (const [name] of previous?.probes ?? []) app.readiness.remove(name);
       for (const [name, probe] of next.probes) app.readiness.add(name, probe);
       const { warmUp } = next;
@@ -77,6 +82,29 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     ...(clock ? { clock } : {}),
   });
   app.readiness.add('supergraph', () => runtime.readiness());
+
+  const trafficRequests = opts.warmUp?.enabled === false ? 0 : (opts.warmUp?.requests ?? DEFAULT_WARMUP_REQUESTS);
+  const warmUpWithTraffic = (operations: readonly WarmUpRequest[]): void => {
+    let detail = 'sending the warm-up requests';
+    let done = false;
+    app.readiness.add(WARM_UP_TRAFFIC_CHECK, () => ({ ok: done, detail }));
+    const until = performance.now() + (opts.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS);
+    // After the current turn: the app may still be finishing its own start.
+    setImmediate(() => {
+      sendWarmUpTraffic(app, opts.path ?? DEFAULT_GRAPHQL_PATH, operations, { requests: trafficRequests, until })
+        .then((report) => {
+          detail = `${report.sent} warm-up request(s) in ${Math.round(report.durationMs)} ms${report.failed > 0 ? `, ${report.failed} not answered 200` : ''}`;
+          app.log.info({ ...report, durationMs: Math.round(report.durationMs) }, `graphql warm-up: ${detail}`);
+        })
+        .catch((err: unknown) => {
+          detail = `warm-up requests stopped: ${(err as Error).message}`;
+          app.log.warn({ err }, 'graphql warm-up: the warm-up requests stopped');
+        })
+        .finally(() => {
+          done = true;
+        });
+    });
+  };
   // Loading runs in the background so liveness and readiness answer during it.
   app.addHook('onReady', async () => runtime.start());
   app.addHook('onClose', async () => runtime.stop());
@@ -99,6 +127,8 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     },
     // Every GraphQL request, whichever pipeline (or stage) answered it; the IDE page is not an operation.
     onResponse: (request, reply, done) => {
+      // The BFF's own warm-up requests (warm-up-request.ts) are not traffic.
+      if (request.warmUp) return done();
       clientMetrics.record(request.headers, request.graphqlReport, reply.statusCode, reply.elapsedTime / 1_000);
       done();
     },

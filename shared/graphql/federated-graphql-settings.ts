@@ -15,6 +15,7 @@ import { OperationLimitsSchema } from './operation-limits';
 import { DEFAULT_LOAD_RETRY_MS, DEFAULT_WATCH_SUPERGRAPH_MS } from './supergraph-runtime';
 import { TrustedDocumentsSettingsSchema } from './trusted-documents-settings';
 import { DEFAULT_WARMUP_BUDGET_MS } from './warm-up';
+import { DEFAULT_WARMUP_REQUESTS } from './warm-up-traffic';
 import { DEFAULT_GRAPHQL_CLIENT_METRICS_LIMITS as METRICS_LIMITS } from '../observability/graphql-client-metrics';
 
 /** Bounds of the per-client GraphQL metrics' label values (`FederatedGraphqlOptions.clientMetrics`). */
@@ -71,6 +72,7 @@ export const GraphqlRoutesSchema = Type.Object(
         {
           enabled: Type.Optional(Type.Boolean({ default: true, description: 'Warm the registered operations (and trusted documents) before a supergraph serves' })),
           budgetMs: Type.Optional(Type.Integer({ minimum: 1, default: DEFAULT_WARMUP_BUDGET_MS, description: 'Most time one warm-up may take, in ms' })),
+          requests: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: DEFAULT_WARMUP_REQUESTS, description: 'Requests of the registered operations the BFF sends itself through its pipeline before it first reports ready; 0 = none' })),
         },
         { additionalProperties: false },
       ),

@@ -26,7 +26,8 @@ export interface GatewayContext {
   /**
    * Set only on the warm-up's own runs (warm-up.ts), never from a client request: no
    * subgraph is called, the document is planned whole, nothing is cached or counted.
-   * The gateway sets `planned` once it has the operation's query plan.
+   * The gateway sets `planned` once it has the operation's query plan. Subgraph fetches
+   * are answered by `answer` (made-up data, warm-up-answers.ts), or empty without it.
    */
-  warmUp?: { planned: boolean };
+  warmUp?: { planned: boolean; answer?: (query: string, variables: Record<string, unknown> | undefined) => { data: Record<string, unknown> | null } };
 }

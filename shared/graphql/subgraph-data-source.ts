@@ -72,7 +72,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     // Only client operations carry a request context; health checks and schema loads do not.
     const incoming = 'incomingRequestContext' in options ? options : undefined;
     // Warm-up runs exercise planning and the gateway's execution, never a subgraph.
-    if (incoming?.context?.warmUp) return { data: null };
+    const warmUp = incoming?.context?.warmUp;
+    if (warmUp) return warmUp.answer ? warmUp.answer(request.query ?? '', request.variables) : { data: null };
     const identity = incoming?.context?.forwardHeaders ?? {};
     if (incoming) {
       const ctx = incoming.context;

@@ -25,12 +25,14 @@ import type { GatewayContext } from './gateway-context';
 import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT } from './landing-page';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
-import { DEFAULT_GRAPHQL_EXECUTOR, installPlanExecutor, type ExecutionRoute, type PlanExecutor } from './executor/plan-executor';
+import { DEFAULT_GRAPHQL_EXECUTOR, installPlanExecutor, supergraphSchemaOf, type ExecutionRoute, type PlanExecutor } from './executor/plan-executor';
 import { createDirectExecution } from './direct-execution';
 import { createQueryPlanCache } from './query-plan-cache';
+import { createWarmUpResponder } from './warm-up-answers';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { graphqlTracingPlugin } from './graphql-tracing-plugin';
-import { DEFAULT_WARMUP_BUDGET_MS, type RegisteredOperation, type WarmUpReport } from './warm-up';
+import { DEFAULT_WARMUP_BUDGET_MS, warmUpVariables, type RegisteredOperation, type WarmUpReport } from './warm-up';
+import type { WarmUpRequest } from './warm-up-traffic';
 import { markWarmUpPlanned, warmUpApolloServer } from './warm-up-apollo';
 
 export type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -42,6 +44,8 @@ export interface SupergraphServer {
   probes: Array<[string, ReadinessCheck]>;
   /** How its warm-up went; undefined when warm-up is off. */
   warmUp?: WarmUpReport;
+  /** The operations its warm-up planned, with variables they accept: what the warm-up's requests send (warm-up-traffic.ts). */
+  warmUpRequests?: WarmUpRequest[];
 }
 
 /** Adds the request id to every error so a client report can be matched to the logs. */
@@ -125,6 +129,9 @@ export async function createSupergraphServer(
   // The cache scope is only worked out when there is a cache to key.
   const scopeCache = app.responseCache !== undefined;
   const deadlineMs = opts.deadlineMs ?? DEFAULT_GRAPHQL_DEADLINE_MS;
+  // The BFF's own warm-up requests get made-up subgraph answers: no upstream is called (made once the gateway has loaded).
+  let warmUpAnswer: ReturnType<typeof createWarmUpResponder> | undefined;
+  const warmUpContext = (): NonNullable<GatewayContext['warmUp']> => ({ planned: false, answer: (warmUpAnswer ??= createWarmUpResponder(supergraphSchemaOf(gateway))) });
   const contextOf = async (request: FastifyRequest, reply: FastifyReply): Promise<GatewayContext> => ({
     // The deadline is a time, not a timer: each subgraph call gets what is left of it.
     deadlineAt: performance.now() - reply.elapsedTime + deadlineMs,
@@ -136,6 +143,7 @@ export async function createSupergraphServer(
     ...(scopeCache && request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
     ...(routed ? { routing: routingInputOf(request) } : {}),
     ...(request.trace ? { trace: request.trace } : {}),
+    ...(request.warmUp ? { warmUp: warmUpContext() } : {}),
   });
   // Answers from the response cache are Apollo Server plugins' work: with a cache, every request goes through it.
   const direct =
@@ -182,11 +190,14 @@ export async function createSupergraphServer(
   const handler: RouteHandler = direct
     ? direct.handler(apolloHandler)
     : (request, reply) => {
-        requestsViaApollo.inc();
+        if (!request.warmUp) requestsViaApollo.inc();
         return apolloHandler(request, reply);
       };
   const warmUp = opts.warmUp?.enabled === false || registered.length === 0 ? undefined : await warmUpApolloServer(app.log, apollo, supergraph.apiSchema, registered, opts.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS);
-  return { apollo, handler, probes, ...(warmUp ? { warmUp } : {}) };
+  if (!warmUp) return { apollo, handler, probes };
+  const planned = new Set(warmUp.planned);
+  const warmUpRequests = registered.filter((o) => planned.has(o.name)).map((o) => ({ ...o, variables: warmUpVariables(supergraph.apiSchema, o.body, o.name) }));
+  return { apollo, handler, probes, warmUp, warmUpRequests };
 }
 
 /** Counts requests by pipeline, through children bound once. */

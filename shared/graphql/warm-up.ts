@@ -47,6 +47,8 @@ export interface WarmUpSettings {
   enabled?: boolean;
   /** Most time one warm-up may take, in ms. Default 10,000. */
   budgetMs?: number;
+  /** Requests the BFF sends itself through its pipeline once its first supergraph serves, before it reports ready (warm-up-traffic.ts); 0: none. Default 5,000. */
+  requests?: number;
 }
 
 /** One registered operation, as the client sends it (the text is the cache key). */

@@ -59,8 +59,9 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
     app.addHook('onResponse', (request, reply, done) => {
       // Undefined when no route matched and the not-found handler answered.
       const pattern = request.routeOptions.url;
-      // Scrapes would otherwise dominate the counters and move every time Prometheus looks.
-      if (pattern !== path) {
+      // Scrapes would otherwise dominate the counters and move every time Prometheus looks;
+      // the BFF's own warm-up requests are not traffic.
+      if (pattern !== path && !request.warmUp) {
         const series = seriesOf(pattern ?? UNMATCHED_ROUTE, request.method, reply.statusCode);
         series.requests.inc();
         series.duration.observe(reply.elapsedTime / 1_000);

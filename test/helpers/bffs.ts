@@ -71,7 +71,8 @@ function graphqlManifest(base: BffManifest<GraphqlRoutes>, o: GraphqlBffOverride
   return {
     ...base,
     server: { ...base.server, ...TEST_SERVER, ...o.server },
-    routes: { ...base.routes, loadRetryMs: 50, ...o.graphql },
+    // No warm-up requests unless a test asks for them: a test's own requests start at once, on a quiet process.
+    routes: { ...base.routes, loadRetryMs: 50, warmUp: { requests: 0 }, ...o.graphql },
     ...(o.policies ? { policies: o.policies } : {}),
   };
 }

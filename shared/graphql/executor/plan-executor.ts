@@ -179,7 +179,8 @@ export function installPlanExecutor(gateway: ApolloGateway, opts: PlanExecutorOp
 
   /** Runs a compiled plan and shapes its answer (variables already checked). */
   const runCompiled = async (compiled: CompiledOperation, plan: CompiledPlan, request: CompiledRequest): Promise<ExecutorResult> => {
-    opts.onExecution('compiled');
+    // Warm-up runs are not traffic.
+    if (!isWarmUp(request)) opts.onExecution('compiled');
     const data = internals as ReturnType<typeof plannerOf>;
     const { variables, context } = request;
     const send = ({ fetch, variables: fetchVariables, path }: SubgraphRequest) =>
@@ -256,11 +257,20 @@ export function installPlanExecutor(gateway: ApolloGateway, opts: PlanExecutorOp
       if (!compiled || typeof plan !== 'object') return undefined;
       if (compiled.hasVariables && getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return undefined;
       return (request) => {
-        opts.onPlanKept?.();
+        if (!isWarmUp(request)) opts.onPlanKept?.();
         return runCompiled(compiled, plan, request);
       };
     },
   };
+}
+
+function isWarmUp(request: CompiledRequest): boolean {
+  return (request.context as { warmUp?: unknown } | null)?.warmUp !== undefined;
+}
+
+/** The whole supergraph schema of a gateway that has loaded one (every subgraph's types and fields, `@inaccessible` ones included). */
+export function supergraphSchemaOf(gateway: ApolloGateway): GraphQLSchema {
+  return plannerOf(gateway).supergraphSchema;
 }
 
 function operationKey(queryHash: string, operationName: string | null | undefined): string {

@@ -4,6 +4,7 @@
  * Public routes (health, readiness, metrics) are declared explicitly; a route can require
  * scopes through its `config.auth`.
  */
+import { WARM_UP_PRINCIPAL } from '../../warm-up-request';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../../errors';
@@ -106,6 +107,8 @@ export const authnPlugin = fp<AuthnPluginOptions>(
       if (requirement?.public || (route !== undefined && publicPaths.has(route)) || requirement?.publicWhen?.(request)) return NOT_GUARDED;
       // No route matched: the answer is 404 whoever asks, and nothing is called.
       if (request.is404) return NOT_GUARDED;
+      // The BFF's own warm-up requests (never a client's: warm-up-request.ts).
+      if (request.warmUp) return WARM_UP_PRINCIPAL;
 
       const authorization = request.headers.authorization;
       const apiKey = request.headers[API_KEY_HEADER];

@@ -28,8 +28,11 @@ export const stripIdentityHeadersPlugin = fp<HeaderHygieneOptions>(
       const removed = stripIdentityHeaders(request.headers, isIdentityHeader);
       if (removed.length > 0) {
         stripRawIdentityHeaders(request.raw.rawHeaders, isIdentityHeader);
-        request.log.info({ headers: removed }, 'client-sent identity headers removed');
-        opts.onStripped?.(removed.length);
+        // The BFF's own warm-up requests carry their marker header here (warm-up-request.ts): removed, neither logged nor counted.
+        if (!request.warmUp) {
+          request.log.info({ headers: removed }, 'client-sent identity headers removed');
+          opts.onStripped?.(removed.length);
+        }
       }
       done();
     });

@@ -21,8 +21,8 @@ export interface Principal {
   clientId?: string;
   /** Commercial plan used for rate limits (API keys; JWT `plan` claim); 'default' otherwise. */
   plan: string;
-  /** Which method verified it. */
-  method: 'jwt' | 'introspection' | 'api-key';
+  /** Which method verified it; `warm-up` is the BFF's own warm-up requests (warm-up-request.ts), never a client. */
+  method: 'jwt' | 'introspection' | 'api-key' | 'warm-up';
 }
 
 /** The principal as a cache scope: private cached responses are keyed by it and served to it alone. */

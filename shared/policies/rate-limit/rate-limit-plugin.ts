@@ -70,6 +70,8 @@ function refusal(decision: LimitDecision, scope: LimitScope, legacy: boolean): P
 }
 
 function isExempt(request: FastifyRequest, exempt: ReadonlySet<string>): boolean {
+  // The BFF's own warm-up requests (warm-up-request.ts) spend no one's budget.
+  if (request.warmUp) return true;
   const route = request.routeOptions.url;
   return request.routeOptions.config?.auth?.public === true || (route !== undefined && exempt.has(route));
 }

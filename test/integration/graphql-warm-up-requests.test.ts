@@ -1,0 +1,108 @@
+/**
+ * The warm-up's requests: before a fresh GraphQL BFF reports ready, it sends itself its
+ * registered operations through its whole pipeline. They are the BFF's own: not ready until
+ * they are done, nothing of them in the metrics, no rate limit spent, no subgraph called.
+ * And no client can pass for one: the marker header, even with this process's secret, means
+ * nothing on a request that came through a socket.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { WEB_OPERATIONS_DIR } from '../../bffs/web/manifest';
+import { WARM_UP_TRAFFIC_CHECK } from '../../shared/graphql/federated-graphql-plugin';
+import { WARM_UP_REQUEST_HEADER, warmUpRequestHeaders } from '../../shared/warm-up-request';
+import { startWebBff, type RunningBff } from '../helpers/bffs';
+import { http } from '../helpers/http';
+import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
+
+let subgraphs: RunningSubgraphs;
+let web: RunningBff;
+let atReady: string;
+let readyDetail: string;
+
+async function metrics(): Promise<string> {
+  return (await http(`${web.url}/metrics`)).text;
+}
+
+/** The samples of a metric family, as lines (empty when it has none). */
+function samples(text: string, name: string): string[] {
+  return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
+}
+
+async function accountMenu(headers: Record<string, string> = {}) {
+  const query = await readFile(path.join(WEB_OPERATIONS_DIR, 'AccountMenu.graphql'), 'utf8');
+  return http(`${web.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, operationName: 'AccountMenu' }) });
+}
+
+beforeAll(async () => {
+  subgraphs = await startSubgraphs();
+  web = await startWebBff({
+    graphql: { subgraphUrls: subgraphs.urls, warmUp: { requests: 300 } },
+    // Limits low enough that 300 requests counted against 127.0.0.1 or one principal would show.
+    policies: { principalKinds: ['user'], rateLimit: { perIp: { limit: 1_000, windowMs: 60_000 }, plans: { default: { limit: 1_000, windowMs: 60_000 } } } },
+    ready: false,
+  });
+  // Not ready until the warm-up requests are done.
+  let ready = await http(`${web.url}/readyz`);
+  for (let i = 0; i < 400 && ready.status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    ready = await http(`${web.url}/readyz`);
+  }
+  expect(ready.status).toBe(200);
+  readyDetail = ready.json.checks[WARM_UP_TRAFFIC_CHECK]?.detail;
+  atReady = await metrics();
+}, 30_000);
+
+afterAll(async () => {
+  await web?.close();
+  await subgraphs?.close();
+});
+
+it('reports ready once its warm-up requests are answered, all of them 200', () => {
+  expect(readyDetail).toMatch(/^300 warm-up request\(s\) in \d+ ms$/);
+});
+
+it('leaves no trace of them in the metrics: no HTTP or GraphQL request, no rate-limit decision, no upstream call', () => {
+  for (const name of [
+    'portico_http_requests_total',
+    'portico_graphql_requests_total',
+    'portico_graphql_operation_requests_total',
+    'portico_graphql_plan_executions_total',
+    'portico_rate_limit_decisions_total',
+    'portico_identity_headers_stripped_total',
+    'portico_upstream_request_duration_seconds_count',
+  ]) {
+    expect({ name, samples: samples(atReady, name).filter((line) => !line.includes('route="/readyz"') && !line.endsWith(' 0')) }).toEqual({ name, samples: [] });
+  }
+});
+
+it('has compiled and admitted the registered operations: a client’s first request takes the direct path', async () => {
+  const query = await readFile(path.join(WEB_OPERATIONS_DIR, 'StoreFront.graphql'), 'utf8');
+  const res = await http(`${web.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, operationName: 'StoreFront' }) });
+  expect(res.status).toBe(200);
+  expect(res.json.data.topProducts.length).toBeGreaterThan(0);
+  // The 300 warm-up requests spent nothing of 127.0.0.1's budget (only the test's own scrapes did).
+  expect(Number(res.headers['ratelimit-remaining'])).toBeGreaterThan(990);
+  expect(samples(await metrics(), 'portico_graphql_requests_total').find((line) => line.includes('pipeline="direct"'))).toMatch(/ 1$/);
+});
+
+describe('a client cannot pass for a warm-up request', () => {
+  it.each([
+    ['an arbitrary value', { [WARM_UP_REQUEST_HEADER]: 'x' }],
+    ["this process's own secret, sent through a socket", warmUpRequestHeaders()],
+  ])('with %s in the marker header it is an ordinary anonymous client', async (_name, headers) => {
+    const before = await metrics();
+    const res = await accountMenu(headers);
+    // An anonymous caller's answer: the real subgraph's user, the e-mail address withheld
+    // (a warm-up request would run the whole document on made-up data and be answered "1").
+    expect(res.status).toBe(200);
+    expect(res.json.data.me.name).not.toBe('1');
+    expect(res.json.data.me.email).toBeNull();
+    expect(res.json.errors).toEqual([expect.objectContaining({ path: ['me', 'email'], extensions: expect.objectContaining({ code: 'UNAUTHORIZED_FIELD_OR_TYPE' }) })]);
+    // Counted, limited and stripped like any client's.
+    const after = await metrics();
+    const count = (text: string, name: string) => samples(text, name).reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    expect(count(after, 'portico_graphql_operation_requests_total')).toBe(count(before, 'portico_graphql_operation_requests_total') + 1);
+    expect(count(after, 'portico_rate_limit_decisions_total')).toBeGreaterThan(count(before, 'portico_rate_limit_decisions_total'));
+    expect(count(after, 'portico_identity_headers_stripped_total')).toBe(count(before, 'portico_identity_headers_stripped_total') + 1);
+  });
+});
