@@ -1,18 +1,25 @@
 /**
  * A BFF's own warm-up requests: before it reports ready, a GraphQL BFF sends its registered
- * operations through its whole request pipeline with `inject` (graphql/warm-up-traffic.ts),
- * so V8 has compiled the path its first clients take. Such a request is recognised by two
- * things a client cannot produce together: it never came through a socket (an injected
- * request has none), and it carries this process's secret, made at start and never written
- * anywhere. A client sending the header is an ordinary client.
+ * operations to its own listener, through its whole request pipeline
+ * (graphql/warm-up-traffic.ts), so V8 has compiled the path its first clients take, on the
+ * same objects (sockets, Node's request and response) they bring.
+ *
+ * A request is a warm-up request only if all of these hold:
+ * - it carries, in {@link WARM_UP_REQUEST_HEADER}, this process's secret: 32 random bytes made
+ *   at start, kept in memory, never logged, and stripped from the request as an identity
+ *   header before any stage reads headers (so never sent upstream);
+ * - a warm-up is under way ({@link openWarmUpWindow}): before the BFF first reports ready, for
+ *   a second or two; at any other time the header means nothing, whatever its value;
+ * - it came from a loopback address (or from no socket at all: Fastify's `inject`).
+ * A client sending the header is an ordinary client.
  *
  * The stages treat a warm-up request as follows: authenticated as {@link WARM_UP_PRINCIPAL},
- * never rate limited, counted or logged, and its subgraph fetches answered with made-up data,
- * so no upstream is called.
+ * never rate limited, counted, logged or traced, and its subgraph fetches answered with
+ * made-up data, so no upstream is called.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Socket } from 'node:net';
+import { isIP } from 'node:net';
 import type { Principal } from './policies/authn/principal';
 
 /** The header a warm-up request carries its secret in. */
@@ -21,18 +28,40 @@ export const WARM_UP_REQUEST_HEADER = 'x-portico-warm-up';
 const secret = randomBytes(32).toString('base64url');
 const secretBytes = Buffer.from(secret);
 
+/** Warm-ups under way in this process (one per BFF app starting). */
+let openWindows = 0;
+
 /** The caller of every warm-up request: not a client, and never sent upstream (no upstream is called). */
 export const WARM_UP_PRINCIPAL: Principal = Object.freeze({ kind: 'user', id: 'portico-warm-up', scopes: Object.freeze([]), roles: Object.freeze([]), plan: 'default', method: 'warm-up' });
 
-/** The headers that make an injected request a warm-up request of this process. */
+/** The headers that make a request a warm-up request of this process, while a warm-up is under way. */
 export function warmUpRequestHeaders(): Record<string, string> {
   return { [WARM_UP_REQUEST_HEADER]: secret };
 }
 
-/** Whether `raw` is one of this process's warm-up requests (cheap when the header is absent, as for every client). */
+/** Opens a warm-up window; the returned function closes it (once). */
+export function openWarmUpWindow(): () => void {
+  openWindows++;
+  let open = true;
+  return () => {
+    if (open) openWindows--;
+    open = false;
+  };
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  if (isIP(address) === 4) return address.startsWith('127.');
+  return address === '::1' || address.startsWith('::ffff:127.');
+}
+
+/** Whether `raw` is one of this process's warm-up requests (one property read when the header is absent, as for every client). */
 export function isWarmUpRequest(raw: IncomingMessage): boolean {
   const presented = raw.headers[WARM_UP_REQUEST_HEADER];
-  if (presented === undefined) return false;
-  if (raw.socket instanceof Socket || typeof presented !== 'string' || presented.length !== secret.length) return false;
+  if (presented === undefined || openWindows === 0) return false;
+  if (typeof presented !== 'string' || presented.length !== secret.length) return false;
+  // An injected request has a stand-in socket with a made-up address; a real one must be local.
+  const address = raw.socket?.remoteAddress;
+  if (!isLoopback(address)) return false;
   return timingSafeEqual(Buffer.from(presented), secretBytes);
 }

@@ -1,17 +1,20 @@
 /**
  * The warm-up's second part: once a GraphQL BFF's first supergraph serves, and before the BFF
- * reports ready, it sends itself its registered operations through its whole request pipeline
- * (`inject`: routing, every stage's hooks, direct execution, the executor, serialisation), a few
- * thousand times. V8 compiles a path only after running it many times; without this, a fresh
- * instance's first seconds cost about three times the CPU per request of a warm one (measured
- * in the cold-start bench), which its first clients pay as latency.
+ * reports ready, it sends its registered operations to its own listener a few thousand times,
+ * through its whole request pipeline (Node's HTTP server, routing, every stage's hooks, direct
+ * execution, the executor, serialisation). V8 compiles a path only after running it many times,
+ * and for the objects it ran on: without this, a fresh instance's first seconds cost about three
+ * times the CPU per request of a warm one (measured in the cold-start bench), which its first
+ * clients pay as latency. Requests injected without a socket were measured to warm much less.
  *
  * These requests are the BFF's own (warm-up-request.ts): no client's budget, metrics, logs or
  * traces see them, and their subgraph fetches are answered with made-up data, so no upstream is
  * called. Whatever fails is counted and reported, never a reason to stay unready.
  */
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { warmUpRequestHeaders } from '../warm-up-request';
+import { Pool } from 'undici';
+import { openWarmUpWindow, warmUpRequestHeaders } from '../warm-up-request';
 
 /** Requests sent by default: enough for a fresh web BFF's first minute to run at the steady state's latency in the cold-start bench. */
 export const DEFAULT_WARMUP_REQUESTS = 5_000;
@@ -32,20 +35,43 @@ export interface TrafficWarmUpReport {
   durationMs: number;
 }
 
-/** Sends `requests` warm-up requests round-robin over `operations`, until done or `until` (`performance.now()` clock) has passed. */
+/** The listener's own address, once it listens (undefined if it does not before `until`). */
+async function ownOrigin(app: FastifyInstance, until: number): Promise<string | undefined> {
+  while (!app.server.listening) {
+    if (performance.now() >= until) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const address = app.server.address() as AddressInfo | string | null;
+  if (!address || typeof address === 'string') return undefined;
+  // A listener on every address answers on loopback too; the warm-up's requests must come from loopback.
+  const host = address.family === 'IPv6' ? (address.address === '::' ? '::1' : address.address) : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
+  return `http://${address.family === 'IPv6' ? `[${host}]` : host}:${address.port}`;
+}
+
+/** Sends `requests` warm-up requests round-robin over `operations` to the BFF's own listener, until done or `until` (`performance.now()` clock) has passed. */
 export async function sendWarmUpTraffic(app: FastifyInstance, path: string, operations: readonly WarmUpRequest[], opts: { requests: number; until: number }): Promise<TrafficWarmUpReport> {
   const startedAt = performance.now();
+  const origin = await ownOrigin(app, opts.until);
+  if (!origin) return { sent: 0, failed: 0, durationMs: performance.now() - startedAt };
+  const close = openWarmUpWindow();
+  const pool = new Pool(origin, { connections: WARMUP_TRAFFIC_CONCURRENCY });
   const headers = { 'content-type': 'application/json', accept: 'application/json', ...warmUpRequestHeaders() };
   const payloads = operations.map((o) => JSON.stringify({ query: o.body, operationName: o.name, variables: o.variables }));
   let next = 0;
   let failed = 0;
   const worker = async (): Promise<void> => {
     while (next < opts.requests && payloads.length > 0 && performance.now() < opts.until) {
-      const payload = payloads[next++ % payloads.length] as string;
-      const response = await app.inject({ method: 'POST', url: path, headers, payload });
+      const body = payloads[next++ % payloads.length] as string;
+      const response = await pool.request({ method: 'POST', path, headers, body });
+      await response.body.dump();
       if (response.statusCode !== 200) failed++;
     }
   };
-  await Promise.all(Array.from({ length: WARMUP_TRAFFIC_CONCURRENCY }, worker));
+  try {
+    await Promise.all(Array.from({ length: WARMUP_TRAFFIC_CONCURRENCY }, worker));
+  } finally {
+    close();
+    await pool.close();
+  }
   return { sent: Math.min(next, opts.requests), failed, durationMs: performance.now() - startedAt };
 }
