@@ -7,12 +7,11 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { NO_REDIS_CLI_MESSAGE, locateRedisCli } from './redis-binary';
-import { startRedis, type RedisServer } from './redis';
+import { freePort, startRedis, type RedisServer } from './redis';
 
 const run = promisify(execFile);
 
@@ -40,18 +39,6 @@ export interface RedisCluster {
   cli(port: number, ...args: string[]): Promise<string>;
   /** Stops every master and removes their folders. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Parses `CLUSTER NODES`: each line `<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot ranges...>`. */

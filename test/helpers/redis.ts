@@ -23,7 +23,8 @@ export interface RedisServer {
 /** Longest wait for a started server to answer PING, in ms. */
 const READY_TIMEOUT_MS = 10_000;
 
-function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 at the time of asking. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
