@@ -10,7 +10,7 @@
  *   header before any stage reads headers (so never sent upstream);
  * - a warm-up is under way ({@link openWarmUpWindow}): before the BFF first reports ready, for
  *   a second or two; at any other time the header means nothing, whatever its value;
- * - it came from a loopback address (or from no socket at all: Fastify's `inject`).
+ * - it came from a loopback address (an injected request's stand-in socket says 127.0.0.1).
  * A client sending the header is an ordinary client.
  *
  * The stages treat a warm-up request as follows: authenticated as {@link WARM_UP_PRINCIPAL},

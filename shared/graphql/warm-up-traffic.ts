@@ -39,7 +39,8 @@ export interface TrafficWarmUpReport {
 async function ownOrigin(app: FastifyInstance, until: number): Promise<string | undefined> {
   while (!app.server.listening) {
     if (performance.now() >= until) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Unreferenced: a BFF closed before it ever listened is not kept alive by this wait.
+    await new Promise((resolve) => setTimeout(resolve, 10).unref());
   }
   const address = app.server.address() as AddressInfo | string | null;
   if (!address || typeof address === 'string') return undefined;
