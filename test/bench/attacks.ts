@@ -121,13 +121,15 @@ export async function runAttackGroup(env: {
   settings: LoadSettings;
   repeats: number;
   windowSec: number;
+  /** Environment added to the BFF's (the smoke run's smaller warm-up). */
+  modeEnv?: Readonly<Record<string, string>>;
   log(line: string): void;
 }): Promise<AttackResult[]> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   // Every policy on with the shipped limits: the bench's generous cost limit is left out.
   const { GRAPHQL_MAX_COST: _generous, ...gatewayEnv } = webPoliciesOn.env(env.ctx);
-  const child = env.registry.start({ name: 'attacks/web-policies-on', role: 'gateway', entry: webPoliciesOn.entry, env: { ...gatewayEnv, PORT: String(port), HOST: '127.0.0.1' }, cpu: env.gatewayCpu });
+  const child = env.registry.start({ name: 'attacks/web-policies-on', role: 'gateway', entry: webPoliciesOn.entry, env: { ...gatewayEnv, ...env.modeEnv, PORT: String(port), HOST: '127.0.0.1' }, cpu: env.gatewayCpu });
   const results: AttackResult[] = [];
   try {
     await waitUntilReady(child, origin, webPoliciesOn.ready);

@@ -140,6 +140,8 @@ export async function runColdStartGroup(env: {
   settings: ColdStartSettings;
   /** Where each variant's BFF writes its CPU profile (`--cpu-prof`), when given. */
   cpuProfDir?: string | undefined;
+  /** Environment added to each variant's BFF (the smoke run's smaller warm-up). */
+  modeEnv?: Readonly<Record<string, string>>;
   log(line: string): void;
 }): Promise<ColdStartResult[]> {
   const { settings } = env;
@@ -154,7 +156,7 @@ export async function runColdStartGroup(env: {
       role: 'gateway',
       entry: webPoliciesOn.entry,
       ...(webPoliciesOn.nodeArgs ? { nodeArgs: webPoliciesOn.nodeArgs } : {}),
-      env: { ...webPoliciesOn.env(env.ctx), ...variant.env, PORT: String(port), HOST: '127.0.0.1' },
+      env: { ...webPoliciesOn.env(env.ctx), ...env.modeEnv, ...variant.env, PORT: String(port), HOST: '127.0.0.1' },
       cpu: env.gatewayCpu,
       cpuProfDir: env.cpuProfDir && path.join(env.cpuProfDir, COLD_START_GROUP_ID),
     });

@@ -25,7 +25,7 @@ import { ATTACK_GROUP_ID, formatAttacks, runAttackGroup, type AttackResult } fro
 import { COLD_START_GROUP_ID, formatColdStart, FULL_COLD_START, runColdStartGroup, SMOKE_COLD_START, type ColdStartResult } from './cold-start';
 import { bodyDifference, fetchOnce, responseProblem, runLoad, stopRunningLoad, type FetchedResponse } from './load';
 import { provideBinary } from './native-binary';
-import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
+import { parseOptions, SMOKE_PROCESS_ENV, USAGE, UsageError, type BenchOptions } from './options';
 import { createProcessRegistry, freePort, REPO_ROOT, waitUntilReady, type ManagedProcess, type ProcessRegistry } from './processes';
 import { clockTicksPerSecond, planAndPinHarness, procAvailable, readStatusKib, type PinningPlan } from './proc-stats';
 import { disturbance, machineBusyShare, takeSnapshot, windowCpu } from './window-stats';
@@ -51,6 +51,8 @@ interface RunEnv {
   clockTicks: number;
   /** The run's temporary folder (removed at the end): native contestants' configs and logs go under it. */
   tmpDir: string;
+  /** Environment added to every Portico process this run starts (the smoke run's smaller warm-up). */
+  modeEnv: Readonly<Record<string, string>>;
   log(line: string): void;
 }
 
@@ -195,7 +197,7 @@ async function measureContestant(env: RunEnv, group: GroupSpec, spec: Contestant
       }
       child = started;
     } else {
-      child = registry.start({ name: spec.id, role: 'gateway', entry: spec.entry, ...(spec.nodeArgs ? { nodeArgs: spec.nodeArgs } : {}), env: { ...spec.env(ctx), PORT: String(port), HOST }, cpu: pinning.gatewayCpu, cpuProfDir: options.cpuProfDir && path.join(options.cpuProfDir, group.id) });
+      child = registry.start({ name: spec.id, role: 'gateway', entry: spec.entry, ...(spec.nodeArgs ? { nodeArgs: spec.nodeArgs } : {}), env: { ...spec.env(ctx), ...env.modeEnv, PORT: String(port), HOST }, cpu: pinning.gatewayCpu, cpuProfDir: options.cpuProfDir && path.join(options.cpuProfDir, group.id) });
       await waitUntilReady(child, origin, spec.ready);
     }
 
@@ -348,6 +350,7 @@ async function main(): Promise<number> {
       upstreams,
       clockTicks,
       tmpDir,
+      modeEnv: options.mode === 'smoke' ? SMOKE_PROCESS_ENV : {},
       log: progress,
     };
     const groupResults: GroupResult[] = [];
@@ -366,13 +369,14 @@ async function main(): Promise<number> {
         settings: { ...options.settings, connections: Math.min(8, options.settings.connections) },
         repeats: smoke ? 3 : 20,
         windowSec: smoke ? 1 : 3,
+        modeEnv: env.modeEnv,
         log: progress,
       });
     }
     let coldStart: ColdStartResult[] | null = null;
     if (withColdStart && !interrupted) {
       progress('Cold start: fresh web BFFs loaded from their first ready answer, GRAPHQL_WARMUP off and on');
-      coldStart = await runColdStartGroup({ registry, ctx: env.ctx, gatewayCpu: pinning.gatewayCpu, settings: coldStartSettings, cpuProfDir: options.cpuProfDir, log: progress });
+      coldStart = await runColdStartGroup({ registry, ctx: env.ctx, gatewayCpu: pinning.gatewayCpu, settings: coldStartSettings, cpuProfDir: options.cpuProfDir, modeEnv: env.modeEnv, log: progress });
     }
     if (interrupted) return 130;
 

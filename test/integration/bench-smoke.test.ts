@@ -16,7 +16,7 @@ import type { BenchResults, ContestantResult } from '../bench/report';
 import { REPO_ROOT } from '../helpers/processes';
 
 /** Longest the harness may run before it is told to stop (SIGTERM, then SIGKILL). */
-const HARNESS_TIMEOUT_MS = 180_000;
+const HARNESS_TIMEOUT_MS = 360_000;
 
 const EXPECTED_CONTESTANTS: Record<string, string[]> = {
   // The peer gateways run in one group only in the default smoke run (see PEER_GATEWAYS).
