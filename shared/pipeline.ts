@@ -37,6 +37,7 @@ import { responseCacheStage } from './policies/response-cache/response-cache-pol
 import { circuitBreakersStage } from './upstream/breaker-policy';
 import { federatedGraphqlPlugin } from './graphql/federated-graphql-plugin';
 import { restFacadePlugin } from './rest/rest-facade-plugin';
+import { createPassthroughFastPath, type FastPathParts, type FastPathHandler, type KnownRoute } from './rest/passthrough-fast-path';
 
 /** Compression and ETags for metered networks, around the routes (server settings, every BFF). */
 const responseShapingStage: PipelineStage = {
@@ -116,6 +117,33 @@ function isWarmUpLogged(req: object): boolean {
   return request.warmUp || isWarmUpRequest(request.raw);
 }
 
+/** Why a BFF serves no request on the passthrough fast path: settings it does not implement (they need the whole pipeline). */
+function fastPathOffReasons(manifest: BffManifest, tracing: boolean, trustedProxies: readonly string[] | undefined): string[] {
+  const { server, routes } = manifest;
+  const off: string[] = [];
+  if (routes.kind !== 'rest') off.push('no passthrough routes');
+  if (server.passthroughFastPath === false) off.push('PASSTHROUGH_FAST_PATH=off');
+  if (tracing) off.push('tracing');
+  if (trustedProxies?.length) off.push('trusted proxies');
+  if (server.compress) off.push('compression');
+  if (server.etag) off.push('etags');
+  return off;
+}
+
+/**
+ * Puts the fast path in front of Fastify's request handler: a request it does not take
+ * (returns false) goes to Fastify unchanged.
+ */
+function serveFastPathFirst(app: FastifyInstance, fastPath: FastPathHandler): void {
+  const server = app.server;
+  const [fastify, ...others] = server.listeners('request') as ((req: IncomingMessage, res: import('node:http').ServerResponse) => void)[];
+  if (!fastify || others.length > 0) throw new Error('the passthrough fast path expects Fastify as the only request listener');
+  server.removeListener('request', fastify);
+  server.on('request', (req: IncomingMessage, res: import('node:http').ServerResponse) => {
+    if (!fastPath(req, res)) fastify(req, res);
+  });
+}
+
 /** Builds a BFF's Fastify app (not listening). */
 export async function createBffApp(manifest: BffManifest): Promise<FastifyInstance> {
   const { server, routes } = manifest;
@@ -151,6 +179,11 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
     registerRequestTracing(app, { tracing, bff: manifest.name, ...(trustedProxies ? { trustedProxies } : {}) });
     app.addHook('onClose', async () => tracing.shutdown());
   }
+  // Each stage leaves its core here as it registers; the fast path is assembled once every route is known.
+  const fastPathParts: FastPathParts = { off: fastPathOffReasons(manifest, tracing !== undefined, trustedProxies) };
+  app.decorate('fastPathParts', fastPathParts);
+  const knownRoutes: KnownRoute[] = [];
+  if (fastPathParts.off.length === 0) app.addHook('onRoute', (route) => void knownRoutes.push({ method: route.method, url: route.url, config: route.config as Record<string, unknown> | undefined }));
   // Hooks with no asynchronous work are written callback-style: no promise per request.
   app.decorateRequest('warmUp', false);
   app.addHook('onRequest', (request, reply, done) => {
@@ -173,6 +206,14 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
     if (spans) app.addHook('onRequest', spans.begin);
     await stage.register(policies as never, ctx);
     if (spans) app.addHook('onRequest', spans.end);
+  }
+  if (fastPathParts.off.length === 0) {
+    app.addHook('onReady', (done) => {
+      const { caseSensitive, ignoreTrailingSlash, ignoreDuplicateSlashes, maxParamLength, useSemicolonDelimiter } = app.initialConfig as Record<string, never>;
+      const fastPath = createPassthroughFastPath(knownRoutes, { caseSensitive, ignoreTrailingSlash, ignoreDuplicateSlashes, maxParamLength, useSemicolonDelimiter }, { parts: fastPathParts, drain: app.drain, log: app.log });
+      if (fastPath) serveFastPathFirst(app, fastPath);
+      done();
+    });
   }
   return app;
 }

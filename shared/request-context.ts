@@ -18,6 +18,7 @@ import type { AccessRules } from './policies/edge/access-rules';
 import type { ChargeableBucket } from './policies/rate-limit/rate-limit-plugin';
 import type { ResponseCache } from './policies/response-cache/response-cache-settings';
 import type { PassthroughCall } from './rest/passthrough-outcome';
+import type { FastPathParts } from './rest/passthrough-fast-path';
 import type { BreakerRegistry } from './upstream/breaker';
 import { TARGET_OVERRIDE_HEADER, type RoutingInput } from './upstream/target-set';
 import type { TargetLease } from './upstream/upstream-targets';
@@ -38,6 +39,8 @@ declare module 'fastify' {
     drain: DrainState;
     /** OpenTelemetry tracing, when configured (`server.tracing`); undefined means off. */
     tracing: Tracing | undefined;
+    /** What each stage contributes to the passthrough fast path (`rest/passthrough-fast-path.ts`). */
+    fastPathParts: FastPathParts;
   }
 
   interface FastifyRequest {

@@ -15,6 +15,7 @@ export function serverEnvSpec(base: ServerSettings = DEFAULT_SERVER_SETTINGS) {
     HEADERS_TIMEOUT_MS: integer('longest time to receive the headers of a request, in ms (408 `REQUEST_TIMEOUT` after it); must be below `REQUEST_TIMEOUT_MS`', base.headersTimeoutMs, { min: 1 }),
     SHUTDOWN_DRAIN_DELAY_MS: integer('after SIGTERM, how long the listener keeps accepting and serving, in ms, while `/readyz` answers 503 and every response says `Connection: close`, so a load balancer stops routing here first; `0` stops accepting at once', base.shutdownDrainDelayMs, { min: 0 }),
     SHUTDOWN_TIMEOUT_MS: integer('after the drain delay, longest wait for in-flight requests before the process exits anyway (code 1), in ms', base.shutdownTimeoutMs, { min: 1 }),
+    PASSTHROUGH_FAST_PATH: oneOf('`on`: GET passthroughs with an API key remembered from its last check (1 s) are served without the framework\'s request lifecycle, by the same policy code; `off`: every request takes the whole pipeline', ['on', 'off'] as const, base.passthroughFastPath === false ? 'off' : 'on'),
     METRICS_PORT: shownDefault(optionalInteger('serve `/metrics` alone on this port (same `HOST`); the client port then answers 404 there'), '(none: the client port)'),
     METRICS_TOKEN: optionalText('bearer token `/metrics` requires (`Authorization: Bearer <token>`)'),
     ...tracingEnvSpec,
@@ -40,5 +41,6 @@ export function serverSettingsFrom(env: ServerEnv, base: ServerSettings = DEFAUL
     headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
     shutdownDrainDelayMs: env.SHUTDOWN_DRAIN_DELAY_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    passthroughFastPath: env.PASSTHROUGH_FAST_PATH === 'on',
   };
 }

@@ -36,6 +36,12 @@ export interface ServerSettings {
   compress: boolean;
   /** ETag on responses and 304 for a matching `If-None-Match` on GET. Default false. */
   etag: boolean;
+  /**
+   * Serve GET passthroughs that need nothing more than an API key remembered from its last
+   * check, the limits and the breaker on the passthrough fast path (`rest/passthrough-fast-path.ts`),
+   * without the framework's request lifecycle: same decisions, answers and metrics. Default true.
+   */
+  passthroughFastPath?: boolean;
   /** Where `/metrics` is served: its own port and/or a bearer token. Default: public on the client port (refused in production). */
   metrics?: MetricsAccess;
   /** OpenTelemetry tracing: where spans go and which traces are sampled. Default: off (nothing loaded, no hook). */
@@ -78,6 +84,7 @@ export const ServerSettingsSchema = Type.Object(
     logLevel: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: DEFAULT_SERVER_SETTINGS.logLevel }),
     compress: Type.Boolean({ default: DEFAULT_SERVER_SETTINGS.compress }),
     etag: Type.Boolean({ default: DEFAULT_SERVER_SETTINGS.etag }),
+    passthroughFastPath: Type.Optional(Type.Boolean({ description: 'Serve plain GET passthroughs on the fast path (default true)' })),
     metrics: Type.Optional(MetricsAccessSchema),
     tracing: Type.Optional(TracingSettingsSchema),
   },

@@ -56,6 +56,16 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
       return series;
     };
 
+    if (app.fastPathParts) {
+      const fastPathServed = metrics.passthroughFastPathRequests;
+      app.fastPathParts.recordResponse = (route, method, status, seconds) => {
+        fastPathServed.inc();
+        const series = seriesOf(route, method, status);
+        series.requests.inc();
+        series.duration.observe(seconds);
+      };
+    }
+
     app.addHook('onResponse', (request, reply, done) => {
       // Undefined when no route matched and the not-found handler answered.
       const pattern = request.routeOptions.url;

@@ -81,6 +81,8 @@ export interface PorticoMetrics {
   readonly authFailures: Counter<'reason'>;
   /** `portico_identity_headers_stripped_total`: client-sent identity headers removed before routing. */
   readonly identityHeadersStripped: Counter;
+  /** `portico_passthrough_fast_path_requests_total`: responses the passthrough fast path served (also in the HTTP metrics). */
+  readonly passthroughFastPathRequests: Counter;
   /** `portico_introspection_requests_total{outcome}`: calls to the token introspection endpoint; `outcome` is `active`, `inactive`, `unauthorized` (client credentials refused), `error` or `timeout`. */
   readonly introspectionRequests: Counter<'outcome'>;
   /** `portico_introspection_cache_total{result}`: opaque token lookups by where they were answered: `hit`, `negative_hit`, `miss` (a call was made) or `shared` (joined a call in flight). */
@@ -261,6 +263,11 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
     identityHeadersStripped: new Counter({
       name: 'portico_identity_headers_stripped_total',
       help: 'Client-sent identity headers removed before routing.',
+      registers,
+    }),
+    passthroughFastPathRequests: new Counter({
+      name: 'portico_passthrough_fast_path_requests_total',
+      help: 'Responses the passthrough fast path served (they are in the HTTP metrics too).',
       registers,
     }),
     introspectionRequests: new Counter({

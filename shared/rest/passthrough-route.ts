@@ -25,6 +25,7 @@ import { passthroughTargetRouting } from './passthrough-targets';
 import { allowedResponseHeaders, compilePassthroughHeaderRules, upstreamRequestHeaders, type ForwardingFacts } from './passthrough-headers';
 import { bodyLeftUnread, openPassthroughCall, upstreamAnswered, upstreamCallFailed } from './passthrough-outcome';
 import { declaredBody, limitStreamedBody, payloadTooLarge } from './streaming-body-limit';
+import { FAST_PASSTHROUGH_CONFIG, type FastPassthroughRoute } from './passthrough-fast-path';
 
 export const DEFAULT_PASSTHROUGH_METHODS: NonNullable<PassthroughRoute['methods']> = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -70,7 +71,7 @@ function bodyLimitHook(limitBytes: number): preParsingHookHandler {
  * `upstream` is the route's upstream client: the proxy dispatches through its pool (or its
  * endpoints' pools), and its breaker and observer settle each call.
  */
-export async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, config: RestUpstream, upstream: Upstream, bodyLimitBytes: number): Promise<void> {
+export async function registerPassthrough(app: FastifyInstance, route: PassthroughRoute, config: RestUpstream, upstream: Upstream, bodyLimitBytes: number, versionHeaders?: Readonly<Record<string, string>>): Promise<void> {
   const routing = upstream.targets ? passthroughTargetRouting(upstream, upstream.targets) : undefined;
   const rules = compilePassthroughHeaderRules(route, PORTICO_REQUEST_HEADERS);
   const cache = app.responseCache && route.cache !== false ? createPassthroughCache(app.responseCache, rules) : undefined;
@@ -79,6 +80,11 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
   // validateRouteTables refuses an upstream with neither origin nor targets before this runs.
   const target = routing ? routing.upstream : config.origin;
   if (target === undefined) throw new Error(`upstream '${route.upstream}' has no origin`);
+  // The fast path serves GETs of a route with one origin, no cache, credentials required and a prefix without parameters.
+  const fast: FastPassthroughRoute | undefined =
+    !routing && !cache && methods.includes('GET') && !route.auth?.public && !route.auth?.publicWhen && !route.prefix.includes(':') && !route.rewritePrefix?.includes(':')
+      ? { prefix: route.prefix, rewritePrefix: route.rewritePrefix ?? '', upstreamHost: new URL(target).host, upstream, rules, scopes: route.auth?.scopes, versionHeaders }
+      : undefined;
   await app.register(async (scope) => {
     // Read-only routes (GET, HEAD: Fastify never reads their bodies) need no body hook at all.
     if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) scope.addHook('preParsing', bodyLimitHook(bodyLimitBytes));
@@ -88,7 +94,7 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
       prefix: route.prefix,
       rewritePrefix: route.rewritePrefix,
       httpMethods: methods,
-      config: { auth: route.auth, forwardAuthorization: route.forwardAuthorization },
+      config: { auth: route.auth, forwardAuthorization: route.forwardAuthorization, ...(fast ? { [FAST_PASSTHROUGH_CONFIG]: fast } : {}) },
       preHandler: async (request, reply) => {
         const unsafe = unsafePathReason(request.url.slice(route.prefix.length));
         if (unsafe) throw new PorticoError('BAD_REQUEST', `This path is not allowed: ${unsafe}.`);
@@ -101,6 +107,8 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
       undici: upstream.dispatcher,
       replyOptions: {
         ...(routing ? { getUpstream: (request) => routing.getUpstream(request as FastifyRequest) } : {}),
+        // An upstream's 503 goes to the client with its Retry-After and counts on the breaker; it is not retried behind the client's back.
+        retryDelay: () => null,
         rewriteRequestHeaders: (req, headers) => {
           const request = req as FastifyRequest;
           const out = upstreamRequestHeaders(headers as IncomingHttpHeaders, rules, {

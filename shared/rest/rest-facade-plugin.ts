@@ -84,8 +84,9 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
   for (const table of opts.versions) {
     // Each version in its own context, so its response headers (deprecation) stay its own.
     await app.register(async (versionApp) => {
-      if (table.deprecation) {
-        const headers = deprecationHeaders(table.deprecation);
+      const versionHeaders = table.deprecation ? deprecationHeaders(table.deprecation) : undefined;
+      if (versionHeaders) {
+        const headers = versionHeaders;
         versionApp.addHook('onSend', (_request, reply, payload, done) => {
           reply.headers(headers);
           done(null, payload);
@@ -95,7 +96,7 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
       versionApp.get(`/${table.version}`, { config: { auth: { public: true } } }, async () => entry);
       for (const route of table.routes) {
         if (route.kind === 'passthrough') {
-          await registerPassthrough(versionApp, route, opts.upstreams[route.upstream] as RestUpstream, upstreams.get(route.upstream) as Upstream, opts.bodyLimitBytes);
+          await registerPassthrough(versionApp, route, opts.upstreams[route.upstream] as RestUpstream, upstreams.get(route.upstream) as Upstream, opts.bodyLimitBytes, versionHeaders);
         } else {
           registerAggregate(versionApp, route, upstreams, registry.hasTargets, executor);
         }

@@ -40,6 +40,7 @@ describe('createMetrics', () => {
         'portico_http_request_duration_seconds',
         'portico_http_requests_total',
         'portico_identity_headers_stripped_total',
+        'portico_passthrough_fast_path_requests_total',
         'portico_introspection_cache_total',
         'portico_introspection_requests_total',
         'portico_rate_limit_decisions_total',

@@ -140,6 +140,12 @@ export const authnPlugin = fp<AuthnPluginOptions>(
       return rejection(error, challenge(opts, realm, { code: 'invalid_token', description: error.message.replace(/"/g, "'") }));
     }
 
+    /** Pure: whether a verified principal may call a route needing `scopes` (its kind served, every scope granted). */
+    function admits(principal: Principal, scopes: readonly string[] | undefined): boolean {
+      if (kinds && !kinds.has(principal.kind)) return false;
+      return scopes === undefined || scopes.every((s) => principal.scopes.includes(s));
+    }
+
     /** Sets the verified principal, or returns why the request is refused (none, another kind, missing scopes). */
     function admit(request: FastifyRequest, principal: Principal | undefined): PorticoError | undefined {
       if (!principal) return rejection(new PorticoError('AUTH_REQUIRED'), challenge(opts, realm));
@@ -186,6 +192,10 @@ export const authnPlugin = fp<AuthnPluginOptions>(
 
     app.decorateRequest('principal', undefined);
     app.addHook('onRequest', authenticate);
+    // The passthrough fast path admits only keys verified within the cache TTL; everything else comes here.
+    if (app.fastPathParts) {
+      app.fastPathParts.authn = { bearer: Boolean(opts.jwt || opts.introspection), ...(apiKeys ? { apiKeyCached: (key: string) => apiKeys.cached(key) } : {}), admits };
+    }
   },
   { name: 'portico-authn' },
 );

@@ -23,6 +23,8 @@ export const stripIdentityHeadersPlugin = fp<HeaderHygieneOptions>(
   async function stripIdentity(app: FastifyInstance, opts) {
     const isIdentityHeader = createIdentityHeaderMatcher(opts.extraIdentityHeaders);
     app.decorateRequest('upstreamHeaders', null as unknown as Record<string, string>);
+    // A request carrying any of them goes through this hook, so the stripping is logged and counted.
+    if (app.fastPathParts) app.fastPathParts.isIdentityHeader = isIdentityHeader;
     app.addHook('onRequest', (request, _reply, done) => {
       request.upstreamHeaders = NO_IDENTITY_HEADERS;
       const removed = stripIdentityHeaders(request.headers, isIdentityHeader);

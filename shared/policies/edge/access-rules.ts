@@ -89,6 +89,8 @@ export function validateAccessRules(rules: AccessRules): string[] {
 export const accessRulesPlugin = fp<{ rules: AccessRules; onDenied?: (rule: string) => void }>(
   async function accessRules(app: FastifyInstance, opts) {
     const global = compileAccessRules(opts.rules);
+    // A request the rules refuse goes through this hook, so the refusal is answered and counted here.
+    if (app.fastPathParts) app.fastPathParts.accessRules = global;
     const perRoute = new WeakMap<object, CompiledAccessRules>();
     app.addHook('onRequest', (request, _reply, done) => {
       // Liveness and readiness stay answerable to the infrastructure probing them.

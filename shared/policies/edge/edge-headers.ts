@@ -74,6 +74,10 @@ export function securityHeaders(cors: boolean): Record<string, string> {
 /** Registers CORS (when configured) and the security headers; both run before authentication, so a preflight needs no credentials. */
 export async function registerEdgeHeaders(app: FastifyInstance, cors: CorsSettings | undefined): Promise<void> {
   const headers = securityHeaders(cors !== undefined);
+  if (app.fastPathParts) {
+    app.fastPathParts.securityHeaders = headers;
+    app.fastPathParts.cors = cors !== undefined;
+  }
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();

@@ -18,9 +18,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../../errors';
+import type { Principal } from '../authn/principal';
 import type { LimitDecision, RateLimitRule } from './gcra';
 import type { MemoryStore } from './memory-store';
 import type { RateLimitStore } from './rate-limit-store';
+import type { HeaderSink } from '../../rest/passthrough-fast-path';
 import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from './rate-limit-settings';
 
 export type LimitScope = 'ip' | 'principal';
@@ -76,13 +78,19 @@ function isExempt(request: FastifyRequest, exempt: ReadonlySet<string>): boolean
   return request.routeOptions.config?.auth?.public === true || (route !== undefined && exempt.has(route));
 }
 
-/** Writes a decision's headers straight onto the reply: no header object per request. */
-function writeHeaders(reply: FastifyReply, decision: LimitDecision, legacy: boolean): void {
+/** Writes a decision's headers straight onto the reply (or the passthrough fast path's answer): no header object per request. */
+function writeHeaders(reply: HeaderSink, decision: LimitDecision, legacy: boolean): void {
   const limit = String(decision.limit);
   const remaining = String(decision.remaining);
   const resetSec = String(Math.ceil(decision.resetMs / 1000));
-  reply.header('ratelimit-limit', limit).header('ratelimit-remaining', remaining).header('ratelimit-reset', resetSec);
-  if (legacy) reply.header('x-ratelimit-limit', limit).header('x-ratelimit-remaining', remaining).header('x-ratelimit-reset', resetSec);
+  reply.header('ratelimit-limit', limit);
+  reply.header('ratelimit-remaining', remaining);
+  reply.header('ratelimit-reset', resetSec);
+  if (legacy) {
+    reply.header('x-ratelimit-limit', limit);
+    reply.header('x-ratelimit-remaining', remaining);
+    reply.header('x-ratelimit-reset', resetSec);
+  }
   if (!decision.allowed && Number.isFinite(decision.retryAfterMs)) reply.header('retry-after', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
 }
 
@@ -103,11 +111,18 @@ export const ipRateLimitPlugin = fp<RateLimitPluginOptions>(
     const legacy = opts.settings.legacyHeaders === true;
     const decideNow = decideNowOf(opts.store);
 
-    function settle(reply: FastifyReply, decision: LimitDecision): PorticoError | undefined {
+    function settle(reply: HeaderSink, decision: LimitDecision): PorticoError | undefined {
       opts.onDecision?.('ip', decision);
       if (decision.allowed) return undefined;
       writeHeaders(reply, decision, legacy);
       return refusal(decision, 'ip', legacy);
+    }
+
+    if (app.fastPathParts) {
+      app.fastPathParts.ipLimit = {
+        key: (ip) => `ip:${ip}`,
+        core: { decide: (key, cost) => (decideNow ? decideNow(key, rule, cost) : opts.store.consume(key, rule, cost)), settle },
+      };
     }
 
     app.addHook('onRequest', (request, reply, done: Done) => {
@@ -173,18 +188,35 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
       return undefined;
     }
 
+    /** Pure: the bucket and rule of a caller on a route. */
+    function bucketOf(principal: Principal | undefined, ip: string, method: string, routePattern: string | undefined): { bucket: string; rule: RateLimitRule } {
+      const key = principal ? `${principal.kind}:${principal.id}` : `anon:${ip}`;
+      const routeKey = routes && routePattern ? `${method} ${routePattern}` : undefined;
+      const routeRule = routeKey ? routes?.[routeKey] : undefined;
+      // A route with its own rule gets its own bucket; the rest share the principal's.
+      return { bucket: routeRule ? `${key}|${routeKey}` : key, rule: routeRule ?? rules(principal?.plan ?? 'default', undefined) };
+    }
+
+    if (app.fastPathParts) {
+      app.fastPathParts.principalLimit = {
+        bucketOf: (principal, ip, method, routePattern) => {
+          const { bucket, rule } = bucketOf(principal, ip, method, routePattern);
+          return { bucket, decide: (cost) => (decideNow ? decideNow(bucket, rule, cost) : opts.store.consume(bucket, rule, cost)) };
+        },
+        settle: (sink, decision) => {
+          opts.onDecision?.('principal', decision);
+          writeHeaders(sink, decision, legacy);
+          return decision.allowed ? undefined : refusal(decision, 'principal', legacy);
+        },
+      };
+    }
+
     app.addHook('onRequest', (request, reply, done: Done) => {
       if (isExempt(request, exempt)) {
         done();
         return;
       }
-      const principal = request.principal;
-      const key = principal ? `${principal.kind}:${principal.id}` : `anon:${request.ip}`;
-      const routeKey = routes && request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : undefined;
-      const routeRule = routeKey ? routes?.[routeKey] : undefined;
-      // A route with its own rule gets its own bucket; the rest share the principal's.
-      const bucket = routeRule ? `${key}|${routeKey}` : key;
-      const rule = routeRule ?? rules(principal?.plan ?? 'default', undefined);
+      const { bucket, rule } = bucketOf(request.principal, request.ip, request.method, request.routeOptions.url);
       const cost = request.rateLimitCost ?? 1;
       if (!decideNow) {
         opts.store.consume(bucket, rule, cost).then((decision) => done(settle(request, reply, bucket, rule, decision)), done);

@@ -1,0 +1,223 @@
+/**
+ * The passthrough fast path against the whole Fastify pipeline: two partner BFFs, the same
+ * settings but PASSTHROUGH_FAST_PATH on and off, in front of one recording upstream. Every
+ * request goes to both; the client's answer (status, headers, body), what the upstream
+ * received, the limiter's budget and the HTTP metrics must not tell them apart, and the
+ * fast path must have served what it claims to serve (and nothing it must not).
+ */
+import { request } from 'undici';
+import { startPartnerBff, type RunningBff } from '../helpers/bffs';
+import { createPartnerCredentials } from '../helpers/identity';
+import { metricValue } from '../helpers/metrics';
+import { startRecordingUpstream, type RecordedRequest, type RecordingUpstream } from '../helpers/recording-upstream';
+import type { PolicySettings } from '../../shared/manifest';
+import { generateApiKey } from '../../shared/policies/authn/api-key';
+
+/** Headers whose values differ between any two answers, whoever serves them. */
+const VOLATILE = new Set(['date', 'x-request-id', 'keep-alive']);
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+async function get(bff: RunningBff, path: string, headers: Record<string, string>): Promise<Answer> {
+  const res = await request(`${bff.url}${path}`, { headers });
+  const body = await res.body.text();
+  const stable = Object.fromEntries(Object.entries(res.headers).filter(([name]) => !VOLATILE.has(name)));
+  return { status: res.statusCode, headers: stable, body: body.replace(/"requestId":"[^"]+"/, '"requestId":"<id>"') };
+}
+
+/** The upstream's view, without what is new on every request; the BFF's own address (each listens on its own port) as `<bff>`. */
+function received(r: RecordedRequest | undefined, bff: RunningBff) {
+  if (!r) return undefined;
+  const { 'x-request-id': _id, ...headers } = r.headers;
+  const bffHost = new URL(bff.url).host;
+  const normalized = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? value.replaceAll(bffHost, '<bff>') : value]));
+  return { method: r.method, url: r.url, headers: normalized };
+}
+
+async function fastPathServed(bff: RunningBff): Promise<number> {
+  return metricValue(await bff.app.metrics.registry.metrics(), 'portico_passthrough_fast_path_requests_total', {}) ?? 0;
+}
+
+async function httpCount(bff: RunningBff, route: string, status: string): Promise<number> {
+  return metricValue(await bff.app.metrics.registry.metrics(), 'portico_http_requests_total', { method: 'GET', route, status_code: status }) ?? 0;
+}
+
+describe('passthrough fast path: the same answers as the whole pipeline', () => {
+  let upstream: RecordingUpstream;
+  let fast: RunningBff;
+  let full: RunningBff;
+  const credentials = createPartnerCredentials();
+  const key = credentials.headers;
+  // A second client of its own, whose whole budget the limiter test spends.
+  const secondKey = generateApiKey({ clientId: 'budget-partner', plan: 'pro', scopes: [] });
+  const second = { policies: { authn: { apiKeys: { records: [secondKey.record] } } }, headers: { 'x-api-key': secondKey.key } };
+
+  beforeAll(async () => {
+    upstream = await startRecordingUpstream();
+    const records = [credentials, second].flatMap((c) => (c.policies.authn as { apiKeys: { records: unknown[] } }).apiKeys.records);
+    // A small plan limit, so the limiter's budget and its refusals can be compared.
+    const policies: PolicySettings = { authn: { apiKeys: { records } } as PolicySettings['authn'], rateLimit: { plans: { pro: { limit: 12, windowMs: 60_000 } }, perIp: { limit: 1_000, windowMs: 60_000 } } };
+    const upstreams = { products: { origin: upstream.origin, healthPath: '/healthz' } };
+    // The other upstreams are not started: readiness is not this test's subject.
+    fast = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: true } });
+    full = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: false } });
+  });
+
+  afterAll(async () => {
+    await fast?.close();
+    await full?.close();
+    await upstream?.close();
+  });
+
+  /** Sends one request to each BFF; returns both answers and what the upstream got from each. */
+  async function both(path: string, headers: Record<string, string> = key) {
+    upstream.requests.length = 0;
+    const fastAnswer = await get(fast, path, headers);
+    const fastReceived = received(upstream.requests[0], fast);
+    upstream.requests.length = 0;
+    const fullAnswer = await get(full, path, headers);
+    const fullReceived = received(upstream.requests[0], full);
+    return { fastAnswer, fullAnswer, fastReceived, fullReceived };
+  }
+
+  it('serves a plain GET with an API key on the fast path, with the same answer, upstream request and budget', async () => {
+    upstream.respondWith((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=5', 'set-cookie': 'session=upstream', server: 'upstream/1.0', 'x-internal': 'secret' });
+      res.end('{"upc":"1"}');
+    });
+    // The first request verifies the key (the whole pipeline); later ones find it remembered.
+    await both('/v1/products/1');
+    const before = await fastPathServed(fast);
+    for (const path of ['/v1/products/1', '/v1/products/1?fields=name,price&a=1&a=2&empty=', '/v1/products']) {
+      const { fastAnswer, fullAnswer, fastReceived, fullReceived } = await both(path);
+      expect(fastAnswer).toEqual(fullAnswer);
+      expect(fastReceived).toEqual(fullReceived);
+      expect(fastAnswer.headers['set-cookie']).toBeUndefined();
+      expect(fastAnswer.headers['x-internal']).toBeUndefined();
+    }
+    expect((await fastPathServed(fast)) - before).toBe(3);
+    expect(await fastPathServed(full)).toBe(0);
+    expect(await httpCount(fast, '/v1/products/*', '200')).toBe(await httpCount(full, '/v1/products/*', '200'));
+  });
+
+  it('passes statuses, redirects, large and unknown-length bodies through alike', async () => {
+    const large = 'L'.repeat(200_000);
+    upstream.respondWith((req, res) => {
+      if (req.url.startsWith('/products/missing')) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"error":"no such product"}');
+      } else if (req.url.startsWith('/products/moved')) {
+        res.writeHead(301, { location: '/products/2', 'content-length': '0' });
+        res.end();
+      } else if (req.url.startsWith('/products/busy')) {
+        res.writeHead(503, { 'retry-after': '7', 'content-type': 'text/plain' });
+        res.end('busy');
+      } else if (req.url.startsWith('/products/large')) {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(large.length) });
+        res.end(large);
+      } else {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('one,');
+        setTimeout(() => res.end('two'), 5);
+      }
+    });
+    for (const path of ['/v1/products/missing', '/v1/products/moved', '/v1/products/busy', '/v1/products/large', '/v1/products/chunked']) {
+      const { fastAnswer, fullAnswer, fastReceived, fullReceived } = await both(path);
+      expect({ path, ...fastAnswer }).toEqual({ path, ...fullAnswer });
+      expect(fastReceived).toEqual(fullReceived);
+    }
+  });
+
+  it('answers an upstream that sends less than it declared with the same 502', async () => {
+    upstream.respondWith((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"cut":');
+      setTimeout(() => res.destroy(), 10);
+    });
+    const { fastAnswer, fullAnswer } = await both('/v1/products/1');
+    expect(fastAnswer.status).toBe(502);
+    expect(fastAnswer).toEqual(fullAnswer);
+  });
+
+  it('leaves to the whole pipeline what it does not implement: identity headers, bearer tokens, bodies, unknown keys, encoded paths', async () => {
+    upstream.respondWith((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    const before = await fastPathServed(fast);
+    const cases: [string, Record<string, string>][] = [
+      ['/v1/products/1', { ...key, 'x-user-id': 'admin' }],
+      ['/v1/products/1', { ...key, authorization: 'Bearer abc' }],
+      ['/v1/products/1', { 'x-api-key': 'ptk_unknown_key' }],
+      ['/v1/products/1', {}],
+      ['/v1/products/%2e%2e/admin', key],
+      ['/v1/products/a%20b', key],
+    ];
+    for (const [path, headers] of cases) {
+      const { fastAnswer, fullAnswer, fastReceived, fullReceived } = await both(path, headers);
+      expect({ path, sent: headers, ...fastAnswer }).toEqual({ path, sent: headers, ...fullAnswer });
+      expect(fastReceived).toEqual(fullReceived);
+    }
+    expect(await fastPathServed(fast)).toBe(before);
+  });
+
+  it('spends the same budget and refuses with the same 429 once it is spent', async () => {
+    upstream.respondWith((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    const remaining: [string | undefined, string | undefined][] = [];
+    for (let i = 0; i < 14; i++) {
+      const { fastAnswer, fullAnswer } = await both('/v1/products/1', second.headers);
+      remaining.push([fastAnswer.headers['ratelimit-remaining'] as string | undefined, fullAnswer.headers['ratelimit-remaining'] as string | undefined]);
+      if (fastAnswer.status === 429 || fullAnswer.status === 429) {
+        // The reset moves with the clock: equal up to a second.
+        expect(Math.abs(Number(fastAnswer.headers['retry-after']) - Number(fullAnswer.headers['retry-after']))).toBeLessThanOrEqual(1);
+        const strip = (a: Answer) => ({ ...a, headers: { ...a.headers, 'retry-after': undefined, 'ratelimit-reset': undefined }, body: a.body.replace(/retry in \d+ s/, 'retry in n s') });
+        expect(strip(fastAnswer)).toEqual(strip(fullAnswer));
+        expect(fastAnswer.status).toBe(429);
+        // Twelve allowed by both, counted down alike, before the refusal.
+        expect(remaining.length).toBe(13);
+        return;
+      }
+      expect(fastAnswer.headers['ratelimit-remaining']).toBe(fullAnswer.headers['ratelimit-remaining']);
+    }
+    throw new Error(`no 429 after 14 requests: ${JSON.stringify(remaining)}`);
+  });
+});
+
+describe('passthrough fast path: upstream failures', () => {
+  let fast: RunningBff;
+  let full: RunningBff;
+  const credentials = createPartnerCredentials();
+
+  beforeAll(async () => {
+    const upstreams = { products: { origin: 'http://127.0.0.1:1', healthPath: '/healthz' } };
+    const policies: PolicySettings = { ...credentials.policies, breakers: { all: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 } } };
+    fast = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: true } });
+    full = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: false } });
+  });
+
+  afterAll(async () => {
+    await fast?.close();
+    await full?.close();
+  });
+
+  it('answers an unreachable upstream, then its open circuit, with the same errors', async () => {
+    const codes: [string, string][] = [];
+    for (let i = 0; i < 6; i++) {
+      const a = await get(fast, '/v1/products/1', credentials.headers);
+      const b = await get(full, '/v1/products/1', credentials.headers);
+      const strip = (x: Answer) => ({ ...x, headers: { ...x.headers, 'ratelimit-reset': undefined, 'retry-after': x.headers['retry-after'] === undefined ? undefined : 'n' }, body: x.body.replace(/\d+ s/g, 'n s') });
+      expect(strip(a)).toEqual(strip(b));
+      codes.push([a.status.toString(), JSON.parse(a.body).code]);
+    }
+    expect(codes[0]).toEqual(['502', 'UPSTREAM_UNAVAILABLE']);
+    expect(codes.at(-1)).toEqual(['503', 'UPSTREAM_CIRCUIT_OPEN']);
+    expect(await fastPathServed(fast)).toBeGreaterThan(0);
+  });
+});
