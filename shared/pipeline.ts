@@ -18,6 +18,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import type { IncomingMessage } from 'node:http';
 import type { BffManifest } from './manifest';
 import { isWarmUpRequest, WARM_UP_REQUEST_HEADER } from './warm-up-request';
+import { PorticoError, errorBody } from './errors';
 import { installErrorHandling } from './rest/error-handler';
 import { clientErrorHandler } from './rest/client-errors';
 import { healthPlugin, recordReadiness } from './observability/health';
@@ -140,7 +141,19 @@ function serveFastPathFirst(app: FastifyInstance, fastPath: FastPathHandler): vo
   if (!fastify || others.length > 0) throw new Error('the passthrough fast path expects Fastify as the only request listener');
   server.removeListener('request', fastify);
   server.on('request', (req: IncomingMessage, res: import('node:http').ServerResponse) => {
-    if (!fastPath(req, res)) fastify(req, res);
+    let taken: boolean;
+    try {
+      taken = fastPath(req, res);
+    } catch (err) {
+      // A fault of the fast path's own is answered, never a crash: the catalogue's 500, logged.
+      app.log.error({ err }, 'passthrough fast path failed');
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify(errorBody(new PorticoError('INTERNAL_ERROR'))));
+      } else res.destroy();
+      return;
+    }
+    if (!taken) fastify(req, res);
   });
 }
 

@@ -52,9 +52,9 @@ export interface LimitStageCore {
   settle(sink: HeaderSink, decision: LimitDecision): PorticoError | undefined;
 }
 
-/** The principal limiter's core: the bucket and rule of a caller on a route. */
+/** The principal limiter's core: a caller's decision on a route (its bucket and rule chosen as the stage chooses them). */
 export interface PrincipalLimitCore {
-  bucketOf(principal: Principal | undefined, ip: string, method: string, routePattern: string | undefined): { bucket: string; decide(cost: number): LimitDecision | Promise<LimitDecision> };
+  decide(principal: Principal | undefined, ip: string, method: string, routePattern: string | undefined, cost: number): LimitDecision | Promise<LimitDecision>;
   settle(sink: HeaderSink, decision: LimitDecision): PorticoError | undefined;
 }
 
@@ -106,6 +106,7 @@ export interface KnownRoute {
   config?: Record<string, unknown>;
 }
 
+const DOT_DOT_SEGMENT = /(^|\/)\.\.(\/|$)/;
 /** Path and query characters that need no decoding: anything else goes through Fastify. */
 const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,=:@/]*$/;
 /** Client headers that send a request through the whole pipeline (CORS origin checked separately). */
@@ -153,7 +154,7 @@ export function createPassthroughFastPath(routes: readonly KnownRoute[], routerO
     const path = query === -1 ? url : url.slice(0, query);
     if (!PLAIN_PATH.test(path) || !path.startsWith(route.prefix) || unsafePathReason(path.slice(route.prefix.length)) !== undefined) return false;
     const dest = route.rewritePrefix + path.slice(route.prefix.length);
-    if (dest.split('/').includes('..') || !withinPrefix(dest, route.rewritePrefix)) return false;
+    if (DOT_DOT_SEGMENT.test(dest) || !withinPrefix(dest, route.rewritePrefix)) return false;
     if (parts.isIdentityHeader) for (const name in headers) if (parts.isIdentityHeader(name)) return false;
     const ip = req.socket.remoteAddress ?? '';
     if (parts.accessRules && !parts.accessRules.decide(ip, headers['user-agent']).allowed) return false;
@@ -165,7 +166,8 @@ export function createPassthroughFastPath(routes: readonly KnownRoute[], routerO
       if (!principal || !parts.authn.admits(principal, route.scopes)) return false;
     }
     // From here on the request is the fast path's: a limiter's budget may change.
-    serve(deps, route, store.pattern, req, res, path, query === -1 ? undefined : url.slice(query + 1), dest, ip, principal, securityHeaders, logRequests);
+    // The client's query string goes upstream as sent, byte for byte.
+    new FastPassthroughCall(deps, route, store.pattern, req, res, query === -1 ? dest : dest + url.slice(query), ip, principal, securityHeaders, logRequests).start();
     return true;
   };
 }
@@ -176,236 +178,142 @@ function withinPrefix(dest: string, rewritePrefix: string): boolean {
   return dest === rewritePrefix || dest.startsWith(boundary) || rewritePrefix === '';
 }
 
-/** One response's headers, in the order the Fastify pipeline writes them. */
-class ResponseHeaders implements HeaderSink {
-  readonly list: [string, string | string[]][] = [];
-  constructor(private readonly drain: DrainState) {}
-  header(name: string, value: string | string[]): this {
-    this.list.push([name, value]);
-    return this;
-  }
-  toObject(): Record<string, string | string[]> {
-    const out: Record<string, string | string[]> = {};
-    for (const [name, value] of this.list) out[name] = value;
-    // Once draining, clients reconnect for their next request, and a balancer sends it elsewhere.
-    if (this.drain.phase !== 'serving') out.connection = 'close';
-    return out;
-  }
-}
+type Headers = Record<string, string | string[]>;
 
-function serve(
-  deps: Deps,
-  route: FastPassthroughRoute,
-  pattern: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-  path: string,
-  rawQuery: string | undefined,
-  dest: string,
-  ip: string,
-  principal: Principal | undefined,
-  securityHeaders: readonly [string, string][],
-  logRequests: boolean,
-): void {
-  const { parts, drain } = deps;
-  const startedAt = performance.now();
-  const id = resolveRequestId(req.headers[REQUEST_ID_HEADER]);
-  const log = logRequests ? deps.log.child({ requestId: id }) : undefined;
-  log?.info({ req: { method: 'GET', url: req.url, headers: req.headers, host: req.headers.host, ip, socket: req.socket } }, 'incoming request');
-  drain.requestStarted();
-  res.once('close', drain.requestFinished);
-  const out = new ResponseHeaders(drain);
-  out.header(REQUEST_ID_HEADER, id);
-  for (const [name, value] of securityHeaders) out.header(name, value);
-
-  const finish = (status: number): void => {
-    parts.recordResponse?.(pattern, 'GET', status, (performance.now() - startedAt) / 1_000);
-    log?.info({ res: { statusCode: status }, responseTime: performance.now() - startedAt }, 'request completed');
-  };
-  const fail = (error: PorticoError): void => {
-    if (error.statusCode >= 500) log?.error({ err: error.cause ?? error, code: error.code }, 'request failed');
-    else log?.info({ code: error.code, reason: (error.cause as Error | undefined)?.message ?? error.message }, 'request rejected');
-    sendRawError(res, out, route, error, id);
-    finish(error.statusCode);
-  };
-
-  const afterIpLimit = (): void => {
-    const limiter = parts.principalLimit;
-    if (!limiter) return forward();
-    const { decide } = limiter.bucketOf(principal, ip, 'GET', pattern);
-    const settle = (decision: LimitDecision): void => {
-      const refused = limiter.settle(out, decision);
-      if (refused) fail(refused);
-      else forward();
-    };
-    decideThen(() => decide(1), settle, (err) => fail(toPorticoError(err)));
-  };
-
-  const forward = (): void => {
-    const upstream = route.upstream;
-    const breaker = upstream.breaker;
-    try {
-      breaker?.assertNotOpen();
-    } catch (err) {
-      upstream.observe(performance.now(), { error: err });
-      fail(toPorticoError(err));
-      return;
-    }
-    const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    const requestHeaders = forwardedRequestHeaders(req.headers, route, principal, id, ip, proto);
-    const callStartedAt = performance.now();
-    let answered: number | undefined;
-    upstream.dispatcher.dispatch(
-      // The client's query string as sent, byte for byte.
-      { method: 'GET', path: rawQuery === undefined ? dest : `${dest}?${rawQuery}`, headers: requestHeaders, body: null },
-      new FastPassthroughHandler(res, out, route, {
-        // Recorded when the status arrives, before the body: what the upstream did is known.
-        answered: (status) => {
-          answered = status;
-          breaker?.record(status >= 500, performance.now() - callStartedAt);
-        },
-        sent: (status) => {
-          upstream.observe(callStartedAt, { status });
-          finish(status);
-        },
-        failed: (err, clientGone) => {
-          if (answered !== undefined) {
-            upstream.observe(callStartedAt, { status: answered });
-            if (res.headersSent || clientGone) {
-              // The body broke off mid-stream: the client sees a cut connection, as with a streamed proxy.
-              log?.warn({ err, upstream: upstream.name }, 'upstream response unreadable');
-              res.destroy();
-              finish(answered);
-              return;
-            }
-            log?.warn({ err, upstream: upstream.name }, 'upstream response unreadable');
-            const unreadable = new PorticoError('UPSTREAM_BAD_RESPONSE', 'The upstream response did not match its declared length.');
-            sendRawError(res, out, route, unreadable, id);
-            finish(unreadable.statusCode);
-            return;
-          }
-          if (clientGone) return;
-          const clients = clientCausedError(err);
-          if (clients) return fail(clients);
-          breaker?.record(true, performance.now() - callStartedAt);
-          upstream.observe(callStartedAt, { error: err });
-          const mapped = upstreamError(upstream.name, err);
-          log?.warn({ err, upstream: upstream.name }, 'passthrough failed');
-          sendRawError(res, out, route, mapped, id);
-          finish(mapped.statusCode);
-        },
-      }),
-    );
-  };
-
-  const ipLimit = parts.ipLimit;
-  if (!ipLimit) return afterIpLimit();
-  decideThen(
-    () => ipLimit.core.decide(ipLimit.key(ip), 1),
-    (decision) => {
-      const refused = ipLimit.core.settle(out, decision);
-      if (refused) fail(refused);
-      else afterIpLimit();
-    },
-    (err) => fail(toPorticoError(err)),
-  );
-}
-
-/** A plain call when the decision is already made (the memory store); a promise only for a remote store. */
-function decideThen(decide: () => LimitDecision | Promise<LimitDecision>, then: (d: LimitDecision) => void, failed: (err: unknown) => void): void {
-  let decision: LimitDecision | Promise<LimitDecision>;
-  try {
-    decision = decide();
-  } catch (err) {
-    failed(err);
-    return;
-  }
-  if (typeof (decision as Promise<LimitDecision>).then === 'function') (decision as Promise<LimitDecision>).then(then, failed);
-  else then(decision as LimitDecision);
-}
-
-/** The headers sent upstream: what the proxy would send (the client's minus Connection and what it names, Host the upstream's), then Portico's rules. */
-function forwardedRequestHeaders(client: IncomingHttpHeaders, route: FastPassthroughRoute, principal: Principal | undefined, id: string, ip: string, proto: string): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = { ...client };
-  if (headers.connection !== undefined) {
-    for (const name of namedByConnection(headers.connection) ?? []) delete headers[name];
-    delete headers.connection;
-  }
-  headers.host = route.upstreamHost;
-  return upstreamRequestHeaders(headers, route.rules, {
-    identity: principal ? cachedIdentityHeadersFor(principal) : NO_IDENTITY_HEADERS,
-    requestIdHeader: REQUEST_ID_HEADER,
-    requestId: id,
-    forwarding: { chain: [ip], proto, host: client.host || undefined },
-  });
-}
-
-/** The catalogue's error answer, as the error handler writes it. */
-function sendRawError(res: ServerResponse, out: ResponseHeaders, route: FastPassthroughRoute, error: PorticoError, id: string): void {
-  for (const [name, value] of Object.entries(error.headers)) out.header(name, value);
-  const body = JSON.stringify(errorBody(error, id));
-  out.header('content-type', 'application/json; charset=utf-8');
-  writeWhole(res, error.statusCode, out, route, Buffer.from(body));
-}
-
-/** Writes a whole answer: status, headers and body in one write. */
-function writeWhole(res: ServerResponse, status: number, out: ResponseHeaders, route: FastPassthroughRoute, body: Buffer | undefined): void {
-  if (route.versionHeaders) for (const name in route.versionHeaders) out.header(name, route.versionHeaders[name] as string);
-  const headers = out.toObject();
-  if (body !== undefined) headers['content-length'] = String(body.length);
-  res.writeHead(status, headers);
-  res.end(body);
-}
-
-/** What the fast path learns of one upstream call. */
-interface CallEvents {
-  /** The upstream answered with this status (its body may still fail). */
-  answered(status: number): void;
-  /** The whole answer was written to the client. */
-  sent(status: number): void;
-  /** The call or its body failed; `clientGone`: because the client left. */
-  failed(err: unknown, clientGone: boolean): void;
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
 }
 
 /**
- * One upstream call through undici's handler interface: a small answer of declared length is
- * gathered into one buffer and written with its headers at once; anything else streams
- * through with back-pressure.
+ * One request on the fast path, from its limits to its answer, and undici's handler for its
+ * upstream call: one object per request, its steps methods rather than closures. Response
+ * headers are collected in one object, in the order the Fastify pipeline writes them; a
+ * later write of a name replaces the earlier value, as `reply.header` does.
  */
-class FastPassthroughHandler implements Dispatcher.DispatchHandler {
+class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
+  private readonly startedAt = performance.now();
+  private readonly id: string;
+  private readonly log: FastifyBaseLogger | undefined;
+  private readonly headers: Headers = {};
+  private callStartedAt = 0;
+  /** The upstream's status, once it answered (its body may still fail). */
+  private answered: number | undefined;
   private chunks: Buffer[] | undefined;
   private expected = 0;
   private received = 0;
-  private status = 0;
-  private streaming = false;
   private settled = false;
   private controller: Dispatcher.DispatchController | undefined;
 
   constructor(
-    private readonly res: ServerResponse,
-    private readonly out: ResponseHeaders,
+    private readonly deps: Deps,
     private readonly route: FastPassthroughRoute,
-    private readonly events: CallEvents,
-  ) {}
+    private readonly pattern: string,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly upstreamPath: string,
+    private readonly ip: string,
+    private readonly principal: Principal | undefined,
+    securityHeaders: readonly [string, string][],
+    logRequests: boolean,
+  ) {
+    this.id = resolveRequestId(req.headers[REQUEST_ID_HEADER]);
+    this.log = logRequests ? deps.log.child({ requestId: this.id }) : undefined;
+    this.headers[REQUEST_ID_HEADER] = this.id;
+    for (const [name, value] of securityHeaders) this.headers[name] = value;
+  }
+
+  header(name: string, value: string | string[]): this {
+    this.headers[name] = value;
+    return this;
+  }
+
+  start(): void {
+    const { req } = this;
+    this.log?.info({ req: { method: 'GET', url: req.url, headers: req.headers, host: req.headers.host, ip: this.ip, socket: req.socket } }, 'incoming request');
+    const { drain, parts } = this.deps;
+    drain.requestStarted();
+    // One listener function for every response: 'close' comes once, also for an abandoned one.
+    (this.res as CallResponse)[CALL] = this;
+    this.res.on('close', responseClosed);
+    const ipLimit = parts.ipLimit;
+    if (!ipLimit) return this.principalLimit();
+    let decision: LimitDecision | Promise<LimitDecision>;
+    try {
+      decision = ipLimit.core.decide(ipLimit.key(this.ip), 1);
+    } catch (err) {
+      return this.fail(toPorticoError(err));
+    }
+    if (isPromise(decision)) decision.then((d) => this.afterIpLimit(d), (err: unknown) => this.fail(toPorticoError(err)));
+    else this.afterIpLimit(decision);
+  }
+
+  private afterIpLimit(decision: LimitDecision): void {
+    const refused = this.deps.parts.ipLimit?.core.settle(this, decision);
+    if (refused) this.fail(refused);
+    else this.principalLimit();
+  }
+
+  private principalLimit(): void {
+    const limiter = this.deps.parts.principalLimit;
+    if (!limiter) return this.forward();
+    let decision: LimitDecision | Promise<LimitDecision>;
+    try {
+      decision = limiter.decide(this.principal, this.ip, 'GET', this.pattern, 1);
+    } catch (err) {
+      return this.fail(toPorticoError(err));
+    }
+    if (isPromise(decision)) decision.then((d) => this.afterPrincipalLimit(d), (err: unknown) => this.fail(toPorticoError(err)));
+    else this.afterPrincipalLimit(decision);
+  }
+
+  private afterPrincipalLimit(decision: LimitDecision): void {
+    const refused = this.deps.parts.principalLimit?.settle(this, decision);
+    if (refused) this.fail(refused);
+    else this.forward();
+  }
+
+  private forward(): void {
+    const upstream = this.route.upstream;
+    try {
+      upstream.breaker?.assertNotOpen();
+    } catch (err) {
+      upstream.observe(performance.now(), { error: err });
+      return this.fail(toPorticoError(err));
+    }
+    const proto = (this.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    const requestHeaders = forwardedRequestHeaders(this.req.headers, this.route, this.principal, this.id, this.ip, proto);
+    this.callStartedAt = performance.now();
+    try {
+      upstream.dispatcher.dispatch({ method: 'GET', path: this.upstreamPath, headers: requestHeaders, body: null }, this);
+    } catch (err) {
+      // undici refused the request itself (a header it will not send): answered like any failed call.
+      this.onResponseError(undefined, err as Error);
+    }
+  }
+
+  // undici's handler interface.
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    // The client left: the upstream call is abandoned.
-    this.res.once('close', () => {
-      if (!this.res.writableFinished) controller.abort(new Error('the client closed the connection'));
-    });
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    this.status = statusCode;
-    this.events.answered(statusCode);
-    const allowed = allowedResponseHeaders(responseHeadersOf(headers, this.route), this.route.rules);
+  /** The response is closed: the request no longer counts as in flight; a client that left first abandons the upstream call. */
+  closed(): void {
+    this.deps.drain.requestFinished();
+    if (!this.res.writableFinished) this.controller?.abort(new Error('the client closed the connection'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: Record<string, string | string[] | undefined>): void {
+    this.answered = statusCode;
+    // Recorded when the status arrives, before the body: what the upstream did is known.
+    this.route.upstream.breaker?.record(statusCode >= 500, performance.now() - this.callStartedAt);
+    const allowed = allowedResponseHeaders(responseHeadersOf(upstreamHeaders, this.route), this.route.rules);
     for (const name in allowed) {
       const value = allowed[name];
-      if (typeof value === 'string') this.out.header(name, sanitize(value));
-      else if (Array.isArray(value)) this.out.header(name, value.map(sanitize));
+      if (typeof value === 'string') this.headers[name] = sanitize(value);
+      else if (Array.isArray(value)) this.headers[name] = value.map(sanitize);
     }
-    const length = declaredLength(headers as IncomingHttpHeaders);
+    const length = declaredLength(upstreamHeaders as IncomingHttpHeaders);
     if (statusCode === 204 || statusCode === 304 || length === 0) {
       this.chunks = [];
       this.expected = 0;
@@ -413,61 +321,141 @@ class FastPassthroughHandler implements Dispatcher.DispatchHandler {
       this.chunks = [];
       this.expected = length;
     } else {
-      // Streamed: the answer's own headers go now, the body as it comes.
-      this.streaming = true;
-      if (this.route.versionHeaders) for (const name in this.route.versionHeaders) this.out.header(name, this.route.versionHeaders[name] as string);
-      if (!hasHeader(this.out, 'content-type')) this.out.header('content-type', 'application/octet-stream');
-      this.res.writeHead(statusCode, this.out.toObject());
+      // Streamed: the answer's own headers go now, the body as it comes, with back-pressure.
+      if (this.headers['content-type'] === undefined) this.headers['content-type'] = 'application/octet-stream';
+      this.res.writeHead(statusCode, this.finalHeaders());
       this.res.on('drain', () => controller.resume());
     }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.received += chunk.length;
-    if (this.chunks) {
-      this.chunks.push(chunk);
-      return;
-    }
-    if (!this.res.write(chunk)) controller.pause();
+    if (this.chunks) this.chunks.push(chunk);
+    else if (!this.res.write(chunk)) controller.pause();
   }
 
   onResponseEnd(): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.streaming) {
+    const status = this.answered as number;
+    const chunks = this.chunks;
+    if (!chunks) {
       this.res.end();
-      this.events.sent(this.status);
-      return;
+      return this.sent(status);
     }
-    const chunks = this.chunks ?? [];
-    const bodiless = this.status === 204 || this.status === 304;
-    if (!bodiless && this.received !== this.expected) {
-      this.events.failed(new Error(`the upstream declared ${this.expected} bytes and sent ${this.received}`), false);
-      return;
-    }
-    if (!hasHeader(this.out, 'content-type') && !bodiless) this.out.header('content-type', 'application/octet-stream');
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    const bodiless = status === 204 || status === 304;
+    if (!bodiless && this.received !== this.expected) return this.bodyFailed(new Error(`the upstream declared ${this.expected} bytes and sent ${this.received}`), false);
     if (bodiless) {
-      if (this.route.versionHeaders) for (const name in this.route.versionHeaders) this.out.header(name, this.route.versionHeaders[name] as string);
-      this.res.writeHead(this.status, this.out.toObject());
+      this.res.writeHead(status, this.finalHeaders());
       this.res.end();
-    } else writeWhole(this.res, this.status, this.out, this.route, body);
-    this.events.sent(this.status);
+    } else {
+      if (this.headers['content-type'] === undefined) this.headers['content-type'] = 'application/octet-stream';
+      this.writeWhole(status, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    }
+    this.sent(status);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.events.failed(err, this.res.destroyed && !this.res.writableFinished);
+    const clientGone = this.res.destroyed && !this.res.writableFinished;
+    if (this.answered !== undefined) return this.bodyFailed(err, clientGone);
+    if (clientGone) return;
+    const upstream = this.route.upstream;
+    const clients = clientCausedError(err);
+    if (clients) return this.fail(clients);
+    upstream.breaker?.record(true, performance.now() - this.callStartedAt);
+    upstream.observe(this.callStartedAt, { error: err });
+    this.log?.warn({ err, upstream: upstream.name }, 'passthrough failed');
+    this.sendError(upstreamError(upstream.name, err));
+  }
+
+  // Outcomes.
+
+  private sent(status: number): void {
+    this.route.upstream.observe(this.callStartedAt, { status });
+    this.finish(status);
+  }
+
+  /** The upstream answered but its body failed: a cut connection once headers went out, else 502. */
+  private bodyFailed(err: unknown, clientGone: boolean): void {
+    const status = this.answered as number;
+    this.route.upstream.observe(this.callStartedAt, { status });
+    this.log?.warn({ err, upstream: this.route.upstream.name }, 'upstream response unreadable');
+    if (this.res.headersSent || clientGone) {
+      this.res.destroy();
+      return this.finish(status);
+    }
+    this.sendError(new PorticoError('UPSTREAM_BAD_RESPONSE', 'The upstream response did not match its declared length.'));
+  }
+
+  /** A refusal by a policy, answered and logged as the error handler does. */
+  private fail(error: PorticoError): void {
+    if (error.statusCode >= 500) this.log?.error({ err: error.cause ?? error, code: error.code }, 'request failed');
+    else this.log?.info({ code: error.code, reason: (error.cause as Error | undefined)?.message ?? error.message }, 'request rejected');
+    this.sendError(error);
+  }
+
+  /** The catalogue's error answer, as `sendError` writes it. */
+  private sendError(error: PorticoError): void {
+    for (const [name, value] of Object.entries(error.headers)) this.headers[name] = value;
+    this.headers['content-type'] = 'application/json; charset=utf-8';
+    this.writeWhole(error.statusCode, Buffer.from(JSON.stringify(errorBody(error, this.id))));
+    this.finish(error.statusCode);
+  }
+
+  private finish(status: number): void {
+    const elapsedMs = performance.now() - this.startedAt;
+    this.deps.parts.recordResponse?.(this.pattern, 'GET', status, elapsedMs / 1_000);
+    this.log?.info({ res: { statusCode: status }, responseTime: elapsedMs }, 'request completed');
+  }
+
+  /** Status, headers and body in one write. */
+  private writeWhole(status: number, body: Buffer): void {
+    const headers = this.finalHeaders();
+    headers['content-length'] = String(body.length);
+    this.res.writeHead(status, headers);
+    this.res.end(body);
+  }
+
+  /** The headers with what every answer of the route ends with: the version's (deprecation), and `Connection: close` once draining. */
+  private finalHeaders(): Headers {
+    const { headers, route } = this;
+    const version = route.versionHeaders;
+    if (version) for (const name in version) headers[name] = version[name] as string;
+    // Once draining, clients reconnect for their next request, and a balancer sends it elsewhere.
+    if (this.deps.drain.phase !== 'serving') headers.connection = 'close';
+    return headers;
   }
 }
 
-function hasHeader(out: ResponseHeaders, name: string): boolean {
-  for (const [n] of out.list) if (n === name) return true;
-  return false;
+const CALL = Symbol('portico.fastPassthroughCall');
+type CallResponse = ServerResponse & { [CALL]?: FastPassthroughCall };
+
+function responseClosed(this: CallResponse): void {
+  this[CALL]?.closed();
 }
 
-/** The proxy's own rewrites of an answer's headers: Location back into the facade's path, invalid characters dropped. */
+/** The headers sent upstream: what the proxy would send (the client's minus Connection and what it names, Host the upstream's), then Portico's rules. */
+function forwardedRequestHeaders(client: IncomingHttpHeaders, route: FastPassthroughRoute, principal: Principal | undefined, id: string, ip: string, proto: string): IncomingHttpHeaders {
+  // The rules drop Connection itself; only the rare names it lists need a copy without them.
+  const connection = client.connection;
+  let headers = client;
+  if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
+    headers = { ...client };
+    for (const name of namedByConnection(connection) ?? []) delete headers[name];
+  }
+  const out = upstreamRequestHeaders(headers, route.rules, {
+    identity: principal ? cachedIdentityHeadersFor(principal) : NO_IDENTITY_HEADERS,
+    requestIdHeader: REQUEST_ID_HEADER,
+    requestId: id,
+    forwarding: { chain: [ip], proto, host: client.host || undefined },
+  });
+  out.host = route.upstreamHost;
+  return out;
+}
+
+/** The proxy's own rewrite of an answer's headers: a relative Location back into the facade's path. */
 function responseHeadersOf(headers: Record<string, string | string[] | undefined>, route: FastPassthroughRoute): Record<string, string | string[] | undefined> {
   const location = headers.location;
   if (typeof location !== 'string' || /^https?:\/\//.test(location)) return headers;
@@ -476,6 +464,7 @@ function responseHeadersOf(headers: Record<string, string | string[] | undefined
 
 const INVALID_HEADER_CHARACTER = /[^\t\x20-\x7E\x80-\xFF]/;
 const INVALID_HEADER_CHARACTERS = /[^\t\x20-\x7E\x80-\xFF]/g;
+/** Invalid characters in an upstream's header value are dropped, as the proxy does, rather than failing the answer. */
 function sanitize(value: string): string {
   return INVALID_HEADER_CHARACTER.test(value) ? value.replace(INVALID_HEADER_CHARACTERS, '') : value;
 }

@@ -345,6 +345,16 @@ const partnerPoliciesOn: NodeContestantSpec = {
   path: '/v1/products/1',
 };
 
+const partnerPoliciesOnFullPipeline: NodeContestantSpec = {
+  id: 'partner-policies-on-full-pipeline',
+  description: 'Portico partner BFF as partner-policies-on, with the passthrough fast path off (PASSTHROUGH_FAST_PATH=off): every request through the whole Fastify pipeline',
+  kind: 'node',
+  entry: 'bffs/partner/main.ts',
+  env: (ctx) => ({ ...partnerPoliciesOn.env(ctx), PASSTHROUGH_FAST_PATH: 'off' }),
+  ready: PORTICO_READY,
+  path: '/v1/products/1',
+};
+
 const directUpstream: NodeContestantSpec = {
   id: 'direct-upstream',
   description: 'a fresh products service on the gateway CPU, GET /products/1 (no gateway)',
@@ -463,7 +473,7 @@ export const BENCH_GROUPS: readonly GroupSpec[] = [
     kind: 'rest',
     title: 'REST, one product',
     operation: (ctx) => ({ method: 'GET', path: '/products/1', headers: { accept: 'application/json', 'x-api-key': ctx.apiKey } }),
-    contestants: [directUpstream, nginx, haproxy, nodeProxyFloor, fastifyHttpProxy, partnerPoliciesOn, partnerPoliciesOff],
+    contestants: [directUpstream, nginx, haproxy, nodeProxyFloor, fastifyHttpProxy, partnerPoliciesOn, partnerPoliciesOnFullPipeline, partnerPoliciesOff],
     // Issue 15: a partner passthrough at the cost of a C proxy.
     targets: { subjectId: partnerPoliciesOn.id, referenceId: nginx.id, maxCpuRatio: 2, maxP99Ratio: 2, minRpsRatio: 0.6, maxPeakRssMiB: 128 },
   },

@@ -24,7 +24,7 @@ const EXPECTED_CONTESTANTS: Record<string, string[]> = {
   'graphql-heavy-benchmark': ['apollo-gateway-baseline', 'hive-gateway', 'hive-gateway-rust-planner', 'mercurius-gateway', 'web-policies-on', 'web-policies-off'],
   'graphql-light': ['apollo-gateway-baseline', 'web-policies-on', 'web-policies-on-tracing', 'web-policies-on-apollo-server-pipeline', 'web-policies-off'],
   'graphql-cached': ['web-policies-on', 'web-policies-on-cached'],
-  rest: ['direct-upstream', 'nginx', 'haproxy', 'node-proxy-floor', 'fastify-http-proxy', 'partner-policies-on', 'partner-policies-off'],
+  rest: ['direct-upstream', 'nginx', 'haproxy', 'node-proxy-floor', 'fastify-http-proxy', 'partner-policies-on', 'partner-policies-on-full-pipeline', 'partner-policies-off'],
 };
 
 /** Native contestants by id, and whether their program is installed here. */

@@ -199,9 +199,9 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
 
     if (app.fastPathParts) {
       app.fastPathParts.principalLimit = {
-        bucketOf: (principal, ip, method, routePattern) => {
+        decide: (principal, ip, method, routePattern, cost) => {
           const { bucket, rule } = bucketOf(principal, ip, method, routePattern);
-          return { bucket, decide: (cost) => (decideNow ? decideNow(bucket, rule, cost) : opts.store.consume(bucket, rule, cost)) };
+          return decideNow ? decideNow(bucket, rule, cost) : opts.store.consume(bucket, rule, cost);
         },
         settle: (sink, decision) => {
           opts.onDecision?.('principal', decision);
