@@ -119,13 +119,12 @@ function isWarmUpLogged(req: object): boolean {
 }
 
 /** Why a BFF serves no request on the passthrough fast path: settings it does not implement (they need the whole pipeline). */
-function fastPathOffReasons(manifest: BffManifest, tracing: boolean, trustedProxies: readonly string[] | undefined): string[] {
+function fastPathOffReasons(manifest: BffManifest, tracing: boolean): string[] {
   const { server, routes } = manifest;
   const off: string[] = [];
   if (routes.kind !== 'rest') off.push('no passthrough routes');
   if (server.passthroughFastPath === false) off.push('PASSTHROUGH_FAST_PATH=off');
   if (tracing) off.push('tracing');
-  if (trustedProxies?.length) off.push('trusted proxies');
   if (server.compress) off.push('compression');
   if (server.etag) off.push('etags');
   return off;
@@ -193,7 +192,7 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
     app.addHook('onClose', async () => tracing.shutdown());
   }
   // Each stage leaves its core here as it registers; the fast path is assembled once every route is known.
-  const fastPathParts: FastPathParts = { off: fastPathOffReasons(manifest, tracing !== undefined, trustedProxies) };
+  const fastPathParts: FastPathParts = { off: fastPathOffReasons(manifest, tracing !== undefined), ...(trustedProxies?.length ? { trustedProxies } : {}) };
   app.decorate('fastPathParts', fastPathParts);
   const knownRoutes: KnownRoute[] = [];
   if (fastPathParts.off.length === 0) app.addHook('onRoute', (route) => void knownRoutes.push({ method: route.method, url: route.url, config: route.config as Record<string, unknown> | undefined }));

@@ -21,6 +21,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import FindMyWay from 'find-my-way';
+import proxyAddr from '@fastify/proxy-addr';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { PorticoError, errorBody, toPorticoError } from '../errors';
@@ -60,8 +61,10 @@ export interface PrincipalLimitCore {
 
 /** What the pipeline's stages contribute, each as it registers; absent parts are stages not configured. */
 export interface FastPathParts {
-  /** Why the fast path is off for this BFF (tracing, trusted proxies, compression...); empty: on. */
+  /** Why the fast path is off for this BFF (tracing, compression...); empty: on. */
   off: string[];
+  /** The proxies whose X-Forwarded-* are believed (`TRUSTED_PROXIES`), as the app resolves them. */
+  trustedProxies?: readonly string[];
   securityHeaders?: Readonly<Record<string, string>>;
   cors?: boolean;
   accessRules?: CompiledAccessRules;
@@ -137,6 +140,7 @@ export function createPassthroughFastPath(routes: readonly KnownRoute[], routerO
   }
   if (!any) return undefined;
   const securityHeaders = Object.entries(parts.securityHeaders ?? {});
+  const trusts = parts.trustedProxies?.length ? proxyAddr.compile([...parts.trustedProxies]) : undefined;
   // Fastify logs every request at info: the fast path writes the same two lines.
   const logRequests = deps.log.level === 'info' || deps.log.level === 'debug' || deps.log.level === 'trace';
 
@@ -156,7 +160,8 @@ export function createPassthroughFastPath(routes: readonly KnownRoute[], routerO
     const dest = route.rewritePrefix + path.slice(route.prefix.length);
     if (DOT_DOT_SEGMENT.test(dest) || !withinPrefix(dest, route.rewritePrefix)) return false;
     if (parts.isIdentityHeader) for (const name in headers) if (parts.isIdentityHeader(name)) return false;
-    const ip = req.socket.remoteAddress ?? '';
+    const connection = connectionOf(req, trusts);
+    const ip = connection.ip;
     if (parts.accessRules && !parts.accessRules.decide(ip, headers['user-agent']).allowed) return false;
     let principal: Principal | undefined;
     if (parts.authn) {
@@ -167,9 +172,46 @@ export function createPassthroughFastPath(routes: readonly KnownRoute[], routerO
     }
     // From here on the request is the fast path's: a limiter's budget may change.
     // The client's query string goes upstream as sent, byte for byte.
-    new FastPassthroughCall(deps, route, store.pattern, req, res, query === -1 ? dest : dest + url.slice(query), ip, principal, securityHeaders, logRequests).start();
+    new FastPassthroughCall(deps, route, store.pattern, req, res, query === -1 ? dest : dest + url.slice(query), connection, principal, securityHeaders, logRequests).start();
     return true;
   };
+}
+
+/** The connection as the app's request sees it (`request.ip`, `ips`, `host`, `protocol`). */
+interface ConnectionFacts {
+  ip: string;
+  /** Client first, then each trusted hop, the peer last. */
+  chain: string[];
+  proto: string;
+  host: string | undefined;
+}
+
+function lastEntry(value: string): string {
+  const comma = value.lastIndexOf(',');
+  return comma === -1 ? value.trim() : value.slice(comma + 1).trim();
+}
+
+/**
+ * Pure: who the client is, as Fastify resolves it through the trusted proxies (the same
+ * proxy-addr rules): the forwarded address, scheme and host are believed only from a
+ * trusted peer.
+ */
+export function connectionOf(req: IncomingMessage, trusts: ((addr: string, i: number) => boolean) | undefined): ConnectionFacts {
+  const socket = req.socket;
+  const encrypted = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const headers = req.headers;
+  if (!trusts) {
+    const ip = socket.remoteAddress ?? '';
+    return { ip, chain: [ip], proto: encrypted, host: headers.host || undefined };
+  }
+  const addrs = proxyAddr.all(req, trusts);
+  const ip = addrs[addrs.length - 1] as string;
+  const peerTrusted = socket.remoteAddress !== undefined && trusts(socket.remoteAddress, 0);
+  const forwardedHost = headers['x-forwarded-host'];
+  const forwardedProto = headers['x-forwarded-proto'];
+  const host = peerTrusted && typeof forwardedHost === 'string' && forwardedHost ? lastEntry(forwardedHost) : (headers.host ?? '');
+  const proto = peerTrusted && typeof forwardedProto === 'string' && forwardedProto ? lastEntry(forwardedProto) : encrypted;
+  return { ip, chain: addrs.length > 1 ? addrs.slice().reverse() : [ip], proto, host: host || undefined };
 }
 
 /** http-proxy's rule: the destination stays under the rewrite prefix. */
@@ -211,7 +253,7 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly upstreamPath: string,
-    private readonly ip: string,
+    private readonly connection: ConnectionFacts,
     private readonly principal: Principal | undefined,
     securityHeaders: readonly [string, string][],
     logRequests: boolean,
@@ -229,7 +271,7 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
 
   start(): void {
     const { req } = this;
-    this.log?.info({ req: { method: 'GET', url: req.url, headers: req.headers, host: req.headers.host, ip: this.ip, socket: req.socket } }, 'incoming request');
+    this.log?.info({ req: { method: 'GET', url: req.url, headers: req.headers, host: req.headers.host, ip: this.connection.ip, socket: req.socket } }, 'incoming request');
     const { drain, parts } = this.deps;
     drain.requestStarted();
     // One listener function for every response: 'close' comes once, also for an abandoned one.
@@ -239,7 +281,7 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
     if (!ipLimit) return this.principalLimit();
     let decision: LimitDecision | Promise<LimitDecision>;
     try {
-      decision = ipLimit.core.decide(ipLimit.key(this.ip), 1);
+      decision = ipLimit.core.decide(ipLimit.key(this.connection.ip), 1);
     } catch (err) {
       return this.fail(toPorticoError(err));
     }
@@ -258,7 +300,7 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
     if (!limiter) return this.forward();
     let decision: LimitDecision | Promise<LimitDecision>;
     try {
-      decision = limiter.decide(this.principal, this.ip, 'GET', this.pattern, 1);
+      decision = limiter.decide(this.principal, this.connection.ip, 'GET', this.pattern, 1);
     } catch (err) {
       return this.fail(toPorticoError(err));
     }
@@ -280,8 +322,7 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
       upstream.observe(performance.now(), { error: err });
       return this.fail(toPorticoError(err));
     }
-    const proto = (this.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    const requestHeaders = forwardedRequestHeaders(this.req.headers, this.route, this.principal, this.id, this.ip, proto);
+    const requestHeaders = forwardedRequestHeaders(this.req.headers, this.route, this.principal, this.id, this.connection);
     this.callStartedAt = performance.now();
     try {
       upstream.dispatcher.dispatch({ method: 'GET', path: this.upstreamPath, headers: requestHeaders, body: null }, this);
@@ -437,19 +478,19 @@ function responseClosed(this: CallResponse): void {
 }
 
 /** The headers sent upstream: what the proxy would send (the client's minus Connection and what it names, Host the upstream's), then Portico's rules. */
-function forwardedRequestHeaders(client: IncomingHttpHeaders, route: FastPassthroughRoute, principal: Principal | undefined, id: string, ip: string, proto: string): IncomingHttpHeaders {
+function forwardedRequestHeaders(client: IncomingHttpHeaders, route: FastPassthroughRoute, principal: Principal | undefined, id: string, connection: ConnectionFacts): IncomingHttpHeaders {
   // The rules drop Connection itself; only the rare names it lists need a copy without them.
-  const connection = client.connection;
+  const listed = client.connection;
   let headers = client;
-  if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
+  if (listed !== undefined && listed !== 'keep-alive' && listed !== 'close') {
     headers = { ...client };
-    for (const name of namedByConnection(connection) ?? []) delete headers[name];
+    for (const name of namedByConnection(listed) ?? []) delete headers[name];
   }
   const out = upstreamRequestHeaders(headers, route.rules, {
     identity: principal ? cachedIdentityHeadersFor(principal) : NO_IDENTITY_HEADERS,
     requestIdHeader: REQUEST_ID_HEADER,
     requestId: id,
-    forwarding: { chain: [ip], proto, host: client.host || undefined },
+    forwarding: connection,
   });
   out.host = route.upstreamHost;
   return out;

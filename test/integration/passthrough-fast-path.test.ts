@@ -221,3 +221,51 @@ describe('passthrough fast path: upstream failures', () => {
     expect(await fastPathServed(fast)).toBeGreaterThan(0);
   });
 });
+
+describe('passthrough fast path: behind trusted proxies', () => {
+  let upstream: RecordingUpstream;
+  let fast: RunningBff;
+  let full: RunningBff;
+  const credentials = createPartnerCredentials();
+
+  beforeAll(async () => {
+    upstream = await startRecordingUpstream();
+    const policies: PolicySettings = { ...credentials.policies, trustedProxies: ['127.0.0.1'] };
+    const upstreams = { products: { origin: upstream.origin, healthPath: '/healthz' } };
+    fast = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: true } });
+    full = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: false } });
+  });
+
+  afterAll(async () => {
+    await fast?.close();
+    await full?.close();
+    await upstream?.close();
+  });
+
+  it('believes the forwarded address, scheme and host from the trusted peer only as far as the chain is trusted, as the pipeline does', async () => {
+    upstream.respondWith((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    const forwarded: Record<string, string>[] = [
+      { 'x-forwarded-for': '203.0.113.7, 10.0.0.2', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' },
+      { 'x-forwarded-for': '198.51.100.1', 'x-forwarded-proto': 'http, https', 'x-forwarded-host': 'a.example, b.example' },
+      {},
+    ];
+    // The key is verified once on each BFF by the whole pipeline, then remembered.
+    await get(fast, '/v1/products/1', credentials.headers);
+    await get(full, '/v1/products/1', credentials.headers);
+    const before = await fastPathServed(fast);
+    for (const extra of forwarded) {
+      upstream.requests.length = 0;
+      const a = await get(fast, '/v1/products/1', { ...credentials.headers, ...extra });
+      const fastSeen = received(upstream.requests[0], fast);
+      upstream.requests.length = 0;
+      const b = await get(full, '/v1/products/1', { ...credentials.headers, ...extra });
+      const fullSeen = received(upstream.requests[0], full);
+      expect({ extra, ...a }).toEqual({ extra, ...b });
+      expect(fastSeen).toEqual(fullSeen);
+    }
+    expect((await fastPathServed(fast)) - before).toBe(forwarded.length);
+  });
+});
