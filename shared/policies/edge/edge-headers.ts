@@ -37,14 +37,27 @@ export function validateCorsSettings(cors: CorsSettings): string[] {
   return problems;
 }
 
-/** JSON APIs render nothing: no content security policy to negotiate, and cross-origin reads are governed by CORS. */
+/**
+ * The headers an API answer needs (as OWASP's REST security guidance lists them): HTTPS only,
+ * no content sniffing, never framed, no referrer, cross-origin reads governed by CORS. A JSON
+ * answer is never rendered as a document, so the document-only headers (opener policy, origin
+ * agent cluster, DNS prefetch, IE's download options and XSS filter, Adobe's cross-domain
+ * policies) would be bytes on every answer that no client acts on.
+ */
 function helmetOptions(cors: boolean): HelmetOptions {
   return {
+    // Pages Portico serves (the partner portal, the development IDE) set their own policy.
     contentSecurityPolicy: false,
     crossOriginEmbedderPolicy: false,
+    crossOriginOpenerPolicy: false,
     crossOriginResourcePolicy: { policy: cors ? 'cross-origin' : 'same-origin' },
+    originAgentCluster: false,
     referrerPolicy: { policy: 'no-referrer' },
     frameguard: { action: 'deny' },
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
   };
 }
 
