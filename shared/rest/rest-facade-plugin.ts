@@ -50,8 +50,9 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, upstream
 
 /**
  * The executor of the facade's GraphQL operations, built at start. Required here, not
- * imported at the top: Apollo Server, Apollo Gateway and what they load (about 60 MB of
- * code) are loaded only by a facade that declares operations.
+ * imported at the top: Apollo's query planner and the federation library under it are
+ * loaded only by a facade that declares operations (it never loads Apollo Server or
+ * Apollo Gateway: operation-executor.ts).
  */
 async function createOperationExecutorFor(app: FastifyInstance, registry: UpstreamRegistry, opts: OperationExecutorOptions): Promise<OperationExecutor> {
   const { createOperationExecutor } = require('../graphql/operation-executor') as typeof import('../graphql/operation-executor');
