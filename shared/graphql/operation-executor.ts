@@ -21,7 +21,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
-import { GraphQLError, getVariableValues, parse, print, specifiedRules, validate, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, Kind, getVariableValues, parse, print, specifiedRules, validate, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { ERROR_CATALOGUE, PorticoError, type ErrorCode } from '../errors';
 import type { UpstreamPoolOptions } from '../upstream/upstream-pool';
@@ -118,9 +118,9 @@ interface RegisteredOperation {
 
 /** Plans and compiles `operationName` of `document`; throws naming what Portico's executor does not run. */
 function compileOperation(planner: SupergraphPlanner, apiSchema: GraphQLSchema, document: DocumentNode, operationName: string): CompiledOperation {
-  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && d.name?.value === operationName);
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && d.name?.value === operationName);
   if (!operation) throw new Error(`no operation named '${operationName}'`);
-  const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === 'FragmentDefinition');
+  const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
   if (hasIntrospection(operation, fragments)) throw new UnsupportedPlanError('introspection');
   const plan = compilePlan(planner.plan(document, operationName), planner.supergraphSchema);
   return {
@@ -206,23 +206,15 @@ export async function createOperationExecutor(app: FastifyInstance, upstreams: U
     }
     // A warm-up run plans the whole document and answers no one.
     const outcome = context.warmUp ? undefined : authorize(registered.document, name, variables, context.principal);
-    let compiled: CompiledOperation;
-    try {
-      compiled = outcome ? reducedOperation(name, outcome, context) : registered.compiled;
-    } catch (err) {
-      return { errors: [formatted(err)] };
-    }
-    // Variables are checked against their definitions before anything is sent.
-    if (compiled.hasVariables) {
-      const { errors } = getVariableValues(apiSchema, compiled.operation.variableDefinitions ?? [], variables);
-      if (errors) return { errors: errors.map(formatted) };
-    }
-    // The execution's span parents the plan's subgraph fetches.
-    const span = context.trace?.child('graphql.execute', operationAttributes(compiled.operation.operation, name, 'direct'));
+    // The execution's span parents the planning of a reduced document and the plan's subgraph fetches.
+    const span = context.trace?.child('graphql.execute', operationAttributes(registered.operation.operation, name, 'direct'));
     const executionContext: GatewayContext = span ? { ...context, trace: span } : context;
     let result: OperationResult;
     try {
-      result = await runCompiledOperation(compiled, variables, subgraphSender(dataSource, executionContext, incomingRequestContext));
+      const compiled = outcome ? reducedOperation(name, outcome, executionContext) : registered.compiled;
+      // Variables are checked against their definitions before anything is sent.
+      const invalid = compiled.hasVariables ? getVariableValues(apiSchema, compiled.operation.variableDefinitions ?? [], variables).errors : undefined;
+      result = invalid ? { errors: invalid } : await runCompiledOperation(compiled, variables, subgraphSender(dataSource, executionContext, incomingRequestContext));
       span?.end();
     } catch (err) {
       span?.end(err);
