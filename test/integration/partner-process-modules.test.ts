@@ -13,7 +13,7 @@ import { createApiKeyInFile } from '../../shared/dev/api-key-file';
 import { nodeArguments } from '../../shared/node-runtime';
 import { SUBGRAPH_GRAPHQL_PATH } from '../../supergraph/subgraphs/catalog';
 import { http } from '../helpers/http';
-import { REPO_ROOT, waitForHttp200, waitUntil, type ChildHandle } from '../helpers/processes';
+import { REPO_ROOT, waitForHttp200, type ChildHandle } from '../helpers/processes';
 import { freePort } from '../helpers/redis';
 import { startSubgraphs } from '../helpers/subgraphs';
 
@@ -21,12 +21,12 @@ type Subgraphs = Awaited<ReturnType<typeof startSubgraphs>>;
 
 const REPORTER = path.join(REPO_ROOT, 'test/helpers/loaded-packages-reporter.ts');
 
-/** Starts `bffs/partner/main.ts` with the loaded-packages reporter preloaded. */
+/** Starts `bffs/partner/main.ts` with the loaded-packages reporter preloaded, and an IPC channel to ask it. */
 function startPartnerProcess(env: Record<string, string>): ChildHandle {
   const proc = spawn(process.execPath, [...nodeArguments(), '--require', REPORTER, path.join(REPO_ROOT, 'bffs/partner/main.ts')], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
@@ -44,10 +44,21 @@ function startPartnerProcess(env: Record<string, string>): ChildHandle {
 
 /** Asks the process which packages it has loaded. */
 async function loadedPackages(child: ChildHandle): Promise<string[]> {
-  const line = () => child.output().split('\n').find((l) => l.startsWith('LOADED-PACKAGES '));
-  child.proc.kill('SIGUSR2');
-  await waitUntil(() => line() !== undefined, 10_000);
-  return JSON.parse((line() as string).slice('LOADED-PACKAGES '.length)) as string[];
+  const answer = new Promise<string[]>((resolve) => {
+    child.proc.on('message', (message: { loadedPackages?: string[] }) => {
+      if (message.loadedPackages) resolve(message.loadedPackages);
+    });
+  });
+  child.proc.send('loaded-packages');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the reporter:\n${child.output()}`)), 10_000);
+  });
+  try {
+    return await Promise.race([answer, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 describe('the partner BFF process', () => {
