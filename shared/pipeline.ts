@@ -36,7 +36,6 @@ import { authenticationStage, authnPolicy, identityHeaderHygieneStage, transform
 import { perIpRateLimitStage, principalRateLimitStage, rateLimitPolicy } from './policies/rate-limit/rate-limit-policy';
 import { responseCacheStage } from './policies/response-cache/response-cache-policy';
 import { circuitBreakersStage } from './upstream/breaker-policy';
-import { federatedGraphqlPlugin } from './graphql/federated-graphql-plugin';
 import { restFacadePlugin } from './rest/rest-facade-plugin';
 import { createPassthroughFastPath, type FastPathParts, type FastPathHandler, type KnownRoute } from './rest/passthrough-fast-path';
 
@@ -55,6 +54,8 @@ const routeStage: PipelineStage = {
   register: async (_settings, { app, server, routes, settingsOf }) => {
     if (routes.kind === 'graphql') {
       const { kind: _graphql, ...options } = routes;
+      // Required here, not imported at the top: a REST BFF never loads Apollo Server and Apollo Gateway for it.
+      const { federatedGraphqlPlugin } = require('./graphql/federated-graphql-plugin') as typeof import('./graphql/federated-graphql-plugin');
       await app.register(async (scope) => federatedGraphqlPlugin(scope, options));
       return;
     }

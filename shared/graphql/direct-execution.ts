@@ -27,7 +27,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
-import type { AuthorizationCheck } from './authorization/authorization-plugin';
+import type { AuthorizationCheck } from './authorization/authorization-check';
 import type { GatewayContext } from './gateway-context';
 import { fragmentsOf, type OperationLimits } from './operation-limits';
 import { operationCharge } from './operation-limits-plugin';

@@ -3,7 +3,8 @@
  * request's span; installed only when tracing is on. While the operation executes, the
  * context's `trace` is the execution's span, so planning and every subgraph fetch open
  * under it. Parse and validate appear only when Apollo Server does them: a document from
- * its cache skips both. Direct execution (direct-execution.ts) opens its own execute span.
+ * its cache skips both. Direct execution (direct-execution.ts) and the partner's operation
+ * executor (operation-executor.ts) open their own execute span.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Attributes } from '@opentelemetry/api';

@@ -8,9 +8,9 @@
 import type { FastifyInstance } from 'fastify';
 import { PorticoError } from '../errors';
 import type { Upstream } from '../upstream/upstream';
-import { createUpstreamRegistry, upstreamRegistryHost } from '../upstream/upstream-registry';
+import { createUpstreamRegistry, upstreamRegistryHost, type UpstreamRegistry } from '../upstream/upstream-registry';
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
-import { createOperationExecutor, type OperationExecutor } from '../graphql/operation-executor';
+import type { OperationExecutor, OperationExecutorOptions } from '../graphql/operation-executor';
 import { docsPortalPlugin } from './docs-portal';
 import { apiIndex, versionIndexEntry } from './api-index';
 import { validateRouteTables, type VersionDeprecation, type AggregateRoute, type RestFacadeOptions, type RestUpstream } from './route-table';
@@ -48,6 +48,17 @@ function registerAggregate(app: FastifyInstance, route: AggregateRoute, upstream
   });
 }
 
+/**
+ * The executor of the facade's GraphQL operations, built at start. Required here, not
+ * imported at the top: Apollo's query planner and the federation library under it are
+ * loaded only by a facade that declares operations (it never loads Apollo Server or
+ * Apollo Gateway: operation-executor.ts).
+ */
+async function createOperationExecutorFor(app: FastifyInstance, registry: UpstreamRegistry, opts: OperationExecutorOptions): Promise<OperationExecutor> {
+  const { createOperationExecutor } = require('../graphql/operation-executor') as typeof import('../graphql/operation-executor');
+  return createOperationExecutor(app, registry, opts);
+}
+
 /** Pure: the headers announcing a deprecated version (RFC 9745 Deprecation, RFC 8594 Sunset, successor Link). */
 export function deprecationHeaders(deprecation: VersionDeprecation): Record<string, string> {
   return {
@@ -73,7 +84,7 @@ export async function restFacadePlugin(app: FastifyInstance, opts: RestFacadePlu
     registry.addReadiness(`upstream:${name}`, client, { kind: 'http', path: upstream.healthPath ?? DEFAULT_HEALTH_PATH });
   }
 
-  const executor = opts.graphql ? await createOperationExecutor(app, registry, opts.graphql) : undefined;
+  const executor = opts.graphql ? await createOperationExecutorFor(app, registry, opts.graphql) : undefined;
   const docsOptions: OpenApiOptions = { title: 'Partner API', apiKeys: false, ...opts.docs };
   const documents = opts.versions.map((table) => ({ table, document: buildOpenApiDocument(table, docsOptions) }));
   for (const { table, document } of documents) app.get(`/${table.version}/openapi.json`, { config: { auth: { public: true } } }, async () => document);

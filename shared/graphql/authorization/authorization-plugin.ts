@@ -13,10 +13,10 @@ import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContext } from '@apollo/server';
 import { print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../../policies/authn/principal';
+import type { AuthorizationCheck } from './authorization-check';
 import type { GraphqlAuthorizationSettings } from './authorization-policies';
-import { authorizeOperation, touchesAuthorizationRules, type AuthorizationOutcome } from './authorize-operation';
+import type { AuthorizationOutcome } from './authorize-operation';
 import { completeUnauthorizedFields, unauthorizedOperationErrors } from './complete-unauthorized';
-import type { AuthorizedSupergraph } from './supergraph-authorization';
 
 /** What the plugin needs from the request context: the verified principal, absent for anonymous callers. */
 export interface AuthorizationContext {
@@ -37,29 +37,6 @@ function replaceDocument(requestContext: GraphQLRequestContext<AuthorizationCont
   writable.operation = operation;
   writable.source = text;
   writable.queryHash = createHash('sha256').update(text).digest('hex');
-}
-
-/**
- * Pure: what `principal` may not read of an operation, or undefined when it may read all of
- * it (including every operation that meets no rule, judged once per document object).
- */
-export type AuthorizationCheck = (document: DocumentNode, operationName: string | null | undefined, variables: Readonly<Record<string, unknown>>, principal: Principal | undefined) => AuthorizationOutcome | undefined;
-
-/** The check of the rules of `supergraph`, shared by the plugin and direct execution (direct-execution.ts). */
-export function createAuthorizationCheck(supergraph: AuthorizedSupergraph, settings: GraphqlAuthorizationSettings = {}): AuthorizationCheck {
-  const policies = settings.policies ?? {};
-  // The validated-document cache hands the same document object back, so the rule scan runs once per document.
-  const ruledDocuments = new WeakMap<DocumentNode, boolean>();
-  return (document, operationName, variables, principal) => {
-    let ruled = ruledDocuments.get(document);
-    if (ruled === undefined) {
-      ruled = touchesAuthorizationRules(supergraph, document);
-      ruledDocuments.set(document, ruled);
-    }
-    if (!ruled) return undefined;
-    const result = authorizeOperation(supergraph, policies, document, operationName, variables, principal);
-    return result.denied.length === 0 ? undefined : result;
-  };
 }
 
 /** Enforces `check` (the rules of the supergraph the gateway serving this server was built from). */

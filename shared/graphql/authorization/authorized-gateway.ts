@@ -8,7 +8,8 @@
 import { ApolloGateway, type GatewayConfig } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { assertPoliciesDeclared, type GraphqlAuthorizationSettings } from './authorization-policies';
-import { authorizationPlugin, createAuthorizationCheck, type AuthorizationCheck, type AuthorizationContext } from './authorization-plugin';
+import { createAuthorizationCheck, type AuthorizationCheck } from './authorization-check';
+import { authorizationPlugin, type AuthorizationContext } from './authorization-plugin';
 import { prepareSupergraph, type AuthorizedSupergraph } from './supergraph-authorization';
 
 export interface AuthorizedGateway<C extends AuthorizationContext> {

@@ -8,15 +8,16 @@
  * Gateway's executor, chosen once per operation and counted by reason.
  */
 import { createHash } from 'node:crypto';
-import type { ApolloGateway, GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
 import { operationFromDocument, type Schema } from '@apollo/federation-internals';
 import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
 import { GraphQLError, Kind, getVariableValues, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { TraceScope } from '../../observability/tracing';
 import type { QueryPlanCache } from '../query-plan-cache';
-import { compilePlan, UnsupportedPlanError, type CompiledPlan, type SubgraphRequest } from './plan-execution';
-import { MalformedSubgraphDataError, OperationProjection, UnsupportedOperationError } from './response-projection';
+import { compilePlan, UnsupportedPlanError, type CompiledPlan } from './plan-execution';
+import { OperationProjection } from './response-projection';
+import { hasIntrospection, literalDefaults, runCompiledOperation, subgraphSender } from './compiled-operation';
 
 /** Which executor runs GraphQL operations: Portico's (default) or Apollo Gateway's for every operation. */
 export type GraphqlExecutorKind = 'portico' | 'apollo';
@@ -40,9 +41,6 @@ export interface PlanExecutorOptions {
 type Executor = ApolloGateway['executor'];
 type ExecutorRequestContext = Parameters<Executor>[0];
 type ExecutorResult = Awaited<ReturnType<Executor>>;
-
-/** The data-source request kind of a client operation (the gateway's enum is not exported from its entry point). */
-const INCOMING_OPERATION = 'incoming operation' as Extract<GraphQLDataSourceProcessOptions, { incomingRequestContext: unknown }>['kind'];
 
 /** Most operations whose compiled form is kept (each a projection and a compiled plan). */
 const COMPILED_OPERATIONS = 2_000;
@@ -106,28 +104,6 @@ function plannerOf(gateway: ApolloGateway): { planner: QueryPlanner; apiSchema: 
   };
 }
 
-function hasIntrospection(operation: OperationDefinitionNode, fragments: readonly FragmentDefinitionNode[]): boolean {
-  const sets = [operation.selectionSet, ...fragments.map((f) => f.selectionSet)];
-  while (sets.length > 0) {
-    const set = sets.pop();
-    for (const selection of set?.selections ?? []) {
-      if (selection.kind === Kind.FIELD && (selection.name.value === '__schema' || selection.name.value === '__type')) return true;
-      if (selection.kind !== Kind.FRAGMENT_SPREAD && selection.selectionSet) sets.push(selection.selectionSet);
-    }
-  }
-  return false;
-}
-
-function literalDefaults(operation: OperationDefinitionNode, schema: GraphQLSchema): ReadonlyMap<string, unknown> {
-  const defaults = new Map<string, unknown>();
-  const withDefaults = (operation.variableDefinitions ?? []).filter((d) => d.defaultValue);
-  if (withDefaults.length === 0) return defaults;
-  // graphql-js coerces the literals (the values it would use for variables the client left out).
-  const { coerced } = getVariableValues(schema, withDefaults, {});
-  for (const [name, value] of Object.entries(coerced ?? {})) defaults.set(name, value);
-  return defaults;
-}
-
 /**
  * Replaces `gateway.executor` (before the Apollo Server over it starts: the server takes
  * the executor when it loads the gateway).
@@ -182,30 +158,8 @@ export function installPlanExecutor(gateway: ApolloGateway, opts: PlanExecutorOp
     // Warm-up runs are not traffic.
     if (!isWarmUp(request)) opts.onExecution('compiled');
     const data = internals as ReturnType<typeof plannerOf>;
-    const { variables, context } = request;
-    const send = ({ fetch, variables: fetchVariables, path }: SubgraphRequest) =>
-      data.dataSource(fetch.serviceName).process({
-        kind: INCOMING_OPERATION,
-        request: { query: fetch.operation, variables: fetchVariables, operationName: fetch.operationName },
-        // A request context of Apollo Server's, or the part of one the data sources read.
-        incomingRequestContext: request.incomingRequestContext as ExecutorRequestContext,
-        context: context as Record<string, unknown>,
-        document: fetch.operationDocumentNode,
-        pathInIncomingRequest: path,
-      }) as Promise<{ data?: Record<string, unknown> | null; errors?: readonly GraphQLError[] }>;
-    const result = await plan.run({ variables, variableDefaults: compiled.variableDefaults, send });
-    const projection = compiled.projection as OperationProjection;
-    let shaped: ReturnType<OperationProjection['project']>;
-    try {
-      shaped = projection.project(result.data, variables);
-    } catch (err) {
-      if (err instanceof MalformedSubgraphDataError || err instanceof UnsupportedOperationError) return { errors: [new GraphQLError(err.message, { originalError: err })] };
-      throw err;
-    }
-    const errors = result.errors as GraphQLError[];
-    // Value-completion problems are reported as Apollo Gateway does: in extensions, and only when no fetch failed.
-    if (errors.length === 0 && shaped.errors.length > 0) return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
-    return errors.length === 0 ? { data: shaped.data } : { errors, data: shaped.data };
+    const send = subgraphSender((name) => data.dataSource(name), request.context, request.incomingRequestContext);
+    return runCompiledOperation({ plan, projection: compiled.projection as OperationProjection, variableDefaults: compiled.variableDefaults }, request.variables, send);
   };
 
   gateway.executor = async (requestContext): Promise<ExecutorResult> => {
