@@ -10,6 +10,7 @@ import { startPartnerBff, type RunningBff } from '../helpers/bffs';
 import { createPartnerCredentials } from '../helpers/identity';
 import { metricValue } from '../helpers/metrics';
 import { startRecordingUpstream, type RecordedRequest, type RecordingUpstream } from '../helpers/recording-upstream';
+import { startRedis, type RedisServer } from '../helpers/redis';
 import type { PolicySettings } from '../../shared/manifest';
 import { generateApiKey } from '../../shared/policies/authn/api-key';
 
@@ -267,5 +268,52 @@ describe('passthrough fast path: behind trusted proxies', () => {
       expect(fastSeen).toEqual(fullSeen);
     }
     expect((await fastPathServed(fast)) - before).toBe(forwarded.length);
+  });
+});
+
+describe('passthrough fast path: limits kept in Redis', () => {
+  let redis: RedisServer;
+  let upstream: RecordingUpstream;
+  let fast: RunningBff;
+  let full: RunningBff;
+  // One client per BFF (they share the Redis store), on the same plan.
+  const fastClient = generateApiKey({ clientId: 'redis-fast', plan: 'pro', scopes: [] });
+  const fullClient = generateApiKey({ clientId: 'redis-full', plan: 'pro', scopes: [] });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    upstream = await startRecordingUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    const policies: PolicySettings = {
+      authn: { apiKeys: { records: [fastClient.record, fullClient.record] } },
+      rateLimit: { perIp: { limit: 1_000, windowMs: 60_000 }, plans: { pro: { limit: 6, windowMs: 60_000 } }, store: { kind: 'redis', url: redis.url, commandTimeoutMs: 500 } },
+    };
+    const upstreams = { products: { origin: upstream.origin, healthPath: '/healthz' } };
+    fast = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: true } });
+    full = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: false } });
+  });
+
+  afterAll(async () => {
+    await fast?.close();
+    await full?.close();
+    await upstream?.close();
+    await redis?.stop();
+  });
+
+  it('waits for the shared store and spends and refuses alike', async () => {
+    const before = await fastPathServed(fast);
+    const steps: [number, unknown, number, unknown][] = [];
+    for (let i = 0; i < 8; i++) {
+      const a = await get(fast, '/v1/products/1', { 'x-api-key': fastClient.key });
+      const b = await get(full, '/v1/products/1', { 'x-api-key': fullClient.key });
+      steps.push([a.status, a.headers['ratelimit-remaining'], b.status, b.headers['ratelimit-remaining']]);
+      const strip = (x: Answer) => ({ ...x, headers: { ...x.headers, 'ratelimit-reset': undefined, 'retry-after': x.headers['retry-after'] === undefined ? undefined : 'n' }, body: x.body.replace(/retry in \d+ s/, 'retry in n s') });
+      expect(strip(a)).toEqual(strip(b));
+    }
+    expect(steps.map(([status]) => status)).toEqual([200, 200, 200, 200, 200, 200, 429, 429]);
+    // The first request of the key went through the whole pipeline, which verified it.
+    expect((await fastPathServed(fast)) - before).toBe(7);
   });
 });
