@@ -7,7 +7,7 @@
  */
 import { request } from 'undici';
 import { startPartnerBff, type RunningBff } from '../helpers/bffs';
-import { createPartnerCredentials } from '../helpers/identity';
+import { ALL_PARTNER_SCOPES, createPartnerCredentials } from '../helpers/identity';
 import { metricValue } from '../helpers/metrics';
 import { startRecordingUpstream, type RecordedRequest, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startRedis, type RedisServer } from '../helpers/redis';
@@ -26,7 +26,8 @@ interface Answer {
 async function get(bff: RunningBff, path: string, headers: Record<string, string>): Promise<Answer> {
   const res = await request(`${bff.url}${path}`, { headers });
   const body = await res.body.text();
-  const stable = Object.fromEntries(Object.entries(res.headers).filter(([name]) => !VOLATILE.has(name)));
+  // The seconds until the bucket is full move with the clock between the two requests: compared as present or absent.
+  const stable = Object.fromEntries(Object.entries(res.headers).filter(([name]) => !VOLATILE.has(name)).map(([name, value]) => [name, name === 'ratelimit-reset' ? 'n' : value]));
   return { status: res.statusCode, headers: stable, body: body.replace(/"requestId":"[^"]+"/, '"requestId":"<id>"') };
 }
 
@@ -51,7 +52,9 @@ describe('passthrough fast path: the same answers as the whole pipeline', () => 
   let upstream: RecordingUpstream;
   let fast: RunningBff;
   let full: RunningBff;
-  const credentials = createPartnerCredentials();
+  // The main client's plan has room for every test; the second client's budget is the limiter test's.
+  const mainKey = generateApiKey({ clientId: 'test-partner', plan: 'enterprise', scopes: [...ALL_PARTNER_SCOPES] });
+  const credentials = { policies: { authn: { apiKeys: { records: [mainKey.record] } } }, headers: { 'x-api-key': mainKey.key } };
   const key = credentials.headers;
   // A second client of its own, whose whole budget the limiter test spends.
   const secondKey = generateApiKey({ clientId: 'budget-partner', plan: 'pro', scopes: [] });
@@ -61,7 +64,7 @@ describe('passthrough fast path: the same answers as the whole pipeline', () => 
     upstream = await startRecordingUpstream();
     const records = [credentials, second].flatMap((c) => (c.policies.authn as { apiKeys: { records: unknown[] } }).apiKeys.records);
     // A small plan limit, so the limiter's budget and its refusals can be compared.
-    const policies: PolicySettings = { authn: { apiKeys: { records } } as PolicySettings['authn'], rateLimit: { plans: { pro: { limit: 12, windowMs: 60_000 } }, perIp: { limit: 1_000, windowMs: 60_000 } } };
+    const policies: PolicySettings = { authn: { apiKeys: { records } } as PolicySettings['authn'], rateLimit: { plans: { pro: { limit: 12, windowMs: 60_000 }, enterprise: { limit: 1_000, windowMs: 86_400_000 } }, perIp: { limit: 1_000, windowMs: 60_000 } } };
     const upstreams = { products: { origin: upstream.origin, healthPath: '/healthz' } };
     // The other upstreams are not started: readiness is not this test's subject.
     fast = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: true } });
@@ -164,6 +167,37 @@ describe('passthrough fast path: the same answers as the whole pipeline', () => 
       expect(fastReceived).toEqual(fullReceived);
     }
     expect(await fastPathServed(fast)).toBe(before);
+  });
+
+  it('answers hostile requests as the whole pipeline does', async () => {
+    upstream.respondWith((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ url: req.url }));
+    });
+    // Remembered key first (the whole pipeline verifies it once).
+    await both('/v1/products/1');
+    const cases: [string, Record<string, string>][] = [
+      ['/v1/products/./1', key],
+      ['/v1/products/../orders/1', key],
+      ['/v1/products/..;/orders/1', key],
+      ['/v1/products//1', key],
+      ['/v1/products/1;jsessionid=x', key],
+      ['/v1/products/1?q=%0d%0aX-Injected:%201', key],
+      ['/v1/products/1?a=..%2f..%2f', key],
+      [`/v1/products/${'a'.repeat(5_000)}`, key],
+      ['/v1/products/1', { ...key, 'x-forwarded-for': '10.9.8.7', 'x-real-ip': '10.9.8.7', forwarded: 'for=10.9.8.7' }],
+      ['/v1/products/1', { ...key, connection: 'x-api-key' }],
+      ['/v1/products/1', { ...key, connection: 'keep-alive, x-request-id', 'x-request-id': 'client-chosen' }],
+      ['/v1/products/1', { ...key, 'x-http-method-override': 'DELETE', 'x-original-url': '/admin' }],
+      ['/v1/products/1', { ...key, cookie: 'session=abc', 'x-portico-target': 'canary' }],
+      ['/V1/PRODUCTS/1', key],
+    ];
+    for (const [path, headers] of cases) {
+      const { fastAnswer, fullAnswer, fastReceived, fullReceived } = await both(path, headers);
+      expect(fastAnswer.status).not.toBe(429);
+      expect({ path, sent: headers, ...fastAnswer }).toEqual({ path, sent: headers, ...fullAnswer });
+      expect({ path, sent: headers, received: fastReceived }).toEqual({ path, sent: headers, received: fullReceived });
+    }
   });
 
   it('spends the same budget and refuses with the same 429 once it is spent', async () => {
