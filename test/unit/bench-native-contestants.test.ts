@@ -70,6 +70,7 @@ describe('the programs of native contestants', () => {
       'node:node-proxy-floor',
       'node:fastify-http-proxy',
       'node:partner-policies-on',
+      'node:partner-policies-on-full-pipeline',
       'node:partner-policies-off',
     ]);
   });
