@@ -1,4 +1,6 @@
 /** Entry point of the web BFF: reads the environment once, listens, shuts down gracefully; `--print-config` prints the effective configuration instead. */
+// First: in production, the modules below load without source maps (production-source-maps.ts).
+import '../../shared/production-source-maps';
 import { graphqlManifestFromEnv } from '../../shared/config/graphql-env';
 import { printConfigRequested, printedConfig } from '../../shared/config/print-config';
 import { runMain, workersFromEnv } from '../../shared/config/server-env';

@@ -64,7 +64,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     // The serving supergraph's subgraphs are the ones whose readiness counts.
     onServe: (next, previous) => {
       // A fresh process compiles its request path on its own requests first; a reload's is already compiled.
-      if (!previous && next.warmUpRequests && trafficRequests > 0) warmUpWithTraffic(next.warmUpRequests);
+      if (!previous && next.warmUpRequests && trafficRequests > 0) warmUpWithTraffic(next.warmUpRequests, next.standInSubgraphs);
       for (const [name] of previous?.probes ?? []) app.readiness.remove(name);
       for (const [name, probe] of next.probes) app.readiness.add(name, probe);
       const { warmUp } = next;
@@ -84,16 +84,21 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   app.readiness.add('supergraph', () => runtime.readiness());
 
   const trafficRequests = opts.warmUp?.enabled === false ? 0 : (opts.warmUp?.requests ?? DEFAULT_WARMUP_REQUESTS);
-  const warmUpWithTraffic = (operations: readonly WarmUpRequest[]): void => {
+  const warmUpWithTraffic = (operations: readonly WarmUpRequest[], standIns: SupergraphServer['standInSubgraphs']): void => {
     let detail = 'sending the warm-up requests';
     let done = false;
     app.readiness.add(WARM_UP_TRAFFIC_CHECK, () => ({ ok: done, detail }));
     const until = performance.now() + (opts.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS);
     // After the current turn: the app may still be finishing its own start.
     setImmediate(() => {
-      sendWarmUpTraffic(app, opts.path ?? DEFAULT_GRAPHQL_PATH, operations, { requests: trafficRequests, until })
+      let fetches = 0;
+      (standIns ? standIns.start() : Promise.resolve())
+        .then(() => sendWarmUpTraffic(app, opts.path ?? DEFAULT_GRAPHQL_PATH, operations, { requests: trafficRequests, until }))
+        .finally(async () => {
+          fetches = (await standIns?.stop()) ?? 0;
+        })
         .then((report) => {
-          detail = `${report.sent} warm-up request(s) in ${Math.round(report.durationMs)} ms${report.failed > 0 ? `, ${report.failed} not answered 200` : ''}`;
+          detail = `${report.sent} warm-up request(s) in ${Math.round(report.durationMs)} ms, ${fetches} stand-in subgraph fetch(es)${report.failed > 0 ? `, ${report.failed} not answered 200` : ''}`;
           app.log.info({ ...report, durationMs: Math.round(report.durationMs) }, `graphql warm-up: ${detail}`);
         })
         .catch((err: unknown) => {

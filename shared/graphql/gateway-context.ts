@@ -1,3 +1,4 @@
+import type { Upstream } from '../upstream/upstream';
 import type { TraceScope } from '../observability/tracing';
 import type { Principal } from '../policies/authn/principal';
 import type { RoutingInput } from '../upstream/target-set';
@@ -29,5 +30,10 @@ export interface GatewayContext {
    * The gateway sets `planned` once it has the operation's query plan. Subgraph fetches
    * are answered by `answer` (made-up data, warm-up-answers.ts), or empty without it.
    */
-  warmUp?: { planned: boolean; answer?: (query: string, variables: Record<string, unknown> | undefined) => { data: Record<string, unknown> | null } };
+  warmUp?: {
+    planned: boolean;
+    answer?: (query: string, variables: Record<string, unknown> | undefined) => { data: Record<string, unknown> | null };
+    /** The warm-up's stand-in client of a subgraph (warm-up-upstreams.ts), while the warm-up's requests run; without it, `answer` answers directly. */
+    upstream?: (subgraph: string) => Upstream;
+  };
 }

@@ -71,9 +71,14 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     // Only client operations carry a request context; health checks and schema loads do not.
     const incoming = 'incomingRequestContext' in options ? options : undefined;
-    // Warm-up runs exercise planning and the gateway's execution, never a subgraph.
+    // Warm-up runs never call a subgraph: their fetches go to a stand-in while the warm-up's requests run, else are answered here.
     const warmUp = incoming?.context?.warmUp;
-    if (warmUp) return warmUp.answer ? warmUp.answer(request.query ?? '', request.variables) : { data: null };
+    let upstream = this.upstream;
+    if (warmUp) {
+      const standIn = warmUp.upstream?.(this.name);
+      if (!standIn) return warmUp.answer ? warmUp.answer(request.query ?? '', request.variables) : { data: null };
+      upstream = standIn;
+    }
     const identity = incoming?.context?.forwardHeaders ?? {};
     if (incoming) {
       const ctx = incoming.context;
@@ -94,13 +99,13 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const isQuery = isGraphqlQuery(request.query);
     const parent = incoming?.context?.trace;
     try {
-      ({ statusCode, headers: responseHeaders, body: text } = await this.upstream.call({
+      ({ statusCode, headers: responseHeaders, body: text } = await upstream.call({
         method: 'POST',
         path: this.path,
         headers,
         body,
         idempotent: isQuery,
-        routing: this.upstream.targets ? (incoming?.context?.routing ?? NO_CALLER) : undefined,
+        routing: upstream.targets ? (incoming?.context?.routing ?? NO_CALLER) : undefined,
         deadlineAt: incoming?.context?.deadlineAt,
         // Identical concurrent queries for the same identity share one call; each caller parses its own copy.
         dedupeKey: this.dedupe && isQuery ? subgraphCallKey(body, identity) : undefined,

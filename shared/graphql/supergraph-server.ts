@@ -25,6 +25,7 @@ import type { GatewayContext } from './gateway-context';
 import { LANDING_PAGE_AUTHORIZATION_HINT, LANDING_PAGE_DOCUMENT } from './landing-page';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 import { operationLimitsPlugin } from './operation-limits-plugin';
+import { startWarmUpUpstreams, type WarmUpUpstreams } from './warm-up-upstreams';
 import { DEFAULT_GRAPHQL_EXECUTOR, installPlanExecutor, supergraphSchemaOf, type ExecutionRoute, type PlanExecutor } from './executor/plan-executor';
 import { createDirectExecution } from './direct-execution';
 import { createQueryPlanCache } from './query-plan-cache';
@@ -46,6 +47,8 @@ export interface SupergraphServer {
   warmUp?: WarmUpReport;
   /** The operations its warm-up planned, with variables they accept: what the warm-up's requests send (warm-up-traffic.ts). */
   warmUpRequests?: WarmUpRequest[];
+  /** Stand-in subgraphs for the warm-up's requests (warm-up-upstreams.ts): started before they are sent, stopped after. */
+  standInSubgraphs?: { start(): Promise<void>; stop(): Promise<number> };
 }
 
 /** Adds the request id to every error so a client report can be matched to the logs. */
@@ -131,7 +134,10 @@ export async function createSupergraphServer(
   const deadlineMs = opts.deadlineMs ?? DEFAULT_GRAPHQL_DEADLINE_MS;
   // The BFF's own warm-up requests get made-up subgraph answers: no upstream is called (made once the gateway has loaded).
   let warmUpAnswer: ReturnType<typeof createWarmUpResponder> | undefined;
-  const warmUpContext = (): NonNullable<GatewayContext['warmUp']> => ({ planned: false, answer: (warmUpAnswer ??= createWarmUpResponder(supergraphSchemaOf(gateway))) });
+  const warmUpResponder = () => (warmUpAnswer ??= createWarmUpResponder(supergraphSchemaOf(gateway)));
+  // While the warm-up's requests run, their fetches go through stand-in subgraph clients (warm-up-upstreams.ts).
+  let standIns: WarmUpUpstreams | undefined;
+  const warmUpContext = (): NonNullable<GatewayContext['warmUp']> => ({ planned: false, answer: warmUpResponder(), ...(standIns ? { upstream: standIns.upstreamFor } : {}) });
   const contextOf = async (request: FastifyRequest, reply: FastifyReply): Promise<GatewayContext> => ({
     // The deadline is a time, not a timer: each subgraph call gets what is left of it.
     deadlineAt: performance.now() - reply.elapsedTime + deadlineMs,
@@ -197,7 +203,18 @@ export async function createSupergraphServer(
   if (!warmUp) return { apollo, handler, probes };
   const planned = new Set(warmUp.planned);
   const warmUpRequests = registered.filter((o) => planned.has(o.name)).map((o) => ({ ...o, variables: warmUpVariables(supergraph.apiSchema, o.body, o.name) }));
-  return { apollo, handler, probes, warmUp, warmUpRequests };
+  const standInSubgraphs = {
+    start: async () => {
+      standIns ??= await startWarmUpUpstreams(warmUpResponder());
+    },
+    stop: async () => {
+      const running = standIns;
+      standIns = undefined;
+      await running?.close();
+      return running?.fetches ?? 0;
+    },
+  };
+  return { apollo, handler, probes, warmUp, warmUpRequests, standInSubgraphs };
 }
 
 /** Counts requests by pipeline, through children bound once. */
