@@ -13,13 +13,21 @@ export interface ChildHandle {
   kill(): void;
 }
 
-export function runEntry(entry: string, env: Record<string, string>): ChildHandle {
-  const proc = spawn(process.execPath, [...nodeArguments(), path.join(REPO_ROOT, entry)], {
+export interface RunEntryOptions {
+  /** Modules preloaded before the entry point (`--require`). */
+  preload?: readonly string[];
+  /** An IPC channel to the child, for tests that ask it something. */
+  ipc?: boolean;
+}
+
+export function runEntry(entry: string, env: Record<string, string>, options: RunEntryOptions = {}): ChildHandle {
+  const preload = (options.preload ?? []).flatMap((module) => ['--require', module]);
+  const proc = spawn(process.execPath, [...nodeArguments(), ...preload, path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     // Policies are exercised by their own tests; lifecycle tests run the BFFs open, and
     // without a drain delay unless they test the drain.
     env: { ...process.env, LOG_LEVEL: 'warn', AUTH: 'off', SHUTDOWN_DRAIN_DELAY_MS: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));

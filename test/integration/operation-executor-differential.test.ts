@@ -12,7 +12,9 @@
  * further into the executor: fragments, `@include` with defaults, `@requires`, aliases,
  * a `@policy` on a non-null root field (test/fixtures/partner-operations).
  */
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -33,7 +35,17 @@ import { startSubgraphs } from '../helpers/subgraphs';
 
 type Subgraphs = Awaited<ReturnType<typeof startSubgraphs>>;
 
+/** Operations only this test runs, beside the partner's shipped ones. */
 const FIXTURE_OPERATIONS_DIR = path.join(__dirname, '../fixtures/partner-operations');
+
+/** A folder holding the shipped operations and the fixtures, so the test always runs the shipped ones as they are. */
+async function operationsFolder(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'portico-operations-'));
+  for (const from of [PARTNER_OPERATIONS_DIR, FIXTURE_OPERATIONS_DIR]) {
+    for (const file of await readdir(from)) if (file.endsWith('.graphql')) await copyFile(path.join(from, file), path.join(dir, file));
+  }
+  return dir;
+}
 
 function client(id: string, scopes: string[]): Principal {
   return { kind: 'client', id, clientId: id, scopes, roles: [], plan: 'pro', method: 'api-key' };
@@ -104,21 +116,24 @@ async function startPair(options: Partial<OperationExecutorOptions> & Pick<Opera
 describe('the partner operation executor against Apollo Server over Apollo Gateway', () => {
   let subgraphs: Subgraphs;
   let urls: Record<string, string>;
+  let operationsDir: string;
 
   beforeAll(async () => {
+    operationsDir = await operationsFolder();
     subgraphs = await startSubgraphs();
     urls = Object.fromEntries(Object.entries(subgraphs.origins).map(([name, origin]) => [name, `${origin}${SUBGRAPH_GRAPHQL_PATH}`]));
   });
 
   afterAll(async () => {
     await subgraphs?.close();
+    if (operationsDir) await rm(operationsDir, { recursive: true, force: true });
   });
 
   describe('over the real services', () => {
     let pair: Awaited<ReturnType<typeof startPair>>;
 
     beforeAll(async () => {
-      pair = await startPair({ operationsDir: FIXTURE_OPERATIONS_DIR, subgraphUrls: urls });
+      pair = await startPair({ operationsDir, subgraphUrls: urls });
     });
 
     afterAll(async () => {
@@ -203,7 +218,7 @@ describe('the partner operation executor against Apollo Server over Apollo Gatew
 
     for (const subgraph of ['accounts', 'orders', 'products']) {
       it(`fails as Apollo Gateway does when ${subgraph} refuses connections`, async () => {
-        const pair = await startPair({ operationsDir: FIXTURE_OPERATIONS_DIR, subgraphUrls: { ...urls, [subgraph]: `http://127.0.0.1:${await freePort()}${SUBGRAPH_GRAPHQL_PATH}` }, warmUp: { enabled: false } });
+        const pair = await startPair({ operationsDir, subgraphUrls: { ...urls, [subgraph]: `http://127.0.0.1:${await freePort()}${SUBGRAPH_GRAPHQL_PATH}` }, warmUp: { enabled: false } });
         try {
           for (const [name, variables] of [['CustomerProfile', { id: '4' }], ['OrderDetail', { id: '3' }]] as const) {
             const { apollo, portico } = await pair.compare(name, variables, CALLERS.partner);
@@ -220,7 +235,7 @@ describe('the partner operation executor against Apollo Server over Apollo Gatew
       for (const subgraph of ['accounts', 'reviews', 'orders']) {
         it(`fails as Apollo Gateway does when ${subgraph} answers ${faultMode}`, async () => {
           mode = faultMode;
-          const pair = await startPair({ operationsDir: FIXTURE_OPERATIONS_DIR, subgraphUrls: { ...urls, [subgraph]: faultyUrl() }, warmUp: { enabled: false } });
+          const pair = await startPair({ operationsDir, subgraphUrls: { ...urls, [subgraph]: faultyUrl() }, warmUp: { enabled: false } });
           try {
             for (const [name, variables] of [['CustomerProfile', { id: '4' }], ['OrderDetail', { id: '3' }]] as const) {
               const { apollo, portico } = await pair.compare(name, variables, CALLERS.partner);

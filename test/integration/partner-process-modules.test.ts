@@ -5,15 +5,13 @@
  * operations with Apollo's query planner alone and runs them on Portico's executor.
  * Apollo Gateway and what it loads at start were about a third of the process's memory.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApiKeyInFile } from '../../shared/dev/api-key-file';
-import { nodeArguments } from '../../shared/node-runtime';
 import { SUBGRAPH_GRAPHQL_PATH } from '../../supergraph/subgraphs/catalog';
 import { http } from '../helpers/http';
-import { REPO_ROOT, waitForHttp200, type ChildHandle } from '../helpers/processes';
+import { REPO_ROOT, runEntry, waitForHttp200, type ChildHandle } from '../helpers/processes';
 import { freePort } from '../helpers/redis';
 import { startSubgraphs } from '../helpers/subgraphs';
 
@@ -23,23 +21,7 @@ const REPORTER = path.join(REPO_ROOT, 'test/helpers/loaded-packages-reporter.ts'
 
 /** Starts `bffs/partner/main.ts` with the loaded-packages reporter preloaded, and an IPC channel to ask it. */
 function startPartnerProcess(env: Record<string, string>): ChildHandle {
-  const proc = spawn(process.execPath, [...nodeArguments(), '--require', REPORTER, path.join(REPO_ROOT, 'bffs/partner/main.ts')], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    proc,
-    output: () => out,
-    exited,
-    kill: () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    },
-  };
+  return runEntry('bffs/partner/main.ts', env, { preload: [REPORTER], ipc: true });
 }
 
 /** Asks the process which packages it has loaded. */

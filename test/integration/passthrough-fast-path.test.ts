@@ -12,6 +12,7 @@ import { metricValue } from '../helpers/metrics';
 import { startRecordingUpstream, type RecordedRequest, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startRedis, type RedisServer } from '../helpers/redis';
 import type { PolicySettings } from '../../shared/manifest';
+import type { RestUpstream } from '../../shared/rest/route-table';
 import { generateApiKey } from '../../shared/policies/authn/api-key';
 
 /** Headers whose values differ between any two answers, whoever serves them. */
@@ -48,6 +49,16 @@ async function httpCount(bff: RunningBff, route: string, status: string): Promis
   return metricValue(await bff.app.metrics.registry.metrics(), 'portico_http_requests_total', { method: 'GET', route, status_code: status }) ?? 0;
 }
 
+/**
+ * Two partners with the same settings, the fast path on in the first and off in the second.
+ * The upstreams a test does not start are unreachable: readiness is not this test's subject.
+ */
+async function startBoth(upstreams: Record<string, RestUpstream>, policies: PolicySettings): Promise<[RunningBff, RunningBff]> {
+  const fast = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: true } });
+  const full = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: false } });
+  return [fast, full];
+}
+
 describe('passthrough fast path: the same answers as the whole pipeline', () => {
   let upstream: RecordingUpstream;
   let fast: RunningBff;
@@ -66,9 +77,7 @@ describe('passthrough fast path: the same answers as the whole pipeline', () => 
     // A small plan limit, so the limiter's budget and its refusals can be compared.
     const policies: PolicySettings = { authn: { apiKeys: { records } } as PolicySettings['authn'], rateLimit: { plans: { pro: { limit: 12, windowMs: 60_000 }, enterprise: { limit: 1_000, windowMs: 86_400_000 } }, perIp: { limit: 1_000, windowMs: 60_000 } } };
     const upstreams = { products: { origin: upstream.origin, healthPath: '/healthz' } };
-    // The other upstreams are not started: readiness is not this test's subject.
-    fast = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: true } });
-    full = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: false } });
+    [fast, full] = await startBoth(upstreams, policies);
   });
 
   afterAll(async () => {
@@ -233,8 +242,7 @@ describe('passthrough fast path: upstream failures', () => {
   beforeAll(async () => {
     const upstreams = { products: { origin: 'http://127.0.0.1:1', healthPath: '/healthz' } };
     const policies: PolicySettings = { ...credentials.policies, breakers: { all: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 } } };
-    fast = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: true } });
-    full = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: false } });
+    [fast, full] = await startBoth(upstreams, policies);
   });
 
   afterAll(async () => {
@@ -267,8 +275,7 @@ describe('passthrough fast path: behind trusted proxies', () => {
     upstream = await startRecordingUpstream();
     const policies: PolicySettings = { ...credentials.policies, trustedProxies: ['127.0.0.1'] };
     const upstreams = { products: { origin: upstream.origin, healthPath: '/healthz' } };
-    fast = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: true } });
-    full = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: false } });
+    [fast, full] = await startBoth(upstreams, policies);
   });
 
   afterAll(async () => {
@@ -325,8 +332,7 @@ describe('passthrough fast path: limits kept in Redis', () => {
       rateLimit: { perIp: { limit: 1_000, windowMs: 60_000 }, plans: { pro: { limit: 6, windowMs: 60_000 } }, store: { kind: 'redis', url: redis.url, commandTimeoutMs: 500 } },
     };
     const upstreams = { products: { origin: upstream.origin, healthPath: '/healthz' } };
-    fast = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: true } });
-    full = await startPartnerBff(upstreams, { policies, ready: false, server: { passthroughFastPath: false } });
+    [fast, full] = await startBoth(upstreams, policies);
   });
 
   afterAll(async () => {
