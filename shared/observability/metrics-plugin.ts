@@ -57,9 +57,9 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
     };
 
     if (app.fastPathParts) {
-      const fastPathServed = metrics.passthroughFastPathRequests;
+      const fastPathTaken = metrics.passthroughFastPathRequests;
+      app.fastPathParts.countTaken = () => fastPathTaken.inc();
       app.fastPathParts.recordResponse = (route, method, status, seconds) => {
-        fastPathServed.inc();
         const series = seriesOf(route, method, status);
         series.requests.inc();
         series.duration.observe(seconds);

@@ -81,7 +81,7 @@ export interface PorticoMetrics {
   readonly authFailures: Counter<'reason'>;
   /** `portico_identity_headers_stripped_total`: client-sent identity headers removed before routing. */
   readonly identityHeadersStripped: Counter;
-  /** `portico_passthrough_fast_path_requests_total`: responses the passthrough fast path served (also in the HTTP metrics). */
+  /** `portico_passthrough_fast_path_requests_total`: requests the passthrough fast path took, answered or not (its finished answers are in the HTTP metrics too). */
   readonly passthroughFastPathRequests: Counter;
   /** `portico_introspection_requests_total{outcome}`: calls to the token introspection endpoint; `outcome` is `active`, `inactive`, `unauthorized` (client credentials refused), `error` or `timeout`. */
   readonly introspectionRequests: Counter<'outcome'>;
@@ -267,7 +267,7 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
     }),
     passthroughFastPathRequests: new Counter({
       name: 'portico_passthrough_fast_path_requests_total',
-      help: 'Responses the passthrough fast path served (they are in the HTTP metrics too).',
+      help: 'Requests the passthrough fast path took, answered or not (its finished answers are in the HTTP metrics too).',
       registers,
     }),
     introspectionRequests: new Counter({

@@ -70,9 +70,18 @@ export interface FastPathParts {
   accessRules?: CompiledAccessRules;
   isIdentityHeader?: (name: string) => boolean;
   /** Authentication: API keys answered from memory only, and whether bearer tokens are accepted. */
-  authn?: { bearer: boolean; apiKeyCached?: (presented: string) => Principal | undefined; admits(principal: Principal, scopes: readonly string[] | undefined): boolean };
+  authn?: {
+    bearer: boolean;
+    apiKeyCached?: (presented: string) => Principal | undefined;
+    admits(principal: Principal, scopes: readonly string[] | undefined): boolean;
+    /** Route patterns needing no credentials (`publicPaths`): the pipeline neither authenticates nor limits them. */
+    publicRoutes: ReadonlySet<string>;
+  };
   ipLimit?: { key(ip: string): string; core: LimitStageCore };
   principalLimit?: PrincipalLimitCore;
+  /** Counts a request the fast path took (`portico_passthrough_fast_path_requests_total`), answered or not. */
+  countTaken?: () => void;
+  /** Records a finished answer in the HTTP metrics, as the pipeline's onResponse hook does. */
   recordResponse?: (route: string, method: string, status: number, seconds: number) => void;
 }
 
@@ -109,7 +118,8 @@ export interface KnownRoute {
   config?: Record<string, unknown>;
 }
 
-const DOT_DOT_SEGMENT = /(^|\/)\.\.(\/|$)/;
+/** reply-from refuses (400) a destination with `..` next to a slash anywhere, not only as a whole segment (`/...`, `/a../b`). */
+const DOT_DOT_NEXT_TO_SLASH = /\/\.\.|\.\.\//;
 /** Path and query characters that need no decoding: anything else goes through Fastify. */
 const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,=:@/]*$/;
 /** Client headers that send a request through the whole pipeline (CORS origin checked separately). */
@@ -134,7 +144,8 @@ export function createPassthroughFastPath(routes: readonly KnownRoute[], routerO
   for (const route of routes) {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.includes('GET')) continue;
-    const fast = route.config?.[FAST_PASSTHROUGH_CONFIG] as FastPassthroughRoute | undefined;
+    // A pattern listed in publicPaths is served without credentials, identity headers or limits: the pipeline's.
+    const fast = parts.authn?.publicRoutes.has(route.url) ? undefined : (route.config?.[FAST_PASSTHROUGH_CONFIG] as FastPassthroughRoute | undefined);
     any ||= fast !== undefined;
     router.on('GET', route.url, () => undefined, { pattern: route.url, fast });
   }
@@ -158,7 +169,7 @@ export function createPassthroughFastPath(routes: readonly KnownRoute[], routerO
     const path = query === -1 ? url : url.slice(0, query);
     if (!PLAIN_PATH.test(path) || !path.startsWith(route.prefix) || unsafePathReason(path.slice(route.prefix.length)) !== undefined) return false;
     const dest = route.rewritePrefix + path.slice(route.prefix.length);
-    if (DOT_DOT_SEGMENT.test(dest) || !withinPrefix(dest, route.rewritePrefix)) return false;
+    if (dest === '..' || DOT_DOT_NEXT_TO_SLASH.test(dest) || !withinPrefix(dest, route.rewritePrefix)) return false;
     if (parts.isIdentityHeader) for (const name in headers) if (parts.isIdentityHeader(name)) return false;
     const connection = connectionOf(req, trusts);
     const ip = connection.ip;
@@ -274,6 +285,7 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
     this.log?.info({ req: { method: 'GET', url: req.url, headers: req.headers, host: req.headers.host, ip: this.connection.ip, socket: req.socket } }, 'incoming request');
     const { drain, parts } = this.deps;
     drain.requestStarted();
+    parts.countTaken?.();
     // One listener function for every response: 'close' comes once, also for an abandoned one.
     (this.res as CallResponse)[CALL] = this;
     this.res.on('close', responseClosed);
@@ -345,6 +357,10 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: Record<string, string | string[] | undefined>): void {
+    // An informational answer (103 Early Hints, 102) comes before the real one, which undici delivers next; the proxy ignores it too.
+    if (statusCode < 200) return;
+    // Fastify refuses to answer with a status over 599: the proxy fails the call as a bad gateway, before anything is recorded.
+    if (statusCode > 599) return controller.abort(new Error(`the upstream answered with status ${statusCode}`));
     this.answered = statusCode;
     // Recorded when the status arrives, before the body: what the upstream did is known.
     this.route.upstream.breaker?.record(statusCode >= 500, performance.now() - this.callStartedAt);
@@ -355,6 +371,11 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
       else if (Array.isArray(value)) this.headers[name] = value.map(sanitize);
     }
     const length = declaredLength(upstreamHeaders as IncomingHttpHeaders);
+    if (statusCode === 204) {
+      // Fastify sends no content headers with a 204.
+      delete this.headers['content-type'];
+      delete this.headers['content-length'];
+    }
     if (statusCode === 204 || statusCode === 304 || length === 0) {
       this.chunks = [];
       this.expected = 0;
@@ -362,8 +383,7 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
       this.chunks = [];
       this.expected = length;
     } else {
-      // Streamed: the answer's own headers go now, the body as it comes, with back-pressure.
-      if (this.headers['content-type'] === undefined) this.headers['content-type'] = 'application/octet-stream';
+      // Streamed: the answer's own headers go now, the body as it comes, with back-pressure (no content type added: Fastify adds none to a stream).
       this.res.writeHead(statusCode, this.finalHeaders());
       this.res.on('drain', () => controller.resume());
     }
@@ -420,13 +440,14 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
 
   /** The upstream answered but its body failed: a cut connection once headers went out, else 502. */
   private bodyFailed(err: unknown, clientGone: boolean): void {
-    const status = this.answered as number;
-    this.route.upstream.observe(this.callStartedAt, { status });
-    this.log?.warn({ err, upstream: this.route.upstream.name }, 'upstream response unreadable');
     if (this.res.headersSent || clientGone) {
+      // The response never finishes: like Fastify (no onResponse), no metrics, no upstream observation, no completion line.
+      if (!clientGone) this.log?.warn({ err, upstream: this.route.upstream.name }, 'upstream response unreadable');
       this.res.destroy();
-      return this.finish(status);
+      return;
     }
+    this.route.upstream.observe(this.callStartedAt, { status: this.answered as number });
+    this.log?.warn({ err, upstream: this.route.upstream.name }, 'upstream response unreadable');
     this.sendError(new PorticoError('UPSTREAM_BAD_RESPONSE', 'The upstream response did not match its declared length.'));
   }
 

@@ -8,7 +8,7 @@
 import { request } from 'undici';
 import { startPartnerBff, type RunningBff } from '../helpers/bffs';
 import { ALL_PARTNER_SCOPES, createPartnerCredentials } from '../helpers/identity';
-import { metricValue } from '../helpers/metrics';
+import { metricValue, upstreamCallCount } from '../helpers/metrics';
 import { startRecordingUpstream, type RecordedRequest, type RecordingUpstream } from '../helpers/recording-upstream';
 import { startRedis, type RedisServer } from '../helpers/redis';
 import type { PolicySettings } from '../../shared/manifest';
@@ -25,7 +25,8 @@ interface Answer {
 }
 
 async function get(bff: RunningBff, path: string, headers: Record<string, string>): Promise<Answer> {
-  const res = await request(`${bff.url}${path}`, { headers });
+  // Bounded: an answer that never comes fails the test instead of hanging it.
+  const res = await request(`${bff.url}${path}`, { headers, signal: AbortSignal.timeout(5_000) });
   const body = await res.body.text();
   // The seconds until the bucket is full move with the clock between the two requests: compared as present or absent.
   const stable = Object.fromEntries(Object.entries(res.headers).filter(([name]) => !VOLATILE.has(name)).map(([name, value]) => [name, name === 'ratelimit-reset' ? 'n' : value]));
@@ -145,6 +146,59 @@ describe('passthrough fast path: the same answers as the whole pipeline', () => 
     }
   });
 
+  it('passes informational answers, statuses Fastify refuses, 204s with content headers and untyped streams alike', async () => {
+    upstream.respondWith((req, res) => {
+      if (req.url.startsWith('/products/hints')) {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+          res.end('ok');
+        }, 5);
+      } else if (req.url.startsWith('/products/odd')) {
+        res.writeHead(600, { 'content-type': 'text/plain', 'content-length': '1' });
+        res.end('x');
+      } else if (req.url.startsWith('/products/empty')) {
+        res.writeHead(204, { 'content-type': 'application/json', 'cache-control': 'no-cache' });
+        res.end();
+      } else {
+        res.writeHead(200, {});
+        res.write('one,');
+        setTimeout(() => res.end('two'), 5);
+      }
+    });
+    await both('/v1/products/1');
+    const before = await fastPathServed(fast);
+    const paths = ['/v1/products/hints', '/v1/products/odd', '/v1/products/empty', '/v1/products/untyped'];
+    for (const path of paths) {
+      const { fastAnswer, fullAnswer, fastReceived, fullReceived } = await both(path);
+      expect({ path, ...fastAnswer }).toEqual({ path, ...fullAnswer });
+      expect(fastReceived).toEqual(fullReceived);
+    }
+    expect((await fastPathServed(fast)) - before).toBe(paths.length);
+    expect(await httpCount(fast, '/v1/products/*', '502')).toBe(await httpCount(full, '/v1/products/*', '502'));
+  });
+
+  it('records a stream the upstream cuts after its headers as the pipeline does: neither in the HTTP metrics nor as an upstream outcome', async () => {
+    upstream.respondWith((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      if (!req.url.startsWith('/products/cut')) return void res.end('{}');
+      res.write('part,');
+      setTimeout(() => res.destroy(), 10);
+    });
+    await both('/v1/products/1');
+    const before = await Promise.all([fast, full].map(async (bff) => [await httpCount(bff, '/v1/products/*', '200'), await upstreamCallCount(bff.app)]));
+    const servedBefore = await fastPathServed(fast);
+    for (const bff of [fast, full]) await expect(get(bff, '/v1/products/cut', key)).rejects.toThrow();
+    expect((await fastPathServed(fast)) - servedBefore).toBe(1);
+    // The responses end with their sockets; the recorders run (or not) by then.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = await Promise.all([fast, full].map(async (bff) => [await httpCount(bff, '/v1/products/*', '200'), await upstreamCallCount(bff.app)]));
+    expect([0, 1].map((i) => [after[i]![0]! - before[i]![0]!, after[i]![1]! - before[i]![1]!])).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
+  });
+
   it('answers an upstream that sends less than it declared with the same 502', async () => {
     upstream.respondWith((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
@@ -200,6 +254,10 @@ describe('passthrough fast path: the same answers as the whole pipeline', () => 
       ['/v1/products/1', { ...key, 'x-http-method-override': 'DELETE', 'x-original-url': '/admin' }],
       ['/v1/products/1', { ...key, cookie: 'session=abc', 'x-portico-target': 'canary' }],
       ['/V1/PRODUCTS/1', key],
+      // Not dot segments, but the proxy refuses `..` next to a slash anywhere.
+      ['/v1/products/...', key],
+      ['/v1/products/..a', key],
+      ['/v1/products/a../b', key],
     ];
     for (const [path, headers] of cases) {
       const { fastAnswer, fullAnswer, fastReceived, fullReceived } = await both(path, headers);
@@ -231,6 +289,53 @@ describe('passthrough fast path: the same answers as the whole pipeline', () => 
       expect(fastAnswer.headers['ratelimit-remaining']).toBe(fullAnswer.headers['ratelimit-remaining']);
     }
     throw new Error(`no 429 after 14 requests: ${JSON.stringify(remaining)}`);
+  });
+});
+
+describe('passthrough fast path: a passthrough listed in publicPaths', () => {
+  let upstream: RecordingUpstream;
+  let fast: RunningBff;
+  let full: RunningBff;
+  const client = generateApiKey({ clientId: 'public-partner', plan: 'pro', scopes: [] });
+
+  beforeAll(async () => {
+    upstream = await startRecordingUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    // The products' item routes need no credentials: the pipeline neither authenticates nor limits them.
+    const policies: PolicySettings = {
+      authn: { apiKeys: { records: [client.record] }, publicPaths: ['/healthz', '/readyz', '/metrics', '/v1/products/*'] },
+      rateLimit: { plans: { pro: { limit: 5, windowMs: 60_000 } } },
+    };
+    [fast, full] = await startBoth({ products: { origin: upstream.origin, healthPath: '/healthz' } }, policies);
+  });
+
+  afterAll(async () => {
+    await fast?.close();
+    await full?.close();
+    await upstream?.close();
+  });
+
+  it('leaves it to the pipeline: no identity sent upstream, no budget spent', async () => {
+    const headers = { 'x-api-key': client.key };
+    for (const bff of [fast, full]) {
+      upstream.requests.length = 0;
+      // The list route is not public: the pipeline verifies the key there, and it is remembered.
+      expect((await get(bff, '/v1/products', headers)).status).toBe(200);
+      const served = await fastPathServed(bff);
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await get(bff, '/v1/products/1', headers));
+      expect((await fastPathServed(bff)) - served).toBe(0);
+      expect(answers.map((a) => [a.status, a.headers['ratelimit-remaining']])).toEqual([
+        [200, undefined],
+        [200, undefined],
+        [200, undefined],
+      ]);
+      expect(upstream.requests.slice(1).map((r) => r.headers['x-client-id'])).toEqual([undefined, undefined, undefined]);
+      // The key's budget: only the list route's request was spent.
+      expect((await get(bff, '/v1/products', headers)).headers['ratelimit-remaining']).toBe('3');
+    }
   });
 });
 
