@@ -361,6 +361,8 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
     if (statusCode < 200) return;
     // Fastify refuses to answer with a status over 599: the proxy fails the call as a bad gateway, before anything is recorded.
     if (statusCode > 599) return controller.abort(new Error(`the upstream answered with status ${statusCode}`));
+    // The client left while the call was queued for a connection: the proxy drops the answer unrecorded (no breaker, metrics or observation).
+    if (this.res.destroyed) return controller.abort(new Error('the client closed the connection'));
     this.answered = statusCode;
     // Recorded when the status arrives, before the body: what the upstream did is known.
     this.route.upstream.breaker?.record(statusCode >= 500, performance.now() - this.callStartedAt);

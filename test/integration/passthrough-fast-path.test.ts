@@ -5,6 +5,7 @@
  * received, the limiter's budget and the HTTP metrics must not tell them apart, and the
  * fast path must have served what it claims to serve (and nothing it must not).
  */
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { startPartnerBff, type RunningBff } from '../helpers/bffs';
 import { ALL_PARTNER_SCOPES, createPartnerCredentials } from '../helpers/identity';
@@ -336,6 +337,62 @@ describe('passthrough fast path: a passthrough listed in publicPaths', () => {
       // The key's budget: only the list route's request was spent.
       expect((await get(bff, '/v1/products', headers)).headers['ratelimit-remaining']).toBe('3');
     }
+  });
+});
+
+describe('passthrough fast path: a client leaving while its call waits for a connection', () => {
+  let upstream: RecordingUpstream;
+  let fast: RunningBff;
+  let full: RunningBff;
+  const credentials = createPartnerCredentials();
+
+  beforeAll(async () => {
+    upstream = await startRecordingUpstream((req, res) => {
+      setTimeout(
+        () => {
+          res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+          res.end('ok');
+        },
+        req.url.startsWith('/products/slow') ? 300 : 0,
+      );
+    });
+    // One socket: a second call waits for the first.
+    [fast, full] = await startBoth({ products: { origin: upstream.origin, healthPath: '/healthz', pool: { connections: 1 } } }, credentials.policies);
+  });
+
+  afterAll(async () => {
+    await fast?.close();
+    await full?.close();
+    await upstream?.close();
+  });
+
+  it('records its answer nowhere, as the pipeline does', async () => {
+    const recorded = async (bff: RunningBff) => [await httpCount(bff, '/v1/products/*', '200'), await upstreamCallCount(bff.app)];
+    const deltas: number[][] = [];
+    for (const bff of [fast, full]) {
+      // The key is verified and remembered first.
+      await get(bff, '/v1/products/1', credentials.headers);
+      const before = await recorded(bff);
+      const slow = get(bff, '/v1/products/slow', credentials.headers);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // A client of its own that sends the request and closes its connection before any answer.
+      const { port, hostname } = new URL(bff.url);
+      const leaving = connect(Number(port), hostname, () => leaving.write(`GET /v1/products/queued HTTP/1.1\r\nhost: ${hostname}\r\nx-api-key: ${credentials.headers['x-api-key']}\r\n\r\n`));
+      leaving.on('error', () => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      leaving.destroy();
+      expect((await slow).status).toBe(200);
+      // The queued call still reaches the upstream (the proxy does not withdraw it); its answer is dropped.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(upstream.requests.at(-1)?.url).toBe('/products/queued');
+      const after = await recorded(bff);
+      deltas.push(after.map((value, i) => value - (before[i] as number)));
+    }
+    // The slow call only, on both.
+    expect(deltas).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
   });
 });
 
