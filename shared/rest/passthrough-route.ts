@@ -105,6 +105,8 @@ export async function registerPassthrough(app: FastifyInstance, route: Passthrou
       },
       // The upstream's own pool: passthroughs and aggregates share its keep-alive sockets; the registry closes it.
       undici: upstream.dispatcher,
+      // Fastify's own two lines per request are the request log; the proxy's two more at info say nothing they do not.
+      disableRequestLogging: true,
       replyOptions: {
         ...(routing ? { getUpstream: (request) => routing.getUpstream(request as FastifyRequest) } : {}),
         // An upstream's 503 goes to the client with its Retry-After and counts on the breaker; it is not retried behind the client's back.
