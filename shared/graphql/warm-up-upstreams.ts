@@ -27,10 +27,18 @@ export interface WarmUpUpstreams {
   close(): Promise<void>;
 }
 
-/** A fetch's body, read whole (the stand-in only ever gets the warm-up's own small fetches). */
+/** Largest fetch body the stand-in reads: the warm-up's own fetches are a few KiB; anything else on loopback is refused. */
+export const MAX_STAND_IN_BODY_BYTES = 1_048_576;
+
+/** A fetch's body, read whole up to the bound. */
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_STAND_IN_BODY_BYTES) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -40,15 +48,16 @@ export async function startWarmUpUpstreams(answer: WarmUpResponder, pool?: Upstr
   const server: Server = createServer((req, res) => {
     readBody(req)
       .then((text) => {
-        fetches += 1;
         const { query, variables } = JSON.parse(text) as { query?: string; variables?: Record<string, unknown> };
+        fetches += 1;
         const body = JSON.stringify(answer(query ?? '', variables));
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
         res.end(body);
       })
       .catch(() => {
-        res.writeHead(400, { 'content-type': 'application/json' });
-        res.end('{"errors":[{"message":"not a GraphQL request"}]}');
+        // Not one of the warm-up's fetches: refused, and the connection closed.
+        res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
+        res.end('{"errors":[{"message":"not a warm-up fetch"}]}');
       });
   });
   await new Promise<void>((resolve, reject) => {
