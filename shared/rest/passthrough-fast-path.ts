@@ -125,7 +125,7 @@ const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,=:@/]*$/;
 /** Client headers that send a request through the whole pipeline (CORS origin checked separately). */
 const PIPELINE_HEADERS = ['authorization', 'content-length', 'transfer-encoding', 'expect', WARM_UP_REQUEST_HEADER, TARGET_OVERRIDE_HEADER];
 
-/** `undefined`: the request is not the fast path's (Fastify serves it). */
+/** Serves a request on the fast path and returns true, or returns false having changed nothing (Fastify serves it). */
 export type FastPathHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 interface Deps {
