@@ -11,6 +11,11 @@ import type { EnvFamily, Spec } from '../config/env';
 import type { BffRoutes } from '../manifest';
 import type { ServerSettings } from '../server-settings';
 
+/** Where a policy writes response headers: a Fastify reply, or the partner's fast path's answer (`rest/passthrough-fast-path.ts`). */
+export interface HeaderSink {
+  header(name: string, value: string): unknown;
+}
+
 /** A policy whose settings (its slice of `manifest.policies`) have the type `S`. */
 export interface PolicyDefinition<S extends object = object> {
   readonly name: string;

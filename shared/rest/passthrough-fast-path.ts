@@ -39,12 +39,8 @@ import { clientCausedError, upstreamError } from '../upstream/upstream-errors';
 import { namedByConnection } from './hop-by-hop';
 import { allowedResponseHeaders, upstreamRequestHeaders, type PassthroughHeaderRules } from './passthrough-headers';
 import { unsafePathReason } from './path-safety';
+import type { HeaderSink } from '../policies/policy';
 import { declaredLength, DEFAULT_WHOLE_BODY_BYTES } from './upstream-response';
-
-/** Collects response headers (a Fastify reply, or the fast path's own list). */
-export interface HeaderSink {
-  header(name: string, value: string): unknown;
-}
 
 /** A limiter stage's core: its decision for a key, and what an answer then carries. */
 export interface LimitStageCore {
@@ -69,9 +65,8 @@ export interface FastPathParts {
   cors?: boolean;
   accessRules?: CompiledAccessRules;
   isIdentityHeader?: (name: string) => boolean;
-  /** Authentication: API keys answered from memory only, and whether bearer tokens are accepted. */
+  /** Authentication: API keys answered from memory only, who may call a route, which routes are public. */
   authn?: {
-    bearer: boolean;
     apiKeyCached?: (presented: string) => Principal | undefined;
     admits(principal: Principal, scopes: readonly string[] | undefined): boolean;
     /** Route patterns needing no credentials (`publicPaths`): the pipeline neither authenticates nor limits them. */
@@ -297,7 +292,7 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
     } catch (err) {
       return this.fail(toPorticoError(err));
     }
-    if (isPromise(decision)) decision.then((d) => this.afterIpLimit(d), (err: unknown) => this.fail(toPorticoError(err)));
+    if (isPromise(decision)) decision.then((d) => this.afterIpLimit(d), (err: unknown) => this.fail(toPorticoError(err))).catch((err: unknown) => this.faulted(err));
     else this.afterIpLimit(decision);
   }
 
@@ -316,7 +311,7 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
     } catch (err) {
       return this.fail(toPorticoError(err));
     }
-    if (isPromise(decision)) decision.then((d) => this.afterPrincipalLimit(d), (err: unknown) => this.fail(toPorticoError(err)));
+    if (isPromise(decision)) decision.then((d) => this.afterPrincipalLimit(d), (err: unknown) => this.fail(toPorticoError(err))).catch((err: unknown) => this.faulted(err));
     else this.afterPrincipalLimit(decision);
   }
 
@@ -461,6 +456,13 @@ class FastPassthroughCall implements Dispatcher.DispatchHandler, HeaderSink {
   }
 
   /** The catalogue's error answer, as `sendError` writes it. */
+  /** A fault of the fast path's own after a remote limiter's answer (synchronous ones reach the listener's guard): a 500, never an unhandled rejection. */
+  private faulted(err: unknown): void {
+    this.deps.log.error({ err }, 'passthrough fast path failed');
+    if (this.res.headersSent) this.res.destroy();
+    else this.sendError(new PorticoError('INTERNAL_ERROR'));
+  }
+
   private sendError(error: PorticoError): void {
     for (const [name, value] of Object.entries(error.headers)) this.headers[name] = value;
     this.headers['content-type'] = 'application/json; charset=utf-8';

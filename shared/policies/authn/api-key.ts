@@ -143,18 +143,19 @@ export function createApiKeyVerifier(store: ApiKeyStore, options: ApiKeyCacheOpt
     }
   }
 
+  /** The principal remembered for a key hash, while its verification is fresh. */
+  const remembered = (presentedHash: string, generation: number): Principal | undefined => {
+    const cached = cache.get(presentedHash);
+    return cached && cached.generation === generation && cached.expiresAt > now() ? cached.principal : undefined;
+  };
+
   return {
     verify(presented) {
       const presentedHash = hashApiKey(presented);
       const generation = generationOf();
-      const cached = cache.get(presentedHash);
-      if (cached && cached.generation === generation && cached.expiresAt > now()) return cached.principal;
-      return verifyAndRemember(presented, presentedHash, generation);
+      return remembered(presentedHash, generation) ?? verifyAndRemember(presented, presentedHash, generation);
     },
-    cached(presented) {
-      const cached = cache.get(hashApiKey(presented));
-      return cached && cached.generation === generationOf() && cached.expiresAt > now() ? cached.principal : undefined;
-    },
+    cached: (presented) => remembered(hashApiKey(presented), generationOf()),
   };
 }
 

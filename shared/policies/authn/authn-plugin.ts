@@ -194,7 +194,7 @@ export const authnPlugin = fp<AuthnPluginOptions>(
     app.addHook('onRequest', authenticate);
     // The passthrough fast path admits only keys verified within the cache TTL; everything else comes here.
     if (app.fastPathParts) {
-      app.fastPathParts.authn = { bearer: Boolean(opts.jwt || opts.introspection), ...(apiKeys ? { apiKeyCached: (key: string) => apiKeys.cached(key) } : {}), admits, publicRoutes: publicPaths };
+      app.fastPathParts.authn = { ...(apiKeys ? { apiKeyCached: (key: string) => apiKeys.cached(key) } : {}), admits, publicRoutes: publicPaths };
     }
   },
   { name: 'portico-authn' },

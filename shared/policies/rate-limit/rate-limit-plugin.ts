@@ -22,7 +22,7 @@ import type { Principal } from '../authn/principal';
 import type { LimitDecision, RateLimitRule } from './gcra';
 import type { MemoryStore } from './memory-store';
 import type { RateLimitStore } from './rate-limit-store';
-import type { HeaderSink } from '../../rest/passthrough-fast-path';
+import type { HeaderSink } from '../policy';
 import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from './rate-limit-settings';
 
 export type LimitScope = 'ip' | 'principal';
@@ -180,12 +180,17 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
       },
     } as never);
 
-    function settle(request: FastifyRequest, reply: FastifyReply, bucket: string, rule: RateLimitRule, decision: LimitDecision): PorticoError | undefined {
+    /** Counts the decision and writes its headers; the refusal when not allowed. */
+    function settleOn(sink: HeaderSink, decision: LimitDecision): PorticoError | undefined {
       opts.onDecision?.('principal', decision);
-      writeHeaders(reply, decision, legacy);
-      if (!decision.allowed) return refusal(decision, 'principal', legacy);
-      request.rateLimitBucket = { bucket, rule, reply };
-      return undefined;
+      writeHeaders(sink, decision, legacy);
+      return decision.allowed ? undefined : refusal(decision, 'principal', legacy);
+    }
+
+    function settle(request: FastifyRequest, reply: FastifyReply, bucket: string, rule: RateLimitRule, decision: LimitDecision): PorticoError | undefined {
+      const refused = settleOn(reply, decision);
+      if (!refused) request.rateLimitBucket = { bucket, rule, reply };
+      return refused;
     }
 
     /** Pure: the bucket and rule of a caller on a route. */
@@ -203,11 +208,7 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
           const { bucket, rule } = bucketOf(principal, ip, method, routePattern);
           return decideNow ? decideNow(bucket, rule, cost) : opts.store.consume(bucket, rule, cost);
         },
-        settle: (sink, decision) => {
-          opts.onDecision?.('principal', decision);
-          writeHeaders(sink, decision, legacy);
-          return decision.allowed ? undefined : refusal(decision, 'principal', legacy);
-        },
+        settle: settleOn,
       };
     }
 
