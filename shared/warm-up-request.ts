@@ -13,13 +13,18 @@
  * - it came from a loopback address (an injected request's stand-in socket says 127.0.0.1).
  * A client sending the header is an ordinary client.
  *
- * The stages treat a warm-up request as follows: authenticated as {@link WARM_UP_PRINCIPAL},
- * never rate limited, counted, logged or traced, and its subgraph fetches answered with
- * made-up data, so no upstream is called.
+ * The stages treat a warm-up request as follows: its bearer header is read as a client's is, but
+ * never verified, and it is authenticated as the warm-up principal; it is charged to a limiter
+ * of its own, never to a client's budget; its operation's authorization rules are evaluated and
+ * their outcome ignored; it is never counted, logged or traced; and its subgraph fetches are
+ * answered with made-up data, so no upstream is called. Each stage runs as much of a client's
+ * code as it safely can, on objects shaped as a client's: what a warm-up skips, a fresh
+ * instance's first clients pay for (measured in the cold-start bench).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import { principalFromClaims } from './policies/authn/jwt';
 import type { Principal } from './policies/authn/principal';
 
 /** The header a warm-up request carries its secret in. */
@@ -31,12 +36,29 @@ const secretBytes = Buffer.from(secret);
 /** Warm-ups under way in this process (one per BFF app starting). */
 let openWindows = 0;
 
-/** The caller of every warm-up request: not a client, and never sent upstream (no upstream is called). */
-export const WARM_UP_PRINCIPAL: Principal = Object.freeze({ kind: 'user', id: 'portico-warm-up', scopes: Object.freeze([]), roles: Object.freeze([]), plan: 'default', method: 'warm-up' });
+/**
+ * The caller of a warm-up request: not a client, and never sent upstream (no upstream is
+ * called). A new object per request, built as a verified token's principal is
+ * (principalFromClaims), so the code after authentication is compiled for the objects clients
+ * bring; a frozen or differently built object would leave it compiled for another shape.
+ */
+export function warmUpPrincipal(): Principal {
+  return principalFromClaims({ sub: WARM_UP_SUBJECT }, 'warm-up');
+}
 
-/** The headers that make a request a warm-up request of this process, while a warm-up is under way. */
+const WARM_UP_SUBJECT = 'portico-warm-up';
+
+/**
+ * The bearer credential a warm-up request carries: shaped as a compact JWT, so the
+ * authentication stage reads it as it reads a client's, and signed by nothing (its signature is
+ * random bytes), so no verifier would accept it. Only the warm-up marker makes the request a
+ * warm-up request; this header only gives it a client's shape.
+ */
+const warmUpBearer = `Bearer ${[{ alg: 'none', typ: 'JWT' }, { sub: WARM_UP_SUBJECT }].map((part) => Buffer.from(JSON.stringify(part)).toString('base64url')).join('.')}.${randomBytes(32).toString('base64url')}`;
+
+/** The headers that make a request a warm-up request of this process, while a warm-up is under way, and its client-shaped credential. */
 export function warmUpRequestHeaders(): Record<string, string> {
-  return { [WARM_UP_REQUEST_HEADER]: secret };
+  return { authorization: warmUpBearer, [WARM_UP_REQUEST_HEADER]: secret };
 }
 
 /** Opens a warm-up window; the returned function closes it (once). */

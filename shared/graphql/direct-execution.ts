@@ -285,8 +285,10 @@ export function createDirectExecution(opts: DirectExecutionOptions): DirectExecu
       handedOver.set(request, context);
       return viaApolloServer(apolloServer, request, reply);
     };
-    // The BFF's own warm-up requests run whole documents, as every warm-up does (never a client's: warm-up-request.ts).
-    if (!context.warmUp && opts.authorization(entry.document, direct.operationName, variables, context.principal)) return handOver();
+    const denied = opts.authorization(entry.document, direct.operationName, variables, context.principal);
+    // The BFF's own warm-up requests (never a client's: warm-up-request.ts) evaluate the rules, as a
+    // client's request does, and run whole documents whatever the outcome, as every warm-up does.
+    if (denied && !context.warmUp) return handOver();
     const charge = operationCharge(entry.schema, entry.operation, entry.fragments, variables, opts.limits, opts.costPerRateLimitUnit);
     if ('refused' in charge) return handOver();
     const run = opts.executor.prepare(entry.queryHash, direct.operationName, entry.operation, entry.schema, variables);

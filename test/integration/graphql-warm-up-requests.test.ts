@@ -2,8 +2,10 @@
  * The warm-up's requests: before a fresh GraphQL BFF reports ready, it sends itself its
  * registered operations through its whole pipeline. They are the BFF's own: not ready until
  * they are done, nothing of them in the metrics, no rate limit spent, no subgraph called.
- * And no client can pass for one: the marker header, even with this process's secret, means
- * nothing on a request that came through a socket.
+ * They run a client's code wherever it is safe: their bearer header is read as a JWT (never
+ * verified), their charge goes to a limiter of their own. And no client can pass for one: the
+ * marker header, even with this process's secret, means nothing on a request that came through
+ * a socket, and the warm-up's bearer header is an unsigned token every verifier refuses.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import { WARM_UP_REQUEST_HEADER, warmUpRequestHeaders } from '../../shared/warm-
 import { startWebBff, type RunningBff } from '../helpers/bffs';
 import { http } from '../helpers/http';
 import { startSubgraphs, type RunningSubgraphs } from '../helpers/subgraphs';
+import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/tokens';
 
 let subgraphs: RunningSubgraphs;
 let web: RunningBff;
@@ -90,7 +93,7 @@ it('has compiled and admitted the registered operations: a client’s first requ
 describe('a client cannot pass for a warm-up request', () => {
   it.each([
     ['an arbitrary value', { [WARM_UP_REQUEST_HEADER]: 'x' }],
-    ["this process's own secret, sent through a socket", warmUpRequestHeaders()],
+    ["this process's own secret, sent through a socket", { [WARM_UP_REQUEST_HEADER]: warmUpRequestHeaders()[WARM_UP_REQUEST_HEADER] as string }],
   ])('with %s in the marker header it is an ordinary anonymous client', async (_name, headers) => {
     const before = await metrics();
     const res = await accountMenu(headers);
@@ -106,5 +109,48 @@ describe('a client cannot pass for a warm-up request', () => {
     expect(count(after, 'portico_graphql_operation_requests_total')).toBe(count(before, 'portico_graphql_operation_requests_total') + 1);
     expect(count(after, 'portico_rate_limit_decisions_total')).toBeGreaterThan(count(before, 'portico_rate_limit_decisions_total'));
     expect(count(after, 'portico_identity_headers_stripped_total')).toBe(count(before, 'portico_identity_headers_stripped_total') + 1);
+  });
+});
+
+describe('on a BFF that requires a token', () => {
+  let guarded: RunningBff;
+  let signer: Awaited<ReturnType<typeof createTestSigner>>;
+
+  beforeAll(async () => {
+    signer = await createTestSigner();
+    guarded = await startWebBff({
+      graphql: { subgraphUrls: subgraphs.urls, warmUp: { requests: 100 } },
+      policies: { authn: { jwt: { jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE } }, principalKinds: ['user'] },
+      ready: false,
+    });
+    let ready = await http(`${guarded.url}/readyz`);
+    for (let i = 0; i < 400 && ready.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      ready = await http(`${guarded.url}/readyz`);
+    }
+    expect(ready.status).toBe(200);
+    // Their bearer header was read as a client's, never verified (it would have been refused): every one answered 200.
+    expect(ready.json.checks[WARM_UP_TRAFFIC_CHECK]?.detail).toMatch(/^100 warm-up request\(s\) in \d+ ms, \d+ stand-in subgraph fetch\(es\)$/);
+  }, 30_000);
+
+  afterAll(async () => {
+    await guarded?.close();
+  });
+
+  const accountMenuOf = async (headers: Record<string, string>) => {
+    const query = await readFile(path.join(WEB_OPERATIONS_DIR, 'AccountMenu.graphql'), 'utf8');
+    return http(`${guarded.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, operationName: 'AccountMenu' }) });
+  };
+
+  it('refuses the warm-up’s own headers sent by a client, secret and bearer alike: an unsigned token, 401', async () => {
+    const res = await accountMenuOf(warmUpRequestHeaders());
+    expect(res.status).toBe(401);
+    expect(res.json.code).toBe('AUTH_ALGORITHM_NOT_ALLOWED');
+  });
+
+  it('serves a client’s signed token as before', async () => {
+    const res = await accountMenuOf({ authorization: `Bearer ${await signer.mint()}` });
+    expect(res.status).toBe(200);
+    expect(res.json.data.me.email).toEqual(expect.any(String));
   });
 });

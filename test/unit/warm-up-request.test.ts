@@ -1,5 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { isWarmUpRequest, openWarmUpWindow, WARM_UP_REQUEST_HEADER, warmUpRequestHeaders } from '../../shared/warm-up-request';
+import { decodeProtectedHeader } from 'jose';
+import { parseBearerJwt } from '../../shared/policies/authn/bearer';
+import { createJwtVerifier, principalFromClaims } from '../../shared/policies/authn/jwt';
+import { isWarmUpRequest, openWarmUpWindow, WARM_UP_REQUEST_HEADER, warmUpPrincipal, warmUpRequestHeaders } from '../../shared/warm-up-request';
+import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/tokens';
 
 const secret = warmUpRequestHeaders()[WARM_UP_REQUEST_HEADER] as string;
 
@@ -37,5 +41,27 @@ describe('isWarmUpRequest', () => {
     } finally {
       close();
     }
+  });
+});
+
+describe('what a warm-up request carries', () => {
+  it('is the warm-up principal, built as a verified token’s principal (same properties, same order, not frozen)', () => {
+    const principal = warmUpPrincipal();
+    const fromToken = principalFromClaims({ sub: 'someone' });
+    expect(Object.keys(principal)).toEqual(Object.keys(fromToken));
+    expect(Object.isFrozen(principal)).toBe(false);
+    expect(principal).toEqual({ kind: 'user', id: 'portico-warm-up', scopes: [], roles: [], plan: 'default', method: 'warm-up' });
+    // A new object per request: no request can change another's principal.
+    expect(warmUpPrincipal()).not.toBe(principal);
+  });
+
+  it('carries a bearer header shaped as a compact JWT that no verifier accepts: unsigned (alg none), random signature bytes', async () => {
+    const authorization = warmUpRequestHeaders().authorization as string;
+    const token = parseBearerJwt(authorization) as string;
+    expect(token).toBeTruthy();
+    expect(decodeProtectedHeader(token).alg).toBe('none');
+    const signer = await createTestSigner();
+    const verifier = createJwtVerifier({ jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'AUTH_ALGORITHM_NOT_ALLOWED' });
   });
 });

@@ -4,7 +4,7 @@
  * Public routes (health, readiness, metrics) are declared explicitly; a route can require
  * scopes through its `config.auth`.
  */
-import { WARM_UP_PRINCIPAL } from '../../warm-up-request';
+import { warmUpPrincipal } from '../../warm-up-request';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../../errors';
@@ -107,13 +107,14 @@ export const authnPlugin = fp<AuthnPluginOptions>(
       if (requirement?.public || (route !== undefined && publicPaths.has(route)) || requirement?.publicWhen?.(request)) return NOT_GUARDED;
       // No route matched: the answer is 404 whoever asks, and nothing is called.
       if (request.is404) return NOT_GUARDED;
-      // The BFF's own warm-up requests (never a client's: warm-up-request.ts).
-      if (request.warmUp) return WARM_UP_PRINCIPAL;
 
       const authorization = request.headers.authorization;
       const apiKey = request.headers[API_KEY_HEADER];
       if (authorization !== undefined && (opts.jwt || opts.introspection)) {
         const token = opts.introspection ? parseBearerToken(authorization) : parseBearerJwt(authorization);
+        // The BFF's own warm-up requests (never a client's: warm-up-request.ts): their bearer
+        // header is read as a client's, never verified; they are the warm-up principal.
+        if (request.warmUp) return warmUpPrincipal();
         if (!token) throw new PorticoError('AUTH_TOKEN_INVALID', `The Authorization header must be \`Bearer <${opts.introspection ? 'token' : 'JWT'}>\`.`);
         const method = bearerMethodFor(token, { jwt: Boolean(opts.jwt), introspection: Boolean(opts.introspection) });
         const verifier = method === 'jwt' ? opts.jwt : opts.introspection;
@@ -126,6 +127,7 @@ export const authnPlugin = fp<AuthnPluginOptions>(
         if (typeof apiKey !== 'string') throw new PorticoError('AUTH_API_KEY_INVALID', 'Send exactly one x-api-key header.');
         return apiKeys.verify(apiKey);
       }
+      if (request.warmUp) return warmUpPrincipal();
       return undefined;
     }
 

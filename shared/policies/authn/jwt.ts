@@ -69,8 +69,8 @@ function stringList(value: unknown): string[] {
   return [];
 }
 
-/** Pure: the principal a verified claim set describes. */
-export function principalFromClaims(payload: JWTPayload): Principal {
+/** Pure: the principal a verified claim set describes (`method`: `warm-up` for a BFF's own warm-up requests only). */
+export function principalFromClaims(payload: JWTPayload, method: 'jwt' | 'warm-up' = 'jwt'): Principal {
   if (typeof payload.sub !== 'string' || payload.sub === '') throw new PorticoError('AUTH_TOKEN_INVALID', 'The bearer token has no subject.');
   const clientId = typeof payload.azp === 'string' ? payload.azp : typeof payload.client_id === 'string' ? payload.client_id : undefined;
   return {
@@ -81,7 +81,7 @@ export function principalFromClaims(payload: JWTPayload): Principal {
     ...(typeof payload.tenant === 'string' ? { tenant: payload.tenant } : {}),
     ...(clientId ? { clientId } : {}),
     plan: typeof payload.plan === 'string' ? payload.plan : 'default',
-    method: 'jwt',
+    method,
   };
 }
 

@@ -14,13 +14,17 @@
  * and our CORS exposure already know. The `X-RateLimit-*` copies only with `legacyHeaders`.
  *
  * The memory store decides without a promise, so with it both hooks are plain callbacks.
+ *
+ * The BFF's own warm-up requests (warm-up-request.ts) run the same code on a memory store of
+ * their own: they spend no client's budget and reach no decision metric, and a fresh instance's
+ * first clients do not meet this stage cold.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../../errors';
 import type { Principal } from '../authn/principal';
 import type { LimitDecision, RateLimitRule } from './gcra';
-import type { MemoryStore } from './memory-store';
+import { createMemoryStore, type MemoryStore } from './memory-store';
 import type { RateLimitStore } from './rate-limit-store';
 import type { HeaderSink } from '../policy';
 import { DEFAULT_PER_IP_RULE, DEFAULT_PLAN_RULES, type RateLimitSettings } from './rate-limit-settings';
@@ -72,8 +76,6 @@ function refusal(decision: LimitDecision, scope: LimitScope, legacy: boolean): P
 }
 
 function isExempt(request: FastifyRequest, exempt: ReadonlySet<string>): boolean {
-  // The BFF's own warm-up requests (warm-up-request.ts) spend no one's budget.
-  if (request.warmUp) return true;
   const route = request.routeOptions.url;
   return request.routeOptions.config?.auth?.public === true || (route !== undefined && exempt.has(route));
 }
@@ -102,6 +104,14 @@ function decideNowOf(store: RateLimitStore): MemoryStore['consumeNow'] | undefin
   return consumeNow ? consumeNow.bind(store) : undefined;
 }
 
+/** The store the BFF's own warm-up requests are charged to: never a client's, and small (they have one caller). */
+function warmUpStore(): MemoryStore {
+  return createMemoryStore({ maxKeys: 64 });
+}
+
+/** The rule a warm-up request is charged under: a few thousand requests in a second or two, never refused. */
+const WARM_UP_RULE: RateLimitRule = { limit: 1_000_000, windowMs: 1_000 };
+
 /** The per-IP limit; register before authentication. */
 export const ipRateLimitPlugin = fp<RateLimitPluginOptions>(
   async function ipRateLimit(app: FastifyInstance, opts) {
@@ -110,9 +120,10 @@ export const ipRateLimitPlugin = fp<RateLimitPluginOptions>(
     const exempt = new Set(opts.exemptPaths);
     const legacy = opts.settings.legacyHeaders === true;
     const decideNow = decideNowOf(opts.store);
+    const decideWarmUp = decideNowOf(warmUpStore());
 
-    function settle(reply: HeaderSink, decision: LimitDecision): PorticoError | undefined {
-      opts.onDecision?.('ip', decision);
+    function settle(reply: HeaderSink, decision: LimitDecision, warmUp?: boolean): PorticoError | undefined {
+      if (!warmUp) opts.onDecision?.('ip', decision);
       if (decision.allowed) return undefined;
       writeHeaders(reply, decision, legacy);
       return refusal(decision, 'ip', legacy);
@@ -131,18 +142,20 @@ export const ipRateLimitPlugin = fp<RateLimitPluginOptions>(
         return;
       }
       const key = `ip:${request.ip}`;
-      if (!decideNow) {
+      const warmUp = request.warmUp === true;
+      const decide = warmUp ? decideWarmUp : decideNow;
+      if (!decide) {
         opts.store.consume(key, rule, 1).then((decision) => done(settle(reply, decision)), done);
         return;
       }
       let decision: LimitDecision;
       try {
-        decision = decideNow(key, rule, 1);
+        decision = decide(key, warmUp ? WARM_UP_RULE : rule, 1);
       } catch (err) {
         done(err as Error);
         return;
       }
-      done(settle(reply, decision));
+      done(settle(reply, decision, warmUp));
     });
   },
   { name: 'portico-ip-rate-limit' },
@@ -153,6 +166,8 @@ export interface ChargeableBucket {
   bucket: string;
   rule: RateLimitRule;
   reply: FastifyReply;
+  /** The store the request was charged to: the plugin's, or the warm-up's own (no decision metric). */
+  store: RateLimitStore;
 }
 
 /** The principal limit; register after authentication. */
@@ -163,10 +178,12 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
     const routes = opts.settings.routes;
     const rules = compileRules(opts.settings);
     const decideNow = decideNowOf(opts.store);
+    const warmUpBuckets = warmUpStore();
+    const decideWarmUp = decideNowOf(warmUpBuckets);
 
     async function charge(limited: ChargeableBucket, units: number): Promise<void> {
-      const more = await opts.store.consume(limited.bucket, limited.rule, units);
-      opts.onDecision?.('principal', more);
+      const more = await limited.store.consume(limited.bucket, limited.rule, units);
+      if (limited.store === opts.store) opts.onDecision?.('principal', more);
       writeHeaders(limited.reply, more, legacy);
       if (!more.allowed) throw refusal(more, 'principal', legacy);
     }
@@ -180,16 +197,16 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
       },
     } as never);
 
-    /** Counts the decision and writes its headers; the refusal when not allowed. */
-    function settleOn(sink: HeaderSink, decision: LimitDecision): PorticoError | undefined {
-      opts.onDecision?.('principal', decision);
+    /** Counts the decision (not a warm-up's) and writes its headers; the refusal when not allowed. */
+    function settleOn(sink: HeaderSink, decision: LimitDecision, warmUp?: boolean): PorticoError | undefined {
+      if (!warmUp) opts.onDecision?.('principal', decision);
       writeHeaders(sink, decision, legacy);
       return decision.allowed ? undefined : refusal(decision, 'principal', legacy);
     }
 
-    function settle(request: FastifyRequest, reply: FastifyReply, bucket: string, rule: RateLimitRule, decision: LimitDecision): PorticoError | undefined {
-      const refused = settleOn(reply, decision);
-      if (!refused) request.rateLimitBucket = { bucket, rule, reply };
+    function settle(request: FastifyRequest, reply: FastifyReply, bucket: string, rule: RateLimitRule, decision: LimitDecision, warmUp?: boolean): PorticoError | undefined {
+      const refused = settleOn(reply, decision, warmUp);
+      if (!refused) request.rateLimitBucket = { bucket, rule, reply, store: warmUp ? warmUpBuckets : opts.store };
       return refused;
     }
 
@@ -217,20 +234,23 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
         done();
         return;
       }
-      const { bucket, rule } = bucketOf(request.principal, request.ip, request.method, request.routeOptions.url);
+      const { bucket, rule: clientRule } = bucketOf(request.principal, request.ip, request.method, request.routeOptions.url);
       const cost = request.rateLimitCost ?? 1;
-      if (!decideNow) {
+      const warmUp = request.warmUp === true;
+      const rule = warmUp ? WARM_UP_RULE : clientRule;
+      const decide = warmUp ? decideWarmUp : decideNow;
+      if (!decide) {
         opts.store.consume(bucket, rule, cost).then((decision) => done(settle(request, reply, bucket, rule, decision)), done);
         return;
       }
       let decision: LimitDecision;
       try {
-        decision = decideNow(bucket, rule, cost);
+        decision = decide(bucket, rule, cost);
       } catch (err) {
         done(err as Error);
         return;
       }
-      done(settle(request, reply, bucket, rule, decision));
+      done(settle(request, reply, bucket, rule, decision, warmUp));
     });
   },
   { name: 'portico-principal-rate-limit' },
