@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../errors';
-import { UNMATCHED_ROUTE, type PorticoMetrics } from './metrics';
+import { createMetrics, UNMATCHED_ROUTE, type PorticoMetrics } from './metrics';
 import { listenForMetrics, metricsTokenMatches, type MetricsAccess } from './metrics-access';
 
 /**
@@ -32,29 +32,38 @@ interface ResponseSeries {
   duration: { observe(value: number): void };
 }
 
+type SeriesOf = (route: string, method: string, status: number) => ResponseSeries;
+
+/** The series of each route, method and status, label children bound once: no label object per response. */
+function responseSeries({ httpRequests, httpRequestDuration }: PorticoMetrics): SeriesOf {
+  const children = new Map<string, Map<string, Map<number, ResponseSeries>>>();
+  return (route, method, status) => {
+    let byMethod = children.get(route);
+    if (!byMethod) children.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let series = byStatus.get(status);
+    if (!series) {
+      const labels = { method, route, status_code: String(status) };
+      series = { requests: httpRequests.labels(labels), duration: httpRequestDuration.labels(labels) };
+      byStatus.set(status, series);
+    }
+    return series;
+  };
+}
+
 /** Registers the response recorder (app-wide) and the scrape endpoint on the root instance. */
 export const metricsPlugin = fp<MetricsPluginOptions>(
   async (app: FastifyInstance, opts) => {
     const { metrics, path = METRICS_PATH } = opts;
     if (!metrics?.registry) throw new TypeError('metricsPlugin: the metrics option is required (use createMetrics)');
     if (!path.startsWith('/')) throw new TypeError(`metricsPlugin: path must start with '/', got '${path}'`);
-    const { registry, httpRequests, httpRequestDuration } = metrics;
-
-    // Label children bound once per route, method and status: no label object per response.
-    const children = new Map<string, Map<string, Map<number, ResponseSeries>>>();
-    const seriesOf = (route: string, method: string, status: number): ResponseSeries => {
-      let byMethod = children.get(route);
-      if (!byMethod) children.set(route, (byMethod = new Map()));
-      let byStatus = byMethod.get(method);
-      if (!byStatus) byMethod.set(method, (byStatus = new Map()));
-      let series = byStatus.get(status);
-      if (!series) {
-        const labels = { method, route, status_code: String(status) };
-        series = { requests: httpRequests.labels(labels), duration: httpRequestDuration.labels(labels) };
-        byStatus.set(status, series);
-      }
-      return series;
-    };
+    const { registry } = metrics;
+    const seriesOf = responseSeries(metrics);
+    // The BFF's own warm-up requests (warm-up-request.ts) are recorded as a client's are, into
+    // metrics no scrape reads: the recording is compiled before the first client's answer.
+    let warmUpSeriesOf: SeriesOf | undefined;
+    const warmUpSeries = (): SeriesOf => (warmUpSeriesOf ??= responseSeries(createMetrics({ bff: 'warm-up', collectDefaultMetrics: false })));
 
     if (app.fastPathParts) {
       const fastPathTaken = metrics.passthroughFastPathRequests;
@@ -69,10 +78,9 @@ export const metricsPlugin = fp<MetricsPluginOptions>(
     app.addHook('onResponse', (request, reply, done) => {
       // Undefined when no route matched and the not-found handler answered.
       const pattern = request.routeOptions.url;
-      // Scrapes would otherwise dominate the counters and move every time Prometheus looks;
-      // the BFF's own warm-up requests are not traffic.
-      if (pattern !== path && !request.warmUp) {
-        const series = seriesOf(pattern ?? UNMATCHED_ROUTE, request.method, reply.statusCode);
+      // Scrapes would otherwise dominate the counters and move every time Prometheus looks.
+      if (pattern !== path) {
+        const series = (request.warmUp ? warmUpSeries() : seriesOf)(pattern ?? UNMATCHED_ROUTE, request.method, reply.statusCode);
         series.requests.inc();
         series.duration.observe(reply.elapsedTime / 1_000);
       }
