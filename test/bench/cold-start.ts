@@ -4,6 +4,12 @@
  * says ready, with no warm-up load of the harness's own. The p99 of the first windows
  * (first 10 s, first 30 s) is set against the p99 of the steady state at the end of the
  * run, as a ratio; once with `GRAPHQL_WARMUP=off` and once with it on. Target: within 2×.
+ *
+ * Each window's CPU per request is set against the steady state's too. The load arrives in
+ * bursts (each second's requests sent at once, up to `connections` in flight), so a p99 is
+ * mostly the time to work through one burst, and moves with the CPU per request, but also
+ * with a garbage collection that does or does not fall in a window: the CPU ratio says how
+ * cold the process itself was, without that noise.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +17,7 @@ import autocannon from 'autocannon';
 import { readOperationFiles } from '../../shared/graphql/operation-files';
 import { webPoliciesOn, type BenchContext } from './contestants';
 import { REQUEST_TIMEOUT_SEC } from './load';
+import { clockTicksPerSecond, readCpuTicks } from './proc-stats';
 import { freePort, REPO_ROOT, waitUntilReady, type ProcessRegistry } from './processes';
 
 /** Id of the group for `--only`. */
@@ -49,6 +56,29 @@ export interface LatencySample {
   ms: number;
 }
 
+/** The process's CPU time so far (user + system, in clock ticks), read at `atSec` from the start of the load. */
+export interface CpuSample {
+  atSec: number;
+  ticks: number;
+}
+
+/** How often the gateway's CPU time is read during the load. */
+const CPU_SAMPLE_INTERVAL_MS = 250;
+
+/**
+ * Pure: the CPU per request, in µs, over about [fromSec, toSec): CPU spent between the last
+ * reading at or before `fromSec` and the first at or after `toSec`, over the requests sent
+ * between those two readings. Null without readings around the window or requests in it.
+ */
+export function cpuPerRequestBetween(cpu: readonly CpuSample[], samples: readonly LatencySample[], fromSec: number, toSec: number, ticksPerSec: number): number | null {
+  const start = [...cpu].reverse().find((c) => c.atSec <= fromSec);
+  const end = cpu.find((c) => c.atSec >= toSec);
+  if (!start || !end || end.atSec <= start.atSec) return null;
+  const requests = samples.filter((s) => s.atSec >= start.atSec && s.atSec < end.atSec).length;
+  if (requests === 0) return null;
+  return ((end.ticks - start.ticks) / ticksPerSec) * 1e6 / requests;
+}
+
 /** Pure: the p99 of the samples sent in [fromSec, toSec), or null when there are none. */
 export function p99Between(samples: readonly LatencySample[], fromSec: number, toSec: number): number | null {
   const values = samples.filter((s) => s.atSec >= fromSec && s.atSec < toSec).map((s) => s.ms);
@@ -63,6 +93,10 @@ export interface ColdWindow {
   p99Ms: number | null;
   /** p99Ms / steadyP99Ms. */
   ratio: number | null;
+  /** The gateway's CPU per request in the window, in µs (null where /proc cannot be read). */
+  cpuUsPerRequest: number | null;
+  /** cpuUsPerRequest / steadyCpuUsPerRequest. */
+  cpuRatio: number | null;
 }
 
 export interface ColdStartResult {
@@ -76,6 +110,7 @@ export interface ColdStartResult {
   errors: number | null;
   windows: ColdWindow[];
   steadyP99Ms: number | null;
+  steadyCpuUsPerRequest: number | null;
   /** Every cold window within {@link COLD_START_TARGET_RATIO} of the steady state. */
   withinTarget: boolean | null;
 }
@@ -105,11 +140,19 @@ function webRequests(ctx: BenchContext): autocannon.Request[] {
   }));
 }
 
-/** The load at a fixed rate, every answer's send time and latency recorded. */
-async function loadAtRate(origin: string, requests: autocannon.Request[], settings: ColdStartSettings): Promise<{ samples: LatencySample[]; errors: number }> {
+/** The load at a fixed rate, every answer's send time and latency recorded, and the gateway's CPU time read as it goes. */
+async function loadAtRate(origin: string, requests: autocannon.Request[], settings: ColdStartSettings, gatewayPid: number): Promise<{ samples: LatencySample[]; cpu: CpuSample[]; errors: number }> {
   const samples: LatencySample[] = [];
+  const cpu: CpuSample[] = [];
   let non2xx = 0;
   const startedAt = performance.now();
+  const readCpu = (atSec = (performance.now() - startedAt) / 1_000) => {
+    const ticks = readCpuTicks(gatewayPid);
+    if (ticks !== undefined) cpu.push({ atSec, ticks });
+  };
+  // The first reading stands for the start of the load: nothing is sent before it.
+  readCpu(0);
+  const cpuTimer = setInterval(() => readCpu(), CPU_SAMPLE_INTERVAL_MS);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -128,8 +171,9 @@ async function loadAtRate(origin: string, requests: autocannon.Request[], settin
       if (statusCode < 200 || statusCode > 299) non2xx++;
       samples.push({ atSec: (performance.now() - startedAt - responseTimeMs) / 1_000, ms: responseTimeMs });
     });
-  });
-  return { samples, errors: non2xx + result.errors };
+  }).finally(() => clearInterval(cpuTimer));
+  readCpu();
+  return { samples, cpu, errors: non2xx + result.errors };
 }
 
 /** Runs each variant on a fresh web BFF process. */
@@ -163,11 +207,21 @@ export async function runColdStartGroup(env: {
     try {
       await waitUntilReady(child, origin, webPoliciesOn.ready);
       const readyAfterMs = performance.now() - startedAt;
-      const { samples, errors } = await loadAtRate(origin, webRequests(env.ctx), settings);
-      const steadyP99Ms = p99Between(samples, settings.durationSec - settings.steadySec, settings.durationSec);
+      const { samples, cpu, errors } = await loadAtRate(origin, webRequests(env.ctx), settings, child.pid);
+      const steadyFromSec = settings.durationSec - settings.steadySec;
+      const steadyP99Ms = p99Between(samples, steadyFromSec, settings.durationSec);
+      const ticksPerSec = clockTicksPerSecond();
+      const steadyCpuUsPerRequest = cpuPerRequestBetween(cpu, samples, steadyFromSec, settings.durationSec, ticksPerSec);
       const windows = settings.coldWindowsSec.map((sec) => {
         const p99Ms = p99Between(samples, 0, sec);
-        return { sec, p99Ms, ratio: p99Ms === null || !steadyP99Ms ? null : p99Ms / steadyP99Ms };
+        const cpuUsPerRequest = cpuPerRequestBetween(cpu, samples, 0, sec, ticksPerSec);
+        return {
+          sec,
+          p99Ms,
+          ratio: p99Ms === null || !steadyP99Ms ? null : p99Ms / steadyP99Ms,
+          cpuUsPerRequest,
+          cpuRatio: cpuUsPerRequest === null || !steadyCpuUsPerRequest ? null : cpuUsPerRequest / steadyCpuUsPerRequest,
+        };
       });
       results.push({
         id: variant.id,
@@ -179,11 +233,12 @@ export async function runColdStartGroup(env: {
         errors,
         windows,
         steadyP99Ms,
+        steadyCpuUsPerRequest,
         withinTarget: windows.every((w) => w.ratio !== null && w.ratio <= COLD_START_TARGET_RATIO),
       });
     } catch (err) {
       const message = (err as Error).message;
-      results.push({ id: variant.id, description: variant.description, ok: false, failure: message.split('\n')[0] ?? 'error', readyAfterMs: null, requests: null, errors: null, windows: [], steadyP99Ms: null, withinTarget: null });
+      results.push({ id: variant.id, description: variant.description, ok: false, failure: message.split('\n')[0] ?? 'error', readyAfterMs: null, requests: null, errors: null, windows: [], steadyP99Ms: null, steadyCpuUsPerRequest: null, withinTarget: null });
     } finally {
       await child.stop();
     }
@@ -195,8 +250,8 @@ const fixed = (value: number | null, digits = 1) => (value === null ? '-' : valu
 
 /** The cold-start table for stdout. */
 export function formatColdStart(results: readonly ColdStartResult[], settings: ColdStartSettings): string {
-  const coldHeaders = settings.coldWindowsSec.flatMap((sec) => [`p99 first ${sec} s ms`, `ratio ${sec} s`]);
-  const header = ['contestant', 'ready after ms', 'requests', 'errors', ...coldHeaders, `p99 last ${settings.steadySec} s ms`, `within ${COLD_START_TARGET_RATIO}x`];
+  const coldHeaders = settings.coldWindowsSec.flatMap((sec) => [`p99 first ${sec} s ms`, `ratio ${sec} s`, `CPU ratio ${sec} s`]);
+  const header = ['contestant', 'ready after ms', 'requests', 'errors', ...coldHeaders, `p99 last ${settings.steadySec} s ms`, `CPU us/req last ${settings.steadySec} s`, `within ${COLD_START_TARGET_RATIO}x`];
   const rows = results.map((r) => [
     r.id,
     fixed(r.readyAfterMs, 0),
@@ -204,12 +259,18 @@ export function formatColdStart(results: readonly ColdStartResult[], settings: C
     r.errors === null ? '-' : String(r.errors),
     ...settings.coldWindowsSec.flatMap((sec) => {
       const w = r.windows.find((x) => x.sec === sec);
-      return [fixed(w?.p99Ms ?? null), fixed(w?.ratio ?? null, 2)];
+      return [fixed(w?.p99Ms ?? null), fixed(w?.ratio ?? null, 2), fixed(w?.cpuRatio ?? null, 2)];
     }),
     fixed(r.steadyP99Ms),
+    fixed(r.steadyCpuUsPerRequest, 0),
     r.ok ? (r.withinTarget ? 'yes' : 'NO') : `FAILED: ${r.failure ?? ''}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  return [`Cold start: a fresh web BFF at ${settings.rate} req/s (web operations), p99 of the first windows against the last ${settings.steadySec} s`, line(header), ...rows.map(line)].join('\n');
+  return [
+    `Cold start: a fresh web BFF at ${settings.rate} req/s (web operations), p99 of the first windows against the last ${settings.steadySec} s`,
+    line(header),
+    ...rows.map(line),
+    `CPU ratio: the gateway's CPU per request in the window over the last ${settings.steadySec} s's (a p99 also moves with a garbage collection falling in its window or not).`,
+  ].join('\n');
 }

@@ -89,6 +89,8 @@ describe('tracing the web BFF over the real subgraphs', () => {
   let subgraphs: Subgraphs;
   let receiver: OtlpReceiver;
   let signer: TestSigner;
+  /** The keys the key server serves: at start an older key only; the test's key is rotated in after. */
+  let servedKeys: TestSigner[];
   let jwks: RecordingUpstream;
   let accounts: RecordingUpstream;
   let web: RunningBff;
@@ -100,17 +102,23 @@ describe('tracing the web BFF over the real subgraphs', () => {
     receiver = await startOtlpReceiver();
     identity = await createTestIdentity();
     signer = await createTestSigner();
+    servedKeys = [await createTestSigner('key-before-rotation')];
     jwks = await startRecordingUpstream((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(signer.jwks));
+      res.end(JSON.stringify({ keys: servedKeys.flatMap((s) => s.jwks.keys) }));
     });
     // Accounts is reached through a recording proxy: what a subgraph receives, seen on the wire.
     accounts = await recordingProxy(() => subgraphs.origins.accounts);
     web = await startWebBff({
       graphql: { subgraphUrls: { ...subgraphs.urls, accounts: `${accounts.origin}/graphql` } },
-      policies: { authn: { jwt: { jwksUrl: `${jwks.origin}/jwks.json`, issuer: TEST_ISSUER, audience: TEST_AUDIENCE } } },
+      // No cooldown: a token of a key rotated in after the start's fetch fetches the keys again at once.
+      policies: { authn: { jwt: { jwksUrl: `${jwks.origin}/jwks.json`, issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksCooldownMs: 0 } } },
       server: { tracing: tracing(receiver) },
     });
+    // The BFF fetched the keys as it started, outside any request (and so any trace).
+    expect(jwks.requests).toHaveLength(1);
+    expect(jwks.requests[0]?.headers.traceparent).toBeUndefined();
+    servedKeys = [...servedKeys, signer];
     staff = { authorization: `Bearer ${await signer.mint({ sub: '7', scope: STAFF_SCOPES, roles: ['support'] })}` };
   });
 
@@ -139,7 +147,7 @@ describe('tracing the web BFF over the real subgraphs', () => {
 
     const children = childrenOf(trace, root).map((s) => s.name);
     expect(children).toEqual(expect.arrayContaining(['authentication', 'graphql.parse', 'graphql.validate', 'graphql.execute']));
-    // The key fetch the first token caused is a client span under authentication.
+    // The key fetch the first token of a rotated-in key caused is a client span under authentication.
     const authentication = only(trace.filter((s) => s.name === 'authentication'), 'authentication span');
     const keyFetch = only(childrenOf(trace, authentication), 'JWKS fetch');
     expect(keyFetch).toMatchObject({ name: 'GET jwks', kind: CLIENT });

@@ -177,8 +177,12 @@ export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: s
     lifecycle?.onClose(() => closeRedisClient(client));
   }
   else if (settings.apiKeys?.records) apiKeys = createMemoryApiKeyStore(settings.apiKeys.records);
+  const jwt = settings.jwt ? createJwtVerifier(settings.jwt) : undefined;
+  // A remote key set is fetched as the BFF starts, without holding it up: a fresh instance's
+  // first clients do not wait for it. If the fetch fails, the first token fetches again.
+  if (jwt) lifecycle?.onReady(async () => void jwt.prefetchKeys().catch(() => undefined));
   return {
-    ...(settings.jwt ? { jwt: createJwtVerifier(settings.jwt) } : {}),
+    ...(jwt ? { jwt } : {}),
     ...(introspection ? { introspection } : {}),
     ...(apiKeys ? { apiKeys } : {}),
     ...(settings.publicPaths ? { publicPaths: settings.publicPaths } : {}),

@@ -61,6 +61,12 @@ export interface JwtVerifier {
    * `trace`: the span a JWKS fetch this verification causes opens under (tracing on).
    */
   verify(token: string, trace?: TraceScope): Promise<Principal>;
+  /**
+   * Fetches a remote key set now rather than on the first token (nothing for a local one), so
+   * a fresh BFF's first clients do not wait for it. A failure is left to the first token's
+   * verification, which fetches again.
+   */
+  prefetchKeys(): Promise<void>;
 }
 
 function stringList(value: unknown): string[] {
@@ -160,6 +166,7 @@ export function createJwtVerifier(opts: JwtOptions): JwtVerifier {
     throw new Error(`JWT algorithms must be asymmetric signature algorithms, got ${algorithms.join(', ') || 'none'}`);
   }
   const keys = keySource(opts);
+  const remoteKeys = opts.jwksUrl ? (keys as ReturnType<typeof createRemoteJWKSet>) : undefined;
   const verifyOptions = {
     algorithms,
     issuer: opts.issuer,
@@ -171,6 +178,9 @@ export function createJwtVerifier(opts: JwtOptions): JwtVerifier {
   const maxEntries = opts.verifiedCacheEntries ?? DEFAULT_VERIFIED_CACHE_ENTRIES;
   const ttlMs = opts.verifiedCacheTtlMs ?? DEFAULT_VERIFIED_CACHE_TTL_MS;
   const verified = new Map<string, { principal: Principal; until: number }>();
+  // A token being verified: the requests that bring it meanwhile (a client's parallel first
+  // requests with a new token) wait for that one verification rather than repeat it.
+  const verifying = new Map<string, Promise<Principal>>();
 
   const remember = (token: string, principal: Principal, expSec: number | undefined) => {
     if (maxEntries <= 0) return;
@@ -181,31 +191,42 @@ export function createJwtVerifier(opts: JwtOptions): JwtVerifier {
     verified.set(token, { principal, until });
   };
 
+  async function verifyUncached(token: string, trace: TraceScope | undefined): Promise<Principal> {
+    let alg: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch (err) {
+      throw new PorticoError('AUTH_TOKEN_INVALID', undefined, { cause: err });
+    }
+    if (typeof alg !== 'string' || !algorithms.includes(alg)) {
+      throw new PorticoError('AUTH_ALGORITHM_NOT_ALLOWED', `Tokens signed with '${String(alg)}' are not accepted.`);
+    }
+    try {
+      const options = { ...verifyOptions, currentDate: new Date(now()) };
+      const { payload } = await (trace ? jwksFetchParent.run(trace, () => jwtVerify(token, keys, options)) : jwtVerify(token, keys, options));
+      const principal = principalFromClaims(payload);
+      remember(token, principal, payload.exp);
+      return principal;
+    } catch (err) {
+      throw mapJwtError(err);
+    }
+  }
+
   return {
-    async verify(token, trace) {
+    verify(token, trace) {
       const cached = verified.get(token);
       if (cached) {
-        if (cached.until > now()) return cached.principal;
+        if (cached.until > now()) return Promise.resolve(cached.principal);
         verified.delete(token);
       }
-      let alg: unknown;
-      try {
-        alg = decodeProtectedHeader(token).alg;
-      } catch (err) {
-        throw new PorticoError('AUTH_TOKEN_INVALID', undefined, { cause: err });
-      }
-      if (typeof alg !== 'string' || !algorithms.includes(alg)) {
-        throw new PorticoError('AUTH_ALGORITHM_NOT_ALLOWED', `Tokens signed with '${String(alg)}' are not accepted.`);
-      }
-      try {
-        const options = { ...verifyOptions, currentDate: new Date(now()) };
-        const { payload } = await (trace ? jwksFetchParent.run(trace, () => jwtVerify(token, keys, options)) : jwtVerify(token, keys, options));
-        const principal = principalFromClaims(payload);
-        remember(token, principal, payload.exp);
-        return principal;
-      } catch (err) {
-        throw mapJwtError(err);
-      }
+      const pending = verifying.get(token);
+      if (pending) return pending;
+      const verification = verifyUncached(token, trace).finally(() => verifying.delete(token));
+      verifying.set(token, verification);
+      return verification;
+    },
+    async prefetchKeys() {
+      await remoteKeys?.reload();
     },
   };
 }
