@@ -17,7 +17,7 @@ import fastifyEtag from '@fastify/etag';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { BffManifest } from './manifest';
-import { isWarmUpRequest, WARM_UP_REQUEST_HEADER } from './warm-up-request';
+import { isOwnWarmUpRequest, isWarmUpRequest, takeWarmUpMarker, WARM_UP_REQUEST_HEADER } from './warm-up-request';
 import { PorticoError, errorBody } from './errors';
 import { installErrorHandling } from './rest/error-handler';
 import { clientErrorHandler } from './rest/client-errors';
@@ -114,9 +114,9 @@ export const PIPELINE_POLICIES: readonly PolicyDefinition[] = [...new Set(PIPELI
  * header is gone and the request says it itself.
  */
 function isWarmUpLogged(req: object): boolean {
-  if (!('raw' in req)) return isWarmUpRequest(req as IncomingMessage);
+  if (!('raw' in req)) return isOwnWarmUpRequest(req as IncomingMessage);
   const request = req as FastifyRequest;
-  return request.warmUp || isWarmUpRequest(request.raw);
+  return request.warmUp || isOwnWarmUpRequest(request.raw);
 }
 
 /** Why a BFF serves no request on the passthrough fast path: settings it does not implement (they need the whole pipeline). */
@@ -201,7 +201,11 @@ export async function createBffApp(manifest: BffManifest): Promise<FastifyInstan
   app.decorateRequest('warmUp', false);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
-    if (request.headers[WARM_UP_REQUEST_HEADER] !== undefined) request.warmUp = isWarmUpRequest(request.raw);
+    if (request.headers[WARM_UP_REQUEST_HEADER] !== undefined && isWarmUpRequest(request.raw)) {
+      request.warmUp = true;
+      // Its headers, without the marker, are shaped as a client's from here on (warm-up-request.ts).
+      takeWarmUpMarker(request.raw);
+    }
     done();
   });
   installErrorHandling(app);

@@ -22,7 +22,7 @@
  * instance's first clients pay for (measured in the cold-start bench).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { principalFromClaims } from './policies/authn/jwt';
 import type { Principal } from './policies/authn/principal';
@@ -86,4 +86,27 @@ export function isWarmUpRequest(raw: IncomingMessage): boolean {
   const address = raw.socket?.remoteAddress;
   if (!isLoopback(address)) return false;
   return timingSafeEqual(Buffer.from(presented), secretBytes);
+}
+
+/** Warm-up requests whose marker has been taken out of their headers ({@link takeWarmUpMarker}). */
+const unmarkedWarmUps = new WeakSet<IncomingMessage>();
+
+/**
+ * Takes the marker header out of a warm-up request, before any stage reads its headers. The
+ * headers object is rebuilt without it, one property at a time as Node builds a client's,
+ * rather than the marker deleted: a deleted property leaves an object in V8's slow dictionary
+ * form, and every stage reading headers would be compiled for that form, not for a client's.
+ */
+export function takeWarmUpMarker(raw: IncomingMessage): void {
+  const headers: IncomingHttpHeaders = {};
+  for (const name of Object.keys(raw.headers)) if (name !== WARM_UP_REQUEST_HEADER) headers[name] = raw.headers[name];
+  raw.headers = headers;
+  const rawHeaders = raw.rawHeaders;
+  for (let i = rawHeaders.length - 2; i >= 0; i -= 2) if ((rawHeaders[i] as string).toLowerCase() === WARM_UP_REQUEST_HEADER) rawHeaders.splice(i, 2);
+  unmarkedWarmUps.add(raw);
+}
+
+/** Whether `raw` is one of this process's warm-up requests, before or after its marker was taken out. */
+export function isOwnWarmUpRequest(raw: IncomingMessage): boolean {
+  return unmarkedWarmUps.has(raw) || isWarmUpRequest(raw);
 }

@@ -6,7 +6,7 @@
  * name and version. The pipeline's stages that do work of their own (authentication, the
  * limits) get spans between hooks placed around them (`stageSpanHooks`).
  */
-import { isWarmUpRequest } from '../warm-up-request';
+import { isOwnWarmUpRequest } from '../warm-up-request';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { compileAccessRules } from '../policies/edge/access-rules';
@@ -45,7 +45,7 @@ export function registerRequestTracing(app: FastifyInstance, { tracing, bff, tru
   app.setChildLoggerFactory((logger, bindings, opts, raw) => {
     const req = raw as IncomingMessage;
     // The BFF's own warm-up requests are not traced.
-    if (isWarmUpRequest(req)) return logger.child(bindings, opts);
+    if (isOwnWarmUpRequest(req)) return logger.child(bindings, opts);
     const peer = req.socket?.remoteAddress;
     const trusted = proxies !== undefined && peer !== undefined && proxies.decide(peer, undefined).allowed;
     const { parent, links } = incomingTraceContext(tracing.propagator, req.headers, trusted);

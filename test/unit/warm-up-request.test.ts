@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { decodeProtectedHeader } from 'jose';
 import { parseBearerJwt } from '../../shared/policies/authn/bearer';
 import { createJwtVerifier, principalFromClaims } from '../../shared/policies/authn/jwt';
-import { isWarmUpRequest, openWarmUpWindow, WARM_UP_REQUEST_HEADER, warmUpPrincipal, warmUpRequestHeaders } from '../../shared/warm-up-request';
+import { isOwnWarmUpRequest, isWarmUpRequest, openWarmUpWindow, takeWarmUpMarker, WARM_UP_REQUEST_HEADER, warmUpPrincipal, warmUpRequestHeaders } from '../../shared/warm-up-request';
 import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/tokens';
 
 const secret = warmUpRequestHeaders()[WARM_UP_REQUEST_HEADER] as string;
@@ -63,5 +63,33 @@ describe('what a warm-up request carries', () => {
     const signer = await createTestSigner();
     const verifier = createJwtVerifier({ jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
     await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'AUTH_ALGORITHM_NOT_ALLOWED' });
+  });
+});
+
+describe('takeWarmUpMarker', () => {
+  it('rebuilds the headers without the marker, the others in their order, and takes it out of the raw headers too', () => {
+    const close = openWarmUpWindow();
+    try {
+      const raw = {
+        headers: { host: 'localhost', 'content-type': 'application/json', [WARM_UP_REQUEST_HEADER]: secret, accept: 'application/json' },
+        rawHeaders: ['Host', 'localhost', 'Content-Type', 'application/json', 'X-Portico-Warm-Up', secret, 'Accept', 'application/json'],
+        socket: { remoteAddress: '127.0.0.1' },
+      } as unknown as IncomingMessage;
+      const before = raw.headers;
+      expect(isWarmUpRequest(raw)).toBe(true);
+      takeWarmUpMarker(raw);
+      expect(raw.headers).not.toBe(before);
+      expect(Object.keys(raw.headers)).toEqual(['host', 'content-type', 'accept']);
+      expect(raw.rawHeaders).toEqual(['Host', 'localhost', 'Content-Type', 'application/json', 'Accept', 'application/json']);
+      // Still known as this process's warm-up request (its logs are left out), the header gone.
+      expect(isWarmUpRequest(raw)).toBe(false);
+      expect(isOwnWarmUpRequest(raw)).toBe(true);
+    } finally {
+      close();
+    }
+  });
+
+  it('knows no other request as its own', () => {
+    expect(isOwnWarmUpRequest(raw(secret, '127.0.0.1'))).toBe(false);
   });
 });

@@ -30,7 +30,8 @@ export const stripIdentityHeadersPlugin = fp<HeaderHygieneOptions>(
       const removed = stripIdentityHeaders(request.headers, isIdentityHeader);
       if (removed.length > 0) {
         stripRawIdentityHeaders(request.raw.rawHeaders, isIdentityHeader);
-        // The BFF's own warm-up requests carry their marker header here (warm-up-request.ts): removed, neither logged nor counted.
+        // The BFF's own warm-up requests have had their marker taken out already (warm-up-request.ts);
+        // anything else they carried is removed, neither logged nor counted.
         if (!request.warmUp) {
           request.log.info({ headers: removed }, 'client-sent identity headers removed');
           opts.onStripped?.(removed.length);
