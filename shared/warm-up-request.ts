@@ -101,8 +101,8 @@ export function takeWarmUpMarker(raw: IncomingMessage): void {
   const headers: IncomingHttpHeaders = {};
   for (const name of Object.keys(raw.headers)) if (name !== WARM_UP_REQUEST_HEADER) headers[name] = raw.headers[name];
   raw.headers = headers;
-  const rawHeaders = raw.rawHeaders;
-  for (let i = rawHeaders.length - 2; i >= 0; i -= 2) if ((rawHeaders[i] as string).toLowerCase() === WARM_UP_REQUEST_HEADER) rawHeaders.splice(i, 2);
+  // `rawHeaders` keeps it: nothing a warm-up request reaches reads them, and Node's own view of
+  // them (`headersDistinct`) counts on their length.
   unmarkedWarmUps.add(raw);
 }
 

@@ -35,6 +35,10 @@ export interface TrafficWarmUpReport {
   durationMs: number;
 }
 
+function isLoopbackOrAnyAddress(address: string): boolean {
+  return address === '0.0.0.0' || address === '::' || address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
 /** The listener's own address, once it listens (undefined if it does not before `until`). */
 async function ownOrigin(app: FastifyInstance, until: number): Promise<string | undefined> {
   while (!app.server.listening) {
@@ -44,6 +48,9 @@ async function ownOrigin(app: FastifyInstance, until: number): Promise<string | 
   }
   const address = app.server.address() as AddressInfo | string | null;
   if (!address || typeof address === 'string') return undefined;
+  // A listener bound to one non-loopback address would see these requests come from that address:
+  // not the warm-up's (warm-up-request.ts), so they would be sent as a client's. None are sent.
+  if (!isLoopbackOrAnyAddress(address.address)) return undefined;
   // A listener on every address answers on loopback too; the warm-up's requests must come from loopback.
   const host = address.family === 'IPv6' ? (address.address === '::' ? '::1' : address.address) : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
   return `http://${address.family === 'IPv6' ? `[${host}]` : host}:${address.port}`;

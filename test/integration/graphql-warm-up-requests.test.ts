@@ -114,6 +114,7 @@ describe('a client cannot pass for a warm-up request', () => {
 
 describe('on a BFF that requires a token', () => {
   let guarded: RunningBff;
+  let guardedAtReady: string;
   let signer: Awaited<ReturnType<typeof createTestSigner>>;
 
   beforeAll(async () => {
@@ -130,6 +131,7 @@ describe('on a BFF that requires a token', () => {
     }
     expect(ready.status).toBe(200);
     // Their bearer header was read as a client's, never verified (it would have been refused): every one answered 200.
+    guardedAtReady = (await http(`${guarded.url}/metrics`)).text;
     expect(ready.json.checks[WARM_UP_TRAFFIC_CHECK]?.detail).toMatch(/^100 warm-up request\(s\) in \d+ ms, \d+ stand-in subgraph fetch\(es\)$/);
   }, 30_000);
 
@@ -148,9 +150,38 @@ describe('on a BFF that requires a token', () => {
     expect(res.json.code).toBe('AUTH_ALGORITHM_NOT_ALLOWED');
   });
 
+  it('counts no authentication failure for them', () => {
+    expect(samples(guardedAtReady, 'portico_auth_failures_total').filter((line) => !line.endsWith(' 0'))).toEqual([]);
+  });
+
   it('serves a client’s signed token as before', async () => {
     const res = await accountMenuOf({ authorization: `Bearer ${await signer.mint()}` });
     expect(res.status).toBe(200);
     expect(res.json.data.me.email).toEqual(expect.any(String));
   });
 });
+
+it('runs on a BFF that serves partner integrations only: the warm-up is of no kind it refuses', async () => {
+  const signer = await createTestSigner();
+  const clientsOnly = await startWebBff({
+    graphql: { subgraphUrls: subgraphs.urls, warmUp: { requests: 50 } },
+    policies: { authn: { jwt: { jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE } }, principalKinds: ['client'] },
+    ready: false,
+  });
+  try {
+    let ready = await http(`${clientsOnly.url}/readyz`);
+    for (let i = 0; i < 400 && ready.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      ready = await http(`${clientsOnly.url}/readyz`);
+    }
+    expect(ready.json.checks[WARM_UP_TRAFFIC_CHECK]?.detail).toMatch(/^50 warm-up request\(s\) in \d+ ms, \d+ stand-in subgraph fetch\(es\)$/);
+    const text = (await http(`${clientsOnly.url}/metrics`)).text;
+    expect(samples(text, 'portico_auth_failures_total').filter((line) => !line.endsWith(' 0'))).toEqual([]);
+    // A user's token is still refused there.
+    const res = await http(`${clientsOnly.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await signer.mint()}` }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(res.status).toBe(401);
+    expect(res.json.code).toBe('AUTH_PRINCIPAL_KIND_NOT_ACCEPTED');
+  } finally {
+    await clientsOnly.close();
+  }
+}, 30_000);

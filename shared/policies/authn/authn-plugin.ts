@@ -152,7 +152,8 @@ export const authnPlugin = fp<AuthnPluginOptions>(
     function admit(request: FastifyRequest, principal: Principal | undefined): PorticoError | undefined {
       if (!principal) return rejection(new PorticoError('AUTH_REQUIRED'), challenge(opts, realm));
       request.principal = principal;
-      if (kinds && !kinds.has(principal.kind)) {
+      // The BFF's own warm-up requests (warm-up-request.ts) are of no kind a BFF may refuse.
+      if (kinds && !request.warmUp && !kinds.has(principal.kind)) {
         const served = [...kinds].map((k) => (k === 'user' ? 'end users' : 'partner integrations')).join(' and ');
         return rejection(
           new PorticoError('AUTH_PRINCIPAL_KIND_NOT_ACCEPTED', `These credentials identify a ${principal.kind === 'user' ? 'user' : 'client'}; this API serves ${served} only.`),

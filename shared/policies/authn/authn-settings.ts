@@ -157,6 +157,8 @@ export function validateAuthnSettings(settings: AuthnSettings, where = 'policies
 export interface AuthnLifecycle {
   onReady(task: () => Promise<void>): void;
   onClose(task: () => Promise<void>): void;
+  /** A remote key set could not be fetched at start (the first token fetches it again). */
+  onKeyPrefetchFailure?(err: unknown): void;
 }
 
 /** Builds the stage's runtime pieces, registering its startup and shutdown work with `lifecycle`. */
@@ -180,7 +182,7 @@ export function authnPluginOptions(settings: AuthnSettings, onFailure?: (code: s
   const jwt = settings.jwt ? createJwtVerifier(settings.jwt) : undefined;
   // A remote key set is fetched as the BFF starts, without holding it up: a fresh instance's
   // first clients do not wait for it. If the fetch fails, the first token fetches again.
-  if (jwt) lifecycle?.onReady(async () => void jwt.prefetchKeys().catch(() => undefined));
+  if (jwt) lifecycle?.onReady(async () => void jwt.prefetchKeys().catch((err: unknown) => lifecycle.onKeyPrefetchFailure?.(err)));
   return {
     ...(jwt ? { jwt } : {}),
     ...(introspection ? { introspection } : {}),

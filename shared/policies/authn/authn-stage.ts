@@ -9,7 +9,11 @@ export async function registerAuthentication(app: FastifyInstance, settings: Aut
   const options = authnPluginOptions(
     settings,
     (code) => metrics.authFailures.inc({ reason: code }),
-    { onReady: (task) => app.addHook('onReady', task), onClose: (task) => app.addHook('onClose', task) },
+    {
+      onReady: (task) => app.addHook('onReady', task),
+      onClose: (task) => app.addHook('onClose', task),
+      onKeyPrefetchFailure: (err) => app.log.warn({ err }, 'the JWKS could not be fetched at start; the first token will fetch it again'),
+    },
     {
       onCall: (outcome) => metrics.introspectionRequests.inc({ outcome }),
       onCache: (result) => metrics.introspectionCache.inc({ result }),

@@ -23,7 +23,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../../errors';
 import type { Principal } from '../authn/principal';
-import type { LimitDecision, RateLimitRule } from './gcra';
+import { MAX_WINDOW_MS, type LimitDecision, type RateLimitRule } from './gcra';
 import { createMemoryStore, type MemoryStore } from './memory-store';
 import type { RateLimitStore } from './rate-limit-store';
 import type { HeaderSink } from '../policy';
@@ -109,8 +109,12 @@ function warmUpStore(): MemoryStore {
   return createMemoryStore({ maxKeys: 64 });
 }
 
-/** The rule a warm-up request is charged under: a few thousand requests in a second or two, never refused. */
-const WARM_UP_RULE: RateLimitRule = { limit: 1_000_000, windowMs: 1_000 };
+/**
+ * The rule a warm-up request is charged under: the largest a rule may be (one unit per
+ * microsecond of the longest window, a burst of about 3e13 units), so that no warm-up, whatever
+ * its operations' cost, is ever refused.
+ */
+const WARM_UP_RULE: RateLimitRule = { limit: MAX_WINDOW_MS * 1_000, windowMs: MAX_WINDOW_MS };
 
 /** The per-IP limit; register before authentication. */
 export const ipRateLimitPlugin = fp<RateLimitPluginOptions>(
