@@ -79,12 +79,32 @@ export function cpuPerRequestBetween(cpu: readonly CpuSample[], samples: readonl
   return ((end.ticks - start.ticks) / ticksPerSec) * 1e6 / requests;
 }
 
-/** Pure: the p99 of the samples sent in [fromSec, toSec), or null when there are none. */
-export function p99Between(samples: readonly LatencySample[], fromSec: number, toSec: number): number | null {
+/** Pure: the `q` quantile (nearest rank) of the samples sent in [fromSec, toSec), or null when there are none. */
+function quantileBetween(samples: readonly LatencySample[], fromSec: number, toSec: number, q: number): number | null {
   const values = samples.filter((s) => s.atSec >= fromSec && s.atSec < toSec).map((s) => s.ms);
   if (values.length === 0) return null;
   values.sort((a, b) => a - b);
-  return values[Math.min(values.length - 1, Math.max(0, Math.ceil(0.99 * values.length) - 1))] ?? null;
+  return values[Math.min(values.length - 1, Math.max(0, Math.ceil(q * values.length) - 1))] ?? null;
+}
+
+/** Pure: the p99 of the samples sent in [fromSec, toSec), or null when there are none. */
+export function p99Between(samples: readonly LatencySample[], fromSec: number, toSec: number): number | null {
+  return quantileBetween(samples, fromSec, toSec, 0.99);
+}
+
+/** One second of the load: the p50 and p99 of the requests sent in it. */
+export interface SecondOfLoad {
+  sec: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** Seconds of the load shown one by one: where a fresh process's first seconds stand against the rest. */
+const SECONDS_SHOWN = 12;
+
+/** Pure: each of the first `count` seconds' p50 and p99. */
+export function firstSeconds(samples: readonly LatencySample[], count: number): SecondOfLoad[] {
+  return Array.from({ length: count }, (_, sec) => ({ sec, p50Ms: quantileBetween(samples, sec, sec + 1, 0.5), p99Ms: quantileBetween(samples, sec, sec + 1, 0.99) }));
 }
 
 export interface ColdWindow {
@@ -111,6 +131,8 @@ export interface ColdStartResult {
   windows: ColdWindow[];
   steadyP99Ms: number | null;
   steadyCpuUsPerRequest: number | null;
+  /** The p50 and p99 of each of the first seconds, one by one. */
+  seconds: SecondOfLoad[];
   /** Every cold window within {@link COLD_START_TARGET_RATIO} of the steady state. */
   withinTarget: boolean | null;
 }
@@ -234,11 +256,12 @@ export async function runColdStartGroup(env: {
         windows,
         steadyP99Ms,
         steadyCpuUsPerRequest,
+        seconds: firstSeconds(samples, Math.min(SECONDS_SHOWN, settings.durationSec)),
         withinTarget: windows.every((w) => w.ratio !== null && w.ratio <= COLD_START_TARGET_RATIO),
       });
     } catch (err) {
       const message = (err as Error).message;
-      results.push({ id: variant.id, description: variant.description, ok: false, failure: message.split('\n')[0] ?? 'error', readyAfterMs: null, requests: null, errors: null, windows: [], steadyP99Ms: null, steadyCpuUsPerRequest: null, withinTarget: null });
+      results.push({ id: variant.id, description: variant.description, ok: false, failure: message.split('\n')[0] ?? 'error', readyAfterMs: null, requests: null, errors: null, windows: [], steadyP99Ms: null, steadyCpuUsPerRequest: null, seconds: [], withinTarget: null });
     } finally {
       await child.stop();
     }
@@ -272,5 +295,7 @@ export function formatColdStart(results: readonly ColdStartResult[], settings: C
     line(header),
     ...rows.map(line),
     `CPU ratio: the gateway's CPU per request in the window over the last ${settings.steadySec} s's (a p99 also moves with a garbage collection falling in its window or not).`,
+    'p50/p99 ms of each first second:',
+    ...results.filter((r) => r.seconds.length > 0).map((r) => `  ${r.id}: ${r.seconds.map((s) => `${s.sec}s ${fixed(s.p50Ms, 0)}/${fixed(s.p99Ms, 0)}`).join('  ')}`),
   ].join('\n');
 }

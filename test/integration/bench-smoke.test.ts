@@ -147,8 +147,11 @@ describe('npm run bench -- --smoke', () => {
       expect({ id: r.id, ok: r.ok, failure: r.failure, errors: r.errors }).toEqual({ id: r.id, ok: true, failure: null, errors: 0 });
       expect(r.steadyP99Ms).toEqual(expect.any(Number));
       expect(r.windows.map((w) => w.ratio)).toEqual([expect.any(Number)]);
+      // Each second of the 3 s smoke load, one by one.
+      expect(r.seconds.map((s) => s.sec)).toEqual([0, 1, 2]);
     }
     expect(run.output).toContain('Cold start: a fresh web BFF');
+    expect(run.output).toContain('p50/p99 ms of each first second:');
   });
 
   it('records the run settings and whether the CPUs were pinned', () => {

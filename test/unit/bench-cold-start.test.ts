@@ -1,4 +1,4 @@
-import { cpuPerRequestBetween, p99Between, type CpuSample, type LatencySample } from '../bench/cold-start';
+import { cpuPerRequestBetween, firstSeconds, p99Between, type CpuSample, type LatencySample } from '../bench/cold-start';
 
 /** One request every 10 ms for `sec` seconds, each taking `ms`. */
 function steadyLoad(sec: number, ms: number): LatencySample[] {
@@ -37,5 +37,19 @@ describe('cold-start figures', () => {
     expect(cpuPerRequestBetween(cpu, steadyLoad(3, 5), 1, 3, 100)).toBeNull();
     expect(cpuPerRequestBetween(cpu, [], 1, 2, 100)).toBeNull();
     expect(cpuPerRequestBetween([], steadyLoad(3, 5), 1, 2, 100)).toBeNull();
+  });
+});
+
+describe('the first seconds one by one', () => {
+  it('gives each second its own p50 and p99, null for a second without requests', () => {
+    const samples: LatencySample[] = [
+      ...Array.from({ length: 100 }, (_, i) => ({ atSec: i / 100, ms: i < 50 ? 10 : 40 })),
+      ...Array.from({ length: 100 }, (_, i) => ({ atSec: 1 + i / 100, ms: 5 })),
+    ];
+    expect(firstSeconds(samples, 3)).toEqual([
+      { sec: 0, p50Ms: 10, p99Ms: 40 },
+      { sec: 1, p50Ms: 5, p99Ms: 5 },
+      { sec: 2, p50Ms: null, p99Ms: null },
+    ]);
   });
 });
