@@ -31,6 +31,16 @@ function samples(text: string, name: string): string[] {
   return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
 }
 
+/** The first ready answer of `bff` (its last answer after 10 s if it never was): not ready until the warm-up requests are done. */
+async function readyAnswer(bff: RunningBff) {
+  let ready = await http(`${bff.url}/readyz`);
+  for (let i = 0; i < 400 && ready.status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    ready = await http(`${bff.url}/readyz`);
+  }
+  return ready;
+}
+
 async function accountMenu(headers: Record<string, string> = {}) {
   const query = await readFile(path.join(WEB_OPERATIONS_DIR, 'AccountMenu.graphql'), 'utf8');
   return http(`${web.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, operationName: 'AccountMenu' }) });
@@ -45,11 +55,7 @@ beforeAll(async () => {
     ready: false,
   });
   // Not ready until the warm-up requests are done.
-  let ready = await http(`${web.url}/readyz`);
-  for (let i = 0; i < 400 && ready.status !== 200; i++) {
-    await new Promise((r) => setTimeout(r, 25));
-    ready = await http(`${web.url}/readyz`);
-  }
+  const ready = await readyAnswer(web);
   expect(ready.status).toBe(200);
   readyDetail = ready.json.checks[WARM_UP_TRAFFIC_CHECK]?.detail;
   atReady = await metrics();
@@ -124,11 +130,7 @@ describe('on a BFF that requires a token', () => {
       policies: { authn: { jwt: { jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE } }, principalKinds: ['user'] },
       ready: false,
     });
-    let ready = await http(`${guarded.url}/readyz`);
-    for (let i = 0; i < 400 && ready.status !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      ready = await http(`${guarded.url}/readyz`);
-    }
+    const ready = await readyAnswer(guarded);
     expect(ready.status).toBe(200);
     // Their bearer header was read as a client's, never verified (it would have been refused): every one answered 200.
     guardedAtReady = (await http(`${guarded.url}/metrics`)).text;
@@ -169,11 +171,7 @@ it('runs on a BFF that serves partner integrations only: the warm-up is of no ki
     ready: false,
   });
   try {
-    let ready = await http(`${clientsOnly.url}/readyz`);
-    for (let i = 0; i < 400 && ready.status !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      ready = await http(`${clientsOnly.url}/readyz`);
-    }
+    const ready = await readyAnswer(clientsOnly);
     expect(ready.json.checks[WARM_UP_TRAFFIC_CHECK]?.detail).toMatch(/^50 warm-up request\(s\) in \d+ ms, \d+ stand-in subgraph fetch\(es\)$/);
     const text = (await http(`${clientsOnly.url}/metrics`)).text;
     expect(samples(text, 'portico_auth_failures_total').filter((line) => !line.endsWith(' 0'))).toEqual([]);
