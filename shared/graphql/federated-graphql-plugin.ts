@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PorticoError, toPorticoError } from '../errors';
 import { createGraphqlClientMetrics } from '../observability/graphql-client-metrics';
+import { createMetrics } from '../observability/metrics';
 import { graphqlReportOf } from '../request-context';
 import { createUpstreamRegistry, upstreamRegistryHost } from '../upstream/upstream-registry';
 import { DEFAULT_GRAPHQL_PATH, landingPageEnabled, type FederatedGraphqlOptions } from './federated-graphql-options';
@@ -115,6 +116,10 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
   app.addHook('onClose', async () => runtime.stop());
 
   const clientMetrics = createGraphqlClientMetrics(app.metrics, registered.map((o) => o.name), opts.clientMetrics);
+  // The BFF's own warm-up requests (warm-up-request.ts) are recorded as a client's are, into
+  // metrics no scrape reads: the recording is compiled before the first client's answer.
+  let warmUpClientMetrics: typeof clientMetrics | undefined;
+  const warmUpMetrics = () => (warmUpClientMetrics ??= createGraphqlClientMetrics(createMetrics({ bff: 'warm-up', collectDefaultMetrics: false }), registered.map((o) => o.name), opts.clientMetrics));
   app.decorateRequest('graphqlReport', null);
 
   const landingPage = landingPageEnabled(opts);
@@ -132,9 +137,7 @@ export async function federatedGraphqlPlugin(app: FastifyInstance, opts: Federat
     },
     // Every GraphQL request, whichever pipeline (or stage) answered it; the IDE page is not an operation.
     onResponse: (request, reply, done) => {
-      // The BFF's own warm-up requests (warm-up-request.ts) are not traffic.
-      if (request.warmUp) return done();
-      clientMetrics.record(request.headers, request.graphqlReport, reply.statusCode, reply.elapsedTime / 1_000);
+      (request.warmUp ? warmUpMetrics() : clientMetrics).record(request.headers, request.graphqlReport, reply.statusCode, reply.elapsedTime / 1_000);
       done();
     },
     handler: async (request, reply) => {

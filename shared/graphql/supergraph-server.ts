@@ -149,7 +149,9 @@ export async function createSupergraphServer(
     ...(scopeCache && request.principal ? { cacheScope: principalCacheScope(request.principal) } : {}),
     ...(routed ? { routing: routingInputOf(request) } : {}),
     ...(request.trace ? { trace: request.trace } : {}),
-    ...(request.warmUp ? { warmUp: warmUpContext() } : {}),
+    // Present on every context, undefined on a client's: a warm-up's context then has the same
+    // shape as a client's, so what V8 compiled on the warm-up's is what a client's runs.
+    warmUp: request.warmUp ? warmUpContext() : undefined,
   });
   // Answers from the response cache are Apollo Server plugins' work: with a cache, every request goes through it.
   const direct =
