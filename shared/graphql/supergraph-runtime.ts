@@ -151,6 +151,15 @@ export function createSupergraphRuntime<S>(opts: SupergraphRuntimeOptions<S>): S
     }
   };
 
+  // Loads under way, so stop() can wait for them: a load that finishes after stop() stops
+  // what it built itself, and close must not return before that (nor leave it running).
+  const pending = new Set<Promise<void>>();
+  const track = (work: () => Promise<void>): Promise<void> => {
+    const running = work().finally(() => pending.delete(running));
+    pending.add(running);
+    return running;
+  };
+
   const attempt = async (): Promise<void> => {
     if (stopped) return;
     try {
@@ -159,18 +168,18 @@ export function createSupergraphRuntime<S>(opts: SupergraphRuntimeOptions<S>): S
       if (stopped) return await opts.stop(result);
       serveNext({ value: result, sdl, inFlight: 0, retired: false });
       log.info({ supergraph: source.location }, 'supergraph loaded');
-      if (watchMs > 0 && !watchTimer) watchTimer = clock.setInterval(() => void checkForChange(), watchMs);
+      if (watchMs > 0 && !watchTimer) watchTimer = clock.setInterval(() => void track(checkForChange), watchMs);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const problem = code === 'ENOENT' ? 'supergraph file not found' : err instanceof SupergraphFetchError ? 'supergraph URL unreachable' : 'supergraph failed to load';
       if (problem !== lastProblem) log.warn({ err, supergraph: source.location }, problem);
       lastProblem = problem;
-      retryTimer = clock.setTimeout(() => void attempt(), retryMs);
+      retryTimer = clock.setTimeout(() => void track(attempt), retryMs);
     }
   };
 
   return {
-    start: () => void attempt(),
+    start: () => void track(attempt),
     current: () => loaded?.value,
     readiness: () =>
       loaded ? { ok: true, detail: reloadProblem ? `loaded; the latest change was refused (${reloadProblem}), the previous supergraph keeps serving` : 'loaded' } : { ok: false, detail: lastProblem },
@@ -188,6 +197,7 @@ export function createSupergraphRuntime<S>(opts: SupergraphRuntimeOptions<S>): S
       stopped = true;
       clock.clearTimeout(retryTimer);
       clock.clearInterval(watchTimer);
+      await Promise.allSettled([...pending]);
       if (loaded) await opts.stop(loaded.value);
     },
   };

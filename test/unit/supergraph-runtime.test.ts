@@ -43,6 +43,7 @@ function harness(initial: string | Error) {
   const { clock, tick, pending } = manualClock();
   const built: Fake[] = [];
   const reloads: string[] = [];
+  let gate: Promise<void> | undefined;
   const runtime = createSupergraphRuntime<Fake>({
     source: {
       location: 'test',
@@ -52,6 +53,7 @@ function harness(initial: string | Error) {
       },
     },
     load: async (sdl) => {
+      await gate;
       if (sdl.startsWith('invalid')) throw new Error('invalid supergraph');
       const fake = { sdl, stopped: false };
       built.push(fake);
@@ -64,7 +66,7 @@ function harness(initial: string | Error) {
     log: silent,
     clock,
   });
-  return { runtime, tick, pending, built, reloads, setText: (t: string | Error) => (text = t) };
+  return { runtime, tick, pending, built, reloads, setText: (t: string | Error) => (text = t), holdLoads: (until: Promise<void>) => (gate = until) };
 }
 
 describe('supergraph runtime', () => {
@@ -116,5 +118,22 @@ describe('supergraph runtime', () => {
     await h.tick();
     expect(h.reloads).toEqual(['failure']);
     await h.runtime.stop();
+  });
+
+  it('stop waits for a load under way and stops what it built, so nothing outlives a close during startup', async () => {
+    const h = harness('v1');
+    let release!: () => void;
+    h.holdLoads(new Promise<void>((resolve) => (release = resolve)));
+    h.runtime.start();
+    await settle();
+    let stopped = false;
+    const stopping = h.runtime.stop().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false); // the load has not finished, so neither has stop
+    release();
+    await stopping;
+    expect(h.built.map((b) => b.stopped)).toEqual([true]);
+    expect(h.runtime.current()).toBeUndefined();
+    expect(h.pending()).toBe(0);
   });
 });
