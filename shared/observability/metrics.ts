@@ -7,6 +7,7 @@
  * apart when one Prometheus scrapes them all. Durations are in seconds.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BoundCounter, BoundHistogram } from './bound-metrics';
 
 /** Prefix of every Portico metric name, including the process metrics. */
 export const METRIC_NAME_PREFIX = 'portico_';
@@ -162,13 +163,13 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
       scrapeHooks.add(refresh);
       return () => scrapeHooks.delete(refresh);
     },
-    upstreamTargetRequests: new Counter({
+    upstreamTargetRequests: new BoundCounter({
       name: 'portico_upstream_target_requests_total',
       help: 'Calls to upstreams with several targets, by upstream and the target that served them.',
       labelNames: ['upstream', 'target'],
       registers,
     }),
-    upstreamTargetErrors: new Counter({
+    upstreamTargetErrors: new BoundCounter({
       name: 'portico_upstream_target_errors_total',
       help: 'Failed calls to upstreams with several targets (5xx, timeout, unreachable), by upstream, target and reason.',
       labelNames: ['upstream', 'target', 'reason'],
@@ -183,33 +184,33 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
         for (const refresh of scrapeHooks) refresh();
       },
     }),
-    upstreamEndpointEjections: new Counter({
+    upstreamEndpointEjections: new BoundCounter({
       name: 'portico_upstream_endpoint_ejections_total',
       help: 'Endpoints ejected by outlier detection after consecutive failures, by upstream and target.',
       labelNames: ['upstream', 'target'],
       registers,
     }),
-    httpRequests: new Counter({
+    httpRequests: new BoundCounter({
       name: 'portico_http_requests_total',
       help: 'HTTP requests answered by the gateway, by method, route pattern and status code.',
       labelNames: httpLabels,
       registers,
     }),
-    httpRequestDuration: new Histogram({
+    httpRequestDuration: new BoundHistogram({
       name: 'portico_http_request_duration_seconds',
       help: 'Time from receiving an HTTP request to finishing its response, in seconds.',
       labelNames: httpLabels,
       buckets,
       registers,
     }),
-    upstreamRequestDuration: new Histogram({
+    upstreamRequestDuration: new BoundHistogram({
       name: 'portico_upstream_request_duration_seconds',
       help: 'Duration of calls to upstream services, in seconds, by upstream and outcome.',
       labelNames: ['upstream', 'outcome'],
       buckets,
       registers,
     }),
-    upstreamErrors: new Counter({
+    upstreamErrors: new BoundCounter({
       name: 'portico_upstream_errors_total',
       help: 'Failed calls to upstream services, by upstream and reason.',
       labelNames: ['upstream', 'reason'],
@@ -221,13 +222,13 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
       labelNames: ['upstream'],
       registers,
     }),
-    breakerTransitions: new Counter({
+    breakerTransitions: new BoundCounter({
       name: 'portico_circuit_breaker_transitions_total',
       help: 'Circuit breaker state changes per upstream, by the state entered.',
       labelNames: ['upstream', 'to'],
       registers,
     }),
-    rateLimitDecisions: new Counter({
+    rateLimitDecisions: new BoundCounter({
       name: 'portico_rate_limit_decisions_total',
       help: 'Rate limit decisions, by decision, scope and the store that decided.',
       labelNames: ['decision', 'scope', 'source'],
@@ -243,82 +244,82 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
       help: 'Whether the last /readyz evaluation found the BFF ready (1) or not (0, also before the first).',
       registers,
     }),
-    readinessTransitions: new Counter({
+    readinessTransitions: new BoundCounter({
       name: 'portico_readiness_transitions_total',
       help: 'Readiness changes between two /readyz evaluations, by the state entered (ready, not_ready).',
       labelNames: ['to'],
       registers,
     }),
-    rateLimitStoreFailures: new Counter({
+    rateLimitStoreFailures: new BoundCounter({
       name: 'portico_rate_limit_store_failures_total',
       help: 'Times the shared rate limit store failed and the local fallback took over.',
       registers,
     }),
-    authFailures: new Counter({
+    authFailures: new BoundCounter({
       name: 'portico_auth_failures_total',
       help: 'Rejected authentication attempts, by error code.',
       labelNames: ['reason'],
       registers,
     }),
-    identityHeadersStripped: new Counter({
+    identityHeadersStripped: new BoundCounter({
       name: 'portico_identity_headers_stripped_total',
       help: 'Client-sent identity headers removed before routing.',
       registers,
     }),
-    passthroughFastPathRequests: new Counter({
+    passthroughFastPathRequests: new BoundCounter({
       name: 'portico_passthrough_fast_path_requests_total',
       help: 'Requests the passthrough fast path took, answered or not (its finished answers are in the HTTP metrics too).',
       registers,
     }),
-    introspectionRequests: new Counter({
+    introspectionRequests: new BoundCounter({
       name: 'portico_introspection_requests_total',
       help: 'Calls to the token introspection endpoint, by outcome (active, inactive, unauthorized, error, timeout).',
       labelNames: ['outcome'],
       registers,
     }),
-    introspectionCache: new Counter({
+    introspectionCache: new BoundCounter({
       name: 'portico_introspection_cache_total',
       help: 'Opaque bearer token lookups, by where they were answered (hit, negative_hit, miss, shared).',
       labelNames: ['result'],
       registers,
     }),
-    supergraphReloads: new Counter({
+    supergraphReloads: new BoundCounter({
       name: 'portico_supergraph_reloads_total',
       help: 'Supergraph changes picked up while running, by outcome (success, failure: the previous one kept serving).',
       labelNames: ['outcome'],
       registers,
     }),
-    queryPlanCache: new Counter({
+    queryPlanCache: new BoundCounter({
       name: 'portico_graphql_query_plan_cache_total',
       help: 'Query plan lookups by result (hit; miss: the operation was planned then), warm-up runs included.',
       labelNames: ['result'],
       registers,
     }),
-    planExecutions: new Counter({
+    planExecutions: new BoundCounter({
       name: 'portico_graphql_plan_executions_total',
       help: "GraphQL operations executed, by executor (portico, apollo) and route (compiled: Portico's executor; otherwise the feature left to Apollo Gateway's, or configured: GRAPHQL_EXECUTOR=apollo).",
       labelNames: ['executor', 'route'],
       registers,
     }),
-    graphqlRequests: new Counter({
+    graphqlRequests: new BoundCounter({
       name: 'portico_graphql_requests_total',
       help: "GraphQL requests by the pipeline that answered them (direct: an operation Apollo Server already ran, answered on Portico's executor without its request pipeline; apollo-server: everything else).",
       labelNames: ['pipeline'],
       registers,
     }),
-    graphqlOperationRequests: new Counter({
+    graphqlOperationRequests: new BoundCounter({
       name: 'portico_graphql_operation_requests_total',
       help: 'GraphQL requests by operation name and client name and version (unknown and over-cap values folded into __-prefixed values).',
       labelNames: graphqlClientLabels,
       registers,
     }),
-    graphqlOperationErrors: new Counter({
+    graphqlOperationErrors: new BoundCounter({
       name: 'portico_graphql_operation_errors_total',
       help: "GraphQL responses with errors (or an error status), by operation, client name and version, and the first error's code.",
       labelNames: [...graphqlClientLabels, 'code'],
       registers,
     }),
-    graphqlOperationDuration: new Histogram({
+    graphqlOperationDuration: new BoundHistogram({
       name: 'portico_graphql_operation_duration_seconds',
       help: 'Time from receiving a GraphQL request to finishing its response, in seconds, by operation and client name and version.',
       labelNames: graphqlClientLabels,
@@ -331,23 +332,23 @@ export function createMetrics(options: MetricsOptions): PorticoMetrics {
       labelNames: ['outcome'],
       registers,
     }),
-    responseCache: new Counter({
+    responseCache: new BoundCounter({
       name: 'portico_response_cache_total',
       help: 'Responses by cache status (HIT: served from the cache, MISS: fetched, BYPASS: not cacheable).',
       labelNames: ['status'],
       registers,
     }),
-    responseCacheEvictions: new Counter({
+    responseCacheEvictions: new BoundCounter({
       name: 'portico_response_cache_evictions_total',
       help: 'Response cache entries pushed out to make room.',
       registers,
     }),
-    responseCacheErrors: new Counter({
+    responseCacheErrors: new BoundCounter({
       name: 'portico_response_cache_errors_total',
       help: 'Response cache reads or writes that failed (each one a miss).',
       registers,
     }),
-    accessDenied: new Counter({
+    accessDenied: new BoundCounter({
       name: 'portico_access_denied_total',
       help: 'Requests refused by IP or user-agent rules, by rule (ip_deny, ip_not_allowed, user_agent).',
       labelNames: ['rule'],
