@@ -5,7 +5,7 @@
  * drifting apart.
  */
 import { BFF_AUDIENCES, DEV_ISSUER } from '../../shared/dev/dev-keys';
-import { GRAPHQL_BFF_HEAP, nodeArguments } from '../../shared/node-runtime';
+import { GRAPHQL_BFF_HEAP, REST_BFF_HEAP, nodeArguments } from '../../shared/node-runtime';
 import { AUTHORIZATION_SERVER_PORT, DEMO_AUTH_ISSUER, GATEWAY_CLIENT } from '../../supergraph/authorization-server/demo-clients';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES, SUBGRAPH_PORTS } from '../../supergraph/subgraphs/catalog';
 import { MOBILE_DEFAULT_PORT } from '../mobile/manifest';
@@ -91,7 +91,7 @@ const CACHE_ENV = { RESPONSE_CACHE: 'memory' };
 const bffs: StackProcess[] = [
   { name: 'web', kind: 'bff', entry: 'bffs/web/main.ts', nodeArgs: nodeArguments(GRAPHQL_BFF_HEAP), port: WEB_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(WEB_DEFAULT_PORT), ...jwtEnv(BFF_AUDIENCES.web), ...introspectionEnv(BFF_AUDIENCES.web), ...CACHE_ENV } },
   { name: 'mobile', kind: 'bff', entry: 'bffs/mobile/main.ts', nodeArgs: nodeArguments(GRAPHQL_BFF_HEAP), port: MOBILE_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(MOBILE_DEFAULT_PORT), ...jwtEnv(BFF_AUDIENCES.mobile), ...introspectionEnv(BFF_AUDIENCES.mobile), ...CACHE_ENV } },
-  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', nodeArgs: nodeArguments(), port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...introspectionEnv(BFF_AUDIENCES.partner), ...PARTNER_UPSTREAM_ENV, ...CACHE_ENV } },
+  { name: 'partner', kind: 'bff', entry: 'bffs/partner/main.ts', nodeArgs: nodeArguments(REST_BFF_HEAP), port: PARTNER_DEFAULT_PORT, readyPath: '/readyz', env: { PORT: String(PARTNER_DEFAULT_PORT), API_KEYS_FILE: `${DEV_KEYS_PATH}/api-keys.json`, ...introspectionEnv(BFF_AUDIENCES.partner), ...PARTNER_UPSTREAM_ENV, ...CACHE_ENV } },
 ];
 
 /** Upstreams first: BFFs report ready only once their upstreams answer. */

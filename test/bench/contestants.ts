@@ -7,7 +7,7 @@
  * subgraphs; the REST group measures nginx, haproxy and plain Node proxies.
  */
 import { BFF_AUDIENCES, DEV_ISSUER } from '../../shared/dev/dev-keys';
-import { GRAPHQL_BFF_HEAP, nodeArguments } from '../../shared/node-runtime';
+import { GRAPHQL_BFF_HEAP, REST_BFF_HEAP, nodeArguments } from '../../shared/node-runtime';
 import { SUBGRAPH_GRAPHQL_PATH, SUBGRAPH_NAMES, type SubgraphName } from '../../supergraph/subgraphs/catalog';
 import type { NativeBinary } from './native-binary';
 import type { ReadinessProbe } from './processes';
@@ -340,6 +340,7 @@ const partnerPoliciesOn: NodeContestantSpec = {
   description: 'Portico partner BFF: API key, rate limit on (generous), breakers; passthrough GET /v1/products/1',
   kind: 'node',
   entry: 'bffs/partner/main.ts',
+  nodeArgs: nodeArguments(REST_BFF_HEAP),
   env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...SINGLE_PROCESS, ...upstreamUrlEnv(ctx), AUTH: 'required', API_KEYS_FILE: ctx.apiKeysFile, ...generousRateLimits }),
   ready: PORTICO_READY,
   path: '/v1/products/1',
@@ -350,6 +351,7 @@ const partnerPoliciesOnFullPipeline: NodeContestantSpec = {
   description: 'Portico partner BFF as partner-policies-on, with the passthrough fast path off (PASSTHROUGH_FAST_PATH=off): every request through the whole Fastify pipeline',
   kind: 'node',
   entry: 'bffs/partner/main.ts',
+  nodeArgs: nodeArguments(REST_BFF_HEAP),
   env: (ctx) => ({ ...partnerPoliciesOn.env(ctx), PASSTHROUGH_FAST_PATH: 'off' }),
   ready: PORTICO_READY,
   path: '/v1/products/1',
@@ -413,6 +415,7 @@ const partnerPoliciesOff: NodeContestantSpec = {
   kind: 'node',
   description: 'Portico partner BFF: AUTH=off, RATE_LIMIT=off (breakers stay on); passthrough GET /v1/products/1',
   entry: 'bffs/partner/main.ts',
+  nodeArgs: nodeArguments(REST_BFF_HEAP),
   env: (ctx) => ({ ...BENCH_PROCESS_ENV, ...SINGLE_PROCESS, ...upstreamUrlEnv(ctx), AUTH: 'off', RATE_LIMIT: 'off' }),
   ready: PORTICO_READY,
   path: '/v1/products/1',
