@@ -37,8 +37,8 @@ import { TARGET_OVERRIDE_HEADER } from '../upstream/target-set';
 import type { Upstream } from '../upstream/upstream';
 import { clientCausedError, upstreamError } from '../upstream/upstream-errors';
 import { namedByConnection } from './hop-by-hop';
-import { allowedResponseHeaders, upstreamRequestHeaders, type PassthroughHeaderRules } from './passthrough-headers';
-import { unsafePathReason } from './path-safety';
+import { allowedResponseHeaders, forwardedHeaders, upstreamRequestHeaders, type PassthroughHeaderRules } from './passthrough-headers';
+import { isSafePlainRest, PLAIN_PATH } from './path-safety';
 import type { HeaderSink } from '../policies/policy';
 import { declaredLength, DEFAULT_WHOLE_BODY_BYTES } from './upstream-response';
 
@@ -115,8 +115,6 @@ export interface KnownRoute {
 
 /** reply-from refuses (400) a destination with `..` next to a slash anywhere, not only as a whole segment (`/...`, `/a../b`). */
 const DOT_DOT_NEXT_TO_SLASH = /\/\.\.|\.\.\//;
-/** Path and query characters that need no decoding: anything else goes through Fastify. */
-const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,=:@/]*$/;
 /** Client headers that send a request through the whole pipeline (CORS origin checked separately). */
 const PIPELINE_HEADERS = ['authorization', 'content-length', 'transfer-encoding', 'expect', WARM_UP_REQUEST_HEADER, TARGET_OVERRIDE_HEADER];
 
@@ -162,7 +160,7 @@ export function createPassthroughFastPath(routes: readonly KnownRoute[], routerO
     if (parts.cors && headers.origin !== undefined) return false;
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
-    if (!PLAIN_PATH.test(path) || !path.startsWith(route.prefix) || unsafePathReason(path.slice(route.prefix.length)) !== undefined) return false;
+    if (!PLAIN_PATH.test(path) || !path.startsWith(route.prefix) || !isSafePlainRest(path.slice(route.prefix.length))) return false;
     const dest = route.rewritePrefix + path.slice(route.prefix.length);
     if (dest === '..' || DOT_DOT_NEXT_TO_SLASH.test(dest) || !withinPrefix(dest, route.rewritePrefix)) return false;
     if (parts.isIdentityHeader) for (const name in headers) if (parts.isIdentityHeader(name)) return false;
@@ -190,7 +188,12 @@ interface ConnectionFacts {
   chain: string[];
   proto: string;
   host: string | undefined;
+  /** The forwarded headers these facts give, once computed (facts kept for a connection's requests). */
+  forwardedHeaders?: Readonly<Record<string, string>>;
 }
+
+const CONNECTION_FACTS = Symbol('portico.connectionFacts');
+type FactsSocket = IncomingMessage['socket'] & { [CONNECTION_FACTS]?: ConnectionFacts };
 
 function lastEntry(value: string): string {
   const comma = value.lastIndexOf(',');
@@ -207,8 +210,15 @@ export function connectionOf(req: IncomingMessage, trusts: ((addr: string, i: nu
   const encrypted = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   const headers = req.headers;
   if (!trusts) {
+    // Without trusted proxies the facts are the socket's and the Host header's: the same for
+    // every request on a keep-alive connection that sends the same Host, so they are kept on it.
+    const host = headers.host || undefined;
+    const kept = (socket as FactsSocket)[CONNECTION_FACTS];
+    if (kept !== undefined && kept.host === host) return kept;
     const ip = socket.remoteAddress ?? '';
-    return { ip, chain: [ip], proto: encrypted, host: headers.host || undefined };
+    const facts: ConnectionFacts = { ip, chain: [ip], proto: encrypted, host };
+    (socket as FactsSocket)[CONNECTION_FACTS] = facts;
+    return facts;
   }
   const addrs = proxyAddr.all(req, trusts);
   const ip = addrs[addrs.length - 1] as string;
@@ -516,6 +526,7 @@ function forwardedRequestHeaders(client: IncomingHttpHeaders, route: FastPassthr
     requestIdHeader: REQUEST_ID_HEADER,
     requestId: id,
     forwarding: connection,
+    forwardedHeaders: (connection.forwardedHeaders ??= forwardedHeaders(connection)),
   });
   out.host = route.upstreamHost;
   return out;

@@ -145,6 +145,8 @@ export interface PorticoRequestHeaders {
   requestIdHeader: string;
   requestId: string;
   forwarding: ForwardingFacts;
+  /** `forwardedHeaders(forwarding)`, when the caller keeps it for a connection's requests. */
+  forwardedHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -161,7 +163,9 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, rules: Pass
   const identity = portico.identity;
   if (identity) for (const name in identity) out[name] = identity[name];
   out[portico.requestIdHeader] = portico.requestId;
-  writeForwardedHeaders(out, portico.forwarding);
+  const forwarded = portico.forwardedHeaders;
+  if (forwarded) for (const name in forwarded) out[name] = forwarded[name];
+  else writeForwardedHeaders(out, portico.forwarding);
   return out;
 }
 

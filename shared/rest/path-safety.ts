@@ -37,3 +37,18 @@ export function unsafePathReason(rest: string): string | undefined {
   }
   return undefined;
 }
+
+/** A path whose characters need no decoding: no `%`, `;`, backslash, control character or anything outside RFC 3986's path and query sets. */
+export const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,=:@/]*$/;
+
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
+/**
+ * {@link unsafePathReason}'s verdict, for a rest of a path matching {@link PLAIN_PATH} only:
+ * with nothing to decode, only a missing leading slash, an empty segment or a dot segment
+ * makes it unsafe. The passthrough fast path's check on every request.
+ */
+export function isSafePlainRest(rest: string): boolean {
+  if (rest === '') return true;
+  return rest.charCodeAt(0) === 0x2f && !rest.includes('//') && !DOT_SEGMENT.test(rest);
+}

@@ -66,9 +66,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }
 
   // A TAT at or before now is a full bucket, the same as no entry: keep only live ones.
-  function store(key: string, tatMs: number, sharedEpoch: number, nowMs: number): void {
-    const bucket = buckets.get(key);
-    buckets.delete(key);
+  function store(key: string, tatMs: number, sharedEpoch: number, nowMs: number, bucket: Bucket | undefined = buckets.get(key)): void {
+    if (bucket) buckets.delete(key);
     if (tatMs > nowMs) {
       if (bucket) {
         bucket.tatMs = tatMs;
@@ -88,9 +87,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
   function consumeNow(key: string, rule: RateLimitRule, cost: number): LimitDecision {
     const nowMs = now();
-    const stored = buckets.get(key)?.tatMs;
+    const bucket = buckets.get(key);
+    const stored = bucket?.tatMs;
     const { decision, tatMs } = decideLimit(stored !== undefined && stored > nowMs ? stored : undefined, nowMs, cost, rule);
-    store(key, tatMs, DECIDED_LOCALLY, nowMs);
+    store(key, tatMs, DECIDED_LOCALLY, nowMs, bucket);
     return decision;
   }
 
