@@ -170,6 +170,8 @@ export function createSupergraphRuntime<S>(opts: SupergraphRuntimeOptions<S>): S
       log.info({ supergraph: source.location }, 'supergraph loaded');
       if (watchMs > 0 && !watchTimer) watchTimer = clock.setInterval(() => void track(checkForChange), watchMs);
     } catch (err) {
+      // Closed meanwhile: no warning and no retry outlives the close.
+      if (stopped) return;
       const code = (err as NodeJS.ErrnoException).code;
       const problem = code === 'ENOENT' ? 'supergraph file not found' : err instanceof SupergraphFetchError ? 'supergraph URL unreachable' : 'supergraph failed to load';
       if (problem !== lastProblem) log.warn({ err, supergraph: source.location }, problem);
@@ -192,7 +194,7 @@ export function createSupergraphRuntime<S>(opts: SupergraphRuntimeOptions<S>): S
         if (current.retired && current.inFlight === 0) void retire(current);
       });
     },
-    checkForChange,
+    checkForChange: () => track(checkForChange),
     async stop() {
       stopped = true;
       clock.clearTimeout(retryTimer);

@@ -17,6 +17,8 @@ import { Counter, Histogram, type LabelValues } from 'prom-client';
 // prom-client's own series key, so a bound child finds the series `inc(labels)` and `observe(labels, v)` update.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { hashObject } = require('prom-client/lib/util') as { hashObject(labels: Record<string, string | number>, sortedLabelNames: string[]): string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { validateLabel } = require('prom-client/lib/validation') as { validateLabel(labelNames: string[], labels: Record<string, string | number>): void };
 
 /** A counter series as prom-client keeps it. */
 interface CounterRecord {
@@ -53,7 +55,11 @@ export class BoundCounter<T extends string = string> extends Counter<T> {
     // prom-client's own child validates the labels (throwing on an unknown name) and serves odd values.
     const slow = (super.labels as (...a: unknown[]) => Counter.Internal)(...args);
     if ((this as unknown as { enableExemplars?: boolean }).enableExemplars) return slow;
-    return new BoundCounterChild(this, labelObject((this as unknown as { labelNames: string[] }).labelNames, args), slow);
+    const labelNames = (this as unknown as { labelNames: string[] }).labelNames;
+    const labels = labelObject(labelNames, args);
+    // prom-client's counter checks label names on each inc; a bound child checks them once, here.
+    validateLabel(labelNames, labels);
+    return new BoundCounterChild(this, labels, slow);
   }
 
   override reset(): void {
@@ -82,7 +88,7 @@ class BoundCounterChild<T extends string> implements Counter.Internal {
 
   inc(value?: number): void {
     // prom-client's checks (and errors) for anything but a plain non-negative finite amount.
-    if (value !== undefined && !(value >= 0 && value < Infinity)) return this.slow.inc(value);
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && value < Infinity)) return this.slow.inc(value);
     const record = this.generation === this.metric.generation && this.record !== undefined ? this.record : this.attach();
     record.value += value ?? 1;
   }
@@ -119,6 +125,12 @@ export class BoundHistogram<T extends string = string> extends Histogram<T> {
   override remove(...args: unknown[]): void {
     this.generation++;
     (super.remove as (...a: unknown[]) => void)(...args);
+  }
+
+  /** Replaces a series' record with a new one: its bound children find the new one. */
+  override zero(labels: LabelValues<T>): void {
+    this.generation++;
+    super.zero(labels);
   }
 }
 
@@ -161,7 +173,8 @@ class BoundHistogramChild<T extends string> implements Histogram.Internal<T> {
     const series = this.metric as unknown as SeriesMap<HistogramRecord>;
     let record = series.hashMap[this.key];
     if (record === undefined) {
-      this.metric.zero(this.labels as LabelValues<T>);
+      // prom-client's own zero (not the override): creating this series leaves the others' children attached.
+      Histogram.prototype.zero.call(this.metric, this.labels as LabelValues<T>);
       record = series.hashMap[this.key] as HistogramRecord;
     }
     this.record = record;

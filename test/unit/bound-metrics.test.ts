@@ -78,6 +78,18 @@ describe('bound metric children', () => {
     });
   });
 
+  it('record into the new series after zero() replaces one', async () => {
+    await sameExposition(({ histogram }) => {
+      const duration = histogram.labels('/a', '200');
+      const other = histogram.labels('/b', '200');
+      duration.observe(0.3);
+      other.observe(0.2);
+      histogram.zero({ route: '/a', status: '200' });
+      duration.observe(0.7);
+      other.observe(0.02);
+    });
+  });
+
   it('is the series a labelled inc or observe updates', async () => {
     await sameExposition(({ counter, histogram }) => {
       counter.labels({ route: '/a', status: '200' }).inc();
@@ -91,7 +103,11 @@ describe('bound metric children', () => {
     const { bound } = pair();
     expect(() => bound.histogram.labels({ route: '/a', nope: 'x' } as never)).toThrow(/label/i);
     expect(() => bound.counter.labels({ route: '/a', nope: 'x' } as never).inc()).toThrow(/label/i);
+    // Also when the series already exists (prom-client checks names on every inc).
+    bound.counter.inc({ route: '/a' });
+    expect(() => bound.counter.labels({ route: '/a', nope: 'x' } as never).inc()).toThrow(/label/i);
     const series = bound.counter.labels({ route: '/a', status: '200' });
+    expect(() => series.inc('2' as never)).toThrow(/not a valid number/);
     expect(() => series.inc(-1)).toThrow(/decrease/);
     expect(() => series.inc(Number.POSITIVE_INFINITY)).toThrow(/not a valid number/);
     expect(() => bound.histogram.labels({ route: '/a', status: '200' }).observe(Number.POSITIVE_INFINITY)).toThrow(/not a valid number/);

@@ -29,6 +29,7 @@ function manualClock() {
 }
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+type Log = typeof silent;
 const settle = async () => {
   for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
 };
@@ -44,6 +45,8 @@ function harness(initial: string | Error) {
   const built: Fake[] = [];
   const reloads: string[] = [];
   let gate: Promise<void> | undefined;
+  const warnings: unknown[] = [];
+  const log: Log = { ...silent, warn: (...args: unknown[]) => void warnings.push(args) };
   const runtime = createSupergraphRuntime<Fake>({
     source: {
       location: 'test',
@@ -63,10 +66,10 @@ function harness(initial: string | Error) {
       fake.stopped = true;
     },
     onReload: (outcome) => reloads.push(outcome),
-    log: silent,
+    log,
     clock,
   });
-  return { runtime, tick, pending, built, reloads, setText: (t: string | Error) => (text = t), holdLoads: (until: Promise<void>) => (gate = until) };
+  return { runtime, tick, pending, built, reloads, setText: (t: string | Error) => (text = t), holdLoads: (until: Promise<void>) => (gate = until), warnings };
 }
 
 describe('supergraph runtime', () => {
@@ -135,5 +138,18 @@ describe('supergraph runtime', () => {
     expect(h.built.map((b) => b.stopped)).toEqual([true]);
     expect(h.runtime.current()).toBeUndefined();
     expect(h.pending()).toBe(0);
+  });
+
+  it('a load that fails after stop neither warns nor retries', async () => {
+    const h = harness('invalid v1');
+    let release!: () => void;
+    h.holdLoads(new Promise<void>((resolve) => (release = resolve)));
+    h.runtime.start();
+    await settle();
+    const stopping = h.runtime.stop();
+    release();
+    await stopping;
+    expect(h.pending()).toBe(0);
+    expect(h.warnings).toEqual([]);
   });
 });

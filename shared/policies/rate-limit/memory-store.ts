@@ -66,7 +66,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }
 
   // A TAT at or before now is a full bucket, the same as no entry: keep only live ones.
-  function store(key: string, tatMs: number, sharedEpoch: number, nowMs: number, bucket: Bucket | undefined = buckets.get(key)): void {
+  function store(key: string, tatMs: number, sharedEpoch: number, nowMs: number, bucket: Bucket | undefined): void {
     if (bucket) buckets.delete(key);
     if (tatMs > nowMs) {
       if (bucket) {
@@ -102,7 +102,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     mirror(key: string, resetMs: number, sharedEpoch: number): void {
       const nowMs = now();
-      store(key, nowMs + resetMs, sharedEpoch, nowMs);
+      store(key, nowMs + resetMs, sharedEpoch, nowMs, buckets.get(key));
     },
     unsharedResetMs(key: string, sharedEpoch: number): number {
       const bucket = buckets.get(key);
