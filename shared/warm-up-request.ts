@@ -13,18 +13,22 @@
  * - it came from a loopback address (an injected request's stand-in socket says 127.0.0.1).
  * A client sending the header is an ordinary client.
  *
- * The stages treat a warm-up request as follows: its bearer header is read as a client's is, but
- * never verified, and it is authenticated as the warm-up principal; it is charged to a limiter
+ * The stages treat a warm-up request as follows: its bearer token is verified as a client's is,
+ * through the same call, but by a verifier of its own ({@link warmUpJwtVerifier}) that trusts
+ * one key only, made at start and kept in this process's memory (no other verifier trusts it,
+ * so the token is worth nothing to anyone else); or, without a bearer token, it is the warm-up
+ * principal; it is charged to a limiter
  * of its own, never to a client's budget; its operation's authorization rules are evaluated and
  * their outcome ignored; it is never counted, logged or traced; and its subgraph fetches are
  * answered with made-up data, so no upstream is called. Each stage runs as much of a client's
  * code as it safely can, on objects shaped as a client's: what a warm-up skips, a fresh
  * instance's first clients pay for (measured in the cold-start bench).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { principalFromClaims } from './policies/authn/jwt';
+import { SignJWT, type JWK } from 'jose';
+import { createJwtVerifier, principalFromClaims, type JwtVerifier } from './policies/authn/jwt';
 import type { Principal } from './policies/authn/principal';
 
 /** The header a warm-up request carries its secret in. */
@@ -48,17 +52,46 @@ export function warmUpPrincipal(): Principal {
 
 const WARM_UP_SUBJECT = 'portico-warm-up';
 
-/**
- * The bearer credential a warm-up request carries: shaped as a compact JWT, so the
- * authentication stage reads it as it reads a client's, and signed by nothing (its signature is
- * random bytes), so no verifier would accept it. Only the warm-up marker makes the request a
- * warm-up request; this header only gives it a client's shape.
- */
-const warmUpBearer = `Bearer ${[{ alg: 'none', typ: 'JWT' }, { sub: WARM_UP_SUBJECT }].map((part) => Buffer.from(JSON.stringify(part)).toString('base64url')).join('.')}.${randomBytes(32).toString('base64url')}`;
+/** The claims of the warm-up's tokens: an issuer and audience no client's token has. */
+const WARM_UP_TOKEN_CLAIMS = { iss: 'urn:portico:warm-up', aud: 'urn:portico:warm-up' } as const;
+const WARM_UP_KEY_ID = 'portico-warm-up';
 
-/** The headers that make a request a warm-up request of this process, while a warm-up is under way, and its client-shaped credential. */
-export function warmUpRequestHeaders(): Record<string, string> {
-  return { authorization: warmUpBearer, [WARM_UP_REQUEST_HEADER]: secret };
+/** The warm-up's signing key: made at start, in memory only, never exported but as its public half. */
+const warmUpKeyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+let warmUpVerifier: JwtVerifier | undefined;
+
+/**
+ * The verifier of warm-up requests' bearer tokens: the same verifier as a client's (so the
+ * authentication stage's call, the verified-token cache and the principal are compiled for a
+ * client's), trusting only the warm-up's key. The authentication stage hands it warm-up
+ * requests only; no client's token can be signed by its key.
+ */
+export function warmUpJwtVerifier(): JwtVerifier {
+  const publicJwk = { ...(warmUpKeyPair.publicKey.export({ format: 'jwk' }) as JWK), alg: 'ES256', kid: WARM_UP_KEY_ID, use: 'sig' };
+  return (warmUpVerifier ??= createJwtVerifier({ jwks: { keys: [publicJwk] }, issuer: WARM_UP_TOKEN_CLAIMS.iss, audience: WARM_UP_TOKEN_CLAIMS.aud, algorithms: ['ES256'] }));
+}
+
+/**
+ * The headers that make a request a warm-up request of this process, while a warm-up is under
+ * way, and its bearer token: signed by the warm-up's key for {@link WARM_UP_SUBJECT}, valid for
+ * ten minutes (a warm-up takes a second or two).
+ */
+/** The marker header alone: this process's secret ({@link isWarmUpRequest}). */
+export function warmUpMarkerHeader(): Record<string, string> {
+  return { [WARM_UP_REQUEST_HEADER]: secret };
+}
+
+export async function warmUpRequestHeaders(): Promise<Record<string, string>> {
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: WARM_UP_KEY_ID, typ: 'JWT' })
+    .setSubject(WARM_UP_SUBJECT)
+    .setIssuer(WARM_UP_TOKEN_CLAIMS.iss)
+    .setAudience(WARM_UP_TOKEN_CLAIMS.aud)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(warmUpKeyPair.privateKey);
+  return { authorization: `Bearer ${token}`, ...warmUpMarkerHeader() };
 }
 
 /** Opens a warm-up window; the returned function closes it (once). */

@@ -63,7 +63,7 @@ export async function sendWarmUpTraffic(app: FastifyInstance, path: string, oper
   if (!origin) return { sent: 0, failed: 0, durationMs: performance.now() - startedAt };
   const close = openWarmUpWindow();
   const pool = new Pool(origin, { connections: WARMUP_TRAFFIC_CONCURRENCY });
-  const headers = { 'content-type': 'application/json', accept: 'application/json', ...warmUpRequestHeaders() };
+  const headers = { 'content-type': 'application/json', accept: 'application/json', ...(await warmUpRequestHeaders()) };
   const payloads = operations.map((o) => JSON.stringify({ query: o.body, operationName: o.name, variables: o.variables }));
   let next = 0;
   let failed = 0;

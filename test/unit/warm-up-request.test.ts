@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import { decodeProtectedHeader } from 'jose';
 import { parseBearerJwt } from '../../shared/policies/authn/bearer';
 import { createJwtVerifier, principalFromClaims } from '../../shared/policies/authn/jwt';
-import { isOwnWarmUpRequest, isWarmUpRequest, openWarmUpWindow, takeWarmUpMarker, WARM_UP_REQUEST_HEADER, warmUpPrincipal, warmUpRequestHeaders } from '../../shared/warm-up-request';
+import { isOwnWarmUpRequest, isWarmUpRequest, openWarmUpWindow, takeWarmUpMarker, WARM_UP_REQUEST_HEADER, warmUpJwtVerifier, warmUpMarkerHeader, warmUpPrincipal, warmUpRequestHeaders } from '../../shared/warm-up-request';
 import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/tokens';
 
-const secret = warmUpRequestHeaders()[WARM_UP_REQUEST_HEADER] as string;
+const secret = warmUpMarkerHeader()[WARM_UP_REQUEST_HEADER] as string;
 
 function raw(header: string | string[] | undefined, remoteAddress: string | undefined): IncomingMessage {
   return { headers: header === undefined ? {} : { [WARM_UP_REQUEST_HEADER]: header }, socket: { remoteAddress } } as unknown as IncomingMessage;
@@ -55,14 +55,21 @@ describe('what a warm-up request carries', () => {
     expect(warmUpPrincipal()).not.toBe(principal);
   });
 
-  it('carries a bearer header shaped as a compact JWT that no verifier accepts: unsigned (alg none), random signature bytes', async () => {
-    const authorization = warmUpRequestHeaders().authorization as string;
+  it("carries a token signed by the warm-up's own key: its verifier accepts it as a client's verifier accepts a client's, and a client's verifier refuses it", async () => {
+    const authorization = (await warmUpRequestHeaders()).authorization as string;
     const token = parseBearerJwt(authorization) as string;
     expect(token).toBeTruthy();
-    expect(decodeProtectedHeader(token).alg).toBe('none');
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'ES256', kid: 'portico-warm-up' });
+    // Built as a client's verified token's principal is (same keys, same order).
+    const principal = await warmUpJwtVerifier().verify(token);
+    expect(Object.keys(principal)).toEqual(Object.keys(principalFromClaims({ sub: 'someone' })));
+    expect(principal).toMatchObject({ kind: 'user', id: 'portico-warm-up', scopes: [], roles: [] });
+    // A client's verifier trusts its identity provider's keys, never the warm-up's.
     const signer = await createTestSigner();
     const verifier = createJwtVerifier({ jwks: signer.jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
-    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'AUTH_ALGORITHM_NOT_ALLOWED' });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'AUTH_TOKEN_INVALID' });
+    // Nor does the warm-up's verifier accept a client's token.
+    await expect(warmUpJwtVerifier().verify(await signer.mint())).rejects.toMatchObject({ code: expect.stringMatching(/^AUTH_/) });
   });
 });
 

@@ -4,7 +4,7 @@
  * Public routes (health, readiness, metrics) are declared explicitly; a route can require
  * scopes through its `config.auth`.
  */
-import { warmUpPrincipal } from '../../warm-up-request';
+import { warmUpJwtVerifier, warmUpPrincipal } from '../../warm-up-request';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PorticoError } from '../../errors';
@@ -112,12 +112,11 @@ export const authnPlugin = fp<AuthnPluginOptions>(
       const apiKey = request.headers[API_KEY_HEADER];
       if (authorization !== undefined && (opts.jwt || opts.introspection)) {
         const token = opts.introspection ? parseBearerToken(authorization) : parseBearerJwt(authorization);
-        // The BFF's own warm-up requests (never a client's: warm-up-request.ts): their bearer
-        // header is read as a client's, never verified; they are the warm-up principal.
-        if (request.warmUp) return warmUpPrincipal();
         if (!token) throw new PorticoError('AUTH_TOKEN_INVALID', `The Authorization header must be \`Bearer <${opts.introspection ? 'token' : 'JWT'}>\`.`);
         const method = bearerMethodFor(token, { jwt: Boolean(opts.jwt), introspection: Boolean(opts.introspection) });
-        const verifier = method === 'jwt' ? opts.jwt : opts.introspection;
+        // The BFF's own warm-up requests (never a client's: warm-up-request.ts) are verified
+        // through this same call, by a verifier trusting only the warm-up's own key.
+        const verifier = request.warmUp ? warmUpJwtVerifier() : method === 'jwt' ? opts.jwt : opts.introspection;
         if (!verifier) throw new PorticoError('AUTH_TOKEN_INVALID');
         // Tracing on: the authentication stage's span parents a key fetch or an introspection call.
         const trace = request.traceStages?.at(-1) ?? request.trace;
