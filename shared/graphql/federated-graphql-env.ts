@@ -62,7 +62,7 @@ export function graphqlRoutesEnvSpec(routes: Pick<FederatedGraphqlOptions, 'supe
     ),
     GRAPHQL_WARMUP_BUDGET_MS: integer('most time one warm-up may take, in ms; operations not reached by then are left to the first requests', routes.warmUp?.budgetMs ?? DEFAULT_WARMUP_BUDGET_MS, { min: 1, max: 600_000 }),
     GRAPHQL_WARMUP_REQUESTS: integer(
-      "requests of the registered operations the BFF sends itself through its whole pipeline once its first supergraph serves, before it reports ready, so V8 has compiled the path its first clients take (within the warm-up budget). They are the BFF's own: their bearer header is read but never verified, their rate-limit charge goes to a store of their own (no client's budget), no metrics, logs or traces see them, and their subgraph fetches go to stand-in subgraphs answering made-up data (no upstream is called); 0 = none",
+      "requests of the registered operations the BFF sends itself through its whole pipeline once its first supergraph serves, before it reports ready, so V8 has compiled the path its first clients take (within the warm-up budget). They are the BFF's own: their bearer token is signed by a key made at start and verified by a verifier trusting only that key, their rate-limit charge goes to a store of their own (no client's budget), no metrics, logs or traces see them, and their subgraph fetches go to stand-in subgraphs answering made-up data (no upstream is called); 0 = none",
       routes.warmUp?.requests ?? DEFAULT_WARMUP_REQUESTS,
       { min: 0, max: 100_000 },
     ),
