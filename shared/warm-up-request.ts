@@ -56,8 +56,9 @@ const WARM_UP_SUBJECT = 'portico-warm-up';
 const WARM_UP_TOKEN_CLAIMS = { iss: 'urn:portico:warm-up', aud: 'urn:portico:warm-up' } as const;
 const WARM_UP_KEY_ID = 'portico-warm-up';
 
-/** The warm-up's signing key: made at start, in memory only, never exported but as its public half. */
-const warmUpKeyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+/** The warm-up's signing key: made on first use (a BFF that sends no warm-up requests never makes one), in memory only, never exported but as its public half. */
+let warmUpKeyPair: ReturnType<typeof generateKeyPairSync> | undefined;
+const warmUpKeys = () => (warmUpKeyPair ??= generateKeyPairSync('ec', { namedCurve: 'P-256' }));
 
 let warmUpVerifier: JwtVerifier | undefined;
 
@@ -68,8 +69,9 @@ let warmUpVerifier: JwtVerifier | undefined;
  * requests only; no client's token can be signed by its key.
  */
 export function warmUpJwtVerifier(): JwtVerifier {
-  const publicJwk = { ...(warmUpKeyPair.publicKey.export({ format: 'jwk' }) as JWK), alg: 'ES256', kid: WARM_UP_KEY_ID, use: 'sig' };
-  return (warmUpVerifier ??= createJwtVerifier({ jwks: { keys: [publicJwk] }, issuer: WARM_UP_TOKEN_CLAIMS.iss, audience: WARM_UP_TOKEN_CLAIMS.aud, algorithms: ['ES256'] }));
+  if (warmUpVerifier) return warmUpVerifier;
+  const publicJwk = { ...(warmUpKeys().publicKey.export({ format: 'jwk' }) as JWK), alg: 'ES256', kid: WARM_UP_KEY_ID, use: 'sig' };
+  return (warmUpVerifier = createJwtVerifier({ jwks: { keys: [publicJwk] }, issuer: WARM_UP_TOKEN_CLAIMS.iss, audience: WARM_UP_TOKEN_CLAIMS.aud, algorithms: ['ES256'] }));
 }
 
 /**
@@ -90,7 +92,7 @@ export async function warmUpRequestHeaders(): Promise<Record<string, string>> {
     .setAudience(WARM_UP_TOKEN_CLAIMS.aud)
     .setIssuedAt()
     .setExpirationTime('10m')
-    .sign(warmUpKeyPair.privateKey);
+    .sign(warmUpKeys().privateKey);
   return { authorization: `Bearer ${token}`, ...warmUpMarkerHeader() };
 }
 
