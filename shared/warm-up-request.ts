@@ -15,10 +15,9 @@
  *
  * The stages treat a warm-up request as follows: its bearer token is verified as a client's is,
  * through the same call, but by a verifier of its own ({@link warmUpJwtVerifier}) that trusts
- * one key only, made at start and kept in this process's memory (no other verifier trusts it,
- * so the token is worth nothing to anyone else); or, without a bearer token, it is the warm-up
- * principal; it is charged to a limiter
- * of its own, never to a client's budget; its operation's authorization rules are evaluated and
+ * one key only, made once per process and kept in its memory (no other verifier trusts it, so
+ * the token is worth nothing to anyone else), or, without a bearer token, it is the warm-up
+ * principal; it is charged to a limiter of its own, never to a client's budget; its operation's authorization rules are evaluated and
  * their outcome ignored; it is never counted, logged or traced; and its subgraph fetches are
  * answered with made-up data, so no upstream is called. Each stage runs as much of a client's
  * code as it safely can, on objects shaped as a client's: what a warm-up skips, a fresh
@@ -74,16 +73,16 @@ export function warmUpJwtVerifier(): JwtVerifier {
   return (warmUpVerifier = createJwtVerifier({ jwks: { keys: [publicJwk] }, issuer: WARM_UP_TOKEN_CLAIMS.iss, audience: WARM_UP_TOKEN_CLAIMS.aud, algorithms: ['ES256'] }));
 }
 
-/**
- * The headers that make a request a warm-up request of this process, while a warm-up is under
- * way, and its bearer token: signed by the warm-up's key for {@link WARM_UP_SUBJECT}, valid for
- * ten minutes (a warm-up takes a second or two).
- */
 /** The marker header alone: this process's secret ({@link isWarmUpRequest}). */
 export function warmUpMarkerHeader(): Record<string, string> {
   return { [WARM_UP_REQUEST_HEADER]: secret };
 }
 
+/**
+ * The headers that make a request a warm-up request of this process, while a warm-up is under
+ * way, and its bearer token: signed by the warm-up's key for {@link WARM_UP_SUBJECT}, valid for
+ * ten minutes (a warm-up takes a second or two).
+ */
 export async function warmUpRequestHeaders(): Promise<Record<string, string>> {
   const token = await new SignJWT({})
     .setProtectedHeader({ alg: 'ES256', kid: WARM_UP_KEY_ID, typ: 'JWT' })
