@@ -17,9 +17,10 @@
  * through the same call, but by a verifier of its own ({@link warmUpJwtVerifier}) that trusts
  * one key only, made once per process and kept in its memory (no other verifier trusts it, so
  * the token is worth nothing to anyone else), or, without a bearer token, it is the warm-up
- * principal; it is charged to a limiter of its own, never to a client's budget; its operation's authorization rules are evaluated and
- * their outcome ignored; it is never counted, logged or traced; and its subgraph fetches are
- * answered with made-up data, so no upstream is called. Each stage runs as much of a client's
+ * principal; it is charged to a limiter of its own, never to a client's budget; its
+ * operation's authorization rules are evaluated and their outcome ignored; it is never counted,
+ * logged or traced; and its subgraph fetches are answered with made-up data, so no upstream is
+ * called. Each stage runs as much of a client's
  * code as it safely can, on objects shaped as a client's: what a warm-up skips, a fresh
  * instance's first clients pay for (measured in the cold-start bench).
  */
