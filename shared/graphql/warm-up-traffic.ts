@@ -35,6 +35,35 @@ export interface TrafficWarmUpReport {
   durationMs: number;
 }
 
+/**
+ * The header sets and orders the warm-up's requests come in, as different clients send theirs
+ * (a browser, an app, a script): Node builds a request's headers object in the order received,
+ * so code compiled on one shape only is thrown away by the first client sending another, and
+ * recompiled while that client waits. Six shapes are more than V8 specialises code for (four),
+ * so the compiled path is left handling any client's headers. The values are ones a client may
+ * send and none changes what the answer is.
+ */
+const CLIENT_HEADER_SHAPES: readonly (readonly (readonly [string, string] | 'own')[])[] = [
+  [['content-type', 'application/json'], ['accept', 'application/json'], 'own'],
+  [['accept', '*/*'], ['user-agent', 'portico-warm-up'], ['content-type', 'application/json'], 'own'],
+  ['own', ['content-type', 'application/json'], ['accept-encoding', 'gzip, deflate, br'], ['accept', 'application/graphql-response+json, application/json']],
+  [['user-agent', 'portico-warm-up'], ['accept', 'application/json'], ['accept-language', 'en'], ['content-type', 'application/json'], 'own'],
+  [['apollographql-client-name', 'portico-warm-up'], ['apollographql-client-version', '1'], ['content-type', 'application/json'], 'own', ['accept', 'application/json']],
+  [['content-type', 'application/json'], 'own', ['accept', 'application/json'], ['cache-control', 'no-cache'], ['accept-encoding', 'gzip'], ['accept-language', 'en']],
+];
+
+/** The warm-up's request headers in each of {@link CLIENT_HEADER_SHAPES}, its own (`own`) where the shape puts them. */
+export function warmUpHeaderShapes(own: Readonly<Record<string, string>>): Record<string, string>[] {
+  return CLIENT_HEADER_SHAPES.map((shape) => {
+    const headers: Record<string, string> = {};
+    for (const entry of shape) {
+      if (entry === 'own') Object.assign(headers, own);
+      else headers[entry[0]] = entry[1];
+    }
+    return headers;
+  });
+}
+
 function isLoopbackOrAnyAddress(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
@@ -63,13 +92,16 @@ export async function sendWarmUpTraffic(app: FastifyInstance, path: string, oper
   if (!origin) return { sent: 0, failed: 0, durationMs: performance.now() - startedAt };
   const close = openWarmUpWindow();
   const pool = new Pool(origin, { connections: WARMUP_TRAFFIC_CONCURRENCY });
-  const headers = { 'content-type': 'application/json', accept: 'application/json', ...(await warmUpRequestHeaders()) };
+  const shapes = warmUpHeaderShapes(await warmUpRequestHeaders());
   const payloads = operations.map((o) => JSON.stringify({ query: o.body, operationName: o.name, variables: o.variables }));
   let next = 0;
   let failed = 0;
   const worker = async (): Promise<void> => {
     while (next < opts.requests && payloads.length > 0 && performance.now() < opts.until) {
-      const body = payloads[next++ % payloads.length] as string;
+      const i = next++;
+      const body = payloads[i % payloads.length] as string;
+      // Each operation in turn under each shape.
+      const headers = shapes[Math.floor(i / payloads.length) % shapes.length];
       const response = await pool.request({ method: 'POST', path, headers, body });
       await response.body.dump();
       if (response.statusCode !== 200) failed++;

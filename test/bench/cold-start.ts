@@ -2,8 +2,10 @@
  * The `cold-start` group of `npm run bench`: a fresh web BFF (every policy on) loaded at a
  * fixed rate with the web app's registered operations from the moment `/readyz` first
  * says ready, with no warm-up load of the harness's own. The p99 of the first windows
- * (first 10 s, first 30 s) is set against the p99 of the steady state at the end of the
- * run, as a ratio; once with `GRAPHQL_WARMUP=off` and once with it on. Target: within 2×.
+ * (first 10 s, 30 s and 60 s) is set against the p99 of the steady state at the end of the
+ * run, as a ratio; once with `GRAPHQL_WARMUP=off` and once with it on. Target: the first
+ * minute's p99 within 2× of the steady state's; the shorter windows show how the first
+ * seconds go.
  *
  * Each window's CPU per request is set against the steady state's too. The load arrives in
  * bursts (each second's requests sent at once, up to `connections` in flight), so a p99 is
@@ -23,8 +25,11 @@ import { freePort, REPO_ROOT, waitUntilReady, type ProcessRegistry } from './pro
 /** Id of the group for `--only`. */
 export const COLD_START_GROUP_ID = 'cold-start';
 
-/** Largest p99 of the first window, as a multiple of the steady state's, that meets the target. */
+/** Largest p99 of the target window, as a multiple of the steady state's, that meets the target. */
 export const COLD_START_TARGET_RATIO = 2;
+
+/** The window the target is set on: the first minute of load. */
+export const COLD_START_TARGET_WINDOW_SEC = 60;
 
 export interface ColdStartSettings {
   /** Requests per second sent, whatever the answers' latency (up to `connections` in flight). */
@@ -41,11 +46,13 @@ export interface ColdStartSettings {
 
 /**
  * Full mode: 370 requests per second, the rate at which the slow first seconds were
- * reported; 90 s per run, so the first minute is set against the 20 s after it. A steady
- * window of 20 s (7,400 answers) holds the occasional full garbage collection a shorter one
- * may or may not catch, which made 10 s steady-state p99s swing between 45 and 155 ms.
+ * reported; 150 s per run, so the first minute is set against the last minute, a window of
+ * the same length (22,200 answers each). With bursty load, one stall (a garbage collection
+ * in the BFF or an upstream, the harness descheduled) delays a whole burst: a window's p99
+ * moves with how many such stalls fall in it, and a 20 s steady window saw 11 to 30 ms for the
+ * same code. Windows of equal length are exposed to them alike.
  */
-export const FULL_COLD_START: ColdStartSettings = { rate: 370, connections: 64, durationSec: 90, coldWindowsSec: [10, 30, 60], steadySec: 20 };
+export const FULL_COLD_START: ColdStartSettings = { rate: 370, connections: 64, durationSec: 150, coldWindowsSec: [10, 30, 60], steadySec: 60 };
 
 /** Smoke mode: proves the group works; its figures mean nothing. */
 export const SMOKE_COLD_START: ColdStartSettings = { rate: 50, connections: 4, durationSec: 3, coldWindowsSec: [1], steadySec: 1 };
@@ -133,7 +140,7 @@ export interface ColdStartResult {
   steadyCpuUsPerRequest: number | null;
   /** The p50 and p99 of each of the first seconds, one by one. */
   seconds: SecondOfLoad[];
-  /** Every cold window within {@link COLD_START_TARGET_RATIO} of the steady state. */
+  /** The target window (or, in a run shorter than it, the longest cold window) within {@link COLD_START_TARGET_RATIO} of the steady state. */
   withinTarget: boolean | null;
 }
 
@@ -198,6 +205,12 @@ async function loadAtRate(origin: string, requests: autocannon.Request[], settin
   return { samples, cpu, errors: non2xx + result.errors };
 }
 
+/** Pure: whether the target window (the longest cold window in a shorter run) is within the target ratio. */
+export function withinTarget(windows: readonly ColdWindow[]): boolean {
+  const judged = windows.find((w) => w.sec === COLD_START_TARGET_WINDOW_SEC) ?? windows.reduce<ColdWindow | undefined>((longest, w) => (!longest || w.sec > longest.sec ? w : longest), undefined);
+  return judged !== undefined && judged.ratio !== null && judged.ratio <= COLD_START_TARGET_RATIO;
+}
+
 /** Runs each variant on a fresh web BFF process. */
 export async function runColdStartGroup(env: {
   registry: ProcessRegistry;
@@ -257,7 +270,7 @@ export async function runColdStartGroup(env: {
         steadyP99Ms,
         steadyCpuUsPerRequest,
         seconds: firstSeconds(samples, Math.min(SECONDS_SHOWN, settings.durationSec)),
-        withinTarget: windows.every((w) => w.ratio !== null && w.ratio <= COLD_START_TARGET_RATIO),
+        withinTarget: withinTarget(windows),
       });
     } catch (err) {
       const message = (err as Error).message;
@@ -274,7 +287,7 @@ const fixed = (value: number | null, digits = 1) => (value === null ? '-' : valu
 /** The cold-start table for stdout. */
 export function formatColdStart(results: readonly ColdStartResult[], settings: ColdStartSettings): string {
   const coldHeaders = settings.coldWindowsSec.flatMap((sec) => [`p99 first ${sec} s ms`, `ratio ${sec} s`, `CPU ratio ${sec} s`]);
-  const header = ['contestant', 'ready after ms', 'requests', 'errors', ...coldHeaders, `p99 last ${settings.steadySec} s ms`, `CPU us/req last ${settings.steadySec} s`, `within ${COLD_START_TARGET_RATIO}x`];
+  const header = ['contestant', 'ready after ms', 'requests', 'errors', ...coldHeaders, `p99 last ${settings.steadySec} s ms`, `CPU us/req last ${settings.steadySec} s`, `first ${Math.min(COLD_START_TARGET_WINDOW_SEC, Math.max(...settings.coldWindowsSec))} s within ${COLD_START_TARGET_RATIO}x`];
   const rows = results.map((r) => [
     r.id,
     fixed(r.readyAfterMs, 0),

@@ -1,4 +1,4 @@
-import { cpuPerRequestBetween, firstSeconds, p99Between, type CpuSample, type LatencySample } from '../bench/cold-start';
+import { cpuPerRequestBetween, firstSeconds, FULL_COLD_START, p99Between, withinTarget, type CpuSample, type LatencySample } from '../bench/cold-start';
 
 /** One request every 10 ms for `sec` seconds, each taking `ms`. */
 function steadyLoad(sec: number, ms: number): LatencySample[] {
@@ -51,5 +51,27 @@ describe('the first seconds one by one', () => {
       { sec: 1, p50Ms: 5, p99Ms: 5 },
       { sec: 2, p50Ms: null, p99Ms: null },
     ]);
+  });
+});
+
+describe('the target', () => {
+  const window = (sec: number, ratio: number | null) => ({ sec, p99Ms: null, ratio, cpuUsPerRequest: null, cpuRatio: null });
+
+  it('is judged on the first minute, whatever the shorter windows show', () => {
+    expect(withinTarget([window(10, 3.1), window(30, 2.4), window(60, 1.9)])).toBe(true);
+    expect(withinTarget([window(10, 1.2), window(30, 1.5), window(60, 2.1)])).toBe(false);
+  });
+
+  it('is judged on the longest window in a run shorter than a minute, and is not met without a ratio', () => {
+    expect(withinTarget([window(1, 1.5)])).toBe(true);
+    expect(withinTarget([window(1, 2.5)])).toBe(false);
+    expect(withinTarget([window(60, null)])).toBe(false);
+    expect(withinTarget([])).toBe(false);
+  });
+
+  it('sets the first minute against a last minute of the same length in full mode', () => {
+    expect(FULL_COLD_START.coldWindowsSec).toContain(60);
+    expect(FULL_COLD_START.steadySec).toBe(60);
+    expect(FULL_COLD_START.durationSec).toBeGreaterThanOrEqual(60 + FULL_COLD_START.steadySec);
   });
 });
