@@ -115,8 +115,10 @@ export const authnPlugin = fp<AuthnPluginOptions>(
         if (!token) throw new PorticoError('AUTH_TOKEN_INVALID', `The Authorization header must be \`Bearer <${opts.introspection ? 'token' : 'JWT'}>\`.`);
         const method = bearerMethodFor(token, { jwt: Boolean(opts.jwt), introspection: Boolean(opts.introspection) });
         // The BFF's own warm-up requests (never a client's: warm-up-request.ts) are verified
-        // through this same call, by a verifier trusting only the warm-up's own key.
-        const verifier = request.warmUp ? warmUpJwtVerifier() : method === 'jwt' ? opts.jwt : opts.introspection;
+        // through this same call, by a verifier trusting only the warm-up's own key. The
+        // client's choice is made for them too, so that it is compiled before clients come.
+        const clientVerifier = method === 'jwt' ? opts.jwt : opts.introspection;
+        const verifier = request.warmUp ? warmUpJwtVerifier() : clientVerifier;
         if (!verifier) throw new PorticoError('AUTH_TOKEN_INVALID');
         // Tracing on: the authentication stage's span parents a key fetch or an introspection call.
         const trace = request.traceStages?.at(-1) ?? request.trace;
