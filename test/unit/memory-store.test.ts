@@ -137,3 +137,17 @@ describe('memory store', () => {
     expect(store.unsharedResetMs('unknown', 1)).toBe(0);
   });
 });
+
+describe('memory stores share their methods', () => {
+  it('is one function per method for every store, so a call site compiled on one store serves another', () => {
+    const a = createMemoryStore();
+    const b = createMemoryStore({ maxKeys: 64 });
+    expect(a.consumeNow).toBe(b.consumeNow);
+    expect(a.consume).toBe(b.consume);
+    expect(a.mirror).toBe(b.mirror);
+    // Each still keeps its own buckets.
+    a.consumeNow('k', { limit: 1, windowMs: 60_000 }, 1);
+    expect(a.size()).toBe(1);
+    expect(b.size()).toBe(0);
+  });
+});

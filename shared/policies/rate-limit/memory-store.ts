@@ -49,24 +49,62 @@ interface Bucket {
   sharedEpoch: number;
 }
 
-/** Creates an in-process store. Throws a `RangeError` when `maxKeys` is not a positive integer. */
-export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
-  const maxKeys = options.maxKeys ?? DEFAULT_MEMORY_STORE_MAX_KEYS;
-  const now = options.now ?? Date.now;
-  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
-    throw new RangeError(`maxKeys must be a positive integer (got ${String(maxKeys)})`);
-  }
+/**
+ * The store's buckets and their bookkeeping. A class, not closures: every store (a client's, the
+ * Redis fallback, the warm-up's own) shares one set of methods, so a call site compiled while
+ * calling one store's keeps its code when it calls another's.
+ */
+class InProcessStore implements MemoryStore {
+  readonly kind = 'memory' as const;
   // Map iteration follows insertion order and every touch re-inserts, so the first key is
   // always the least recently used one.
-  const buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, Bucket>();
 
-  function dropOldestIfExpired(nowMs: number): void {
-    const oldest = buckets.entries().next();
-    if (!oldest.done && oldest.value[1].tatMs <= nowMs) buckets.delete(oldest.value[0]);
+  constructor(
+    private readonly maxKeys: number,
+    private readonly now: () => number,
+  ) {}
+
+  consumeNow(key: string, rule: RateLimitRule, cost: number): LimitDecision {
+    const nowMs = this.now();
+    const bucket = this.buckets.get(key);
+    const stored = bucket?.tatMs;
+    const { decision, tatMs } = decideLimit(stored !== undefined && stored > nowMs ? stored : undefined, nowMs, cost, rule);
+    this.store(key, tatMs, DECIDED_LOCALLY, nowMs, bucket);
+    return decision;
+  }
+
+  async consume(key: string, rule: RateLimitRule, cost: number): Promise<LimitDecision> {
+    return this.consumeNow(key, rule, cost);
+  }
+
+  mirror(key: string, resetMs: number, sharedEpoch: number): void {
+    const nowMs = this.now();
+    this.store(key, nowMs + resetMs, sharedEpoch, nowMs, this.buckets.get(key));
+  }
+
+  unsharedResetMs(key: string, sharedEpoch: number): number {
+    const bucket = this.buckets.get(key);
+    if (!bucket || bucket.sharedEpoch === sharedEpoch) return 0;
+    return Math.max(0, bucket.tatMs - this.now());
+  }
+
+  async close(): Promise<void> {
+    this.buckets.clear();
+  }
+
+  size(): number {
+    return this.buckets.size;
+  }
+
+  private dropOldestIfExpired(nowMs: number): void {
+    const oldest = this.buckets.entries().next();
+    if (!oldest.done && oldest.value[1].tatMs <= nowMs) this.buckets.delete(oldest.value[0]);
   }
 
   // A TAT at or before now is a full bucket, the same as no entry: keep only live ones.
-  function store(key: string, tatMs: number, sharedEpoch: number, nowMs: number, bucket: Bucket | undefined): void {
+  private store(key: string, tatMs: number, sharedEpoch: number, nowMs: number, bucket: Bucket | undefined): void {
+    const buckets = this.buckets;
     if (bucket) buckets.delete(key);
     if (tatMs > nowMs) {
       if (bucket) {
@@ -75,43 +113,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         buckets.set(key, bucket);
       } else {
         buckets.set(key, { tatMs, sharedEpoch });
-        if (buckets.size > maxKeys) {
+        if (buckets.size > this.maxKeys) {
           const lru = buckets.keys().next();
           if (!lru.done) buckets.delete(lru.value);
         }
       }
     }
     // One step of lazy cleanup per call keeps expired keys from piling up under churn.
-    dropOldestIfExpired(nowMs);
+    this.dropOldestIfExpired(nowMs);
   }
+}
 
-  function consumeNow(key: string, rule: RateLimitRule, cost: number): LimitDecision {
-    const nowMs = now();
-    const bucket = buckets.get(key);
-    const stored = bucket?.tatMs;
-    const { decision, tatMs } = decideLimit(stored !== undefined && stored > nowMs ? stored : undefined, nowMs, cost, rule);
-    store(key, tatMs, DECIDED_LOCALLY, nowMs, bucket);
-    return decision;
+/** Creates an in-process store. Throws a `RangeError` when `maxKeys` is not a positive integer. */
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const maxKeys = options.maxKeys ?? DEFAULT_MEMORY_STORE_MAX_KEYS;
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
+    throw new RangeError(`maxKeys must be a positive integer (got ${String(maxKeys)})`);
   }
-
-  return {
-    kind: 'memory',
-    consumeNow,
-    async consume(key: string, rule: RateLimitRule, cost: number): Promise<LimitDecision> {
-      return consumeNow(key, rule, cost);
-    },
-    mirror(key: string, resetMs: number, sharedEpoch: number): void {
-      const nowMs = now();
-      store(key, nowMs + resetMs, sharedEpoch, nowMs, buckets.get(key));
-    },
-    unsharedResetMs(key: string, sharedEpoch: number): number {
-      const bucket = buckets.get(key);
-      if (!bucket || bucket.sharedEpoch === sharedEpoch) return 0;
-      return Math.max(0, bucket.tatMs - now());
-    },
-    async close(): Promise<void> {
-      buckets.clear();
-    },
-    size: () => buckets.size,
-  };
+  return new InProcessStore(maxKeys, options.now ?? Date.now);
 }

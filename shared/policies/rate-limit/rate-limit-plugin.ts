@@ -98,10 +98,13 @@ function writeHeaders(reply: HeaderSink, decision: LimitDecision, legacy: boolea
 
 type Done = (err?: Error) => void;
 
-/** The memory store's promise-free decision, when the store is one. */
-function decideNowOf(store: RateLimitStore): MemoryStore['consumeNow'] | undefined {
-  const consumeNow = (store as Partial<MemoryStore>).consumeNow;
-  return consumeNow ? consumeNow.bind(store) : undefined;
+/**
+ * The store as a memory store, whose decisions need no promise, when it is one. Its
+ * `consumeNow` is called on it, not bound: every memory store shares that method, so the call
+ * compiled on the warm-up's store serves a client's too.
+ */
+function memoryStoreOf(store: RateLimitStore): MemoryStore | undefined {
+  return typeof (store as Partial<MemoryStore>).consumeNow === 'function' ? (store as MemoryStore) : undefined;
 }
 
 /** The store the BFF's own warm-up requests are charged to: never a client's, and small (they have one caller). */
@@ -123,8 +126,8 @@ export const ipRateLimitPlugin = fp<RateLimitPluginOptions>(
     if (rule === false) return;
     const exempt = new Set(opts.exemptPaths);
     const legacy = opts.settings.legacyHeaders === true;
-    const decideNow = decideNowOf(opts.store);
-    const decideWarmUp = decideNowOf(warmUpStore());
+    const clientMemory = memoryStoreOf(opts.store);
+    const warmUpMemory = warmUpStore();
 
     function settle(reply: HeaderSink, decision: LimitDecision, warmUp?: boolean): PorticoError | undefined {
       if (!warmUp) opts.onDecision?.('ip', decision);
@@ -136,7 +139,7 @@ export const ipRateLimitPlugin = fp<RateLimitPluginOptions>(
     if (app.fastPathParts) {
       app.fastPathParts.ipLimit = {
         key: (ip) => `ip:${ip}`,
-        core: { decide: (key, cost) => (decideNow ? decideNow(key, rule, cost) : opts.store.consume(key, rule, cost)), settle },
+        core: { decide: (key, cost) => (clientMemory ? clientMemory.consumeNow(key, rule, cost) : opts.store.consume(key, rule, cost)), settle },
       };
     }
 
@@ -147,14 +150,14 @@ export const ipRateLimitPlugin = fp<RateLimitPluginOptions>(
       }
       const key = `ip:${request.ip}`;
       const warmUp = request.warmUp === true;
-      const decide = warmUp ? decideWarmUp : decideNow;
-      if (!decide) {
+      const memory = warmUp ? warmUpMemory : clientMemory;
+      if (!memory) {
         opts.store.consume(key, rule, 1).then((decision) => done(settle(reply, decision)), done);
         return;
       }
       let decision: LimitDecision;
       try {
-        decision = decide(key, warmUp ? WARM_UP_RULE : rule, 1);
+        decision = memory.consumeNow(key, warmUp ? WARM_UP_RULE : rule, 1);
       } catch (err) {
         done(err as Error);
         return;
@@ -181,9 +184,8 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
     const legacy = opts.settings.legacyHeaders === true;
     const routes = opts.settings.routes;
     const rules = compileRules(opts.settings);
-    const decideNow = decideNowOf(opts.store);
+    const clientMemory = memoryStoreOf(opts.store);
     const warmUpBuckets = warmUpStore();
-    const decideWarmUp = decideNowOf(warmUpBuckets);
 
     async function charge(limited: ChargeableBucket, units: number): Promise<void> {
       const more = await limited.store.consume(limited.bucket, limited.rule, units);
@@ -227,7 +229,7 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
       app.fastPathParts.principalLimit = {
         decide: (principal, ip, method, routePattern, cost) => {
           const { bucket, rule } = bucketOf(principal, ip, method, routePattern);
-          return decideNow ? decideNow(bucket, rule, cost) : opts.store.consume(bucket, rule, cost);
+          return clientMemory ? clientMemory.consumeNow(bucket, rule, cost) : opts.store.consume(bucket, rule, cost);
         },
         settle: settleOn,
       };
@@ -242,14 +244,14 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
       const cost = request.rateLimitCost ?? 1;
       const warmUp = request.warmUp === true;
       const rule = warmUp ? WARM_UP_RULE : clientRule;
-      const decide = warmUp ? decideWarmUp : decideNow;
-      if (!decide) {
+      const memory = warmUp ? warmUpBuckets : clientMemory;
+      if (!memory) {
         opts.store.consume(bucket, rule, cost).then((decision) => done(settle(request, reply, bucket, rule, decision)), done);
         return;
       }
       let decision: LimitDecision;
       try {
-        decision = decide(bucket, rule, cost);
+        decision = memory.consumeNow(bucket, rule, cost);
       } catch (err) {
         done(err as Error);
         return;
