@@ -185,7 +185,7 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
     const routes = opts.settings.routes;
     const rules = compileRules(opts.settings);
     const clientMemory = memoryStoreOf(opts.store);
-    const warmUpBuckets = warmUpStore();
+    const warmUpMemory = warmUpStore();
 
     async function charge(limited: ChargeableBucket, units: number): Promise<void> {
       const more = await limited.store.consume(limited.bucket, limited.rule, units);
@@ -212,7 +212,7 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
 
     function settle(request: FastifyRequest, reply: FastifyReply, bucket: string, rule: RateLimitRule, decision: LimitDecision, warmUp?: boolean): PorticoError | undefined {
       const refused = settleOn(reply, decision, warmUp);
-      if (!refused) request.rateLimitBucket = { bucket, rule, reply, store: warmUp ? warmUpBuckets : opts.store };
+      if (!refused) request.rateLimitBucket = { bucket, rule, reply, store: warmUp ? warmUpMemory : opts.store };
       return refused;
     }
 
@@ -244,7 +244,7 @@ export const principalRateLimitPlugin = fp<RateLimitPluginOptions>(
       const cost = request.rateLimitCost ?? 1;
       const warmUp = request.warmUp === true;
       const rule = warmUp ? WARM_UP_RULE : clientRule;
-      const memory = warmUp ? warmUpBuckets : clientMemory;
+      const memory = warmUp ? warmUpMemory : clientMemory;
       if (!memory) {
         opts.store.consume(bucket, rule, cost).then((decision) => done(settle(request, reply, bucket, rule, decision)), done);
         return;
